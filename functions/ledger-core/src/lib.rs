@@ -1,0 +1,24 @@
+//! The pure Mojaloop ledger core: exact amounts, identifiers, transfer states and the
+//! decisions the switch makes (prepare validation, duplicate checks, batch positions, fulfil,
+//! timeouts, funds in and out, settlement windows).
+//!
+//! # Layout
+//! - `amount`, `currency`, `ids`, `time`, `condition`: parsed value types; nothing else in the
+//!   ledger takes a bare string or number for these.
+//! - `account`: participants, accounts, limits and the reference enumerations.
+//! - `state`: internal transfer states, their API enumeration and the allowed transitions.
+//! - `rejection`: the closed enum of business rejections.
+//! - `prepare`, `position`, `fulfil`, `timeout`, `funds`, `window`: the decisions.
+//!
+//! The core never does IO, never reads a clock, never allocates ids and knows nothing of SQL,
+//! HTTP or JSON: callers load, ask, and write.
+
+pub mod account;
+pub mod amount;
+pub mod condition;
+pub mod currency;
+pub mod ids;
+pub mod position;
+pub mod rejection;
+pub mod state;
+pub mod time;
