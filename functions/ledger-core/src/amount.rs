@@ -116,7 +116,7 @@ impl Amount {
     pub fn scale_used(self) -> u32 {
         let mut units = self.0.unsigned_abs();
         let mut scale = AMOUNT_SCALE;
-        while scale > 0 && units % 10 == 0 {
+        while scale > 0 && units.is_multiple_of(10) {
             units /= 10;
             scale -= 1;
         }

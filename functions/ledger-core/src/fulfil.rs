@@ -82,7 +82,7 @@ fn decide_new_fulfil(target: &FulfilTarget, command: &FulfilCommand, now: Timest
     let (fulfilment, position) = match command.kind {
         FulfilKind::Commit { fulfilment } => (fulfilment, PositionAction::Commit),
         FulfilKind::Reserve { fulfilment } => (fulfilment, PositionAction::Reserve),
-        FulfilKind::Abort => return decide_abort(target),
+        FulfilKind::Abort => return decide_abort(target, now),
         FulfilKind::Reject => return FulfilDecision::Ignore,
     };
     let valid = fulfilment.is_some_and(|it| it.satisfies(&target.condition));
@@ -98,9 +98,13 @@ fn decide_new_fulfil(target: &FulfilTarget, command: &FulfilCommand, now: Timest
     FulfilDecision::Proceed { state: TransferState::ReceivedFulfil, position, rejection: None }
 }
 
-fn decide_abort(target: &FulfilTarget) -> FulfilDecision {
+/// PUT /error skips the fulfilment check but not the RESERVED and expiry checks.
+fn decide_abort(target: &FulfilTarget, now: Timestamp) -> FulfilDecision {
     if target.state != TransferState::Reserved {
         return FulfilDecision::RejectToSender(Rejection::NotReserved);
+    }
+    if target.expiration <= now {
+        return FulfilDecision::RejectToSender(Rejection::TransferExpired);
     }
     FulfilDecision::Proceed { state: TransferState::ReceivedError, position: PositionAction::Abort, rejection: None }
 }

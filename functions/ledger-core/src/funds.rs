@@ -109,9 +109,15 @@ fn funds_out_reserve(amount: Amount, balances: FundsBalances) -> FundsDecision {
     let reserved = balances.settlement + amount;
     if reserved.is_positive() {
         // The DFSP would withdraw more than it has: reserve and reverse at once, as
-        // central-ledger does, so the journal shows the attempt.
+        // central-ledger does (through RECEIVED_REJECT, like an operator's abort), so the
+        // journal shows the attempt.
         return FundsDecision {
-            states: vec![TransferState::ReceivedPrepare, TransferState::Reserved, TransferState::AbortedRejected],
+            states: vec![
+                TransferState::ReceivedPrepare,
+                TransferState::Reserved,
+                TransferState::ReceivedReject,
+                TransferState::AbortedRejected,
+            ],
             moves: vec![
                 FundsMove { side: FundsSide::Settlement, change: amount, value: reserved },
                 FundsMove { side: FundsSide::Settlement, change: -amount, value: balances.settlement },

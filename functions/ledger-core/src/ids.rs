@@ -26,10 +26,7 @@ impl TransferId {
     /// Accepts `^[0-9a-f]{8}-[0-9a-f]{4}-[1-7][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$` or
     /// `^[0-9A-HJKMNP-TV-Z]{26}$`.
     pub fn parse(text: &str) -> Option<TransferId> {
-        match transfer_id_kind(text) {
-            Some(_) => Some(TransferId(text.to_string())),
-            None => None,
-        }
+        transfer_id_kind(text).map(|_| TransferId(text.to_string()))
     }
 
     pub fn kind(&self) -> TransferIdKind {

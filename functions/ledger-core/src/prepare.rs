@@ -32,9 +32,10 @@ pub enum Duplicate {
     New,
     /// Same id, different body: 3106 to the sender.
     Modified,
-    /// Same id and body, and the transfer has moved on: resend its state.
+    /// Same id and body, and the transfer is RESERVED, COMMITTED or ABORTED: resend its state.
     Resend(TransferState),
-    /// Same id and body, still being processed: do nothing.
+    /// Same id and body, and the transfer is still RECEIVED (or not stored yet, or SETTLED,
+    /// which central-ledger does not resend either): do nothing.
     InFlight,
 }
 
@@ -47,7 +48,14 @@ pub fn classify_duplicate(
     match (stored, state) {
         (None, _) => Duplicate::New,
         (Some(stored), _) if stored != incoming => Duplicate::Modified,
-        (Some(_), Some(state)) if state.enumeration() != TransferStateEnum::Received => Duplicate::Resend(state),
+        (Some(_), Some(state))
+            if matches!(
+                state.enumeration(),
+                TransferStateEnum::Reserved | TransferStateEnum::Committed | TransferStateEnum::Aborted
+            ) =>
+        {
+            Duplicate::Resend(state)
+        }
         (Some(_), _) => Duplicate::InFlight,
     }
 }
