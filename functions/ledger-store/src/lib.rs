@@ -1,0 +1,334 @@
+//! The ledger store: one transactional, batch-shaped API over the central-ledger tables, with
+//! an embedded SQLite implementation (the default) and a MySQL/MariaDB one (Azure).
+//!
+//! # Layout
+//! - [`LedgerStore`]: reference data (participants, accounts, limits), reads outside a
+//!   transaction, and [`LedgerStore::begin`].
+//! - [`LedgerTx`]: one database transaction. Handlers load what a batch needs (positions under
+//!   row locks in ascending account order, transfer states, duplicate-check hashes), ask the
+//!   core to decide, write every row kind with one multi-row statement, and commit. Dropping a
+//!   transaction without [`LedgerTx::commit`] rolls it back: a batch commits whole or not at
+//!   all.
+//! - `sqlite` and `mysql`: the two implementations, with their migrations under
+//!   `migrations/`, applied on open and idempotent.
+//!
+//! # Invariants
+//! - State journals are insert-only: `transfer_state_change` rows are keyed by
+//!   `(transfer_id, seq)` and never updated, so two racing writers of the same next state
+//!   collide on the key ([`StoreError::Conflict`]) instead of both succeeding.
+//! - Every position update comes with a journal row whose `value` is the running position.
+//! - Exactly one settlement window is OPEN: the database enforces it with a unique marker.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use async_trait::async_trait;
+use ledger_core::account::{Account, LedgerAccountType, NetDebitCap, Participant};
+use ledger_core::amount::Amount;
+use ledger_core::condition::{IlpCondition, IlpFulfilment};
+use ledger_core::currency::Currency;
+use ledger_core::ids::{AccountId, FspId, ParticipantId, TransferId, WindowId};
+use ledger_core::position::PositionAccount;
+use ledger_core::prepare::RequestHash;
+use ledger_core::state::TransferState;
+use ledger_core::time::Timestamp;
+use ledger_core::window::WindowState;
+
+mod mysql;
+mod sqlite;
+
+pub use crate::mysql::{MysqlStore, MysqlStoreConfig};
+pub use crate::sqlite::SqliteStore;
+
+/// Most rows one multi-row statement carries; larger inputs are split into chunks of this size
+/// (SQLite allows 32 766 bound parameters and MySQL 65 535 per statement).
+pub const STATEMENT_ROWS_MAX: usize = 500;
+/// Longest reason text a state change keeps (`transferStateChange.reason VARCHAR(512)`).
+pub const STATE_REASON_LENGTH_MAX: usize = 512;
+/// Longest error description kept (`transferError.errorDescription VARCHAR(128)`).
+pub const ERROR_DESCRIPTION_LENGTH_MAX: usize = 128;
+
+/// Why a store operation failed. Business outcomes are never errors here; these are
+/// operating failures the caller may retry, or data the store refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A unique key already holds this row: a concurrent writer got there first, or the row
+    /// was written by an earlier delivery. Re-running the batch from its load step resolves it.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A row the operation needs does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A value does not fit the schema (e.g. an amount beyond `DECIMAL(18,4)`).
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// The database could not be reached or failed; retry later.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// The database holds a value the ledger cannot read back: a bug or tampering.
+    #[error("corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Whether running the same work again may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Conflict(_) | StoreError::Unavailable(_))
+    }
+}
+
+/// A new transfer as prepare persists it (transfer row, first state, timeout entry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTransfer {
+    pub transfer_id: TransferId,
+    pub payer: FspId,
+    pub payee: FspId,
+    /// The payer side's account (+amount): the payer's POSITION account, or for internal
+    /// transfers the debited account. `None` when validation failed before it was known.
+    pub payer_account: Option<AccountId>,
+    /// The payee side's account (−amount).
+    pub payee_account: Option<AccountId>,
+    pub amount: Amount,
+    pub currency: Currency,
+    /// `None` for internal transfers and for prepares whose condition did not decode.
+    pub condition: Option<IlpCondition>,
+    pub expiration: Timestamp,
+    pub ilp_packet: String,
+    pub hash: RequestHash,
+    /// RECEIVED_PREPARE, or INVALID when validation failed.
+    pub state: TransferState,
+    pub reason: Option<String>,
+    pub created: Timestamp,
+    pub extensions: Vec<(String, String)>,
+}
+
+/// An appended transfer state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewStateChange {
+    pub transfer_id: TransferId,
+    /// One more than the transfer's latest `seq`.
+    pub seq: u32,
+    pub state: TransferState,
+    pub reason: Option<String>,
+    pub created: Timestamp,
+}
+
+/// An appended position journal row, linked to the state change that caused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPositionChange {
+    pub account: AccountId,
+    pub transfer_id: TransferId,
+    pub seq: u32,
+    pub change: Amount,
+    pub value: Amount,
+    pub reserved: Amount,
+    pub created: Timestamp,
+}
+
+/// Which duplicate-check table a hash belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HashKind {
+    Prepare,
+    Fulfil,
+    Error,
+}
+
+/// A transfer's error (one per transfer: `transferError`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTransferError {
+    pub transfer_id: TransferId,
+    pub seq: u32,
+    pub code: u16,
+    pub description: String,
+    pub created: Timestamp,
+}
+
+/// A payee's accepted fulfilment, tagged with the settlement window that was OPEN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFulfilment {
+    pub transfer_id: TransferId,
+    pub fulfilment: Option<IlpFulfilment>,
+    pub completed: Timestamp,
+    pub window: WindowId,
+    pub created: Timestamp,
+}
+
+/// A transfer's latest state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CurrentState {
+    pub state: TransferState,
+    pub seq: u32,
+    pub changed: Timestamp,
+}
+
+/// A transfer with everything a GET, a fulfil or a callback needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRecord {
+    pub transfer_id: TransferId,
+    pub payer: FspId,
+    pub payee: FspId,
+    pub payer_account: Option<AccountId>,
+    pub payee_account: Option<AccountId>,
+    pub amount: Amount,
+    pub currency: Currency,
+    pub condition: Option<IlpCondition>,
+    pub expiration: Timestamp,
+    pub ilp_packet: String,
+    pub created: Timestamp,
+    pub current: CurrentState,
+    pub fulfilment: Option<IlpFulfilment>,
+    pub window: Option<WindowId>,
+    pub error: Option<(u16, String)>,
+    pub extensions: Vec<(String, String)>,
+}
+
+/// An expired entry of the timeout work-list, with the transfer's latest state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredTransfer {
+    pub transfer_id: TransferId,
+    pub expiration: Timestamp,
+    pub current: CurrentState,
+    pub payer_account: Option<AccountId>,
+    pub amount: Amount,
+}
+
+/// A settlement window and its current state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub id: WindowId,
+    pub state: WindowState,
+    pub created: Timestamp,
+}
+
+/// The ledger store: see the crate documentation.
+#[async_trait]
+pub trait LedgerStore: Send + Sync {
+    /// Opens a transaction. Writers are serialised per account by row locks (MySQL) or by the
+    /// single writer (SQLite).
+    async fn begin(&self) -> Result<Box<dyn LedgerTx>, StoreError>;
+
+    /// A transfer with its latest state, or `None`.
+    async fn transfer(&self, id: &TransferId) -> Result<Option<TransferRecord>, StoreError>;
+
+    /// A transfer's state journal, oldest first.
+    async fn state_history(&self, id: &TransferId) -> Result<Vec<CurrentState>, StoreError>;
+
+    /// An account's position journal, oldest first: `(transfer, change, running value)`.
+    async fn position_journal(&self, account: AccountId) -> Result<Vec<(Option<TransferId>, Amount, Amount)>, StoreError>;
+
+    /// Creates a participant; [`StoreError::Conflict`] if the name exists.
+    async fn create_participant(&self, name: &FspId, created: Timestamp) -> Result<Participant, StoreError>;
+
+    async fn participant(&self, name: &FspId) -> Result<Option<Participant>, StoreError>;
+
+    async fn participants(&self) -> Result<Vec<Participant>, StoreError>;
+
+    async fn set_participant_active(&self, id: ParticipantId, active: bool) -> Result<(), StoreError>;
+
+    /// Creates an account with a zero position; [`StoreError::Conflict`] if the participant
+    /// already has one of that type in that currency.
+    async fn create_account(
+        &self,
+        participant: ParticipantId,
+        currency: Currency,
+        kind: LedgerAccountType,
+        active: bool,
+        created: Timestamp,
+    ) -> Result<Account, StoreError>;
+
+    async fn accounts(&self, participant: ParticipantId) -> Result<Vec<Account>, StoreError>;
+
+    async fn set_account_active(&self, id: AccountId, active: bool) -> Result<(), StoreError>;
+
+    /// Replaces the account's active NET_DEBIT_CAP (the old row is deactivated, not changed).
+    async fn set_net_debit_cap(&self, account: AccountId, cap: NetDebitCap, created: Timestamp) -> Result<(), StoreError>;
+
+    async fn net_debit_cap(&self, account: AccountId) -> Result<Option<NetDebitCap>, StoreError>;
+
+    /// Current value and reserved value of an account.
+    async fn balance(&self, account: AccountId) -> Result<(Amount, Amount), StoreError>;
+}
+
+/// One database transaction; dropping it without commit rolls it back.
+#[async_trait]
+pub trait LedgerTx: Send {
+    /// Locks the POSITION accounts (ascending id, so concurrent batches cannot deadlock) and
+    /// their participants' SETTLEMENT accounts in the same currency, and returns what the
+    /// position decision needs. Unknown accounts are absent from the result.
+    async fn lock_positions(&mut self, accounts: &[AccountId]) -> Result<BTreeMap<AccountId, PositionAccount>, StoreError>;
+
+    /// Locks accounts and returns their `(value, reserved)` for balance moves that are not
+    /// position decisions (funds in/out, settlement transfers).
+    async fn lock_balances(&mut self, accounts: &[AccountId]) -> Result<BTreeMap<AccountId, (Amount, Amount)>, StoreError>;
+
+    /// Latest state of each known transfer.
+    async fn current_states(&mut self, ids: &[TransferId]) -> Result<HashMap<TransferId, CurrentState>, StoreError>;
+
+    /// Stored duplicate-check hashes of each id that has one.
+    async fn hashes(&mut self, kind: HashKind, ids: &[TransferId]) -> Result<HashMap<TransferId, RequestHash>, StoreError>;
+
+    /// Full records of the known transfers.
+    async fn transfers(&mut self, ids: &[TransferId]) -> Result<HashMap<TransferId, TransferRecord>, StoreError>;
+
+    /// Inserts transfers with their prepare hash, first state (seq 1), extensions and timeout
+    /// entry. [`StoreError::Conflict`] if any id exists.
+    async fn insert_transfers(&mut self, rows: &[NewTransfer]) -> Result<(), StoreError>;
+
+    /// Inserts fulfil or error duplicate-check hashes.
+    async fn insert_hashes(&mut self, kind: HashKind, rows: &[(TransferId, RequestHash, Timestamp)]) -> Result<(), StoreError>;
+
+    async fn insert_state_changes(&mut self, rows: &[NewStateChange]) -> Result<(), StoreError>;
+
+    async fn insert_position_changes(&mut self, rows: &[NewPositionChange]) -> Result<(), StoreError>;
+
+    /// Sets accounts' values (each must have been locked in this transaction).
+    async fn update_positions(&mut self, rows: &[(AccountId, Amount)], changed: Timestamp) -> Result<(), StoreError>;
+
+    async fn insert_errors(&mut self, rows: &[NewTransferError]) -> Result<(), StoreError>;
+
+    async fn insert_fulfilments(&mut self, rows: &[NewFulfilment]) -> Result<(), StoreError>;
+
+    /// The OPEN settlement window.
+    async fn open_window(&mut self) -> Result<Window, StoreError>;
+
+    /// Closes the OPEN window (→ PROCESSING) and opens the next one; returns `(closed, opened)`.
+    async fn close_open_window(&mut self, reason: &str, at: Timestamp) -> Result<(Window, Window), StoreError>;
+
+    /// Number of fulfilments tagged with a window.
+    async fn window_fulfilment_count(&mut self, window: WindowId) -> Result<u64, StoreError>;
+
+    /// Timeout entries whose expiration is before `now`, oldest first, at most `limit`.
+    async fn expired_transfers(&mut self, now: Timestamp, limit: usize) -> Result<Vec<ExpiredTransfer>, StoreError>;
+
+    /// Removes timeout entries, named as [`LedgerTx::expired_transfers`] returned them.
+    async fn delete_timeouts(&mut self, entries: &[(TransferId, Timestamp)]) -> Result<(), StoreError>;
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+impl fmt::Debug for dyn LedgerTx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LedgerTx")
+    }
+}
+
+/// Truncates text to at most `n_chars` characters, on a character boundary.
+pub(crate) fn truncate_chars(text: &str, n_chars: usize) -> &str {
+    match text.char_indices().nth(n_chars) {
+        Some((idx, _)) => &text[..idx],
+        None => text,
+    }
+}
+
+/// Splits rows for multi-row statements.
+pub(crate) fn statement_chunks<T>(rows: &[T]) -> std::slice::Chunks<'_, T> {
+    rows.chunks(STATEMENT_ROWS_MAX)
+}
+
+/// Sorted, de-duplicated ids: the canonical lock order.
+pub(crate) fn lock_order(accounts: &[AccountId]) -> Vec<AccountId> {
+    let mut ids = accounts.to_vec();
+    ids.sort();
+    ids.dedup();
+    ids
+}
