@@ -41,28 +41,45 @@ async fn main() {
     }
 }
 
+/// How the DFSPs choose transfer ids: random ids spread inserts over the whole id index, time-
+/// ordered ones append at its end.
+#[derive(Clone, Copy, Debug)]
+enum Ids {
+    RandomUuidV4,
+    TimeOrderedUuidV7,
+}
+
 async fn run(store: &dyn LedgerStore) {
     let mut dfsps = Vec::new();
     for idx in 0..N_DFSPS {
         dfsps.push(provision_dfsp(store, &format!("benchfsp{idx}"), "90000000000000", "90000000000000").await);
     }
-    for batch_size in BATCH_SIZES {
-        let (n, prepare_elapsed, reserve_elapsed) = measure(store, &dfsps, batch_size).await;
-        println!(
-            "  batch {batch_size:>5}: prepare {:>9.0} transfers/s   reserve {:>9.0} transfers/s   ({n} transfers)",
-            n as f64 / prepare_elapsed.as_secs_f64(),
-            n as f64 / reserve_elapsed.as_secs_f64(),
-        );
+    for ids in [Ids::RandomUuidV4, Ids::TimeOrderedUuidV7] {
+        println!("  transfer ids: {ids:?}");
+        for batch_size in BATCH_SIZES {
+            let (n, prepare_elapsed, reserve_elapsed) = measure(store, &dfsps, batch_size, ids).await;
+            println!(
+                "    batch {batch_size:>5}: prepare {:>9.0} transfers/s   reserve {:>9.0} transfers/s   ({n} transfers)",
+                n as f64 / prepare_elapsed.as_secs_f64(),
+                n as f64 / reserve_elapsed.as_secs_f64(),
+            );
+        }
     }
 }
 
-async fn measure(store: &dyn LedgerStore, dfsps: &[Dfsp], batch_size: usize) -> (usize, Duration, Duration) {
+async fn measure(store: &dyn LedgerStore, dfsps: &[Dfsp], batch_size: usize, ids: Ids) -> (usize, Duration, Duration) {
     let mut prepared: Vec<Vec<NewTransfer>> = Vec::new();
     let mut n = 0;
     let started = Instant::now();
     while started.elapsed() < MEASURE_FOR && n < TRANSFERS_MAX {
         let rows: Vec<NewTransfer> = (0..batch_size)
-            .map(|idx| new_transfer(&dfsps[(n + idx) % N_DFSPS], &dfsps[(n + idx + 1) % N_DFSPS], "1.25"))
+            .map(|idx| {
+                let id = match ids {
+                    Ids::RandomUuidV4 => new_transfer_id(),
+                    Ids::TimeOrderedUuidV7 => new_time_ordered_transfer_id(),
+                };
+                new_transfer_with_id(id, &dfsps[(n + idx) % N_DFSPS], &dfsps[(n + idx + 1) % N_DFSPS], "1.25")
+            })
             .collect();
         let outcomes = prepare_batch(store, &rows).await.expect("prepare batch");
         assert!(outcomes.iter().all(|it| *it == Prepared::Inserted));

@@ -118,7 +118,15 @@ pub async fn provision_dfsp(store: &dyn LedgerStore, name: &str, funding: &str, 
 }
 
 pub fn new_transfer(payer: &Dfsp, payee: &Dfsp, value: &str) -> NewTransfer {
-    let id = new_transfer_id();
+    new_transfer_with_id(new_transfer_id(), payer, payee, value)
+}
+
+/// A time-ordered id (UUID v7, allowed from FSPIOP v2.0), as many DFSPs generate them.
+pub fn new_time_ordered_transfer_id() -> TransferId {
+    TransferId::parse(&uuid::Uuid::now_v7().to_string()).expect("a v7 uuid")
+}
+
+pub fn new_transfer_with_id(id: TransferId, payer: &Dfsp, payee: &Dfsp, value: &str) -> NewTransfer {
     NewTransfer {
         hash: RequestHash::new(format!("hash-{id}")),
         transfer_id: id,

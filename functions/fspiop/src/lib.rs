@@ -1,0 +1,57 @@
+//! The FSPIOP wire format of the switch's transfers API: everything that knows what the JSON and
+//! the headers look like, and nothing else. It parses what FSPs send into the ledger's value types
+//! (parse, don't validate), answers with Mojaloop's exact error codes and texts, and prints the
+//! bodies the hub sends.
+//!
+//! No HTTP framework and no async: headers come in through [`headers::HeaderSource`] and bodies as
+//! bytes, so any HTTP layer (axum, an Azure Functions custom handler, a test) calls the same code.
+//!
+//! # Layout
+//! - `error`: the FSPIOP error-code table ([`ErrorCode`]), the error body ([`FspiopError`]) and the
+//!   one mapping from `ledger_core::rejection::Rejection` to FSPIOP errors.
+//! - `headers`: Accept / Content-Type / Date / Content-Length / FSPIOP-Source checks, the API
+//!   versions ([`ApiVersion`]) and the parsed [`RequestHeaders`].
+//! - `transfers`: serde wire types of every transfers body, the parsers that turn a body into a
+//!   checked [`TransferPrepare`], [`TransferFulfil`] or [`TransferAbort`], and the hub's bodies.
+//! - `hash`: the duplicate-check [`RequestHash`], as Node's `JSON.stringify` would hash it.
+//! - `datetime`: the FSPIOP `DateTime` and HTTP `Date` formats.
+//! - `schema` (private): the ajv-ordered checks behind the body parsers.
+//!
+//! # Typical use
+//! `validate_headers` → `parse_transfers_post(body, headers.content_version)` → the ledger;
+//! every `Err(FspiopError)` is answered with `http_status()` and `to_json()`.
+
+pub mod datetime;
+pub mod error;
+pub mod hash;
+pub mod headers;
+mod schema;
+pub mod transfers;
+
+pub use error::{ErrorCode, FspiopError};
+pub use hash::RequestHash;
+pub use headers::{validate_headers, AcceptVersion, ApiVersion, HeaderSource, Method, RequestHeaders};
+pub use transfers::{
+    parse_transfers_error, parse_transfers_post, parse_transfers_put, Parsed, TransferAbort, TransferFulfil,
+    TransferPrepare,
+};
+
+#[cfg(test)]
+mod tests {
+    /// Every module says what it is for in its first line.
+    #[test]
+    fn every_module_starts_with_a_module_doc() {
+        let sources = [
+            ("lib.rs", include_str!("lib.rs")),
+            ("datetime.rs", include_str!("datetime.rs")),
+            ("error.rs", include_str!("error.rs")),
+            ("hash.rs", include_str!("hash.rs")),
+            ("headers.rs", include_str!("headers.rs")),
+            ("schema.rs", include_str!("schema.rs")),
+            ("transfers.rs", include_str!("transfers.rs")),
+        ];
+        for (name, source) in sources {
+            assert!(source.starts_with("//! "), "{name} must start with a `//!` line");
+        }
+    }
+}
