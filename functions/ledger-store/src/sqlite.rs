@@ -159,6 +159,8 @@ impl LedgerStore for SqliteStore {
                      WHERE t.transfer_id = ? ORDER BY s.seq")
                 .map_err(sql_error)?;
             let rows = stmt.query_map([id.as_str()], |row| Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?)));
+            // Bound to a local so `rows` (which borrows `stmt`) is dropped before `stmt`.
+            #[allow(clippy::let_and_return)]
             let res = rows
                 .map_err(sql_error)?
                 .map(|it| it.map_err(sql_error).and_then(|(state, seq, at)| current_state(&state, seq, at)))
@@ -179,6 +181,8 @@ impl LedgerStore for SqliteStore {
             let rows = stmt.query_map([account.0 as i64], |row| {
                 Ok((row.get::<_, Option<String>>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
             });
+            // Bound to a local so `rows` (which borrows `stmt`) is dropped before `stmt`.
+            #[allow(clippy::let_and_return)]
             let res = rows
                 .map_err(sql_error)?
                 .map(|it| {

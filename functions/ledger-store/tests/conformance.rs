@@ -174,7 +174,7 @@ async fn a_failed_batch_leaves_nothing_behind(store: Arc<dyn LedgerStore>) {
     let payer = provision_dfsp(store.as_ref(), "payerfsp", "1000", "1000").await;
     let payee = provision_dfsp(store.as_ref(), "payeefsp", "1000", "1000").await;
     let existing = new_transfer(&payer, &payee, "1");
-    prepare_batch(store.as_ref(), &[existing.clone()]).await.unwrap();
+    prepare_batch(store.as_ref(), std::slice::from_ref(&existing)).await.unwrap();
     let fresh = new_transfer(&payer, &payee, "1");
     let mut tx = store.begin().await.unwrap();
     let res = tx.insert_transfers(&[fresh.clone(), existing]).await;
@@ -182,7 +182,7 @@ async fn a_failed_batch_leaves_nothing_behind(store: Arc<dyn LedgerStore>) {
     drop(tx);
     assert!(store.transfer(&fresh.transfer_id).await.unwrap().is_none());
     // The store is usable again at once.
-    prepare_batch(store.as_ref(), &[fresh.clone()]).await.unwrap();
+    prepare_batch(store.as_ref(), std::slice::from_ref(&fresh)).await.unwrap();
     assert!(store.transfer(&fresh.transfer_id).await.unwrap().is_some());
 }
 
@@ -192,14 +192,14 @@ async fn an_abandoned_transaction_rolls_back(store: Arc<dyn LedgerStore>) {
     let row = new_transfer(&payer, &payee, "5");
     let mut tx = store.begin().await.unwrap();
     tx.lock_positions(&[payer.position.id]).await.unwrap();
-    tx.insert_transfers(&[row.clone()]).await.unwrap();
+    tx.insert_transfers(std::slice::from_ref(&row)).await.unwrap();
     tx.update_positions(&[(payer.position.id, amount("5"))], NOW).await.unwrap();
     drop(tx);
     // The next transaction must neither see the rows nor wait on the abandoned locks.
     let mut tx = store.begin().await.unwrap();
     let locked = tx.lock_positions(&[payer.position.id]).await.unwrap();
     assert_eq!(locked[&payer.position.id].position, Amount::ZERO);
-    assert!(tx.current_states(&[row.transfer_id.clone()]).await.unwrap().is_empty());
+    assert!(tx.current_states(std::slice::from_ref(&row.transfer_id)).await.unwrap().is_empty());
     tx.commit().await.unwrap();
 }
 
@@ -273,7 +273,7 @@ async fn a_state_sequence_number_is_taken_once(store: Arc<dyn LedgerStore>) {
     let payer = provision_dfsp(store.as_ref(), "payerfsp", "1000", "1000").await;
     let payee = provision_dfsp(store.as_ref(), "payeefsp", "1000", "1000").await;
     let row = new_transfer(&payer, &payee, "1");
-    prepare_batch(store.as_ref(), &[row.clone()]).await.unwrap();
+    prepare_batch(store.as_ref(), std::slice::from_ref(&row)).await.unwrap();
     record_state(store.as_ref(), &row.transfer_id, 2, TransferState::Reserved).await;
     let mut tx = store.begin().await.unwrap();
     let change = NewStateChange {
@@ -460,7 +460,7 @@ async fn a_random_workload_keeps_journal_and_positions_equal(store: Arc<dyn Ledg
         let n_answers = (next(&mut seed) % 3) as usize;
         for _ in 0..n_answers.min(reserved.len()) {
             let (row, payee) = reserved.swap_remove((next(&mut seed) as usize) % reserved.len());
-            let commit = next(&mut seed) % 3 != 0;
+            let commit = !next(&mut seed).is_multiple_of(3);
             let (state, action, account) = match commit {
                 true => (TransferState::ReceivedFulfil, PositionAction::Commit, dfsps[payee].position.id),
                 false => (TransferState::ReceivedError, PositionAction::Abort, row.payer_account.unwrap()),

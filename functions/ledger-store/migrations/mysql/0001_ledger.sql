@@ -1,6 +1,8 @@
 -- The central-ledger tables for MySQL 8 (Azure) and MariaDB 10.11. Amounts are
 -- DECIMAL(18,4) as in central-ledger; times are Unix milliseconds, UTC, so no server time
--- zone can shift them. Ids are ASCII with binary collation: exact and compact in indexes.
+-- zone can shift them. Every text column is utf8mb4 (the connection character set, so the
+-- server converts nothing on insert: converting to ascii cost a third of its CPU) and ids,
+-- hashes and states use the binary collation: exact comparison.
 -- Statements are separated by a line holding only ";". MySQL commits DDL implicitly, so
 -- every statement is idempotent (IF NOT EXISTS, INSERT IGNORE) and a half-applied migration
 -- can simply run again.
@@ -15,7 +17,7 @@ CREATE TABLE IF NOT EXISTS participant (
 CREATE TABLE IF NOT EXISTS participant_currency (
     account_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     participant_id BIGINT UNSIGNED NOT NULL,
-    currency CHAR(3) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    currency CHAR(3) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     ledger_account_type TINYINT UNSIGNED NOT NULL,
     is_active TINYINT NOT NULL,
     created_ms BIGINT NOT NULL,
@@ -34,7 +36,7 @@ CREATE TABLE IF NOT EXISTS participant_position (
 CREATE TABLE IF NOT EXISTS participant_position_change (
     id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     account_id BIGINT UNSIGNED NOT NULL,
-    transfer_id VARCHAR(36) CHARACTER SET ascii COLLATE ascii_bin NULL,
+    transfer_id VARCHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
     seq INT UNSIGNED NULL,
     change_amount DECIMAL(18,4) NOT NULL,
     value DECIMAL(18,4) NOT NULL,
@@ -56,24 +58,24 @@ CREATE TABLE IF NOT EXISTS participant_limit (
 ) ENGINE = InnoDB
 ;
 CREATE TABLE IF NOT EXISTS transfer (
-    transfer_id VARCHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+    transfer_id VARCHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,
     payer_fsp VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     payee_fsp VARCHAR(128) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     payer_account_id BIGINT UNSIGNED NULL,
     payee_account_id BIGINT UNSIGNED NULL,
     amount DECIMAL(18,4) NOT NULL,
-    currency CHAR(3) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-    ilp_condition VARCHAR(48) CHARACTER SET ascii COLLATE ascii_bin NULL,
+    currency CHAR(3) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+    ilp_condition VARCHAR(48) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
     expiration_ms BIGINT NOT NULL,
-    ilp_packet MEDIUMTEXT CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-    prepare_hash VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    ilp_packet MEDIUMTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+    prepare_hash VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     created_ms BIGINT NOT NULL
 ) ENGINE = InnoDB
 ;
 CREATE TABLE IF NOT EXISTS transfer_state_change (
-    transfer_id VARCHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    transfer_id VARCHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     seq INT UNSIGNED NOT NULL,
-    state VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    state VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     reason VARCHAR(512) CHARACTER SET utf8mb4 NULL,
     created_ms BIGINT NOT NULL,
     PRIMARY KEY (transfer_id, seq)
@@ -81,27 +83,27 @@ CREATE TABLE IF NOT EXISTS transfer_state_change (
 ;
 CREATE TABLE IF NOT EXISTS transfer_extension (
     id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
-    transfer_id VARCHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    transfer_id VARCHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     ext_key VARCHAR(128) CHARACTER SET utf8mb4 NOT NULL,
     ext_value TEXT CHARACTER SET utf8mb4 NOT NULL,
     KEY transfer_extension_transfer (transfer_id)
 ) ENGINE = InnoDB
 ;
 CREATE TABLE IF NOT EXISTS transfer_fulfilment_duplicate_check (
-    transfer_id VARCHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
-    hash VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    transfer_id VARCHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,
+    hash VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     created_ms BIGINT NOT NULL
 ) ENGINE = InnoDB
 ;
 CREATE TABLE IF NOT EXISTS transfer_error_duplicate_check (
-    transfer_id VARCHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
-    hash VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    transfer_id VARCHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,
+    hash VARCHAR(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     created_ms BIGINT NOT NULL
 ) ENGINE = InnoDB
 ;
 CREATE TABLE IF NOT EXISTS transfer_fulfilment (
-    transfer_id VARCHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
-    ilp_fulfilment VARCHAR(48) CHARACTER SET ascii COLLATE ascii_bin NULL,
+    transfer_id VARCHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,
+    ilp_fulfilment VARCHAR(48) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL,
     completed_ms BIGINT NOT NULL,
     settlement_window_id BIGINT UNSIGNED NOT NULL,
     created_ms BIGINT NOT NULL,
@@ -109,7 +111,7 @@ CREATE TABLE IF NOT EXISTS transfer_fulfilment (
 ) ENGINE = InnoDB
 ;
 CREATE TABLE IF NOT EXISTS transfer_error (
-    transfer_id VARCHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+    transfer_id VARCHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL PRIMARY KEY,
     seq INT UNSIGNED NOT NULL,
     error_code SMALLINT UNSIGNED NOT NULL,
     error_description VARCHAR(128) CHARACTER SET utf8mb4 NOT NULL,
@@ -119,13 +121,13 @@ CREATE TABLE IF NOT EXISTS transfer_error (
 -- Keyed by expiration first: inserts land near the end of the tree and the scan reads in key order.
 CREATE TABLE IF NOT EXISTS transfer_timeout (
     expiration_ms BIGINT NOT NULL,
-    transfer_id VARCHAR(36) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    transfer_id VARCHAR(36) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     PRIMARY KEY (expiration_ms, transfer_id)
 ) ENGINE = InnoDB
 ;
 CREATE TABLE IF NOT EXISTS settlement_window (
     settlement_window_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
-    state VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    state VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     -- 1 while OPEN, NULL otherwise: the unique key allows exactly one OPEN window.
     open_marker TINYINT NULL UNIQUE,
     reason VARCHAR(512) CHARACTER SET utf8mb4 NULL,
@@ -136,7 +138,7 @@ CREATE TABLE IF NOT EXISTS settlement_window (
 CREATE TABLE IF NOT EXISTS settlement_window_state_change (
     id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     settlement_window_id BIGINT UNSIGNED NOT NULL,
-    state VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+    state VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
     reason VARCHAR(512) CHARACTER SET utf8mb4 NULL,
     created_ms BIGINT NOT NULL,
     FOREIGN KEY (settlement_window_id) REFERENCES settlement_window (settlement_window_id)

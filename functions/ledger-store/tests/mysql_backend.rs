@@ -1,9 +1,14 @@
-//! Temporary MySQL-only checks of the MySQL store beyond the conformance suite.
+//! MySQL/MariaDB-only checks of the MySQL store beyond the conformance suite: idempotent and
+//! concurrent migrations, bad configurations, pool and lock behaviour, deadlocks, window locks,
+//! chunked batches, text limits, and TLS against a private MariaDB that requires it.
 
 mod common;
 
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
 use ledger_core::amount::Amount;
@@ -64,7 +69,7 @@ async fn an_abandoned_transaction_is_rolled_back_on_a_single_connection_pool() {
         let row = new_transfer(&payer, &payee, "5");
         let mut tx = store.begin().await.unwrap();
         tx.lock_positions(&[payer.position.id]).await.unwrap();
-        tx.insert_transfers(&[row.clone()]).await.unwrap();
+        tx.insert_transfers(std::slice::from_ref(&row)).await.unwrap();
         tx.update_positions(&[(payer.position.id, amount("5"))], NOW).await.unwrap();
         drop(tx);
         assert!(store.transfer(&row.transfer_id).await.unwrap().is_none());
@@ -195,20 +200,14 @@ async fn large_batches_are_chunked() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn texts_are_truncated_or_refused() {
+async fn long_texts_are_truncated() {
     let name = fresh_name();
     let store = Arc::new(open_mysql(&name).await);
     let payer = provision_dfsp(store.as_ref(), "payerfsp", "1000", "1000").await;
     let payee = provision_dfsp(store.as_ref(), "payeefsp", "1000", "1000").await;
-    let mut row = new_transfer(&payer, &payee, "1");
-    row.ilp_packet = "ünïcode".into();
-    let mut tx = store.begin().await.unwrap();
-    let res = tx.insert_transfers(&[row]).await;
-    assert!(matches!(res, Err(StoreError::Invalid(_))), "{res:?}");
-    drop(tx);
     let row = new_transfer(&payer, &payee, "1");
     let mut tx = store.begin().await.unwrap();
-    tx.insert_transfers(&[row.clone()]).await.unwrap();
+    tx.insert_transfers(std::slice::from_ref(&row)).await.unwrap();
     let reason = Some("é".repeat(600));
     let change = NewStateChange { transfer_id: row.transfer_id.clone(), seq: 2, state: TransferState::Reserved, reason, created: NOW };
     tx.insert_state_changes(&[change]).await.unwrap();
@@ -257,31 +256,183 @@ async fn concurrent_closes_serialise() {
     test.finish().await;
 }
 
-/// Runs only when LEDGER_TEST_MYSQL_TLS_URL and LEDGER_TEST_MYSQL_TLS_CA point at a server
-/// with `require_secure_transport=ON`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tls_with_the_configured_root_ca() {
-    let (Ok(server), Ok(ca)) = (std::env::var("LEDGER_TEST_MYSQL_TLS_URL"), std::env::var("LEDGER_TEST_MYSQL_TLS_CA")) else {
-        eprintln!("TLS server not configured; skipped");
-        return;
-    };
-    let url = format!("{server}/{}", fresh_name());
-    let plain = MysqlStoreConfig { url: url.clone(), ca_certificate: None, pool_connections_max: 2 };
-    let refused = MysqlStore::open(plain).await;
-    assert!(refused.is_err(), "the server requires TLS");
-    eprintln!("without TLS: {:?}", refused.err());
-    let wrong_ca = MysqlStoreConfig { url: url.clone(), ca_certificate: Some("/etc/ssl/certs/ca-certificates.crt".into()), pool_connections_max: 2 };
-    let untrusted = MysqlStore::open(wrong_ca).await;
-    eprintln!("other CA: {:?}", untrusted.as_ref().err());
-    assert!(matches!(untrusted, Err(StoreError::Unavailable(_))));
-    let config = MysqlStoreConfig { url, ca_certificate: Some(ca.into()), pool_connections_max: 2 };
-    let store = MysqlStore::open(config).await.unwrap();
-    let payer = provision_dfsp(&store, "payerfsp", "1000", "1000").await;
-    let payee = provision_dfsp(&store, "payeefsp", "1000", "1000").await;
-    let rows = vec![new_transfer(&payer, &payee, "12.5")];
-    prepare_batch(&store, &rows).await.unwrap();
-    position_batch(&store, &prepare_messages(&rows)).await.unwrap();
-    assert_eq!(store.balance(payer.position.id).await.unwrap().0, amount("12.5"));
-    store.drop_database().await.unwrap();
-    store.close().await.unwrap();
+/// A private MariaDB that requires TLS, with a certificate from a CA made for the test.
+#[test]
+fn tls_with_the_configured_root_ca() {
+    let server = TlsServer::start();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let url = format!("mysql://root@127.0.0.1:{}/{}", server.port, fresh_name());
+        let plain = MysqlStoreConfig { url: url.clone(), ca_certificate: None, pool_connections_max: 2 };
+        let refused = MysqlStore::open(plain).await.err();
+        assert!(
+            matches!(&refused, Some(StoreError::Unavailable(text)) if text.contains("1045")),
+            "the server refuses a connection without TLS: {refused:?}"
+        );
+        let wrong_ca = MysqlStoreConfig { url: url.clone(), ca_certificate: Some(server.other_ca.clone()), pool_connections_max: 2 };
+        let untrusted = MysqlStore::open(wrong_ca).await.err();
+        assert!(
+            matches!(&untrusted, Some(StoreError::Unavailable(text)) if text.contains("UnknownIssuer")),
+            "a server certificate from another CA is refused: {untrusted:?}"
+        );
+        let config = MysqlStoreConfig { url, ca_certificate: Some(server.ca.clone()), pool_connections_max: 2 };
+        let store = MysqlStore::open(config).await.unwrap_or_else(|err| panic!("TLS with the right CA: {err}"));
+        let created = store.create_participant(&fsp("payerfsp"), NOW).await.unwrap();
+        assert_eq!(store.participant(&fsp("payerfsp")).await.unwrap(), Some(created));
+        store.drop_database().await.unwrap();
+        store.close().await.unwrap();
+    });
+}
+
+/// How long a fresh MariaDB may take to accept connections.
+const SERVER_START_WAIT: Duration = Duration::from_secs(30);
+
+/// A MariaDB in a temporary directory, listening on a free loopback port and requiring TLS.
+/// Dropping it kills the server and deletes the directory, also when the test panics.
+struct TlsServer {
+    dir: PathBuf,
+    child: Option<Child>,
+    port: u16,
+    /// The CA that signed the server's certificate.
+    ca: PathBuf,
+    /// A CA that signed nothing the server has.
+    other_ca: PathBuf,
+}
+
+impl TlsServer {
+    fn start() -> TlsServer {
+        let dir = std::env::temp_dir().join(format!("ledger_tls_{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir(&dir).unwrap_or_else(|err| panic!("create {}: {err}", dir.display()));
+        let mut server = TlsServer { ca: dir.join("ca.pem"), other_ca: dir.join("other-ca.pem"), dir, child: None, port: 0 };
+        server.make_certificates();
+        let datadir = server.dir.join("data");
+        let install = program("mariadb-install-db");
+        run(Command::new(&install)
+            .arg("--no-defaults")
+            .arg("--user=root")
+            .arg(format!("--datadir={}", datadir.display()))
+            .args(["--auth-root-authentication-method=normal", "--skip-test-db"]));
+        server.port = free_port();
+        let log = server.dir.join("mariadbd.err");
+        let child = Command::new(program("mariadbd"))
+            .arg("--no-defaults")
+            .arg("--user=root")
+            .arg(format!("--datadir={}", datadir.display()))
+            .arg(format!("--socket={}", server.dir.join("mariadbd.sock").display()))
+            .arg(format!("--pid-file={}", server.dir.join("mariadbd.pid").display()))
+            .arg(format!("--log-error={}", log.display()))
+            .arg(format!("--port={}", server.port))
+            .args(["--bind-address=127.0.0.1", "--skip-name-resolve"])
+            .args(["--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci"])
+            .arg(format!("--ssl-cert={}", server.dir.join("server.pem").display()))
+            .arg(format!("--ssl-key={}", server.dir.join("server.key").display()))
+            .arg(format!("--ssl-ca={}", server.ca.display()))
+            .arg("--require-secure-transport=ON")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| panic!("start mariadbd: {err}"));
+        server.child = Some(child);
+        server.wait_until_listening(&log);
+        server
+    }
+
+    /// A CA, a server certificate it signs (SAN 127.0.0.1 and localhost) and an unrelated CA.
+    fn make_certificates(&self) {
+        let config = self.dir.join("openssl.cnf");
+        std::fs::write(
+            &config,
+            "[req]\ndistinguished_name = dn\n[dn]\n\
+             [ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n\
+             subjectKeyIdentifier = hash\n\
+             [server]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n\
+             extendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1,DNS:localhost\n\
+             subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n",
+        )
+        .unwrap();
+        let file = |name: &str| self.dir.join(name).display().to_string();
+        let key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+        for (name, subject) in [("ca", "/CN=ledger-test-ca"), ("other-ca", "/CN=ledger-test-other-ca")] {
+            run(openssl(&config)
+                .args(["req", "-x509", "-days", "2", "-extensions", "ca", "-subj", subject])
+                .args(key)
+                .args(["-keyout", &file(&format!("{name}.key")), "-out", &file(&format!("{name}.pem"))]));
+        }
+        run(openssl(&config)
+            .args(["req", "-new", "-subj", "/CN=127.0.0.1"])
+            .args(key)
+            .args(["-keyout", &file("server.key"), "-out", &file("server.csr")]));
+        run(openssl(&config)
+            .args(["x509", "-req", "-days", "2", "-in", &file("server.csr"), "-CA", &file("ca.pem"), "-CAkey", &file("ca.key")])
+            .args(["-CAcreateserial", "-extfile", &file("openssl.cnf"), "-extensions", "server", "-out", &file("server.pem")]));
+    }
+
+    fn wait_until_listening(&mut self, log: &Path) {
+        let deadline = Instant::now() + SERVER_START_WAIT;
+        let server_log = || std::fs::read_to_string(log).unwrap_or_default();
+        loop {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            if let Some(status) = self.child.as_mut().and_then(|child| child.try_wait().unwrap()) {
+                panic!("mariadbd exited with {status} before accepting connections; its log:\n{}", server_log());
+            }
+            if Instant::now() > deadline {
+                let port = self.port;
+                panic!("mariadbd did not accept connections on port {port} within {SERVER_START_WAIT:?}; its log:\n{}", server_log());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A port free on the loopback interface now (the OS picks it; released for the server).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|it| it.local_addr()).expect("a free loopback port").port()
+}
+
+/// The path of a MariaDB program; the server lives in an sbin directory, often not on PATH.
+fn program(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin"].map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|it| it.is_file())
+        .unwrap_or_else(|| panic!("`{name}` is not installed; the TLS test needs a MariaDB server (apt-get install mariadb-server)"))
+}
+
+/// The `openssl` command with only the test's configuration (`req` reads it from OPENSSL_CONF).
+fn openssl(config: &Path) -> Command {
+    let mut command = Command::new("openssl");
+    command.env("OPENSSL_CONF", config);
+    command
+}
+
+/// Runs a setup command to success; a missing program or a failure ends the test with its output.
+fn run(command: &mut Command) {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let output = command.stdin(Stdio::null()).output().unwrap_or_else(|err| {
+        if err.kind() == std::io::ErrorKind::NotFound {
+            panic!("`{program}` is not installed; the TLS test needs it (apt-get install {program})");
+        }
+        panic!("run {program}: {err}")
+    });
+    assert!(
+        output.status.success(),
+        "{command:?} failed with {}:\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
