@@ -20,7 +20,6 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
-use std::fmt;
 use std::fmt::Write;
 
 use crate::error::FspiopError;
@@ -33,39 +32,22 @@ const JS_PLAIN_EXPONENT_MIN: i32 = -6;
 /// Property keys that are canonical integers below this are array indices in JavaScript.
 const JS_ARRAY_INDEX_LIMIT: u64 = u32::MAX as u64;
 
-/// The stored duplicate-check hash of a request body: 43 characters of standard base64.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RequestHash(String);
+/// The hash type is the ledger's own: the wire only knows how to compute it.
+pub use ledger_core::prepare::RequestHash;
 
-impl RequestHash {
-    /// Hashes a raw body; 3104 or 3101 if it is too large or not JSON.
-    pub fn of_body(body: &[u8]) -> Result<RequestHash, FspiopError> {
-        parse_json_body(body).map(|value| RequestHash::of_json(&value))
-    }
-
-    /// Hashes a parsed body (parsed with key order preserved, as `parse_json_body` does).
-    pub fn of_json(value: &Value) -> RequestHash {
-        let digest = Sha256::digest(stringify_like_js(value).as_bytes());
-        let mut encoded = STANDARD.encode(digest);
-        // Mojaloop slices off the last character, which for a 32-byte digest is the only '='.
-        encoded.pop();
-        RequestHash(encoded)
-    }
-
-    /// A hash as read back from storage.
-    pub fn from_stored(text: impl Into<String>) -> RequestHash {
-        RequestHash(text.into())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+/// Hashes a raw body; 3104 or 3101 if it is too large or not JSON.
+pub fn hash_body(body: &[u8]) -> Result<RequestHash, FspiopError> {
+    parse_json_body(body).map(|value| hash_json(&value))
 }
 
-impl fmt::Display for RequestHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Hashes a parsed body (parsed with key order preserved, as `parse_json_body` does): 43
+/// characters of standard base64.
+pub fn hash_json(value: &Value) -> RequestHash {
+    let digest = Sha256::digest(stringify_like_js(value).as_bytes());
+    let mut encoded = STANDARD.encode(digest);
+    // Mojaloop slices off the last character, which for a 32-byte digest is the only '='.
+    encoded.pop();
+    RequestHash::new(encoded)
 }
 
 /// `JSON.stringify(value)` as Node prints it (compact, see the module notes).
@@ -225,21 +207,20 @@ mod tests {
         for (body, stringified, hash) in NODE_VECTORS {
             let value: Value = serde_json::from_str(body).unwrap();
             assert_eq!(stringify_like_js(&value), stringified);
-            assert_eq!(RequestHash::of_body(body.as_bytes()).unwrap().as_str(), hash);
+            assert_eq!(crate::hash::hash_body(body.as_bytes()).unwrap().as_str(), hash);
         }
-        assert_eq!(RequestHash::of_body(PREPARE_BODY.as_bytes()).unwrap().as_str(), PREPARE_HASH);
+        assert_eq!(crate::hash::hash_body(PREPARE_BODY.as_bytes()).unwrap().as_str(), PREPARE_HASH);
     }
 
     #[test]
     fn whitespace_and_formatting_do_not_change_the_hash_but_key_order_does() {
-        let compact = RequestHash::of_body(br#"{"a":"1","b":{"c":2}}"#).unwrap();
-        let spaced = RequestHash::of_body(b"{ \"a\" : \"1\" ,\n\t\"b\" : { \"c\" : 2.0 } }").unwrap();
-        let reordered = RequestHash::of_body(br#"{"b":{"c":2},"a":"1"}"#).unwrap();
+        let compact = crate::hash::hash_body(br#"{"a":"1","b":{"c":2}}"#).unwrap();
+        let spaced = crate::hash::hash_body(b"{ \"a\" : \"1\" ,\n\t\"b\" : { \"c\" : 2.0 } }").unwrap();
+        let reordered = crate::hash::hash_body(br#"{"b":{"c":2},"a":"1"}"#).unwrap();
         assert_eq!(compact, spaced);
         assert_ne!(compact, reordered);
         assert_eq!(compact.as_str().len(), 43);
-        assert_eq!(RequestHash::from_stored(compact.as_str()), compact);
-        assert_eq!(compact.to_string(), compact.as_str());
+        assert_eq!(RequestHash::new(compact.as_str().to_string()), compact);
     }
 
     #[test]
@@ -293,7 +274,7 @@ mod tests {
     #[test]
     fn bodies_that_are_not_json_cannot_be_hashed() {
         for body in [&b""[..], b"{", b"{\"a\":}", b"\xff", b"{\"a\":1e400}"] {
-            assert_eq!(RequestHash::of_body(body).unwrap_err().code(), crate::ErrorCode::MalformedSyntax);
+            assert_eq!(crate::hash::hash_body(body).unwrap_err().code(), crate::ErrorCode::MalformedSyntax);
         }
     }
 
@@ -327,7 +308,7 @@ mod tests {
             let printed = stringify_like_js(&value);
             let reread: Value = serde_json::from_str(&printed).unwrap();
             prop_assert_eq!(stringify_like_js(&reread), printed.clone());
-            prop_assert_eq!(RequestHash::of_body(printed.as_bytes()).unwrap(), RequestHash::of_json(&value));
+            prop_assert_eq!(crate::hash::hash_body(printed.as_bytes()).unwrap(), crate::hash::hash_json(&value));
         }
     }
 }

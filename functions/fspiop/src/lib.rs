@@ -29,7 +29,7 @@ mod schema;
 pub mod transfers;
 
 pub use error::{ErrorCode, FspiopError};
-pub use hash::RequestHash;
+pub use hash::{hash_body, hash_json, RequestHash};
 pub use headers::{validate_headers, AcceptVersion, ApiVersion, HeaderSource, Method, RequestHeaders};
 pub use transfers::{
     parse_transfers_error, parse_transfers_post, parse_transfers_put, Parsed, TransferAbort, TransferFulfil,

@@ -319,21 +319,21 @@ pub fn parse_json_body(body: &[u8]) -> Result<Value, FspiopError> {
 pub fn parse_transfers_post(body: &[u8], version: ApiVersion) -> Result<Parsed<TransferPrepare>, FspiopError> {
     let value = parse_json_body(body)?;
     let request = prepare_from_json(&value, version)?;
-    Ok(Parsed { request, hash: RequestHash::of_json(&value) })
+    Ok(Parsed { request, hash: crate::hash::hash_json(&value) })
 }
 
 /// Parses and checks a `PUT /transfers/{ID}` body.
 pub fn parse_transfers_put(body: &[u8], version: ApiVersion) -> Result<Parsed<TransferFulfil>, FspiopError> {
     let value = parse_json_body(body)?;
     let request = fulfil_from_json(&value, version)?;
-    Ok(Parsed { request, hash: RequestHash::of_json(&value) })
+    Ok(Parsed { request, hash: crate::hash::hash_json(&value) })
 }
 
 /// Parses and checks a `PUT /transfers/{ID}/error` body.
 pub fn parse_transfers_error(body: &[u8], version: ApiVersion) -> Result<Parsed<TransferAbort>, FspiopError> {
     let value = parse_json_body(body)?;
     let request = abort_from_json(&value, version)?;
-    Ok(Parsed { request, hash: RequestHash::of_json(&value) })
+    Ok(Parsed { request, hash: crate::hash::hash_json(&value) })
 }
 
 const TRANSFERS_POST: ObjectRule = ObjectRule {
@@ -683,7 +683,7 @@ mod tests {
             assert_eq!(prepare.condition.to_base64url(), TTK_CONDITION);
             assert_eq!(prepare.expiration.unix_ms(), 1_464_093_488_699);
             assert_eq!(prepare.extension_list.as_ref().map(|list| list.extension.len()), Some(2));
-            assert_eq!(parsed.hash, RequestHash::of_body(&body).unwrap());
+            assert_eq!(parsed.hash, crate::hash::hash_body(&body).unwrap());
         }
     }
 
@@ -1143,7 +1143,7 @@ mod tests {
             let body = serde_json::to_vec(&TransfersPostRequest::from(&prepare)).unwrap();
             let parsed = parse_transfers_post(&body, version).unwrap();
             proptest::prop_assert_eq!(parsed.request, prepare);
-            proptest::prop_assert_eq!(parsed.hash, RequestHash::of_body(&body).unwrap());
+            proptest::prop_assert_eq!(parsed.hash, crate::hash::hash_body(&body).unwrap());
         }
     }
 
