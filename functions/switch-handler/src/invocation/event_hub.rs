@@ -1,0 +1,181 @@
+//! The Event Hubs trigger with `cardinality: many` and `dataType: string`: one invocation carries a
+//! batch of events from one partition, plus per-event metadata in parallel arrays (azure.md §1.5).
+//!
+//! The host sends the bodies as `Data.<binding>` and the metadata as `Metadata.*Array` keys, each
+//! an array (or a string holding one) indexed like the bodies. [`EventBatch::decode`] checks the
+//! arrays line up and zips them into one [`Event`] per body, so a caller can never pair a body
+//! with another event's partition key or sequence number.
+
+use serde_json::{Map, Value};
+
+use super::decode::{self, join};
+use super::error::InvocationError;
+use super::{InvocationRequest, RetryContext, Sys};
+
+/// The metadata arrays, each with one entry per event, in the order the host names them.
+const PARTITION_KEYS: &str = "PartitionKeyArray";
+const OFFSETS: &str = "OffsetArray";
+const SEQUENCE_NUMBERS: &str = "SequenceNumberArray";
+const ENQUEUED_TIMES: &str = "EnqueuedTimeUtcArray";
+const PROPERTIES: &str = "PropertiesArray";
+const SYSTEM_PROPERTIES: &str = "SystemPropertiesArray";
+
+/// Which partition of which hub the batch came from, and how the host will checkpoint it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionContext {
+    /// `<namespace>.servicebus.windows.net`.
+    pub fully_qualified_namespace: String,
+    pub event_hub_name: String,
+    pub consumer_group: String,
+    pub partition_id: String,
+    /// `None` when the extension version does not report it. Either way the host checkpoints
+    /// after the invocation whether it succeeded or failed (azure.md §1.7).
+    pub is_checkpointing_after_invocation: Option<bool>,
+}
+
+/// One event of a batch: its body and the metadata the host sent for the same index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The UTF-8 body as sent by the producer, byte for byte (one JSON-string layer the host may
+    /// have added is removed; a body that is itself a bare JSON string literal therefore loses its
+    /// quotes, which no Mojaloop message is).
+    pub body: String,
+    /// `None` for events published without a partition key.
+    pub partition_key: Option<String>,
+    /// The offset as decimal text (a number in older extension versions, a string in newer ones).
+    pub offset: String,
+    pub sequence_number: i64,
+    /// ISO 8601 as the host wrote it, e.g. `2026-10-20T10:01:02.123Z`.
+    pub enqueued_time_utc: String,
+    /// The producer's AMQP application properties.
+    pub properties: Map<String, Value>,
+    /// The broker's annotations (`x-opt-sequence-number`, …) and their .NET names (`Offset`, …).
+    pub system_properties: Map<String, Value>,
+}
+
+/// A decoded Event Hubs batch invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventBatch {
+    pub partition: PartitionContext,
+    /// In partition order, as delivered. May be empty.
+    pub events: Vec<Event>,
+    pub sys: Sys,
+    /// Present only when the function has a retry policy.
+    pub retry: Option<RetryContext>,
+}
+
+impl EventBatch {
+    /// Decodes the batch bound to `binding` (the trigger's `name` in function.json).
+    pub fn decode(mut request: InvocationRequest, binding: &str) -> Result<EventBatch, InvocationError> {
+        let bodies_field = join("Data", binding);
+        let bodies = decode::array(decode::require(&mut request.data, "Data", binding)?, &bodies_field)?;
+        let count = bodies.len();
+        let metadata = &mut request.metadata;
+        let partition = PartitionContext::decode(decode::require(metadata, "Metadata", "PartitionContext")?)?;
+        let columns = Columns {
+            partition_keys: aligned(metadata, PARTITION_KEYS, count)?,
+            offsets: aligned(metadata, OFFSETS, count)?,
+            sequence_numbers: aligned(metadata, SEQUENCE_NUMBERS, count)?,
+            enqueued_times: aligned(metadata, ENQUEUED_TIMES, count)?,
+            properties: aligned(metadata, PROPERTIES, count)?,
+            system_properties: aligned(metadata, SYSTEM_PROPERTIES, count)?,
+        };
+        let events = columns.zip(bodies, &bodies_field)?;
+        let sys = Sys::decode(decode::require(metadata, "Metadata", "sys")?, "Metadata.sys")?;
+        let retry = RetryContext::decode_optional(metadata)?;
+        Ok(EventBatch { partition, events, sys, retry })
+    }
+
+    /// The bodies alone, in batch order.
+    pub fn bodies(&self) -> impl Iterator<Item = &str> {
+        self.events.iter().map(|event| event.body.as_str())
+    }
+}
+
+impl PartitionContext {
+    fn decode(value: Value) -> Result<PartitionContext, InvocationError> {
+        const FIELD: &str = "Metadata.PartitionContext";
+        let mut map = decode::object(value, FIELD)?;
+        let mut scalar = |key: &str| decode::scalar_text(decode::require(&mut map, FIELD, key)?, &join(FIELD, key));
+        let fully_qualified_namespace = scalar("FullyQualifiedNamespace")?;
+        let event_hub_name = scalar("EventHubName")?;
+        let consumer_group = scalar("ConsumerGroup")?;
+        let partition_id = scalar("PartitionId")?;
+        let checkpointing_key = "IsCheckpointingAfterInvocation";
+        let is_checkpointing_after_invocation = match decode::take(&mut map, checkpointing_key) {
+            Some(value) => Some(decode::boolean(value, &join(FIELD, checkpointing_key))?),
+            None => None,
+        };
+        Ok(PartitionContext {
+            fully_qualified_namespace,
+            event_hub_name,
+            consumer_group,
+            partition_id,
+            is_checkpointing_after_invocation,
+        })
+    }
+}
+
+/// The metadata arrays, already checked to have one entry per body.
+struct Columns {
+    partition_keys: Vec<Value>,
+    offsets: Vec<Value>,
+    sequence_numbers: Vec<Value>,
+    enqueued_times: Vec<Value>,
+    properties: Vec<Value>,
+    system_properties: Vec<Value>,
+}
+
+impl Columns {
+    /// Pairs each body with the metadata at its index. The lengths were checked by [`aligned`],
+    /// so the zip drops nothing.
+    fn zip(self, bodies: Vec<Value>, bodies_field: &str) -> Result<Vec<Event>, InvocationError> {
+        let rows = bodies
+            .into_iter()
+            .zip(self.partition_keys)
+            .zip(self.offsets)
+            .zip(self.sequence_numbers)
+            .zip(self.enqueued_times)
+            .zip(self.properties)
+            .zip(self.system_properties);
+        let mut events = Vec::with_capacity(rows.size_hint().0);
+        for (index, ((((((body, key), offset), sequence), enqueued), properties), system)) in rows.enumerate() {
+            let at = |name: &str| format!("Metadata.{name}[{index}]");
+            events.push(Event {
+                body: decode::text(body, &format!("{bodies_field}[{index}]"))?,
+                partition_key: optional_text(key, &at(PARTITION_KEYS))?,
+                offset: decode::scalar_text(offset, &at(OFFSETS))?,
+                sequence_number: decode::integer(sequence, &at(SEQUENCE_NUMBERS))?,
+                enqueued_time_utc: decode::text(enqueued, &at(ENQUEUED_TIMES))?,
+                properties: optional_object(properties, &at(PROPERTIES))?,
+                system_properties: optional_object(system, &at(SYSTEM_PROPERTIES))?,
+            });
+        }
+        Ok(events)
+    }
+}
+
+/// Takes the metadata array `key` and checks it has exactly `count` entries.
+fn aligned(metadata: &mut Map<String, Value>, key: &str, count: usize) -> Result<Vec<Value>, InvocationError> {
+    let field = join("Metadata", key);
+    let items = decode::array(decode::require(metadata, "Metadata", key)?, &field)?;
+    match items.len() == count {
+        true => Ok(items),
+        false => Err(InvocationError::LengthMismatch { field, expected: count, found: items.len() }),
+    }
+}
+
+fn optional_text(value: Value, field: &str) -> Result<Option<String>, InvocationError> {
+    match value {
+        Value::Null => Ok(None),
+        other => decode::scalar_text(other, field).map(Some),
+    }
+}
+
+/// A property bag; `null` (an event without properties) reads as empty.
+fn optional_object(value: Value, field: &str) -> Result<Map<String, Value>, InvocationError> {
+    match value {
+        Value::Null => Ok(Map::new()),
+        other => decode::object(other, field),
+    }
+}
