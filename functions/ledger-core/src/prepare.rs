@@ -89,6 +89,10 @@ pub struct PrepareContext<'a> {
     pub payee: Option<&'a Participant>,
     /// The payer's POSITION account in the transfer's currency.
     pub payer_account: Option<&'a Account>,
+    /// The payee's POSITION account in the transfer's currency: the commit moves it, so a
+    /// transfer to a payee without one is refused up front (central-ledger's
+    /// `PAYEE_PARTICIPANT_CURRENCY_VALIDATION_ENABLED`, always on here).
+    pub payee_account: Option<&'a Account>,
     pub now: Timestamp,
 }
 
@@ -113,7 +117,8 @@ pub fn validate_prepare(
     if !rules.on_us_transfers_allowed && command.payer.eq_ignore_case(&command.payee) {
         return Err(PrepareFailure::PayerIsPayee);
     }
-    validate_payer_account(command, context.payer_account)
+    validate_account(&command.payer, command.currency, context.payer_account)?;
+    validate_account(&command.payee, command.currency, context.payee_account)
 }
 
 fn validate_amount(amount: Amount) -> Result<(), PrepareFailure> {
@@ -134,12 +139,12 @@ fn validate_participant(name: &FspId, participant: Option<&Participant>) -> Resu
     }
 }
 
-fn validate_payer_account(command: &PrepareCommand, account: Option<&Account>) -> Result<(), PrepareFailure> {
-    let not_found = PrepareFailure::AccountNotFound(command.payer.clone(), command.currency);
+fn validate_account(fsp: &FspId, currency: Currency, account: Option<&Account>) -> Result<(), PrepareFailure> {
+    let not_found = PrepareFailure::AccountNotFound(fsp.clone(), currency);
     match account {
         None => Err(not_found),
-        Some(it) if it.kind != LedgerAccountType::Position || it.currency != command.currency => Err(not_found),
-        Some(it) if !it.is_active => Err(PrepareFailure::AccountInactive(command.payer.clone(), command.currency)),
+        Some(it) if it.kind != LedgerAccountType::Position || it.currency != currency => Err(not_found),
+        Some(it) if !it.is_active => Err(PrepareFailure::AccountInactive(fsp.clone(), currency)),
         Some(_) => Ok(()),
     }
 }

@@ -31,6 +31,7 @@ struct Fixture {
     payer: Option<Participant>,
     payee: Option<Participant>,
     payer_account: Option<Account>,
+    payee_account: Option<Account>,
     rules: PrepareRules,
 }
 
@@ -76,6 +77,13 @@ fn single_failures_and_boundaries() {
         ("on-us allowed, different fsps", |f| f.rules.on_us_transfers_allowed = true, Ok(())),
         // 7. The payer's POSITION account in the transfer's currency exists and is active.
         ("payer account missing", |f| f.payer_account = None, Err(AccountNotFound(fsp("payerfsp"), usd()))),
+        // 8. The payee's POSITION account too: the commit moves it.
+        ("payee account missing", |f| f.payee_account = None, Err(AccountNotFound(fsp("payeefsp"), usd()))),
+        (
+            "payee account inactive",
+            |f| f.payee_account.as_mut().expect("a loaded account").is_active = false,
+            Err(AccountInactive(fsp("payeefsp"), usd())),
+        ),
         (
             "payer account in another currency",
             |f| edit_account(f, |it| it.currency = currency("EUR")),
@@ -222,6 +230,7 @@ fn validate(fixture: &Fixture) -> Result<(), PrepareFailure> {
         payer: fixture.payer.as_ref(),
         payee: fixture.payee.as_ref(),
         payer_account: fixture.payer_account.as_ref(),
+        payee_account: fixture.payee_account.as_ref(),
         now: NOW,
     };
     validate_prepare(&fixture.command, &context, fixture.rules)
@@ -248,6 +257,13 @@ fn fixture() -> Fixture {
             kind: LedgerAccountType::Position,
             is_active: true,
         }),
+        payee_account: Some(Account {
+            id: AccountId(9),
+            participant: ParticipantId(3),
+            currency: usd(),
+            kind: LedgerAccountType::Position,
+            is_active: true,
+        }),
         rules: PrepareRules { on_us_transfers_allowed: false },
     }
 }
@@ -256,6 +272,7 @@ fn fixture() -> Fixture {
 fn on_us(fixture: &mut Fixture, payee: &str, allowed: bool) {
     fixture.command.payee = fsp(payee);
     fixture.payee = fixture.payer.clone();
+    fixture.payee_account = fixture.payer_account.clone();
     fixture.rules.on_us_transfers_allowed = allowed;
 }
 
