@@ -195,6 +195,16 @@ impl Envelope {
         next
     }
 
+    /// The event of a transfer's pipeline step (prepare → position → notification, …): like
+    /// [`Envelope::next`], but the id derives from the transfer and the step, not from this
+    /// event. A payer's resent request then leads to the same downstream events as the original,
+    /// which the next function recognises, instead of to a second set.
+    pub fn next_step(&self, kind: EventKind, action: Action, state: EventState, created: Timestamp) -> Envelope {
+        let mut next = self.next(kind, action, state, created);
+        next.metadata.event.id = derived_event_id(&format!("transfer|{}", self.id), kind, action);
+        next
+    }
+
     /// Turns the event into one the Hub sends back to `recipient`: the Hub becomes the source
     /// and the FSPIOP-Source/-Destination headers say so.
     pub fn from_hub_to(mut self, recipient: &str) -> Envelope {
@@ -209,6 +219,12 @@ impl Envelope {
     pub fn with_error(mut self, error: &FspiopError) -> Envelope {
         self.content.payload = data_uri(ENVELOPE_MEDIA_TYPE, error.to_json().as_bytes());
         self.metadata.event.state = EventState::error(error);
+        self
+    }
+
+    /// Replaces the payload with a body the Hub made.
+    pub fn with_body(mut self, content_type: &str, body: &[u8]) -> Envelope {
+        self.content.payload = data_uri(content_type, body);
         self
     }
 
@@ -300,6 +316,28 @@ mod tests {
         let other = first.next(EventKind::Notification, Action::Prepare, EventState::success(), CREATED);
         assert_ne!(other.metadata.event.id, position.metadata.event.id);
         assert_eq!(position.payload_bytes().unwrap(), BODY);
+    }
+
+    #[test]
+    fn pipeline_steps_get_the_same_id_whichever_request_led_to_them() {
+        let original = prepare();
+        let resent = Envelope::request(
+            Request {
+                transfer_id: TRANSFER_ID,
+                from: "payerfsp",
+                to: "payeefsp",
+                headers: &original.content.headers,
+                content_type: CONTENT_TYPE,
+                body: BODY,
+            },
+            EventKind::Prepare,
+            Action::Prepare,
+            CREATED.plus_ms(5_000),
+        );
+        assert_ne!(resent.metadata.event.id, original.metadata.event.id);
+        let step = |it: &Envelope| it.next_step(EventKind::Position, Action::Prepare, EventState::success(), CREATED);
+        assert_eq!(step(&resent).metadata.event.id, step(&original).metadata.event.id);
+        assert_eq!(step(&resent).metadata.event.response_to.as_deref(), Some(resent.metadata.event.id.as_str()));
     }
 
     #[test]

@@ -3,8 +3,18 @@
 //!
 //! # Layout
 //! - `envelope`: the versioned event every hub carries (Mojaloop's message shape).
+//! - `outbox`: what a function emits after its commit, and its dead letters.
+//! - `prepare`: the prepare function.
+//! - `fulfil`: the fulfil function.
+//! - `position`: the position function.
+//! - `publish`: the one seam for sending events to a hub (Event Hubs, or the local emulator).
 //!
 //! Each function is load → decide → write: it loads from the store, asks `ledger-core`, writes
 //! in one transaction, then publishes. The protocol with the Functions host is `switch-handler`'s.
 
 pub mod envelope;
+pub mod fulfil;
+pub mod outbox;
+pub mod position;
+pub mod prepare;
+pub mod publish;
