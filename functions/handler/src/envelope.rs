@@ -180,6 +180,29 @@ impl Envelope {
         }
     }
 
+    /// An event the Hub starts itself (the timeout scan): addressed from the Hub to `to`, with
+    /// an error as its payload.
+    pub fn from_hub(transfer_id: &str, to: &str, kind: EventKind, action: Action, error: &FspiopError, created: Timestamp) -> Envelope {
+        let headers = BTreeMap::from([
+            ("fspiop-source".to_string(), HUB_NAME.to_string()),
+            ("fspiop-destination".to_string(), to.to_string()),
+        ]);
+        let body = error.to_json();
+        let request = Request {
+            transfer_id,
+            from: HUB_NAME,
+            to,
+            headers: &headers,
+            content_type: ENVELOPE_MEDIA_TYPE,
+            body: body.as_bytes(),
+        };
+        let mut event = Envelope::request(request, kind, action, created);
+        // One id per transfer and step, as for pipeline steps: a rerun re-creates it.
+        event.metadata.event.id = derived_event_id(&format!("hub|{transfer_id}"), kind, action);
+        event.metadata.event.state = EventState::error(error);
+        event
+    }
+
     /// The event a function emits in response to this one: same content, a new id derived from
     /// this event's id, `responseTo` set.
     pub fn next(&self, kind: EventKind, action: Action, state: EventState, created: Timestamp) -> Envelope {

@@ -6,6 +6,8 @@
 //! - `outbox`: what a function emits after its commit, and its dead letters.
 //! - `prepare`: the prepare function.
 //! - `fulfil`: the fulfil function.
+//! - `timeout`: the timeout scan (timer trigger).
+//! - `get`: answers `GET /transfers/{id}`.
 //! - `position`: the position function.
 //! - `publish`: the one seam for sending events to a hub (Event Hubs, or the local emulator).
 //!
@@ -14,7 +16,9 @@
 
 pub mod envelope;
 pub mod fulfil;
+pub mod get;
 pub mod outbox;
 pub mod position;
 pub mod prepare;
+pub mod timeout;
 pub mod publish;

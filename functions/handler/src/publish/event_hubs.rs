@@ -3,7 +3,8 @@
 //!
 //! Clients are never opened per call: opening costs an AMQP connection plus a claims-based-auth
 //! exchange, and in azure_messaging_eventhubs 0.15 closing one leaks its token-refresh task
-//! (azure.md §2.5). A client that fails to open is not cached, so the next call tries again.
+//! (azure.md §2.5). A client that fails to open is not cached, so the next call tries again; an
+//! open client is never replaced, because the SDK's recoverable connection reconnects by itself.
 //!
 //! # Phases of one `publish`
 //! | phase | what | tested |

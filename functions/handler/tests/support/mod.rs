@@ -182,3 +182,15 @@ fn answer_event(id: &TransferId, body: serde_json::Value, source: &str, content_
         Request { transfer_id: id.as_str(), from: source, to: "payerfsp", headers: &headers, content_type, body: body.as_bytes() };
     Envelope::request(request, EventKind::Fulfil, action, at)
 }
+
+/// A `GET /transfers/{id}` as the edge publishes it.
+pub fn get_event(id: &str, requester: &str, at: Timestamp) -> Envelope {
+    let headers = BTreeMap::from([
+        ("accept".to_string(), "application/vnd.interoperability.transfers+json;version=1".to_string()),
+        ("content-type".to_string(), CONTENT_TYPE.to_string()),
+        ("date".to_string(), format_http_date(at)),
+        ("fspiop-source".to_string(), requester.to_string()),
+    ]);
+    let request = Request { transfer_id: id, from: requester, to: "Hub", headers: &headers, content_type: CONTENT_TYPE, body: b"" };
+    Envelope::request(request, EventKind::Get, Action::Get, at)
+}
