@@ -7,6 +7,10 @@
 //! - A [`LedgerTx`] is one pooled connection inside `START TRANSACTION`. Writers on the same
 //!   account serialise on the `participant_position` row locks that
 //!   [`LedgerTx::lock_positions`] takes in ascending account order.
+//! - Transfers are clustered on a sequential `transfer_seq` and every child row is keyed by it
+//!   (see the migration for why). The trait speaks transfer ids, so each [`MysqlTx`] keeps the
+//!   `transfer_id → transfer_seq` pairs its reads and inserts saw, and a child insert looks up
+//!   only the ids it has not seen, in one statement per chunk.
 //! - Amounts travel as decimal text (`Amount::to_decimal_string` / `Amount::parse_decimal`), so
 //!   no float ever touches money; times are `BIGINT` Unix milliseconds.
 //! - Server errors are translated here: duplicate key, deadlock and lock-wait timeout are
@@ -14,7 +18,7 @@
 //!   [`StoreError::NotFound`], a value the schema refuses is [`StoreError::Invalid`], anything
 //!   about the connection is [`StoreError::Unavailable`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -36,7 +40,7 @@ use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, Row,
 use crate::{
     lock_order, statement_chunks, truncate_chars, CurrentState, ExpiredTransfer, HashKind, LedgerStore, LedgerTx,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
-    Window, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
+    Window, ERROR_DESCRIPTION_LENGTH_MAX, STATEMENT_ROWS_MAX, STATE_REASON_LENGTH_MAX,
 };
 
 /// Migrations in order: `(version, statements separated by a line holding only ";")`.
@@ -282,25 +286,28 @@ fn server_error(code: u16, text: String) -> StoreError {
 #[async_trait]
 impl LedgerStore for MysqlStore {
     async fn begin(&self) -> Result<Box<dyn LedgerTx>, StoreError> {
-        Ok(Box::new(MysqlTx { tx: self.begin_tx().await? }))
+        Ok(Box::new(MysqlTx { tx: self.begin_tx().await?, seqs: SeqCache::new() }))
     }
 
     async fn transfer(&self, id: &TransferId) -> Result<Option<TransferRecord>, StoreError> {
         let mut conn = self.conn().await?;
-        let mut found = load_transfers(&mut conn, std::slice::from_ref(id)).await?;
+        let mut found = load_transfers(&mut conn, &mut SeqCache::new(), std::slice::from_ref(id)).await?;
         Ok(found.remove(id))
     }
 
     async fn state_history(&self, id: &TransferId) -> Result<Vec<CurrentState>, StoreError> {
         let mut conn = self.conn().await?;
-        let sql = "SELECT state, seq, created_ms FROM transfer_state_change WHERE transfer_id = ? ORDER BY seq";
+        let sql = "SELECT s.state, s.seq, s.created_ms FROM transfer t \
+                   JOIN transfer_state_change s ON s.transfer_seq = t.transfer_seq \
+                   WHERE t.transfer_id = ? ORDER BY s.seq";
         let rows: Vec<Row> = conn.exec(sql, (id.as_str(),)).await.map_err(store_error)?;
         rows.into_iter().map(|row| Columns::new(row).current_state()).collect()
     }
 
     async fn position_journal(&self, account: AccountId) -> Result<Vec<(Option<TransferId>, Amount, Amount)>, StoreError> {
         let mut conn = self.conn().await?;
-        let sql = "SELECT transfer_id, change_amount, value FROM participant_position_change WHERE account_id = ? ORDER BY id";
+        let sql = "SELECT t.transfer_id, c.change_amount, c.value FROM participant_position_change c \
+                   LEFT JOIN transfer t ON t.transfer_seq = c.transfer_seq WHERE c.account_id = ? ORDER BY c.id";
         let rows: Vec<Row> = conn.exec(sql, (account.0,)).await.map_err(store_error)?;
         rows.into_iter()
             .map(|row| {
@@ -430,7 +437,16 @@ fn inserted_id(conn: &Conn) -> Result<u64, StoreError> {
 /// So an abandoned batch leaves no rows and holds no locks, and `Drop` needs no runtime.
 struct MysqlTx {
     tx: Transaction<'static>,
+    /// The `transfer_seq` of every transfer this transaction read or inserted, so that the
+    /// child rows a batch writes after loading its transfers need no further lookup. A seq never
+    /// changes and transfers are never deleted, so an entry cannot go stale; a transfer this
+    /// transaction inserted could only vanish with a rollback, after which the caller drops the
+    /// transaction (and this cache) by contract.
+    seqs: SeqCache,
 }
+
+/// `transfer_id → transfer_seq`, as far as one transaction has seen.
+type SeqCache = HashMap<TransferId, u64>;
 
 #[async_trait]
 impl LedgerTx for MysqlTx {
@@ -462,33 +478,45 @@ impl LedgerTx for MysqlTx {
     }
 
     async fn current_states(&mut self, ids: &[TransferId]) -> Result<HashMap<TransferId, CurrentState>, StoreError> {
-        current_states(&mut self.tx, ids).await
+        current_states(&mut self.tx, &mut self.seqs, ids).await
     }
 
     async fn hashes(&mut self, kind: HashKind, ids: &[TransferId]) -> Result<HashMap<TransferId, RequestHash>, StoreError> {
-        let (table, column) = match kind {
-            HashKind::Prepare => ("transfer", "prepare_hash"),
-            HashKind::Fulfil => ("transfer_fulfilment_duplicate_check", "hash"),
-            HashKind::Error => ("transfer_error_duplicate_check", "hash"),
+        // The duplicate-check tables are LEFT JOINed, so the seqs of transfers without a hash
+        // are cached too: the batch's insert_hashes then needs no lookup.
+        let source = match kind {
+            HashKind::Prepare => "SELECT t.transfer_id, t.transfer_seq, t.prepare_hash FROM transfer t",
+            HashKind::Fulfil => {
+                "SELECT t.transfer_id, t.transfer_seq, d.hash FROM transfer t \
+                 LEFT JOIN transfer_fulfilment_duplicate_check d ON d.transfer_seq = t.transfer_seq"
+            }
+            HashKind::Error => {
+                "SELECT t.transfer_id, t.transfer_seq, d.hash FROM transfer t \
+                 LEFT JOIN transfer_error_duplicate_check d ON d.transfer_seq = t.transfer_seq"
+            }
         };
         let mut res = HashMap::new();
         for chunk in statement_chunks(ids) {
-            let sql = format!("SELECT transfer_id, {column} FROM {table} WHERE transfer_id IN ({})", placeholders(chunk.len()));
+            let sql = format!("{source} WHERE t.transfer_id IN ({})", placeholders(chunk.len()));
             let rows: Vec<Row> = self.tx.exec(sql, transfer_id_values(chunk)).await.map_err(store_error)?;
             for row in rows {
                 let mut cols = Columns::new(row);
-                res.insert(cols.transfer_id()?, RequestHash::new(cols.value()?));
+                let id = cols.transfer_id()?;
+                self.seqs.insert(id.clone(), cols.value()?);
+                if let Some(hash) = cols.value::<Option<String>>()? {
+                    res.insert(id, RequestHash::new(hash));
+                }
             }
         }
         Ok(res)
     }
 
     async fn transfers(&mut self, ids: &[TransferId]) -> Result<HashMap<TransferId, TransferRecord>, StoreError> {
-        load_transfers(&mut self.tx, ids).await
+        load_transfers(&mut self.tx, &mut self.seqs, ids).await
     }
 
     async fn insert_transfers(&mut self, rows: &[NewTransfer]) -> Result<(), StoreError> {
-        insert_transfers(&mut self.tx, rows).await
+        insert_transfers(&mut self.tx, &mut self.seqs, rows).await
     }
 
     async fn insert_hashes(&mut self, kind: HashKind, rows: &[(TransferId, RequestHash, Timestamp)]) -> Result<(), StoreError> {
@@ -497,35 +525,35 @@ impl LedgerTx for MysqlTx {
             HashKind::Fulfil => "transfer_fulfilment_duplicate_check",
             HashKind::Error => "transfer_error_duplicate_check",
         };
-        let values = rows
-            .iter()
-            .map(|(id, hash, at)| vec![Value::from(id.as_str()), Value::from(hash.as_str()), ms(*at)])
-            .collect();
-        insert_rows(&mut self.tx, &format!("INSERT INTO {table} (transfer_id, hash, created_ms)"), "", values).await
+        let values = rows.iter().map(|(id, hash, at)| (id, vec![Value::from(hash.as_str()), ms(*at)])).collect();
+        let head = format!("INSERT INTO {table} (transfer_seq, hash, created_ms)");
+        insert_children(&mut self.tx, &mut self.seqs, &head, values).await
     }
 
     async fn insert_state_changes(&mut self, rows: &[NewStateChange]) -> Result<(), StoreError> {
-        insert_state_changes(&mut self.tx, rows).await
+        insert_state_changes(&mut self.tx, &mut self.seqs, rows).await
     }
 
     async fn insert_position_changes(&mut self, rows: &[NewPositionChange]) -> Result<(), StoreError> {
+        // insert_children keeps the rows' order, which the auto-increment id makes the
+        // journal's order.
         let values = rows
             .iter()
             .map(|row| {
-                Ok(vec![
+                let values = vec![
                     Value::from(row.account.0),
-                    Value::from(row.transfer_id.as_str()),
                     Value::from(row.seq),
                     decimal_value(row.change)?,
                     decimal_value(row.value)?,
                     decimal_value(row.reserved)?,
                     ms(row.created),
-                ])
+                ];
+                Ok((&row.transfer_id, values))
             })
             .collect::<Result<_, StoreError>>()?;
         let head = "INSERT INTO participant_position_change \
-                    (account_id, transfer_id, seq, change_amount, value, reserved_value, created_ms)";
-        insert_rows(&mut self.tx, head, "", values).await
+                    (transfer_seq, account_id, seq, change_amount, value, reserved_value, created_ms)";
+        insert_children(&mut self.tx, &mut self.seqs, head, values).await
     }
 
     async fn update_positions(&mut self, rows: &[(AccountId, Amount)], changed: Timestamp) -> Result<(), StoreError> {
@@ -548,35 +576,35 @@ impl LedgerTx for MysqlTx {
         let values = rows
             .iter()
             .map(|row| {
-                vec![
-                    Value::from(row.transfer_id.as_str()),
+                let values = vec![
                     Value::from(row.seq),
                     Value::from(row.code),
                     Value::from(truncate_chars(&row.description, ERROR_DESCRIPTION_LENGTH_MAX)),
                     ms(row.created),
-                ]
+                ];
+                (&row.transfer_id, values)
             })
             .collect();
-        let head = "INSERT INTO transfer_error (transfer_id, seq, error_code, error_description, created_ms)";
-        insert_rows(&mut self.tx, head, "", values).await
+        let head = "INSERT INTO transfer_error (transfer_seq, seq, error_code, error_description, created_ms)";
+        insert_children(&mut self.tx, &mut self.seqs, head, values).await
     }
 
     async fn insert_fulfilments(&mut self, rows: &[NewFulfilment]) -> Result<(), StoreError> {
         let values = rows
             .iter()
             .map(|row| {
-                vec![
-                    Value::from(row.transfer_id.as_str()),
+                let values = vec![
                     Value::from(row.fulfilment.map(|it| it.to_base64url())),
                     ms(row.completed),
                     Value::from(row.window.0),
                     ms(row.created),
-                ]
+                ];
+                (&row.transfer_id, values)
             })
             .collect();
         let head =
-            "INSERT INTO transfer_fulfilment (transfer_id, ilp_fulfilment, completed_ms, settlement_window_id, created_ms)";
-        insert_rows(&mut self.tx, head, "", values).await
+            "INSERT INTO transfer_fulfilment (transfer_seq, ilp_fulfilment, completed_ms, settlement_window_id, created_ms)";
+        insert_children(&mut self.tx, &mut self.seqs, head, values).await
     }
 
     async fn open_window(&mut self) -> Result<Window, StoreError> {
@@ -598,16 +626,20 @@ impl LedgerTx for MysqlTx {
     }
 
     async fn expired_transfers(&mut self, now: Timestamp, limit: usize) -> Result<Vec<ExpiredTransfer>, StoreError> {
-        expired_transfers(&mut self.tx, now, limit).await
+        expired_transfers(&mut self.tx, &mut self.seqs, now, limit).await
     }
 
     async fn delete_timeouts(&mut self, entries: &[(TransferId, Timestamp)]) -> Result<(), StoreError> {
-        for chunk in statement_chunks(entries) {
+        load_seqs(&mut self.tx, &mut self.seqs, entries.iter().map(|it| &it.0)).await?;
+        // An unknown transfer has no timeout entry: nothing to delete, as for a deleted one.
+        let keys: Vec<(u64, Timestamp)> =
+            entries.iter().filter_map(|(id, at)| Some((*self.seqs.get(id)?, *at))).collect();
+        for chunk in statement_chunks(&keys) {
             // Full primary keys, so both servers delete by a range lookup on the expiration-
             // ordered key instead of scanning the work-list.
-            let keys = vec!["(?,?)"; chunk.len()].join(",");
-            let sql = format!("DELETE FROM transfer_timeout WHERE (expiration_ms, transfer_id) IN ({keys})");
-            let params: Vec<Value> = chunk.iter().flat_map(|(id, at)| [ms(*at), Value::from(id.as_str())]).collect();
+            let rows = vec!["(?,?)"; chunk.len()].join(",");
+            let sql = format!("DELETE FROM transfer_timeout WHERE (expiration_ms, transfer_seq) IN ({rows})");
+            let params: Vec<Value> = chunk.iter().flat_map(|(seq, at)| [ms(*at), Value::from(*seq)]).collect();
             self.tx.exec_drop(sql, params).await.map_err(store_error)?;
         }
         Ok(())
@@ -669,18 +701,26 @@ async fn lock_positions_chunk(
     Ok(())
 }
 
-/// Latest state of each id: all its journal rows, keeping the highest `seq`.
-async fn current_states<Q: Queryable>(q: &mut Q, ids: &[TransferId]) -> Result<HashMap<TransferId, CurrentState>, StoreError> {
+/// Latest state of each id: all its journal rows, keeping the highest `seq`. The join reads
+/// `transfer_seq` from the `transfer_id` index alone (a secondary index holds the primary key).
+async fn current_states<Q: Queryable>(
+    q: &mut Q,
+    seqs: &mut SeqCache,
+    ids: &[TransferId],
+) -> Result<HashMap<TransferId, CurrentState>, StoreError> {
     let mut res: HashMap<TransferId, CurrentState> = HashMap::new();
     for chunk in statement_chunks(ids) {
         let sql = format!(
-            "SELECT transfer_id, state, seq, created_ms FROM transfer_state_change WHERE transfer_id IN ({})",
+            "SELECT t.transfer_id, t.transfer_seq, s.state, s.seq, s.created_ms FROM transfer t \
+               JOIN transfer_state_change s ON s.transfer_seq = t.transfer_seq \
+              WHERE t.transfer_id IN ({})",
             placeholders(chunk.len())
         );
         let rows: Vec<Row> = q.exec(sql, transfer_id_values(chunk)).await.map_err(store_error)?;
         for row in rows {
             let mut cols = Columns::new(row);
             let id = cols.transfer_id()?;
+            seqs.insert(id.clone(), cols.value()?);
             let state = cols.current_state()?;
             let entry = res.entry(id).or_insert(state);
             if entry.seq < state.seq {
@@ -691,11 +731,16 @@ async fn current_states<Q: Queryable>(q: &mut Q, ids: &[TransferId]) -> Result<H
     Ok(res)
 }
 
-async fn insert_transfers(tx: &mut Transaction<'static>, rows: &[NewTransfer]) -> Result<(), StoreError> {
-    let transfers = rows.iter().map(transfer_values).collect::<Result<_, StoreError>>()?;
+/// Inserts the transfer rows, reads their `transfer_seq` back, then writes the children.
+async fn insert_transfers(tx: &mut Transaction<'static>, seqs: &mut SeqCache, rows: &[NewTransfer]) -> Result<(), StoreError> {
     let head = "INSERT INTO transfer (transfer_id, payer_fsp, payee_fsp, payer_account_id, payee_account_id, amount, \
                 currency, ilp_condition, expiration_ms, ilp_packet, prepare_hash, created_ms)";
-    insert_rows(tx, head, "", transfers).await?;
+    for chunk in statement_chunks(rows) {
+        let values = chunk.iter().map(transfer_values).collect::<Result<_, StoreError>>()?;
+        insert_rows(tx, head, "", values).await?;
+        cache_inserted_seqs(tx, seqs, chunk.len()).await?;
+    }
+    // Ids the range reads missed are looked up by id when the first states are written.
     let first_states: Vec<NewStateChange> = rows
         .iter()
         .map(|row| NewStateChange {
@@ -706,24 +751,24 @@ async fn insert_transfers(tx: &mut Transaction<'static>, rows: &[NewTransfer]) -
             created: row.created,
         })
         .collect();
-    insert_state_changes(tx, &first_states).await?;
+    insert_state_changes(tx, seqs, &first_states).await?;
     let extensions = rows
         .iter()
         .flat_map(|row| {
-            let id = row.transfer_id.as_str();
+            let id = &row.transfer_id;
             row.extensions
                 .iter()
-                .map(move |(key, value)| vec![Value::from(id), Value::from(key.as_str()), Value::from(value.as_str())])
+                .map(move |(key, value)| (id, vec![Value::from(key.as_str()), Value::from(value.as_str())]))
         })
         .collect();
-    insert_rows(tx, "INSERT INTO transfer_extension (transfer_id, ext_key, ext_value)", "", extensions).await?;
+    insert_children(tx, seqs, "INSERT INTO transfer_extension (transfer_seq, ext_key, ext_value)", extensions).await?;
     // Only transfers still waiting for a payee can time out; INVALID ones are already final.
     let timeouts = rows
         .iter()
         .filter(|row| row.state == TransferState::ReceivedPrepare)
-        .map(|row| vec![Value::from(row.transfer_id.as_str()), ms(row.expiration)])
+        .map(|row| (&row.transfer_id, vec![ms(row.expiration)]))
         .collect();
-    insert_rows(tx, "INSERT INTO transfer_timeout (transfer_id, expiration_ms)", "", timeouts).await
+    insert_children(tx, seqs, "INSERT INTO transfer_timeout (transfer_seq, expiration_ms)", timeouts).await
 }
 
 fn transfer_values(row: &NewTransfer) -> Result<Vec<Value>, StoreError> {
@@ -743,21 +788,87 @@ fn transfer_values(row: &NewTransfer) -> Result<Vec<Value>, StoreError> {
     ])
 }
 
-async fn insert_state_changes(tx: &mut Transaction<'static>, rows: &[NewStateChange]) -> Result<(), StoreError> {
+async fn insert_state_changes(
+    tx: &mut Transaction<'static>,
+    seqs: &mut SeqCache,
+    rows: &[NewStateChange],
+) -> Result<(), StoreError> {
     let values = rows
         .iter()
         .map(|row| {
             let reason = row.reason.as_deref().map(|it| truncate_chars(it, STATE_REASON_LENGTH_MAX));
-            vec![
-                Value::from(row.transfer_id.as_str()),
-                Value::from(row.seq),
-                Value::from(row.state.name()),
-                Value::from(reason),
-                ms(row.created),
-            ]
+            let values = vec![Value::from(row.seq), Value::from(row.state.name()), Value::from(reason), ms(row.created)];
+            (&row.transfer_id, values)
         })
         .collect();
-    insert_rows(tx, "INSERT INTO transfer_state_change (transfer_id, seq, state, reason, created_ms)", "", values).await
+    let head = "INSERT INTO transfer_state_change (transfer_seq, seq, state, reason, created_ms)";
+    insert_children(tx, seqs, head, values).await
+}
+
+/// After an INSERT of `n_rows` transfers, caches the seqs of the rows found in the `n_rows` seqs
+/// from LAST_INSERT_ID() (the first row's seq) on: where that INSERT most likely put them.
+///
+/// The rows of one INSERT take increasing seqs, consecutive unless a concurrent insert takes
+/// some in between (`innodb_autoinc_lock_mode = 2`, MySQL 8's default) or
+/// `auto_increment_increment` is above 1. So the range is only a guess, never trusted: the read
+/// returns real `(transfer_id, transfer_seq)` pairs whichever rows it finds, and the ids it
+/// misses are looked up by id later ([`insert_children`]). Reading one primary-key range costs
+/// a third of probing the random `transfer_id` index once per row.
+async fn cache_inserted_seqs(tx: &mut Transaction<'static>, seqs: &mut SeqCache, n_rows: usize) -> Result<(), StoreError> {
+    let (Some(first), Ok(n_rows)) = (tx.last_insert_id(), u64::try_from(n_rows)) else {
+        return Ok(());
+    };
+    let last = first.saturating_add(n_rows.saturating_sub(1));
+    let sql = "SELECT transfer_id, transfer_seq FROM transfer WHERE transfer_seq BETWEEN ? AND ?";
+    let rows: Vec<Row> = tx.exec(sql, (first, last)).await.map_err(store_error)?;
+    for row in rows {
+        let mut cols = Columns::new(row);
+        seqs.insert(cols.transfer_id()?, cols.value()?);
+    }
+    Ok(())
+}
+
+/// Caches the `transfer_seq` of the ids not cached yet, with one statement per chunk of them.
+/// Ids that are not stored stay absent.
+async fn load_seqs<'a>(
+    tx: &mut Transaction<'static>,
+    seqs: &mut SeqCache,
+    ids: impl Iterator<Item = &'a TransferId>,
+) -> Result<(), StoreError> {
+    let mut seen = HashSet::new();
+    let missing: Vec<TransferId> = ids.filter(|id| !seqs.contains_key(*id) && seen.insert(*id)).cloned().collect();
+    for chunk in statement_chunks(&missing) {
+        let sql = format!("SELECT transfer_id, transfer_seq FROM transfer WHERE transfer_id IN ({})", placeholders(chunk.len()));
+        let rows: Vec<Row> = tx.exec(sql, transfer_id_values(chunk)).await.map_err(store_error)?;
+        for row in rows {
+            let mut cols = Columns::new(row);
+            seqs.insert(cols.transfer_id()?, cols.value()?);
+        }
+    }
+    Ok(())
+}
+
+/// Inserts rows of a child table whose first column is `transfer_seq`, given each row's
+/// transfer id and its other values; rows keep their order. A row naming a transfer that is not
+/// stored fails the whole call with [`StoreError::NotFound`] before anything is written.
+async fn insert_children(
+    tx: &mut Transaction<'static>,
+    seqs: &mut SeqCache,
+    head: &str,
+    rows: Vec<(&TransferId, Vec<Value>)>,
+) -> Result<(), StoreError> {
+    load_seqs(tx, seqs, rows.iter().map(|(id, _)| *id)).await?;
+    let values = rows
+        .into_iter()
+        .map(|(id, values)| {
+            let seq = seqs.get(id).ok_or_else(|| StoreError::NotFound(format!("transfer {id}")))?;
+            let mut full = Vec::with_capacity(values.len() + 1);
+            full.push(Value::from(*seq));
+            full.extend(values);
+            Ok(full)
+        })
+        .collect::<Result<_, StoreError>>()?;
+    insert_rows(tx, head, "", values).await
 }
 
 /// Writes rows with one multi-row INSERT per chunk of `STATEMENT_ROWS_MAX` rows, all values
@@ -768,11 +879,13 @@ async fn insert_rows(
     tail: &str,
     rows: Vec<Vec<Value>>,
 ) -> Result<(), StoreError> {
-    for chunk in statement_chunks(&rows) {
-        let n_columns = chunk.first().map_or(0, Vec::len);
-        let row = format!("({})", placeholders(n_columns));
+    let mut rows = rows.into_iter().peekable();
+    while let Some(first) = rows.peek() {
+        let row = format!("({})", placeholders(first.len()));
+        // The values move into the statement's parameters: an ILP packet is not copied again.
+        let chunk: Vec<Vec<Value>> = rows.by_ref().take(STATEMENT_ROWS_MAX).collect();
         let sql = format!("{head} VALUES {}{tail}", vec![row.as_str(); chunk.len()].join(","));
-        let params: Vec<Value> = chunk.iter().flatten().cloned().collect();
+        let params: Vec<Value> = chunk.into_iter().flatten().collect();
         tx.exec_drop(sql, params).await.map_err(store_error)?;
     }
     Ok(())
@@ -780,27 +893,35 @@ async fn insert_rows(
 
 /// Full records of the known ids: the transfer row with its fulfilment and error, the latest
 /// state and the extensions in insertion order.
-async fn load_transfers<Q: Queryable>(q: &mut Q, ids: &[TransferId]) -> Result<HashMap<TransferId, TransferRecord>, StoreError> {
-    let states = current_states(q, ids).await?;
+async fn load_transfers<Q: Queryable>(
+    q: &mut Q,
+    seqs: &mut SeqCache,
+    ids: &[TransferId],
+) -> Result<HashMap<TransferId, TransferRecord>, StoreError> {
+    let states = current_states(q, seqs, ids).await?;
     let mut res = HashMap::new();
     for chunk in statement_chunks(ids) {
         let sql = format!(
             "SELECT t.transfer_id, t.payer_fsp, t.payee_fsp, t.payer_account_id, t.payee_account_id, t.amount, \
                     t.currency, t.ilp_condition, t.expiration_ms, t.ilp_packet, t.created_ms, \
-                    f.ilp_fulfilment, f.settlement_window_id, e.error_code, e.error_description \
+                    f.ilp_fulfilment, f.settlement_window_id, e.error_code, e.error_description, t.transfer_seq \
                FROM transfer t \
-               LEFT JOIN transfer_fulfilment f ON f.transfer_id = t.transfer_id \
-               LEFT JOIN transfer_error e ON e.transfer_id = t.transfer_id \
+               LEFT JOIN transfer_fulfilment f ON f.transfer_seq = t.transfer_seq \
+               LEFT JOIN transfer_error e ON e.transfer_seq = t.transfer_seq \
               WHERE t.transfer_id IN ({})",
             placeholders(chunk.len())
         );
         let rows: Vec<Row> = q.exec(sql, transfer_id_values(chunk)).await.map_err(store_error)?;
         for row in rows {
-            let record = transfer_record(Columns::new(row), &states)?;
+            let mut cols = Columns::new(row);
+            let record = transfer_record(&mut cols, &states)?;
+            seqs.insert(record.transfer_id.clone(), cols.value()?);
             res.insert(record.transfer_id.clone(), record);
         }
         let sql = format!(
-            "SELECT transfer_id, ext_key, ext_value FROM transfer_extension WHERE transfer_id IN ({}) ORDER BY id",
+            "SELECT t.transfer_id, x.ext_key, x.ext_value FROM transfer t \
+               JOIN transfer_extension x ON x.transfer_seq = t.transfer_seq \
+              WHERE t.transfer_id IN ({}) ORDER BY x.id",
             placeholders(chunk.len())
         );
         let rows: Vec<Row> = q.exec(sql, transfer_id_values(chunk)).await.map_err(store_error)?;
@@ -816,7 +937,8 @@ async fn load_transfers<Q: Queryable>(q: &mut Q, ids: &[TransferId]) -> Result<H
     Ok(res)
 }
 
-fn transfer_record(mut cols: Columns, states: &HashMap<TransferId, CurrentState>) -> Result<TransferRecord, StoreError> {
+/// Reads the transfer columns of [`load_transfers`]' row, leaving what follows them.
+fn transfer_record(cols: &mut Columns, states: &HashMap<TransferId, CurrentState>) -> Result<TransferRecord, StoreError> {
     let transfer_id = cols.transfer_id()?;
     let current = state_of(states, &transfer_id)?;
     let payer = fsp_id(&cols.value::<String>()?)?;
@@ -897,22 +1019,24 @@ async fn record_window_state(
 
 async fn expired_transfers(
     tx: &mut Transaction<'static>,
+    seqs: &mut SeqCache,
     now: Timestamp,
     limit: usize,
 ) -> Result<Vec<ExpiredTransfer>, StoreError> {
-    let sql = "SELECT tt.transfer_id, tt.expiration_ms, t.payer_account_id, t.amount \
-                 FROM transfer_timeout tt JOIN transfer t ON t.transfer_id = tt.transfer_id \
-                WHERE tt.expiration_ms < ? ORDER BY tt.expiration_ms, tt.transfer_id LIMIT ?";
+    let sql = "SELECT t.transfer_id, tt.transfer_seq, tt.expiration_ms, t.payer_account_id, t.amount \
+                 FROM transfer_timeout tt JOIN transfer t ON t.transfer_seq = tt.transfer_seq \
+                WHERE tt.expiration_ms < ? ORDER BY tt.expiration_ms, tt.transfer_seq LIMIT ?";
     let limit = u64::try_from(limit).unwrap_or(u64::MAX);
     let rows: Vec<Row> = tx.exec(sql, (now.unix_ms(), limit)).await.map_err(store_error)?;
     let mut found = Vec::with_capacity(rows.len());
     for row in rows {
         let mut cols = Columns::new(row);
         let id = cols.transfer_id()?;
+        seqs.insert(id.clone(), cols.value()?);
         found.push((id, cols.timestamp()?, cols.value::<Option<u64>>()?.map(AccountId), cols.amount()?));
     }
     let ids: Vec<TransferId> = found.iter().map(|it| it.0.clone()).collect();
-    let states = current_states(tx, &ids).await?;
+    let states = current_states(tx, seqs, &ids).await?;
     found
         .into_iter()
         .map(|(transfer_id, expiration, payer_account, amount)| {
@@ -1087,6 +1211,106 @@ mod tests {
         assert!(matches!(server_error(ER_NO_REFERENCED_ROW_2, String::new()), StoreError::NotFound(_)));
         assert!(matches!(server_error(1264, String::new()), StoreError::Invalid(_)));
         assert!(matches!(server_error(1040, String::new()), StoreError::Unavailable(_)));
+    }
+
+    /// With `auto_increment_increment = 3` one INSERT's seqs are 3 apart, so the range read
+    /// after it finds a third of its rows: the others must be looked up by id, and every child
+    /// row must still land on its own transfer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn seqs_do_not_depend_on_consecutive_auto_increments() {
+        let store = test_store().await;
+        let mut tx = store.begin_tx().await.unwrap();
+        tx.query_drop("SET SESSION auto_increment_increment = 3").await.unwrap();
+        let mut tx = MysqlTx { tx, seqs: SeqCache::new() };
+        let rows: Vec<NewTransfer> = (0..STATEMENT_ROWS_MAX + 7).map(|_| test_transfer()).collect();
+        tx.insert_transfers(&rows).await.unwrap();
+        let stored: Vec<(String, u64)> = tx.tx.query("SELECT transfer_id, transfer_seq FROM transfer").await.unwrap();
+        let stored: SeqCache = stored.into_iter().map(|(id, seq)| (transfer_id(&id).unwrap(), seq)).collect();
+        assert_eq!(tx.seqs, stored);
+        let ids: Vec<TransferId> = rows.iter().map(|it| it.transfer_id.clone()).collect();
+        let states = tx.current_states(&ids).await.unwrap();
+        assert!(ids.iter().all(|id| states[id].state == TransferState::ReceivedPrepare));
+        let expired = tx.expired_transfers(Timestamp::from_unix_ms(2), 10_000).await.unwrap();
+        let mut expired: Vec<TransferId> = expired.into_iter().map(|it| it.transfer_id).collect();
+        let mut expected = ids.clone();
+        expired.sort();
+        expected.sort();
+        assert_eq!(expired, expected);
+        drop(tx);
+        store.drop_database().await.unwrap();
+        store.close().await.unwrap();
+    }
+
+    /// Child rows find their transfer's seq whether or not the transaction read the transfer
+    /// first; a row naming a transfer that does not exist fails the call, writing nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn child_rows_of_unknown_transfers_are_not_found() {
+        let store = test_store().await;
+        let row = test_transfer();
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_transfers(std::slice::from_ref(&row)).await.unwrap();
+        tx.commit().await.unwrap();
+        let (known, unknown) = (row.transfer_id.clone(), test_transfer().transfer_id);
+        let at = Timestamp::from_unix_ms(5);
+        let change = |id: &TransferId| NewStateChange {
+            transfer_id: id.clone(),
+            seq: 2,
+            state: TransferState::Reserved,
+            reason: None,
+            created: at,
+        };
+        let mut tx = store.begin().await.unwrap();
+        let res = tx.insert_state_changes(&[change(&known), change(&unknown)]).await;
+        assert!(matches!(res, Err(StoreError::NotFound(_))), "{res:?}");
+        let units = Amount::from_units(10_000);
+        let position = NewPositionChange {
+            account: AccountId(1),
+            transfer_id: unknown.clone(),
+            seq: 2,
+            change: units,
+            value: units,
+            reserved: Amount::ZERO,
+            created: at,
+        };
+        assert!(matches!(tx.insert_position_changes(&[position]).await, Err(StoreError::NotFound(_))));
+        let hash = (unknown, RequestHash::new("h".into()), at);
+        assert!(matches!(tx.insert_hashes(HashKind::Fulfil, &[hash]).await, Err(StoreError::NotFound(_))));
+        tx.insert_state_changes(&[change(&known)]).await.unwrap();
+        tx.commit().await.unwrap();
+        let history = store.state_history(&known).await.unwrap();
+        let history: Vec<(u32, TransferState)> = history.iter().map(|it| (it.seq, it.state)).collect();
+        assert_eq!(history, [(1, TransferState::ReceivedPrepare), (2, TransferState::Reserved)]);
+        assert!(store.position_journal(AccountId(1)).await.unwrap().is_empty());
+        store.drop_database().await.unwrap();
+        store.close().await.unwrap();
+    }
+
+    /// A store on a fresh database of the test server (see `tests/common`), on one connection.
+    async fn test_store() -> MysqlStore {
+        let server = std::env::var("LEDGER_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
+        let url = format!("{server}/ledger_t_{}", uuid::Uuid::new_v4().simple());
+        MysqlStore::open(MysqlStoreConfig { url, ca_certificate: None, pool_connections_max: 1 }).await.unwrap()
+    }
+
+    fn test_transfer() -> NewTransfer {
+        let id = uuid::Uuid::new_v4().to_string();
+        NewTransfer {
+            transfer_id: transfer_id(&id).unwrap(),
+            payer: fsp_id("payerfsp").unwrap(),
+            payee: fsp_id("payeefsp").unwrap(),
+            payer_account: None,
+            payee_account: None,
+            amount: Amount::from_units(10_000),
+            currency: currency("USD").unwrap(),
+            condition: None,
+            expiration: Timestamp::from_unix_ms(1),
+            ilp_packet: "packet".into(),
+            hash: RequestHash::new(format!("hash-{id}")),
+            state: TransferState::ReceivedPrepare,
+            reason: None,
+            created: Timestamp::from_unix_ms(0),
+            extensions: vec![("k".into(), id)],
+        }
     }
 
     #[test]

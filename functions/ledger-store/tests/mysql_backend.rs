@@ -215,7 +215,11 @@ async fn long_texts_are_truncated() {
     tx.commit().await.unwrap();
     let mut conn = raw(&name).await;
     let n_chars: Option<u64> = conn
-        .exec_first("SELECT CHAR_LENGTH(reason) FROM transfer_state_change WHERE transfer_id = ? AND seq = 2", (row.transfer_id.as_str(),))
+        .exec_first(
+            "SELECT CHAR_LENGTH(s.reason) FROM transfer t JOIN transfer_state_change s ON s.transfer_seq = t.transfer_seq \
+             WHERE t.transfer_id = ? AND s.seq = 2",
+            (row.transfer_id.as_str(),),
+        )
         .await
         .unwrap();
     assert_eq!(n_chars, Some(512));
