@@ -35,23 +35,3 @@ pub use transfers::{
     parse_transfers_error, parse_transfers_post, parse_transfers_put, Parsed, TransferAbort, TransferFulfil,
     TransferPrepare,
 };
-
-#[cfg(test)]
-mod tests {
-    /// Every module says what it is for in its first line.
-    #[test]
-    fn every_module_starts_with_a_module_doc() {
-        let sources = [
-            ("lib.rs", include_str!("lib.rs")),
-            ("datetime.rs", include_str!("datetime.rs")),
-            ("error.rs", include_str!("error.rs")),
-            ("hash.rs", include_str!("hash.rs")),
-            ("headers.rs", include_str!("headers.rs")),
-            ("schema.rs", include_str!("schema.rs")),
-            ("transfers.rs", include_str!("transfers.rs")),
-        ];
-        for (name, source) in sources {
-            assert!(source.starts_with("//! "), "{name} must start with a `//!` line");
-        }
-    }
-}

@@ -238,6 +238,13 @@ impl Envelope {
         self
     }
 
+    /// An error callback from the Hub to whoever sent this event.
+    pub fn error_reply(&self, action: Action, error: &FspiopError, created: Timestamp) -> Envelope {
+        self.next(EventKind::Notification, action, EventState::error(error), created)
+            .with_error(error)
+            .from_hub_to(&self.from)
+    }
+
     /// Replaces the payload with an FSPIOP error body and marks the event as failed.
     pub fn with_error(mut self, error: &FspiopError) -> Envelope {
         self.content.payload = data_uri(ENVELOPE_MEDIA_TYPE, error.to_json().as_bytes());

@@ -64,18 +64,11 @@ pub async fn fulfil(store: &dyn LedgerStore, bodies: &[String], now: Timestamp) 
 
 fn parse_batch(bodies: &[String], now: Timestamp, report: &mut Report) -> Vec<Incoming> {
     let mut incoming = Vec::with_capacity(bodies.len());
-    for body in bodies {
-        let envelope = match Envelope::from_json(body) {
-            Ok(envelope) => envelope,
-            Err(err) => {
-                report.dead_letter(body, err.to_string());
-                continue;
-            }
-        };
+    for envelope in report.read_envelopes(bodies) {
         match parse_answer(envelope.clone()) {
             Ok(Some(item)) => incoming.push(item),
             Ok(None) => (),
-            Err(error) => report.emit(Route::Notification, error_to(&envelope, &envelope.from, &error, now)),
+            Err(error) => report.emit(Route::Notification, error_to_sender(&envelope, &error, now)),
         }
     }
     incoming
@@ -248,18 +241,15 @@ fn refuse(item: &Incoming, decision: &FulfilDecision, now: Timestamp, report: &m
         FulfilDecision::RejectToSender(rejection) => FspiopError::from_rejection(rejection),
         _ => return,
     };
-    report.emit(Route::Notification, error_to(&item.envelope, &item.envelope.from, &error, now));
+    report.emit(Route::Notification, error_to_sender(&item.envelope, &error, now));
     if matches!(item.kind, FulfilKind::Reserve { .. }) {
         report.emit(Route::Notification, reserved_aborted(item, Some(&error), now));
     }
 }
 
-/// An error callback from the Hub.
-fn error_to(envelope: &Envelope, recipient: &str, error: &FspiopError, now: Timestamp) -> Envelope {
-    envelope
-        .next(EventKind::Notification, envelope.metadata.event.action, EventState::error(error), now)
-        .with_error(error)
-        .from_hub_to(recipient)
+/// An error callback from the Hub to whoever sent the event.
+fn error_to_sender(envelope: &Envelope, error: &FspiopError, now: Timestamp) -> Envelope {
+    envelope.error_reply(envelope.metadata.event.action, error, now)
 }
 
 /// Mojaloop's `reserved-aborted`: a PATCH ABORTED to a payee that answered RESERVED, with the

@@ -18,14 +18,7 @@ const CAUSE_EXTENSION_KEY: &str = "cause";
 /// Answers one batch of GET events; reads only.
 pub async fn get(store: &dyn LedgerStore, bodies: &[String], now: Timestamp) -> Result<Report, StoreError> {
     let mut report = Report::default();
-    for body in bodies {
-        let envelope = match Envelope::from_json(body) {
-            Ok(envelope) => envelope,
-            Err(err) => {
-                report.dead_letter(body, err.to_string());
-                continue;
-            }
-        };
+    for envelope in report.read_envelopes(bodies) {
         answer(store, &envelope, now, &mut report).await?;
     }
     Ok(report)
@@ -59,10 +52,7 @@ async fn answer(store: &dyn LedgerStore, envelope: &Envelope, now: Timestamp, re
 }
 
 fn error_to(envelope: &Envelope, error: &FspiopError, now: Timestamp) -> Envelope {
-    envelope
-        .next(EventKind::Notification, Action::Get, EventState::error(error), now)
-        .with_error(error)
-        .from_hub_to(&envelope.from)
+    envelope.error_reply(Action::Get, error, now)
 }
 
 /// `{completedTimestamp, transferState, fulfilment?, extensionList?}`: the time of the latest

@@ -36,6 +36,18 @@ pub struct Report {
 }
 
 impl Report {
+    /// Reads a batch of event bodies; an unreadable one becomes a dead letter and the rest go on.
+    pub fn read_envelopes(&mut self, bodies: &[String]) -> Vec<Envelope> {
+        let mut envelopes = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            match Envelope::from_json(body) {
+                Ok(envelope) => envelopes.push(envelope),
+                Err(err) => self.dead_letter(body, err.to_string()),
+            }
+        }
+        envelopes
+    }
+
     pub fn emit(&mut self, route: Route, envelope: Envelope) {
         self.emitted.push(Emitted { route, envelope });
     }

@@ -72,17 +72,10 @@ pub async fn position(store: &dyn LedgerStore, bodies: &[String], now: Timestamp
 
 fn parse_batch(bodies: &[String], report: &mut Report) -> Vec<(Envelope, PositionAction)> {
     let mut parsed = Vec::with_capacity(bodies.len());
-    for body in bodies {
-        let envelope = match Envelope::from_json(body) {
-            Ok(envelope) => envelope,
-            Err(err) => {
-                report.dead_letter(body, err.to_string());
-                continue;
-            }
-        };
+    for envelope in report.read_envelopes(bodies) {
         match position_action(envelope.metadata.event.action) {
             Some(action) if transfer_id(&envelope).is_some() => parsed.push((envelope, action)),
-            _ => report.dead_letter(body, "not a position action on a transfer id"),
+            _ => report.dead_letter(&envelope.to_json(), "not a position action on a transfer id"),
         }
     }
     parsed

@@ -89,14 +89,7 @@ pub async fn prepare(
 
 fn parse_batch(bodies: &[String], now: Timestamp, report: &mut Report) -> Vec<Incoming> {
     let mut incoming = Vec::with_capacity(bodies.len());
-    for body in bodies {
-        let envelope = match Envelope::from_json(body) {
-            Ok(envelope) => envelope,
-            Err(err) => {
-                report.dead_letter(body, err.to_string());
-                continue;
-            }
-        };
+    for envelope in report.read_envelopes(bodies) {
         match parse_request(&envelope) {
             Ok((headers, request, hash)) => incoming.push(Incoming { envelope, headers, request, hash }),
             // The edge checks headers and body before publishing, so this is a damaged or
@@ -283,10 +276,7 @@ fn emit(item: &Incoming, step: &Step, record: Option<&TransferRecord>, now: Time
 
 /// An error callback from the Hub to whoever sent the event.
 fn error_to_sender(envelope: &Envelope, error: &FspiopError, now: Timestamp) -> Envelope {
-    envelope
-        .next(EventKind::Notification, Action::Prepare, EventState::error(error), now)
-        .with_error(error)
-        .from_hub_to(&envelope.from)
+    envelope.error_reply(Action::Prepare, error, now)
 }
 
 /// Mojaloop's `prepare-duplicate`: `PUT /transfers/{id}` from the Hub with the current state.

@@ -13,9 +13,11 @@
 //!   `migrations/`, applied on open and idempotent.
 //!
 //! # Invariants
-//! - State journals are insert-only: `transfer_state_change` rows are keyed by
-//!   `(transfer_id, seq)` and never updated, so two racing writers of the same next state
-//!   collide on the key ([`StoreError::Conflict`]) instead of both succeeding.
+//! - State journals are insert-only: `transfer_state_change` rows are keyed by the transfer and
+//!   a per-transfer `seq` and never updated, so two racing writers of the same next state
+//!   collide on the key ([`StoreError::Conflict`]) instead of both succeeding. Both backends key
+//!   every child row of a transfer on a sequential `transfer_seq`, not on the (mostly random)
+//!   transfer id, so new rows append instead of landing on random pages.
 //! - Every position update comes with a journal row whose `value` is the running position.
 //! - Exactly one settlement window is OPEN: the database enforces it with a unique marker.
 
@@ -34,6 +36,7 @@ use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
 use ledger_core::window::WindowState;
 
+mod decode;
 mod mysql;
 mod sqlite;
 

@@ -26,7 +26,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use ledger_core::account::{Account, LedgerAccountType, NetDebitCap, Participant};
 use ledger_core::amount::Amount;
-use ledger_core::condition::{IlpCondition, IlpFulfilment};
 use ledger_core::currency::Currency;
 use ledger_core::ids::{AccountId, FspId, ParticipantId, TransferId, WindowId};
 use ledger_core::position::PositionAccount;
@@ -37,6 +36,7 @@ use ledger_core::window::WindowState;
 use mysql_async::prelude::{FromValue, Queryable};
 use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, Row, SslOpts, Transaction, TxOpts, Value};
 
+use crate::decode::{condition, currency, fsp_id, fulfilment, transfer_id, window_state};
 use crate::{
     lock_order, statement_chunks, truncate_chars, CurrentState, ExpiredTransfer, HashKind, LedgerStore, LedgerTx,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
@@ -1149,29 +1149,11 @@ fn net_debit_cap(value: Amount) -> Result<NetDebitCap, StoreError> {
     NetDebitCap::new(value).ok_or_else(|| StoreError::Corrupt(format!("negative net debit cap {}", value.to_decimal_string())))
 }
 
-fn transfer_id(text: &str) -> Result<TransferId, StoreError> {
-    TransferId::parse(text).ok_or_else(|| StoreError::Corrupt(format!("transfer id {text:?}")))
-}
 
-fn fsp_id(text: &str) -> Result<FspId, StoreError> {
-    FspId::parse(text).ok_or_else(|| StoreError::Corrupt(format!("fsp id {text:?}")))
-}
 
-fn currency(text: &str) -> Result<Currency, StoreError> {
-    Currency::parse(text).ok_or_else(|| StoreError::Corrupt(format!("currency {text:?}")))
-}
 
-fn condition(text: &str) -> Result<IlpCondition, StoreError> {
-    IlpCondition::from_base64url(text).ok_or_else(|| StoreError::Corrupt(format!("condition {text:?}")))
-}
 
-fn fulfilment(text: &str) -> Result<IlpFulfilment, StoreError> {
-    IlpFulfilment::from_base64url(text).ok_or_else(|| StoreError::Corrupt(format!("fulfilment {text:?}")))
-}
 
-fn window_state(text: &str) -> Result<WindowState, StoreError> {
-    WindowState::from_name(text).ok_or_else(|| StoreError::Corrupt(format!("window state {text:?}")))
-}
 
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ledger_core::account::{Account, LedgerAccountType, NetDebitCap, Participant};
 use ledger_core::amount::Amount;
-use ledger_core::condition::{IlpCondition, IlpFulfilment};
 use ledger_core::currency::Currency;
 use ledger_core::ids::{AccountId, FspId, ParticipantId, TransferId, WindowId};
 use ledger_core::position::PositionAccount;
@@ -27,6 +26,7 @@ use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::decode::{condition, currency, fsp_id, fulfilment, transfer_id, transfer_state, window_state};
 use crate::{
     lock_order, statement_chunks, truncate_chars, CurrentState, ExpiredTransfer, HashKind, LedgerStore, LedgerTx,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
@@ -938,33 +938,18 @@ fn amount(units: i64) -> Amount {
     Amount::from_units(i128::from(units))
 }
 
-fn transfer_id(text: &str) -> Result<TransferId, StoreError> {
-    TransferId::parse(text).ok_or_else(|| StoreError::Corrupt(format!("transfer id {text:?}")))
-}
 
-fn fsp_id(text: &str) -> Result<FspId, StoreError> {
-    FspId::parse(text).ok_or_else(|| StoreError::Corrupt(format!("fsp id {text:?}")))
-}
 
-fn currency(text: &str) -> Result<Currency, StoreError> {
-    Currency::parse(text).ok_or_else(|| StoreError::Corrupt(format!("currency {text:?}")))
-}
 
-fn condition(text: &str) -> Result<IlpCondition, StoreError> {
-    IlpCondition::from_base64url(text).ok_or_else(|| StoreError::Corrupt(format!("condition {text:?}")))
-}
 
-fn fulfilment(text: &str) -> Result<IlpFulfilment, StoreError> {
-    IlpFulfilment::from_base64url(text).ok_or_else(|| StoreError::Corrupt(format!("fulfilment {text:?}")))
-}
 
 fn current_state(state: &str, seq: i64, at: i64) -> Result<CurrentState, StoreError> {
-    let state = TransferState::from_name(state).ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?;
+    let state = transfer_state(state)?;
     Ok(CurrentState { state, seq: seq as u32, changed: Timestamp::from_unix_ms(at) })
 }
 
 fn window((id, state, created): (i64, String, i64)) -> Result<Window, StoreError> {
-    let state = WindowState::from_name(&state).ok_or_else(|| StoreError::Corrupt(format!("window state {state:?}")))?;
+    let state = window_state(&state)?;
     Ok(Window { id: WindowId(id as u64), state, created: Timestamp::from_unix_ms(created) })
 }
 

@@ -31,28 +31,3 @@ pub use invocation::{
     Event, EventBatch, HttpBody, HttpOutput, HttpTriggerRequest, InvocationError, InvocationRequest,
     InvocationResponse, PartitionContext, RetryContext, Sys, TimerInvocation,
 };
-
-#[cfg(test)]
-mod tests {
-    /// Every module says what it is for in its first line.
-    #[test]
-    fn every_module_starts_with_a_module_doc() {
-        let sources = [
-            ("lib.rs", include_str!("lib.rs")),
-            ("invocation.rs", include_str!("invocation.rs")),
-            ("invocation/decode.rs", include_str!("invocation/decode.rs")),
-            ("invocation/error.rs", include_str!("invocation/error.rs")),
-            ("invocation/event_hub.rs", include_str!("invocation/event_hub.rs")),
-            ("invocation/http.rs", include_str!("invocation/http.rs")),
-            ("invocation/response.rs", include_str!("invocation/response.rs")),
-            ("invocation/timer.rs", include_str!("invocation/timer.rs")),
-            ("bindings.rs", include_str!("bindings.rs")),
-            ("bindings/check.rs", include_str!("bindings/check.rs")),
-            ("bindings/ncrontab.rs", include_str!("bindings/ncrontab.rs")),
-            ("bindings/timespan.rs", include_str!("bindings/timespan.rs")),
-        ];
-        for (name, source) in sources {
-            assert!(source.starts_with("//! "), "{name} must start with a `//!` line");
-        }
-    }
-}
