@@ -2,21 +2,25 @@
 //! timeout and get functions, served as one Azure Functions custom-handler binary.
 //!
 //! # Layout
+//! - `edge`: the FSPIOP HTTP edge (header and body checks, 202/200, publish).
 //! - `envelope`: the versioned event every hub carries (Mojaloop's message shape).
 //! - `outbox`: what a function emits after its commit, and its dead letters.
 //! - `prepare`: the prepare function.
 //! - `fulfil`: the fulfil function.
 //! - `timeout`: the timeout scan (timer trigger).
 //! - `get`: answers `GET /transfers/{id}`.
+//! - `notification`: HTTP callbacks to the DFSPs, per Mojaloop's callback matrix.
 //! - `position`: the position function.
 //! - `publish`: the one seam for sending events to a hub (Event Hubs, or the local emulator).
 //!
 //! Each function is load → decide → write: it loads from the store, asks `ledger-core`, writes
 //! in one transaction, then publishes. The protocol with the Functions host is `switch-handler`'s.
 
+pub mod edge;
 pub mod envelope;
 pub mod fulfil;
 pub mod get;
+pub mod notification;
 pub mod outbox;
 pub mod position;
 pub mod prepare;

@@ -2,8 +2,9 @@
 //! an embedded SQLite implementation (the default) and a MySQL/MariaDB one (Azure).
 //!
 //! # Layout
-//! - [`LedgerStore`]: reference data (participants, accounts, limits), reads outside a
-//!   transaction, and [`LedgerStore::begin`].
+//! - [`LedgerStore`]: reference data (participants, accounts, limits, callback endpoints),
+//!   reads outside a transaction, the notification function's delivery and dead-letter records
+//!   (each call its own short transaction), and [`LedgerStore::begin`].
 //! - [`LedgerTx`]: one database transaction. Handlers load what a batch needs (positions under
 //!   row locks in ascending account order, transfer states, duplicate-check hashes), ask the
 //!   core to decide, write every row kind with one multi-row statement, and commit. Dropping a
@@ -20,8 +21,10 @@
 //!   transfer id, so new rows append instead of landing on random pages.
 //! - Every position update comes with a journal row whose `value` is the running position.
 //! - Exactly one settlement window is OPEN: the database enforces it with a unique marker.
+//! - A notification is recorded once per (event id, recipient): recording the pair again is a
+//!   no-op, so re-emitted events are not delivered twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use async_trait::async_trait;
@@ -50,6 +53,23 @@ pub const STATEMENT_ROWS_MAX: usize = 500;
 pub const STATE_REASON_LENGTH_MAX: usize = 512;
 /// Longest error description kept (`transferError.errorDescription VARCHAR(128)`).
 pub const ERROR_DESCRIPTION_LENGTH_MAX: usize = 128;
+/// Longest endpoint type, in characters (`participant_endpoint.endpoint_type VARCHAR(64)`);
+/// longer ones are [`StoreError::Invalid`] on both backends.
+pub const ENDPOINT_TYPE_LENGTH_MAX: usize = 64;
+/// Longest endpoint value (URL template), in characters (`participant_endpoint.value VARCHAR(512)`).
+pub const ENDPOINT_VALUE_LENGTH_MAX: usize = 512;
+/// Longest event id, in characters (`notification_delivery.event_id`, `dead_letter.event_id`).
+pub const EVENT_ID_LENGTH_MAX: usize = 64;
+/// Longest notification recipient, in characters (an FSP name: `participant.name VARCHAR(128)`).
+pub const RECIPIENT_LENGTH_MAX: usize = 128;
+/// Longest transfer id kept with a delivery or a dead letter, in characters (a UUID or ULID).
+pub const TRANSFER_ID_LENGTH_MAX: usize = 36;
+/// Longest dead-letter source, in characters (`dead_letter.source VARCHAR(64)`).
+pub const DEAD_LETTER_SOURCE_LENGTH_MAX: usize = 64;
+/// Longest dead-letter body kept, in UTF-8 bytes (MySQL `MEDIUMTEXT`); a longer one is cut.
+pub const DEAD_LETTER_BODY_BYTES_MAX: usize = 16_777_215;
+/// Longest dead-letter reason kept, in UTF-8 bytes (MySQL `TEXT`); a longer one is cut.
+pub const DEAD_LETTER_REASON_BYTES_MAX: usize = 65_535;
 
 /// Why a store operation failed. Business outcomes are never errors here; these are
 /// operating failures the caller may retry, or data the store refuses.
@@ -203,6 +223,45 @@ pub struct Window {
     pub created: Timestamp,
 }
 
+/// A notification sent to one recipient, recorded so that a re-emitted event (same id) is not
+/// sent to that recipient again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// At most [`EVENT_ID_LENGTH_MAX`] characters.
+    pub event_id: String,
+    /// At most [`RECIPIENT_LENGTH_MAX`] characters.
+    pub recipient: String,
+    /// At most [`TRANSFER_ID_LENGTH_MAX`] characters.
+    pub transfer_id: String,
+    pub delivered: Timestamp,
+}
+
+/// An event a function could not process, or a callback that gave up after its retries, kept
+/// for operators. Texts beyond their column are cut (on a character boundary), never refused:
+/// recording a dead letter must not fail on its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDeadLetter {
+    /// What gave up, e.g. `"prepare"` or `"notification"`.
+    pub source: String,
+    pub event_id: Option<String>,
+    pub transfer_id: Option<String>,
+    pub body: String,
+    pub reason: String,
+    pub created: Timestamp,
+}
+
+/// A stored dead letter; `id` grows with every insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetterRecord {
+    pub id: u64,
+    pub source: String,
+    pub event_id: Option<String>,
+    pub transfer_id: Option<String>,
+    pub body: String,
+    pub reason: String,
+    pub created: Timestamp,
+}
+
 /// The ledger store: see the crate documentation.
 #[async_trait]
 pub trait LedgerStore: Send + Sync {
@@ -250,6 +309,28 @@ pub trait LedgerStore: Send + Sync {
 
     /// Current value and reserved value of an account.
     async fn balance(&self, account: AccountId) -> Result<(Amount, Amount), StoreError>;
+
+    /// Sets a participant's endpoint of a type (e.g. `FSPIOP_CALLBACK_URL_TRANSFER_PUT`, a
+    /// Mustache template): inserts it, or replaces the value in place. Types are free text here.
+    /// [`StoreError::NotFound`] for an unknown participant; [`StoreError::Invalid`] beyond
+    /// [`ENDPOINT_TYPE_LENGTH_MAX`] / [`ENDPOINT_VALUE_LENGTH_MAX`].
+    async fn set_endpoint(&self, participant: ParticipantId, endpoint_type: &str, value: &str, created: Timestamp) -> Result<(), StoreError>;
+
+    /// A participant's active endpoints as `(type, value)`, ordered by type (bytewise); empty for
+    /// an unknown participant.
+    async fn endpoints(&self, participant: ParticipantId) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Which of the `(event_id, recipient)` pairs have a recorded delivery.
+    async fn delivered(&self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError>;
+
+    /// Records deliveries; a pair already recorded is left as it is (not an error).
+    /// [`StoreError::Invalid`] if a text exceeds its column, before anything is written.
+    async fn record_deliveries(&self, rows: &[NewDelivery]) -> Result<(), StoreError>;
+
+    async fn record_dead_letters(&self, rows: &[NewDeadLetter]) -> Result<(), StoreError>;
+
+    /// The newest dead letters first (highest id), at most `limit`.
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetterRecord>, StoreError>;
 }
 
 /// One database transaction; dropping it without commit rolls it back.
@@ -321,6 +402,54 @@ pub(crate) fn truncate_chars(text: &str, n_chars: usize) -> &str {
         Some((idx, _)) => &text[..idx],
         None => text,
     }
+}
+
+/// Cuts text to at most `n_bytes` UTF-8 bytes, on a character boundary.
+pub(crate) fn truncate_bytes(text: &str, n_bytes: usize) -> &str {
+    if text.len() <= n_bytes {
+        return text;
+    }
+    let mut end = n_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Refuses a text longer than its column (`n_chars` characters) with [`StoreError::Invalid`].
+pub(crate) fn check_length(what: &str, text: &str, n_chars: usize) -> Result<(), StoreError> {
+    match text.chars().nth(n_chars) {
+        Some(_) => Err(StoreError::Invalid(format!("{what} is longer than {n_chars} characters"))),
+        None => Ok(()),
+    }
+}
+
+/// Checks every delivery's texts against their columns.
+pub(crate) fn check_deliveries(rows: &[NewDelivery]) -> Result<(), StoreError> {
+    for row in rows {
+        check_length("event id", &row.event_id, EVENT_ID_LENGTH_MAX)?;
+        check_length("recipient", &row.recipient, RECIPIENT_LENGTH_MAX)?;
+        check_length("transfer id", &row.transfer_id, TRANSFER_ID_LENGTH_MAX)?;
+    }
+    Ok(())
+}
+
+/// A dead letter with every text cut to its column: `(source, event_id, transfer_id, body,
+/// reason)`.
+pub(crate) fn dead_letter_texts(row: &NewDeadLetter) -> (&str, Option<&str>, Option<&str>, &str, &str) {
+    (
+        truncate_chars(&row.source, DEAD_LETTER_SOURCE_LENGTH_MAX),
+        row.event_id.as_deref().map(|it| truncate_chars(it, EVENT_ID_LENGTH_MAX)),
+        row.transfer_id.as_deref().map(|it| truncate_chars(it, TRANSFER_ID_LENGTH_MAX)),
+        truncate_bytes(&row.body, DEAD_LETTER_BODY_BYTES_MAX),
+        truncate_bytes(&row.reason, DEAD_LETTER_REASON_BYTES_MAX),
+    )
+}
+
+/// The distinct event ids of delivery keys, in first-seen order.
+pub(crate) fn distinct_event_ids(keys: &[(String, String)]) -> Vec<&str> {
+    let mut seen = HashSet::new();
+    keys.iter().map(|(event, _)| event.as_str()).filter(|it| seen.insert(*it)).collect()
 }
 
 /// Splits rows for multi-row statements.

@@ -38,13 +38,18 @@ use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, Row,
 
 use crate::decode::{condition, currency, fsp_id, fulfilment, transfer_id, window_state};
 use crate::{
-    lock_order, statement_chunks, truncate_chars, CurrentState, ExpiredTransfer, HashKind, LedgerStore, LedgerTx,
+    check_deliveries, check_length, dead_letter_texts, distinct_event_ids, lock_order, statement_chunks, truncate_chars,
+    CurrentState, DeadLetterRecord, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
-    Window, ERROR_DESCRIPTION_LENGTH_MAX, STATEMENT_ROWS_MAX, STATE_REASON_LENGTH_MAX,
+    Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX, STATEMENT_ROWS_MAX,
+    STATE_REASON_LENGTH_MAX,
 };
 
 /// Migrations in order: `(version, statements separated by a line holding only ";")`.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/mysql/0001_ledger.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../migrations/mysql/0001_ledger.sql")),
+    (2, include_str!("../migrations/mysql/0002_notifications.sql")),
+];
 /// How long a starting instance waits for another instance that is applying the migrations.
 const MIGRATION_LOCK_WAIT_S: u32 = 30;
 /// The advisory lock guarding migrations, per database (names are limited to 64 characters), so
@@ -411,9 +416,136 @@ impl LedgerStore for MysqlStore {
         let mut cols = Columns::new(row.ok_or_else(|| StoreError::NotFound(format!("account {account}")))?);
         Ok((cols.amount()?, cols.amount()?))
     }
+
+    async fn set_endpoint(&self, participant: ParticipantId, endpoint_type: &str, value: &str, created: Timestamp) -> Result<(), StoreError> {
+        check_length("endpoint type", endpoint_type, ENDPOINT_TYPE_LENGTH_MAX)?;
+        check_length("endpoint value", value, ENDPOINT_VALUE_LENGTH_MAX)?;
+        // An unknown participant fails the foreign key: NotFound. VALUES(): see update_positions.
+        let sql = "INSERT INTO participant_endpoint (participant_id, endpoint_type, value, is_active, created_ms) \
+                   VALUES (?, ?, ?, 1, ?) ON DUPLICATE KEY UPDATE value = VALUES(value), is_active = 1";
+        let mut conn = self.conn().await?;
+        conn.exec_drop(sql, (participant.0, endpoint_type, value, created.unix_ms())).await.map_err(store_error)
+    }
+
+    async fn endpoints(&self, participant: ParticipantId) -> Result<Vec<(String, String)>, StoreError> {
+        let mut conn = self.conn().await?;
+        let sql = "SELECT endpoint_type, value FROM participant_endpoint \
+                   WHERE participant_id = ? AND is_active = 1 ORDER BY endpoint_type";
+        let rows: Vec<Row> = conn.exec(sql, (participant.0,)).await.map_err(store_error)?;
+        rows.into_iter()
+            .map(|row| {
+                let mut cols = Columns::new(row);
+                Ok((cols.value()?, cols.value()?))
+            })
+            .collect()
+    }
+
+    async fn delivered(&self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError> {
+        let mut res = HashSet::new();
+        let events = distinct_event_ids(keys);
+        if events.is_empty() {
+            return Ok(res);
+        }
+        let wanted: HashSet<(&str, &str)> = keys.iter().map(|(event, recipient)| (event.as_str(), recipient.as_str())).collect();
+        let mut conn = self.conn().await?;
+        // By event id alone, the key's prefix (a plain IN range on both servers); an event has
+        // a recipient or two.
+        for chunk in statement_chunks(&events) {
+            let sql = format!(
+                "SELECT event_id, recipient FROM notification_delivery WHERE event_id IN ({})",
+                placeholders(chunk.len())
+            );
+            let params: Vec<Value> = chunk.iter().map(|it| Value::from(*it)).collect();
+            let rows: Vec<Row> = conn.exec(sql, params).await.map_err(store_error)?;
+            for row in rows {
+                let mut cols = Columns::new(row);
+                let (event, recipient): (String, String) = (cols.value()?, cols.value()?);
+                if wanted.contains(&(event.as_str(), recipient.as_str())) {
+                    res.insert((event, recipient));
+                }
+            }
+        }
+        Ok(res)
+    }
+
+    async fn record_deliveries(&self, rows: &[NewDelivery]) -> Result<(), StoreError> {
+        check_deliveries(rows)?;
+        let values = rows
+            .iter()
+            .map(|row| {
+                vec![
+                    Value::from(row.event_id.as_str()),
+                    Value::from(row.recipient.as_str()),
+                    Value::from(row.transfer_id.as_str()),
+                    ms(row.delivered),
+                ]
+            })
+            .collect();
+        let head = "INSERT INTO notification_delivery (event_id, recipient, transfer_id, delivered_ms)";
+        // A no-op update skips only a repeated key. INSERT IGNORE would also turn strict-mode
+        // errors (a value that does not fit) into warnings and store a mangled row.
+        let tail = " ON DUPLICATE KEY UPDATE event_id = event_id";
+        self.write_rows(head, tail, values).await
+    }
+
+    async fn record_dead_letters(&self, rows: &[NewDeadLetter]) -> Result<(), StoreError> {
+        let values = rows
+            .iter()
+            .map(|row| {
+                let (source, event_id, transfer_id, body, reason) = dead_letter_texts(row);
+                vec![
+                    Value::from(source),
+                    Value::from(event_id),
+                    Value::from(transfer_id),
+                    Value::from(body),
+                    Value::from(reason),
+                    ms(row.created),
+                ]
+            })
+            .collect();
+        let head = "INSERT INTO dead_letter (source, event_id, transfer_id, body, reason, created_ms)";
+        self.write_rows(head, "", values).await
+    }
+
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetterRecord>, StoreError> {
+        let mut conn = self.conn().await?;
+        let sql = "SELECT id, source, event_id, transfer_id, body, reason, created_ms FROM dead_letter \
+                   ORDER BY id DESC LIMIT ?";
+        let limit = u64::try_from(limit).unwrap_or(u64::MAX);
+        let rows: Vec<Row> = conn.exec(sql, (limit,)).await.map_err(store_error)?;
+        rows.into_iter()
+            .map(|row| {
+                let mut cols = Columns::new(row);
+                Ok(DeadLetterRecord {
+                    id: cols.value()?,
+                    source: cols.value()?,
+                    event_id: cols.value()?,
+                    transfer_id: cols.value()?,
+                    body: cols.value()?,
+                    reason: cols.value()?,
+                    created: cols.timestamp()?,
+                })
+            })
+            .collect()
+    }
 }
 
 impl MysqlStore {
+    /// Inserts rows outside a [`LedgerTx`], one statement per chunk: a single chunk
+    /// autocommits, several share one transaction (all rows or none).
+    async fn write_rows(&self, head: &str, tail: &str, rows: Vec<Vec<Value>>) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        if rows.len() <= STATEMENT_ROWS_MAX {
+            let mut conn = self.conn().await?;
+            return insert_rows(&mut conn, head, tail, rows).await;
+        }
+        let mut tx = self.begin_tx().await?;
+        insert_rows(&mut tx, head, tail, rows).await?;
+        tx.commit().await.map_err(store_error)
+    }
+
     /// Runs an UPDATE of one row by key; no matched row is NotFound.
     async fn update_one(&self, sql: &str, params: (i64, u64), what: &str) -> Result<(), StoreError> {
         let mut conn = self.conn().await?;
@@ -873,8 +1005,8 @@ async fn insert_children(
 
 /// Writes rows with one multi-row INSERT per chunk of `STATEMENT_ROWS_MAX` rows, all values
 /// bound as parameters. `head` is the statement up to `VALUES`, `tail` what follows the rows.
-async fn insert_rows(
-    tx: &mut Transaction<'static>,
+async fn insert_rows<Q: Queryable>(
+    q: &mut Q,
     head: &str,
     tail: &str,
     rows: Vec<Vec<Value>>,
@@ -886,7 +1018,7 @@ async fn insert_rows(
         let chunk: Vec<Vec<Value>> = rows.by_ref().take(STATEMENT_ROWS_MAX).collect();
         let sql = format!("{head} VALUES {}{tail}", vec![row.as_str(); chunk.len()].join(","));
         let params: Vec<Value> = chunk.into_iter().flatten().collect();
-        tx.exec_drop(sql, params).await.map_err(store_error)?;
+        q.exec_drop(sql, params).await.map_err(store_error)?;
     }
     Ok(())
 }
@@ -1169,6 +1301,9 @@ mod tests {
         let shipped = migration_statements(MIGRATIONS[0].1);
         assert!(shipped.iter().all(|it| !it.contains("\n;")));
         assert_eq!(shipped.iter().filter(|it| it.contains("CREATE TABLE")).count(), 15);
+        let shipped = migration_statements(MIGRATIONS[1].1);
+        assert_eq!(shipped.len(), 3);
+        assert!(shipped.iter().all(|it| it.contains("CREATE TABLE IF NOT EXISTS") && !it.contains("\n;")));
     }
 
     #[test]

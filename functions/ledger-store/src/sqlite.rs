@@ -8,7 +8,7 @@
 //! on a multi-threaded runtime they are wrapped in `block_in_place` so a commit's fsync does not
 //! stall other tasks.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -28,13 +28,17 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::decode::{condition, currency, fsp_id, fulfilment, transfer_id, transfer_state, window_state};
 use crate::{
-    lock_order, statement_chunks, truncate_chars, CurrentState, ExpiredTransfer, HashKind, LedgerStore, LedgerTx,
+    check_deliveries, check_length, dead_letter_texts, distinct_event_ids, lock_order, statement_chunks, truncate_chars,
+    CurrentState, DeadLetterRecord, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
-    Window, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
+    Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
 };
 
 /// Migrations in order; each runs once, inside a transaction, and is recorded.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/sqlite/0001_ledger.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_ledger.sql")),
+    (2, include_str!("../migrations/sqlite/0002_notifications.sql")),
+];
 /// How long a connection waits for another process's lock before giving up.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
 /// Prepared statements kept per connection (multi-row statements vary by row count).
@@ -345,6 +349,143 @@ impl LedgerStore for SqliteStore {
             Some((value, reserved)) => Ok((amount(value), amount(reserved))),
             None => Err(StoreError::NotFound(format!("account {account}"))),
         }
+    }
+
+    async fn set_endpoint(&self, participant: ParticipantId, endpoint_type: &str, value: &str, created: Timestamp) -> Result<(), StoreError> {
+        check_length("endpoint type", endpoint_type, ENDPOINT_TYPE_LENGTH_MAX)?;
+        check_length("endpoint value", value, ENDPOINT_VALUE_LENGTH_MAX)?;
+        // Selecting from participant inserts nothing for an unknown one (no row changed:
+        // NotFound) instead of failing the foreign key. The WHERE also settles SQLite's
+        // INSERT ... SELECT ... ON CONFLICT parsing ambiguity.
+        let sql = "INSERT INTO participant_endpoint (participant_id, endpoint_type, value, is_active, created_ms) \
+                   SELECT participant_id, ?, ?, 1, ? FROM participant WHERE participant_id = ? \
+                   ON CONFLICT (participant_id, endpoint_type) DO UPDATE SET value = excluded.value, is_active = 1";
+        let conn = self.writer.lock().await;
+        let n = blocking(|| conn.execute(sql, params![endpoint_type, value, created.unix_ms(), participant.0 as i64]))
+            .map_err(sql_error)?;
+        expect_one_row(n, &format!("participant {participant}"))
+    }
+
+    async fn endpoints(&self, participant: ParticipantId) -> Result<Vec<(String, String)>, StoreError> {
+        let conn = self.reader.lock().await;
+        blocking(|| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT endpoint_type, value FROM participant_endpoint \
+                     WHERE participant_id = ? AND is_active = 1 ORDER BY endpoint_type",
+                )
+                .map_err(sql_error)?;
+            let rows = stmt.query_map([participant.0 as i64], |row| Ok((row.get(0)?, row.get(1)?))).map_err(sql_error)?;
+            rows.map(|it| it.map_err(sql_error)).collect()
+        })
+    }
+
+    async fn delivered(&self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError> {
+        let wanted: HashSet<(&str, &str)> = keys.iter().map(|(event, recipient)| (event.as_str(), recipient.as_str())).collect();
+        let events = distinct_event_ids(keys);
+        let conn = self.reader.lock().await;
+        blocking(|| {
+            let mut res = HashSet::new();
+            // By event id alone, the key's prefix; an event has a recipient or two.
+            for chunk in statement_chunks(&events) {
+                let sql = format!(
+                    "SELECT event_id, recipient FROM notification_delivery WHERE event_id IN ({})",
+                    placeholders(chunk.len())
+                );
+                let mut stmt = conn.prepare_cached(&sql).map_err(sql_error)?;
+                let rows = stmt
+                    .query_map(params_from_iter(chunk), |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+                    .map_err(sql_error)?;
+                for row in rows {
+                    let (event, recipient) = row.map_err(sql_error)?;
+                    if wanted.contains(&(event.as_str(), recipient.as_str())) {
+                        res.insert((event, recipient));
+                    }
+                }
+            }
+            Ok(res)
+        })
+    }
+
+    async fn record_deliveries(&self, rows: &[NewDelivery]) -> Result<(), StoreError> {
+        check_deliveries(rows)?;
+        let values = rows
+            .iter()
+            .map(|row| {
+                vec![
+                    Value::Text(row.event_id.clone()),
+                    Value::Text(row.recipient.clone()),
+                    Value::Text(row.transfer_id.clone()),
+                    Value::Integer(row.delivered.unix_ms()),
+                ]
+            })
+            .collect();
+        let head = "INSERT INTO notification_delivery (event_id, recipient, transfer_id, delivered_ms)";
+        // Only a repeated key is skipped (not every constraint, as OR IGNORE would).
+        let tail = " ON CONFLICT (event_id, recipient) DO NOTHING";
+        self.write_rows(head, tail, values).await
+    }
+
+    async fn record_dead_letters(&self, rows: &[NewDeadLetter]) -> Result<(), StoreError> {
+        let values = rows
+            .iter()
+            .map(|row| {
+                let (source, event_id, transfer_id, body, reason) = dead_letter_texts(row);
+                vec![
+                    Value::Text(source.to_string()),
+                    event_id.map_or(Value::Null, |it| Value::Text(it.to_string())),
+                    transfer_id.map_or(Value::Null, |it| Value::Text(it.to_string())),
+                    Value::Text(body.to_string()),
+                    Value::Text(reason.to_string()),
+                    Value::Integer(row.created.unix_ms()),
+                ]
+            })
+            .collect();
+        let head = "INSERT INTO dead_letter (source, event_id, transfer_id, body, reason, created_ms)";
+        self.write_rows(head, "", values).await
+    }
+
+    async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetterRecord>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let conn = self.reader.lock().await;
+        blocking(|| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT id, source, event_id, transfer_id, body, reason, created_ms FROM dead_letter \
+                     ORDER BY id DESC LIMIT ?",
+                )
+                .map_err(sql_error)?;
+            let rows = stmt
+                .query_map([limit], |row| {
+                    Ok(DeadLetterRecord {
+                        id: row.get::<_, i64>(0)? as u64,
+                        source: row.get(1)?,
+                        event_id: row.get(2)?,
+                        transfer_id: row.get(3)?,
+                        body: row.get(4)?,
+                        reason: row.get(5)?,
+                        created: Timestamp::from_unix_ms(row.get(6)?),
+                    })
+                })
+                .map_err(sql_error)?;
+            rows.map(|it| it.map_err(sql_error)).collect()
+        })
+    }
+}
+
+impl SqliteStore {
+    /// Inserts rows outside a [`LedgerTx`] in one short transaction on the writer, one
+    /// statement per chunk: all rows or none. Waits for an open [`LedgerTx`] to finish.
+    async fn write_rows(&self, head: &str, tail: &str, rows: Vec<Vec<Value>>) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.writer.lock().await;
+        blocking(|| {
+            let tx = conn.transaction().map_err(sql_error)?;
+            insert_rows(&tx, head, tail, rows.into_iter().map(Ok))?;
+            tx.commit().map_err(sql_error)
+        })
     }
 }
 
@@ -658,7 +799,7 @@ fn insert_transfers(conn: &Connection, rows: &[NewTransfer]) -> Result<(), Store
     });
     let head = "INSERT INTO transfer (transfer_seq, transfer_id, payer_fsp, payee_fsp, payer_account_id, \
                 payee_account_id, amount, currency, ilp_condition, expiration_ms, ilp_packet, prepare_hash, created_ms)";
-    insert_rows(conn, head, transfers)?;
+    insert_rows(conn, head, "", transfers)?;
     let first_states = rows.iter().zip(&seqs).map(|(row, seq)| {
         let reason = row.reason.as_deref().map(|it| truncate_chars(it, STATE_REASON_LENGTH_MAX).to_string());
         Ok(vec![
@@ -669,19 +810,19 @@ fn insert_transfers(conn: &Connection, rows: &[NewTransfer]) -> Result<(), Store
             Value::Integer(row.created.unix_ms()),
         ])
     });
-    insert_rows(conn, "INSERT INTO transfer_state_change (transfer_seq, seq, state, reason, created_ms)", first_states)?;
+    insert_rows(conn, "INSERT INTO transfer_state_change (transfer_seq, seq, state, reason, created_ms)", "", first_states)?;
     let extensions = rows.iter().zip(&seqs).flat_map(|(row, seq)| {
         row.extensions
             .iter()
             .map(|(key, value)| Ok(vec![Value::Integer(*seq), Value::Text(key.clone()), Value::Text(value.clone())]))
     });
-    insert_rows(conn, "INSERT INTO transfer_extension (transfer_seq, ext_key, ext_value)", extensions)?;
+    insert_rows(conn, "INSERT INTO transfer_extension (transfer_seq, ext_key, ext_value)", "", extensions)?;
     let timeouts = rows
         .iter()
         .zip(&seqs)
         .filter(|(row, _)| row.state == TransferState::ReceivedPrepare)
         .map(|(row, seq)| Ok(vec![Value::Integer(row.expiration.unix_ms()), Value::Integer(*seq)]));
-    insert_rows(conn, "INSERT INTO transfer_timeout (expiration_ms, transfer_seq)", timeouts)
+    insert_rows(conn, "INSERT INTO transfer_timeout (expiration_ms, transfer_seq)", "", timeouts)
 }
 
 fn insert_state_changes<'a>(
@@ -703,29 +844,31 @@ fn insert_state_changes<'a>(
 }
 
 /// Inserts rows with one multi-row statement per chunk of `STATEMENT_ROWS_MAX` rows.
+/// `head` is the statement up to `VALUES`, `tail` what follows the rows.
 fn insert_rows(
     conn: &Connection,
     head: &str,
+    tail: &str,
     rows: impl Iterator<Item = Result<Vec<Value>, StoreError>>,
 ) -> Result<(), StoreError> {
     let mut chunk: Vec<Vec<Value>> = Vec::new();
     for row in rows {
         chunk.push(row?);
         if chunk.len() == crate::STATEMENT_ROWS_MAX {
-            execute_insert(conn, head, &chunk)?;
+            execute_insert(conn, head, tail, &chunk)?;
             chunk.clear();
         }
     }
     if !chunk.is_empty() {
-        execute_insert(conn, head, &chunk)?;
+        execute_insert(conn, head, tail, &chunk)?;
     }
     Ok(())
 }
 
-fn execute_insert(conn: &Connection, head: &str, rows: &[Vec<Value>]) -> Result<(), StoreError> {
+fn execute_insert(conn: &Connection, head: &str, tail: &str, rows: &[Vec<Value>]) -> Result<(), StoreError> {
     let n_columns = rows[0].len();
     let row = format!("({})", placeholders(n_columns));
-    let sql = format!("{head} VALUES {}", vec![row; rows.len()].join(","));
+    let sql = format!("{head} VALUES {}{tail}", vec![row; rows.len()].join(","));
     let mut stmt = conn.prepare_cached(&sql).map_err(sql_error)?;
     stmt.execute(params_from_iter(rows.iter().flatten())).map_err(sql_error)?;
     Ok(())

@@ -4,19 +4,24 @@
 
 mod common;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use common::*;
 use ledger_core::account::{LedgerAccountType, NetDebitCap, HUB_NAME};
 use ledger_core::amount::Amount;
-use ledger_core::ids::{AccountId, TransferId, WindowId};
+use ledger_core::ids::{AccountId, ParticipantId, TransferId, WindowId};
 use ledger_core::position::{PositionAction, PositionOutcome};
 use ledger_core::prepare::{Duplicate, RequestHash};
 use ledger_core::rejection::Rejection;
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
 use ledger_core::window::WindowState;
-use ledger_store::{HashKind, LedgerStore, NewFulfilment, NewStateChange, NewTransferError, StoreError};
+use ledger_store::{
+    HashKind, LedgerStore, NewDeadLetter, NewDelivery, NewFulfilment, NewStateChange, NewTransferError, StoreError,
+    DEAD_LETTER_REASON_BYTES_MAX, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, RECIPIENT_LENGTH_MAX,
+    STATEMENT_ROWS_MAX,
+};
 
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
@@ -63,6 +68,9 @@ conformance!(
     amounts_round_trip_exactly_and_overflow_is_refused,
     concurrent_batches_over_shared_accounts_all_commit,
     a_random_workload_keeps_journal_and_positions_equal,
+    endpoints_are_upserted_per_participant_and_type,
+    deliveries_are_recorded_once_per_event_and_recipient,
+    dead_letters_read_back_newest_first,
 );
 
 async fn migrations_seed_the_hub_and_one_open_window(store: Arc<dyn LedgerStore>) {
@@ -478,6 +486,137 @@ async fn a_random_workload_keeps_journal_and_positions_equal(store: Arc<dyn Ledg
     }
     let in_flight: Amount = reserved.iter().map(|(it, _)| it.amount).sum();
     assert_eq!(total, in_flight, "positions sum to what is reserved and not yet settled between parties");
+}
+
+async fn endpoints_are_upserted_per_participant_and_type(store: Arc<dyn LedgerStore>) {
+    const POST: &str = "FSPIOP_CALLBACK_URL_TRANSFER_POST";
+    const PUT: &str = "FSPIOP_CALLBACK_URL_TRANSFER_PUT";
+    const ERROR: &str = "FSPIOP_CALLBACK_URL_TRANSFER_ERROR";
+    let payer = store.create_participant(&fsp("payerfsp"), NOW).await.unwrap();
+    let payee = store.create_participant(&fsp("payeefsp"), NOW).await.unwrap();
+    assert!(store.endpoints(payer.id).await.unwrap().is_empty());
+    store.set_endpoint(payer.id, PUT, "http://payer/transfers/{{transferId}}", NOW).await.unwrap();
+    store.set_endpoint(payer.id, POST, "http://payer/transfers", NOW).await.unwrap();
+    store.set_endpoint(payer.id, ERROR, "http://payer/transfers/{{transferId}}/error", NOW).await.unwrap();
+    store.set_endpoint(payee.id, PUT, "http://payee/transfers/{{transferId}}", NOW).await.unwrap();
+    // Setting a type again replaces its value in place.
+    store.set_endpoint(payer.id, POST, "https://payer.example/v2/transfers", NOW.plus_ms(1)).await.unwrap();
+    store.set_endpoint(payer.id, PUT, "http://payer/transfers/{{transferId}}", NOW.plus_ms(2)).await.unwrap();
+    let listed = store.endpoints(payer.id).await.unwrap();
+    let expected = [
+        (ERROR, "http://payer/transfers/{{transferId}}/error"),
+        (POST, "https://payer.example/v2/transfers"),
+        (PUT, "http://payer/transfers/{{transferId}}"),
+    ];
+    assert_eq!(listed, expected.map(|(kind, value)| (kind.to_string(), value.to_string())));
+    assert_eq!(store.endpoints(payee.id).await.unwrap(), [(PUT.to_string(), "http://payee/transfers/{{transferId}}".to_string())]);
+    // Types are free text, compared exactly and ordered bytewise.
+    store.set_endpoint(payee.id, "custom_type", "x", NOW).await.unwrap();
+    store.set_endpoint(payee.id, "Custom_type", "y", NOW).await.unwrap();
+    let kinds: Vec<String> = store.endpoints(payee.id).await.unwrap().into_iter().map(|(kind, _)| kind).collect();
+    assert_eq!(kinds, ["Custom_type", PUT, "custom_type"]);
+    let unknown = store.set_endpoint(ParticipantId(999), POST, "http://nobody", NOW).await;
+    assert!(matches!(unknown, Err(StoreError::NotFound(_))), "{unknown:?}");
+    assert!(store.endpoints(ParticipantId(999)).await.unwrap().is_empty());
+    // Limits count characters, as the columns do.
+    let longest = format!("http://{}", "é".repeat(ENDPOINT_VALUE_LENGTH_MAX - 7));
+    store.set_endpoint(payee.id, POST, &longest, NOW).await.unwrap();
+    let too_long = store.set_endpoint(payee.id, POST, &format!("{longest}x"), NOW).await;
+    assert!(matches!(too_long, Err(StoreError::Invalid(_))), "{too_long:?}");
+    let long_type = "T".repeat(ENDPOINT_TYPE_LENGTH_MAX + 1);
+    assert!(matches!(store.set_endpoint(payee.id, &long_type, "x", NOW).await, Err(StoreError::Invalid(_))));
+    let stored: Vec<(String, String)> = store.endpoints(payee.id).await.unwrap();
+    assert_eq!(stored.len(), 4);
+    assert!(stored.contains(&(POST.to_string(), longest)));
+}
+
+async fn deliveries_are_recorded_once_per_event_and_recipient(store: Arc<dyn LedgerStore>) {
+    let key = |event: &str, recipient: &str| (event.to_string(), recipient.to_string());
+    let delivery = |event: &str, recipient: &str| NewDelivery {
+        event_id: event.to_string(),
+        recipient: recipient.to_string(),
+        transfer_id: "b51ec534-ee48-4575-b6a9-ead2955b8069".to_string(),
+        delivered: NOW,
+    };
+    assert!(store.delivered(&[]).await.unwrap().is_empty());
+    store.record_deliveries(&[]).await.unwrap();
+    let first = [delivery("e1", "payerfsp"), delivery("e1", "payeefsp"), delivery("e2", "payeefsp")];
+    store.record_deliveries(&first).await.unwrap();
+    // Recording again, and repeating a pair inside one call, is not an error.
+    let again = [delivery("e2", "payeefsp"), delivery("e3", "payerfsp"), delivery("e3", "payerfsp"), first[0].clone()];
+    store.record_deliveries(&again).await.unwrap();
+    store.record_deliveries(&first).await.unwrap();
+    let asked = [
+        key("e1", "payerfsp"),
+        key("e1", "payeefsp"),
+        key("e2", "payerfsp"),
+        key("e2", "payeefsp"),
+        key("e2", "payeefsp"),
+        key("E1", "payerfsp"),
+        key("e1", "PAYERFSP"),
+        key("e3", "payerfsp"),
+        key("e4", "payeefsp"),
+    ];
+    let expected: HashSet<(String, String)> =
+        [key("e1", "payerfsp"), key("e1", "payeefsp"), key("e2", "payeefsp"), key("e3", "payerfsp")].into_iter().collect();
+    assert_eq!(store.delivered(&asked).await.unwrap(), expected);
+    // A text beyond its column refuses the whole call before anything is written.
+    let too_long = [delivery("e5", "payerfsp"), delivery("e5", &"r".repeat(RECIPIENT_LENGTH_MAX + 1))];
+    assert!(matches!(store.record_deliveries(&too_long).await, Err(StoreError::Invalid(_))));
+    assert!(store.delivered(&[key("e5", "payerfsp")]).await.unwrap().is_empty());
+    // More rows than one statement carries, half of them already recorded.
+    let many: Vec<NewDelivery> = (0..STATEMENT_ROWS_MAX + 100).map(|idx| delivery(&format!("m{idx}"), "payerfsp")).collect();
+    store.record_deliveries(&many[..STATEMENT_ROWS_MAX / 2]).await.unwrap();
+    store.record_deliveries(&many).await.unwrap();
+    let keys: Vec<(String, String)> = many.iter().map(|it| key(&it.event_id, &it.recipient)).collect();
+    assert_eq!(store.delivered(&keys).await.unwrap(), keys.iter().cloned().collect::<HashSet<_>>());
+}
+
+async fn dead_letters_read_back_newest_first(store: Arc<dyn LedgerStore>) {
+    assert!(store.dead_letters(10).await.unwrap().is_empty());
+    store.record_dead_letters(&[]).await.unwrap();
+    let letter = |idx: i64, source: &str, ids: bool| NewDeadLetter {
+        source: source.to_string(),
+        event_id: ids.then(|| format!("event-{idx}")),
+        transfer_id: ids.then(|| new_transfer_id().to_string()),
+        body: format!("{{\"n\": {idx}, \"text\": \"ünïcødé\\n\"}}\n"),
+        reason: format!("reason {idx}"),
+        created: NOW.plus_ms(idx),
+    };
+    let first = [letter(1, "prepare", true), letter(2, "notification", false), letter(3, "fulfil", true)];
+    let second = [letter(4, "notification", true), letter(5, "prepare", false)];
+    store.record_dead_letters(&first).await.unwrap();
+    store.record_dead_letters(&second).await.unwrap();
+    let stored = store.dead_letters(10).await.unwrap();
+    let written: Vec<&NewDeadLetter> = first.iter().chain(&second).rev().collect();
+    assert_eq!(stored.len(), written.len());
+    for (record, row) in stored.iter().zip(&written) {
+        assert_eq!(
+            (&record.source, &record.event_id, &record.transfer_id, &record.body, &record.reason, record.created),
+            (&row.source, &row.event_id, &row.transfer_id, &row.body, &row.reason, row.created)
+        );
+    }
+    assert!(stored.windows(2).all(|it| it[0].id > it[1].id), "newest (highest id) first");
+    let newest = store.dead_letters(2).await.unwrap();
+    assert_eq!(newest, stored[..2]);
+    assert!(store.dead_letters(0).await.unwrap().is_empty());
+    // Texts beyond their columns are cut on a character boundary, never refused.
+    let mut long = letter(6, &"s".repeat(100), true);
+    long.event_id = Some("é".repeat(100));
+    long.reason = "é".repeat(DEAD_LETTER_REASON_BYTES_MAX);
+    store.record_dead_letters(std::slice::from_ref(&long)).await.unwrap();
+    let cut = store.dead_letters(1).await.unwrap().remove(0);
+    assert_eq!(cut.source, "s".repeat(64));
+    assert_eq!(cut.event_id, Some("é".repeat(64)));
+    assert_eq!(cut.reason, "é".repeat(DEAD_LETTER_REASON_BYTES_MAX / 2));
+    // More rows than one statement carries keep their order.
+    let many: Vec<NewDeadLetter> = (0..STATEMENT_ROWS_MAX as i64 + 20).map(|idx| letter(100 + idx, "notification", false)).collect();
+    store.record_dead_letters(&many).await.unwrap();
+    let stored = store.dead_letters(usize::MAX).await.unwrap();
+    assert_eq!(stored.len(), many.len() + 6);
+    let bodies: Vec<&String> = stored.iter().take(many.len()).map(|it| &it.body).collect();
+    let expected: Vec<&String> = many.iter().rev().map(|it| &it.body).collect();
+    assert_eq!(bodies, expected);
 }
 
 fn next(seed: &mut u64) -> u64 {

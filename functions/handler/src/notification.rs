@@ -1,0 +1,319 @@
+//! The notification function: turns notification events into HTTP callbacks to the DFSPs'
+//! registered endpoints, following Mojaloop's callback matrix and header rules.
+//!
+//! | event | payer gets | payee gets |
+//! |---|---|---|
+//! | prepare, success | – | `POST /transfers`: the payer's original body and headers |
+//! | prepare (and any other action), error | `PUT /transfers/{id}/error` from the Hub (to the event's addressee) | – |
+//! | prepare-duplicate, fulfil-duplicate, abort-duplicate, get | `PUT /transfers/{id}` from the Hub (to the event's addressee) | – |
+//! | commit | `PUT /transfers/{id}`: the payee's original body and headers | the same body from the Hub (confirmation) |
+//! | reserve | `PUT /transfers/{id}` from the Hub, COMMITTED with the fulfilment | `PATCH /transfers/{id}` from the Hub, COMMITTED |
+//! | abort (payee's error) | `PUT /transfers/{id}/error`: the payee's error | the same from the Hub (confirmation) |
+//! | abort-validation, timeout-reserved | `PUT /transfers/{id}/error` from the Hub | the same |
+//! | timeout-received | `PUT /transfers/{id}/error` 3303 from the Hub | – |
+//! | reserved-aborted | – | `PATCH /transfers/{id}` from the Hub, ABORTED |
+//!
+//! Delivery is at least once and at most once per event and recipient: a callback already
+//! recorded as delivered is skipped (events are re-emitted with the same ids), failures on a
+//! 5xx, a timeout or a refused connection are retried with doubling backoff up to
+//! [`CALLBACK_ATTEMPTS_MAX`] times, and what still fails becomes a dead letter for operators.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fspiop::datetime::{format_http_date, parse_fspiop_datetime};
+use fspiop::transfers::{TransfersIdPatchResponse, TransfersIdPutResponse};
+use fspiop::ApiVersion;
+use ledger_core::condition::IlpFulfilment;
+use ledger_core::ids::{FspId, TransferId};
+use ledger_core::state::TransferStateEnum;
+use ledger_core::time::Timestamp;
+use ledger_store::{LedgerStore, NewDeadLetter, NewDelivery, StoreError};
+
+use crate::envelope::{Action, Envelope, Status};
+
+/// How often one callback is tried before it becomes a dead letter.
+pub const CALLBACK_ATTEMPTS_MAX: u32 = 5;
+/// The first retry waits this long; each further retry waits twice as long.
+pub const CALLBACK_BACKOFF_INITIAL_MS: u64 = 100;
+/// Longest wait for a DFSP to answer one callback.
+pub const CALLBACK_TIMEOUT_MS: u64 = 10_000;
+/// Endpoint types (central-ledger `endpointType`). PATCH goes to the PUT endpoint.
+pub const ENDPOINT_TRANSFER_POST: &str = "FSPIOP_CALLBACK_URL_TRANSFER_POST";
+pub const ENDPOINT_TRANSFER_PUT: &str = "FSPIOP_CALLBACK_URL_TRANSFER_PUT";
+pub const ENDPOINT_TRANSFER_ERROR: &str = "FSPIOP_CALLBACK_URL_TRANSFER_ERROR";
+const TRANSFER_ID_PLACEHOLDER: &str = "{{transferId}}";
+const SOURCE_FUNCTION: &str = "notification";
+
+/// Scheme settings for callbacks.
+#[derive(Debug, Clone)]
+pub struct NotificationConfig {
+    /// `SEND_TRANSFER_CONFIRMATION_TO_PAYEE`.
+    pub confirm_to_payee: bool,
+    /// The content version of the bodies the Hub makes.
+    pub hub_content_version: ApiVersion,
+    pub backoff_initial: Duration,
+}
+
+/// One HTTP callback to one DFSP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Callback {
+    pub recipient: FspId,
+    pub method: &'static str,
+    pub endpoint_type: &'static str,
+    /// `/transfers`, `/transfers/{id}` or `/transfers/{id}/error`: FSPIOP-URI.
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// The shared, pooled HTTP client and the settings.
+#[derive(Clone)]
+pub struct Notifier {
+    client: reqwest::Client,
+    config: Arc<NotificationConfig>,
+}
+
+impl Notifier {
+    pub fn new(config: NotificationConfig) -> Result<Notifier, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_millis(CALLBACK_TIMEOUT_MS))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        Ok(Notifier { client, config: Arc::new(config) })
+    }
+}
+
+/// Sends every callback of a batch; returns how many were sent now.
+pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[String], now: Timestamp) -> Result<usize, StoreError> {
+    let mut report = crate::outbox::Report::default();
+    let envelopes = report.read_envelopes(bodies);
+    let mut dead = dead_letters_of(&report, now);
+    let mut planned = Vec::new();
+    for envelope in &envelopes {
+        for callback in callbacks(store, &notifier.config, envelope).await? {
+            planned.push((envelope, callback));
+        }
+    }
+    let keys: Vec<(String, String)> =
+        planned.iter().map(|(it, cb)| (it.metadata.event.id.clone(), cb.recipient.to_string())).collect();
+    // Recorded deliveries, and those of this batch as it goes: a repeated event is sent once.
+    let mut delivered = store.delivered(&keys).await?;
+    let mut sent = Vec::new();
+    for ((envelope, callback), key) in planned.into_iter().zip(keys) {
+        if !delivered.insert(key.clone()) {
+            continue;
+        }
+        match deliver(store, notifier, &envelope.id, &callback).await? {
+            Ok(()) => sent.push(NewDelivery { event_id: key.0, recipient: key.1, transfer_id: envelope.id.clone(), delivered: now }),
+            Err(reason) => dead.push(dead_letter(envelope, &reason, now)),
+        }
+    }
+    store.record_deliveries(&sent).await?;
+    store.record_dead_letters(&dead).await?;
+    Ok(sent.len())
+}
+
+fn dead_letters_of(report: &crate::outbox::Report, now: Timestamp) -> Vec<NewDeadLetter> {
+    report
+        .dead_letters
+        .iter()
+        .map(|it| NewDeadLetter {
+            source: SOURCE_FUNCTION.to_string(),
+            event_id: None,
+            transfer_id: None,
+            body: it.body.clone(),
+            reason: it.reason.clone(),
+            created: now,
+        })
+        .collect()
+}
+
+fn dead_letter(envelope: &Envelope, reason: &str, now: Timestamp) -> NewDeadLetter {
+    NewDeadLetter {
+        source: SOURCE_FUNCTION.to_string(),
+        event_id: Some(envelope.metadata.event.id.clone()),
+        transfer_id: Some(envelope.id.clone()),
+        body: envelope.to_json(),
+        reason: reason.to_string(),
+        created: now,
+    }
+}
+
+/// The callbacks an event asks for, per the matrix in the module documentation.
+pub async fn callbacks(store: &dyn LedgerStore, config: &NotificationConfig, envelope: &Envelope) -> Result<Vec<Callback>, StoreError> {
+    let event = &envelope.metadata.event;
+    let addressee = FspId::parse(&envelope.to);
+    let Some(addressee) = addressee else { return Ok(Vec::new()) };
+    let both_parties = matches!(event.action, Action::AbortValidation | Action::TimeoutReserved);
+    if event.state.status == Status::Error && !both_parties {
+        return Ok(vec![hub_callback(envelope, config, addressee, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope))]);
+    }
+    let parties = match TransferId::parse(&envelope.id) {
+        Some(id) => store.transfer(&id).await?.map(|it| (it.payer, it.payee)),
+        None => None,
+    };
+    Ok(match (event.action, parties) {
+        (Action::Prepare, _) => vec![forwarded(envelope, addressee, "POST", ENDPOINT_TRANSFER_POST, "/transfers".to_string())],
+        (Action::PrepareDuplicate | Action::FulfilDuplicate | Action::AbortDuplicate | Action::Get, _) => {
+            vec![hub_callback(envelope, config, addressee, "PUT", ENDPOINT_TRANSFER_PUT, put_path(envelope))]
+        }
+        (Action::ReservedAborted, _) => vec![hub_callback(envelope, config, addressee, "PATCH", ENDPOINT_TRANSFER_PUT, put_path(envelope))],
+        (Action::TimeoutReceived, _) => vec![hub_callback(envelope, config, addressee, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope))],
+        (Action::Commit, Some((payer, payee))) => with_confirmation(envelope, config, payer, payee, "PUT", ENDPOINT_TRANSFER_PUT, put_path(envelope)),
+        (Action::Abort, Some((payer, payee))) => with_confirmation(envelope, config, payer, payee, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope)),
+        (Action::Reserve, Some((payer, payee))) => reserve_callbacks(envelope, config, payer, payee),
+        (Action::AbortValidation | Action::TimeoutReserved, Some((payer, payee))) => vec![
+            hub_callback(envelope, config, payer, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope)),
+            hub_callback(envelope, config, payee, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope)),
+        ],
+        _ => Vec::new(),
+    })
+}
+
+fn put_path(envelope: &Envelope) -> String {
+    format!("/transfers/{}", envelope.id)
+}
+
+fn error_path(envelope: &Envelope) -> String {
+    format!("/transfers/{}/error", envelope.id)
+}
+
+/// A message forwarded as the DFSP sent it: its body, its Source, Destination, Content-Type,
+/// Date and signature.
+fn forwarded(envelope: &Envelope, recipient: FspId, method: &'static str, endpoint_type: &'static str, path: String) -> Callback {
+    let kept = ["content-type", "date", "fspiop-source", "fspiop-destination", "fspiop-signature", "fspiop-encryption"];
+    let mut headers: Vec<(String, String)> =
+        kept.iter().filter_map(|name| envelope.content.headers.get(*name).map(|value| (name.to_string(), value.clone()))).collect();
+    if method != "PUT" {
+        if let Some(accept) = envelope.content.headers.get("accept") {
+            headers.push(("accept".to_string(), accept.clone()));
+        }
+    }
+    headers.push(("fspiop-uri".to_string(), path.clone()));
+    headers.push(("fspiop-http-method".to_string(), method.to_string()));
+    let body = envelope.payload_bytes().unwrap_or_default();
+    Callback { recipient, method, endpoint_type, path, headers, body }
+}
+
+/// A message from the Hub: the Hub is the Source, the recipient the Destination, the content
+/// type the Hub's configured version; no Accept on PUT, a fresh Date.
+fn hub_callback(
+    envelope: &Envelope,
+    config: &NotificationConfig,
+    recipient: FspId,
+    method: &'static str,
+    endpoint_type: &'static str,
+    path: String,
+) -> Callback {
+    let body = envelope.payload_bytes().unwrap_or_default();
+    hub_callback_with_body(envelope, config, recipient, method, endpoint_type, path, body)
+}
+
+fn hub_callback_with_body(
+    envelope: &Envelope,
+    config: &NotificationConfig,
+    recipient: FspId,
+    method: &'static str,
+    endpoint_type: &'static str,
+    path: String,
+    body: Vec<u8>,
+) -> Callback {
+    let created = fspiop::datetime::parse_fspiop_datetime(&envelope.metadata.event.created_at).unwrap_or(Timestamp::from_unix_ms(0));
+    let headers = vec![
+        ("content-type".to_string(), config.hub_content_version.content_type()),
+        ("date".to_string(), format_http_date(created)),
+        ("fspiop-source".to_string(), ledger_core::account::HUB_NAME.to_string()),
+        ("fspiop-destination".to_string(), recipient.to_string()),
+        ("fspiop-uri".to_string(), path.clone()),
+        ("fspiop-http-method".to_string(), method.to_string()),
+    ];
+    Callback { recipient, method, endpoint_type, path, headers, body }
+}
+
+/// The payer gets the payee's message as sent; the payee, if the scheme says so and it is not
+/// the payer, a copy from the Hub.
+fn with_confirmation(
+    envelope: &Envelope,
+    config: &NotificationConfig,
+    payer: FspId,
+    payee: FspId,
+    method: &'static str,
+    endpoint_type: &'static str,
+    path: String,
+) -> Vec<Callback> {
+    let mut callbacks = vec![forwarded(envelope, payer.clone(), method, endpoint_type, path.clone())];
+    if config.confirm_to_payee && payer != payee {
+        callbacks.push(hub_callback(envelope, config, payee, method, endpoint_type, path));
+    }
+    callbacks
+}
+
+/// The v1.1 RESERVED flow: the payer gets a Hub-made COMMITTED with the fulfilment, the payee a
+/// PATCH COMMITTED.
+fn reserve_callbacks(envelope: &Envelope, config: &NotificationConfig, payer: FspId, payee: FspId) -> Vec<Callback> {
+    let answer: serde_json::Value = serde_json::from_slice(&envelope.payload_bytes().unwrap_or_default()).unwrap_or_default();
+    let completed = answer["completedTimestamp"]
+        .as_str()
+        .and_then(parse_fspiop_datetime)
+        .or_else(|| parse_fspiop_datetime(&envelope.metadata.event.created_at))
+        .unwrap_or(Timestamp::from_unix_ms(0));
+    let fulfilment = answer["fulfilment"].as_str().and_then(IlpFulfilment::from_base64url);
+    let put = TransfersIdPutResponse::from_hub(completed, TransferStateEnum::Committed, fulfilment.as_ref(), None);
+    let patch = TransfersIdPatchResponse::from_hub(None, completed, TransferStateEnum::Committed, None);
+    let path = put_path(envelope);
+    vec![
+        hub_callback_with_body(envelope, config, payer, "PUT", ENDPOINT_TRANSFER_PUT, path.clone(), put.to_json().into_bytes()),
+        hub_callback_with_body(envelope, config, payee, "PATCH", ENDPOINT_TRANSFER_PUT, path, patch.to_json().into_bytes()),
+    ]
+}
+
+/// Resolves the recipient's endpoint and sends, retrying transient failures. The outer error is
+/// the store's; the inner one says why the callback gave up.
+async fn deliver(store: &dyn LedgerStore, notifier: &Notifier, transfer_id: &str, callback: &Callback) -> Result<Result<(), String>, StoreError> {
+    let Some(url) = endpoint_url(store, callback, transfer_id).await? else {
+        // Mojaloop's 1001: nowhere to send it.
+        return Ok(Err(format!("1001: no {} endpoint for DFSP {}", callback.endpoint_type, callback.recipient)));
+    };
+    let mut backoff = notifier.config.backoff_initial;
+    let mut last_failure = String::new();
+    for attempt in 1..=CALLBACK_ATTEMPTS_MAX {
+        match send_once(notifier, &url, callback).await {
+            Attempt::Delivered => return Ok(Ok(())),
+            Attempt::GiveUp(reason) => return Ok(Err(reason)),
+            Attempt::Retry(reason) => last_failure = reason,
+        }
+        if attempt < CALLBACK_ATTEMPTS_MAX {
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+        }
+    }
+    Ok(Err(format!("gave up after {CALLBACK_ATTEMPTS_MAX} attempts: {last_failure}")))
+}
+
+async fn endpoint_url(store: &dyn LedgerStore, callback: &Callback, transfer_id: &str) -> Result<Option<String>, StoreError> {
+    let Some(participant) = store.participant(&callback.recipient).await? else { return Ok(None) };
+    let endpoints = store.endpoints(participant.id).await?;
+    let template = endpoints.into_iter().find(|(kind, _)| kind == callback.endpoint_type).map(|(_, value)| value);
+    Ok(template.map(|it| it.replace(TRANSFER_ID_PLACEHOLDER, transfer_id)))
+}
+
+enum Attempt {
+    Delivered,
+    Retry(String),
+    GiveUp(String),
+}
+
+async fn send_once(notifier: &Notifier, url: &str, callback: &Callback) -> Attempt {
+    let method = reqwest::Method::from_bytes(callback.method.as_bytes()).unwrap_or(reqwest::Method::PUT);
+    let mut request = notifier.client.request(method, url).body(callback.body.clone());
+    for (name, value) in &callback.headers {
+        request = request.header(name, value);
+    }
+    match request.send().await {
+        Ok(response) if response.status().is_success() => Attempt::Delivered,
+        Ok(response) if response.status().is_server_error() => Attempt::Retry(format!("HTTP {}", response.status())),
+        Ok(response) => Attempt::GiveUp(format!("HTTP {}", response.status())),
+        Err(err) => Attempt::Retry(err.to_string()),
+    }
+}

@@ -1,0 +1,129 @@
+//! The FSPIOP edge over real HTTP to a recording ingestion endpoint (the local hubs protocol):
+//! valid requests are published and answered 202/200, bad ones get Mojaloop's synchronous error
+//! and publish nothing.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::Json;
+use fspiop::datetime::{format_fspiop_datetime, format_http_date};
+use handler::edge::{handle, EdgeRequest, EdgeResponse};
+use handler::envelope::{Action, Envelope};
+use handler::publish::local::IngestRequest;
+use handler::publish::LocalHubsPublisher;
+use support::*;
+
+type Received = Arc<Mutex<Vec<(String, IngestRequest)>>>;
+
+async fn ingest(State(received): State<Received>, Path(hub): Path<String>, Json(request): Json<IngestRequest>) -> axum::http::StatusCode {
+    received.lock().unwrap().push((hub, request));
+    axum::http::StatusCode::ACCEPTED
+}
+
+async fn start_hubs() -> (Received, LocalHubsPublisher) {
+    let received = Received::default();
+    let app = axum::Router::new().route("/hubs/{hub}/events", axum::routing::post(ingest)).with_state(received.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (received, LocalHubsPublisher::new(url.parse().unwrap()).unwrap())
+}
+
+fn request(method: &str, path: &str, source: &str, body: &str) -> EdgeRequest {
+    let headers = BTreeMap::from([
+        ("accept".to_string(), "application/vnd.interoperability.transfers+json;version=1".to_string()),
+        ("content-type".to_string(), CONTENT_TYPE.to_string()),
+        ("date".to_string(), format_http_date(NOW)),
+        ("fspiop-source".to_string(), source.to_string()),
+    ]);
+    EdgeRequest { method: method.to_string(), path: path.to_string(), headers, body: body.as_bytes().to_vec() }
+}
+
+fn post_body(id: &str) -> String {
+    serde_json::json!({
+        "transferId": id,
+        "payerFsp": "payerfsp",
+        "payeeFsp": "payeefsp",
+        "amount": {"amount": "10", "currency": "USD"},
+        "ilpPacket": "AYIBgQAAAAAAAASwNGxldmVsb25l",
+        "condition": TTK_CONDITION,
+        "expiration": format_fspiop_datetime(NOW.plus_ms(60_000)),
+    })
+    .to_string()
+}
+
+fn error_code(response: &EdgeResponse) -> String {
+    let body: serde_json::Value = serde_json::from_str(response.body.as_deref().unwrap_or("{}")).unwrap();
+    body["errorInformation"]["errorCode"].as_str().unwrap_or_default().to_string()
+}
+
+const ID: &str = "b51ec534-ee48-4575-b6a9-ead2955b8069";
+
+#[tokio::test]
+async fn a_valid_prepare_is_published_byte_for_byte_and_accepted() {
+    let (received, publisher) = start_hubs().await;
+    let body = post_body(ID);
+    let response = handle(&publisher, &request("POST", "/transfers", "payerfsp", &body), NOW).await;
+    assert_eq!(response, EdgeResponse { status: 202, body: None });
+    let received = received.lock().unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].0, "transfer-prepare");
+    let event = Envelope::from_json(&received[0].1.events[0].body).unwrap();
+    assert_eq!(event.payload_bytes().unwrap(), body.as_bytes());
+    assert_eq!((event.id.as_str(), event.from.as_str(), event.to.as_str()), (ID, "payerfsp", "payeefsp"));
+}
+
+#[tokio::test]
+async fn answers_go_to_the_fulfil_hub_with_their_action() {
+    let (received, publisher) = start_hubs().await;
+    let put = serde_json::json!({"transferState": "COMMITTED", "fulfilment": TTK_FULFILMENT, "completedTimestamp": format_fspiop_datetime(NOW)});
+    let error = serde_json::json!({"errorInformation": {"errorCode": "5101", "errorDescription": "Payee limit"}});
+    let cases = [
+        (request("PUT", &format!("/transfers/{ID}"), "payeefsp", &put.to_string()), 200, Action::Commit),
+        (request("PUT", &format!("/transfers/{ID}/error"), "payeefsp", &error.to_string()), 200, Action::Abort),
+        (request("GET", &format!("/transfers/{ID}"), "payerfsp", ""), 202, Action::Get),
+    ];
+    for (request, status, _) in &cases {
+        assert_eq!(handle(&publisher, request, NOW).await.status, *status, "{} {}", request.method, request.path);
+    }
+    let received = received.lock().unwrap();
+    let hubs: Vec<&str> = received.iter().map(|(hub, _)| hub.as_str()).collect();
+    assert_eq!(hubs, ["transfer-fulfil", "transfer-fulfil", "transfer-get"]);
+    for ((_, ingest), (_, _, action)) in received.iter().zip(&cases) {
+        assert_eq!(Envelope::from_json(&ingest.events[0].body).unwrap().metadata.event.action, *action);
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_get_mojaloops_synchronous_errors_and_publish_nothing() {
+    let (received, publisher) = start_hubs().await;
+    let mut no_date = request("POST", "/transfers", "payerfsp", &post_body(ID));
+    no_date.headers.remove("date");
+    let late = serde_json::json!({"transferState": "COMMITTED", "fulfilment": TTK_FULFILMENT, "completedTimestamp": format_fspiop_datetime(NOW.plus_ms(10_000))});
+    let cases = [
+        (no_date, 400, "3102"),
+        (request("POST", "/transfers", "payerfsp", "{not json"), 400, "3101"),
+        (request("PUT", &format!("/transfers/{ID}"), "payeefsp", &late.to_string()), 400, "3100"),
+        (request("PATCH", &format!("/transfers/{ID}"), "payeefsp", "{}"), 501, "2002"),
+        (request("DELETE", &format!("/transfers/{ID}"), "payeefsp", ""), 405, "3000"),
+        (request("POST", "/quotes", "payerfsp", "{}"), 404, "3002"),
+    ];
+    for (request, status, code) in &cases {
+        let response = handle(&publisher, request, NOW).await;
+        assert_eq!((response.status, error_code(&response).as_str()), (*status, *code), "{} {}", request.method, request.path);
+    }
+    assert!(received.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_switch_that_cannot_publish_says_so_instead_of_accepting() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let publisher = LocalHubsPublisher::new(url.parse().unwrap()).unwrap();
+    let response = handle(&publisher, &request("POST", "/transfers", "payerfsp", &post_body(ID)), NOW).await;
+    assert_eq!((response.status, error_code(&response).as_str()), (500, "2001"));
+}
