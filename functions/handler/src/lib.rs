@@ -2,6 +2,7 @@
 //! timeout and get functions, served as one Azure Functions custom-handler binary.
 //!
 //! # Layout
+//! - `app`: the handler's router (function invocations, FSPIOP routes, readiness).
 //! - `edge`: the FSPIOP HTTP edge (header and body checks, 202/200, publish).
 //! - `envelope`: the versioned event every hub carries (Mojaloop's message shape).
 //! - `outbox`: what a function emits after its commit, and its dead letters.
@@ -16,6 +17,7 @@
 //! Each function is load → decide → write: it loads from the store, asks `ledger-core`, writes
 //! in one transaction, then publishes. The protocol with the Functions host is `switch-handler`'s.
 
+pub mod app;
 pub mod edge;
 pub mod envelope;
 pub mod fulfil;
