@@ -5,9 +5,15 @@
 //! commit), keeps dead letters in the store, and answers `{Outputs, Logs, ReturnValue}` with 200.
 //! A transient fault (database or hub unavailable, a conflicting writer) answers 500 instead, so
 //! the host's retry policy delivers the same batch again, which every function handles.
+//!
+//! Every invocation and FSPIOP request runs in its own span (`function.prepare`, …,
+//! `fspiop.request`) and ends with one `telemetry::finish_invocation`: span fields, one log
+//! line, the metrics. A retry logs its fault; each dead letter logs its transfer id when known.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -20,11 +26,14 @@ use ledger_core::time::Timestamp;
 use ledger_store::{LedgerStore, NewDeadLetter, StoreError};
 use switch_handler::invocation::EVENTS_BINDING;
 use switch_handler::{InvocationRequest, InvocationResponse};
+use tracing::Instrument as _;
 
 use crate::edge::{handle, EdgeRequest};
+use crate::envelope::Envelope;
 use crate::notification::{notify, Notifier};
 use crate::outbox::{Report, Route};
 use crate::publish::{Hub, OutgoingEvent, PublishError, Publisher};
+use crate::telemetry::{self, Tally};
 
 /// Everything the functions share, built once per process.
 #[derive(Clone)]
@@ -62,7 +71,20 @@ pub fn router(app: App) -> Router {
         .with_state(app)
 }
 
+/// Runs one invocation in its span, then records it (span fields, log line, metrics).
+async fn invocation(operation: &'static str, function: &'static str, consumer: bool, work: impl Future<Output = (Response, Tally)>) -> Response {
+    let span = telemetry::invocation_span(operation, function, consumer);
+    let started = Instant::now();
+    let (response, tally) = work.instrument(span.clone()).await;
+    telemetry::finish_invocation(&span, function, started, tally);
+    response
+}
+
 async fn fspiop(State(app): State<App>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    invocation("fspiop.request", "fspiop", false, fspiop_request(app, method, uri, headers, body)).await
+}
+
+async fn fspiop_request(app: App, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> (Response, Tally) {
     let headers: BTreeMap<String, String> = headers
         .iter()
         .filter_map(|(name, value)| value.to_str().ok().map(|it| (name.as_str().to_lowercase(), it.to_string())))
@@ -70,10 +92,18 @@ async fn fspiop(State(app): State<App>, method: Method, uri: Uri, headers: Heade
     let request = EdgeRequest { method: method.to_string(), path: uri.path().to_string(), headers, body: body.to_vec() };
     let response = handle(app.publisher.as_ref(), &request, (app.now)()).await;
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    match response.body {
+    // A 5xx asks the caller to send again (the hub was unavailable); anything else is answered.
+    let tally = if status.is_server_error() {
+        tracing::warn!(status = status.as_u16(), "FSPIOP request not accepted; the caller should retry");
+        Tally::retry(1)
+    } else {
+        Tally::ok(1, usize::from(status == StatusCode::ACCEPTED), 0)
+    };
+    let answer = match response.body {
         Some(body) => (status, [("content-type", "application/json")], body).into_response(),
         None => status.into_response(),
-    }
+    };
+    (answer, tally)
 }
 
 /// Decodes an Event Hubs invocation into its event bodies, or says why it cannot.
@@ -87,79 +117,100 @@ fn event_bodies(body: &[u8]) -> Result<Vec<String>, String> {
 }
 
 macro_rules! batch_function {
-    ($name:ident, $run:expr) => {
+    ($name:ident, $function:literal, $run:expr) => {
         async fn $name(State(app): State<App>, body: Bytes) -> Response {
-            let bodies = match event_bodies(&body) {
-                Ok(bodies) => bodies,
-                Err(reason) => return logged(reason),
+            let work = async move {
+                let bodies = match event_bodies(&body) {
+                    Ok(bodies) => bodies,
+                    Err(reason) => return undecodable(reason),
+                };
+                let now = (app.now)();
+                let outcome: Result<Report, StoreError> = $run(&app, &bodies, now).await;
+                finish(&app, bodies.len(), outcome, now).await
             };
-            let now = (app.now)();
-            let outcome: Result<Report, StoreError> = $run(&app, &bodies, now).await;
-            finish(&app, bodies.len(), outcome, now).await
+            invocation(concat!("function.", $function), $function, true, work).await
         }
     };
 }
 
-batch_function!(prepare_function, |app: &App, bodies: &[String], now| {
+batch_function!(prepare_function, "prepare", |app: &App, bodies: &[String], now| {
     let (store, rules) = (app.store.clone(), app.rules);
     let bodies = bodies.to_vec();
     async move { crate::prepare::prepare(store.as_ref(), &bodies, now, rules).await }
 });
-batch_function!(position_function, |app: &App, bodies: &[String], now| {
+batch_function!(position_function, "position", |app: &App, bodies: &[String], now| {
     let store = app.store.clone();
     let bodies = bodies.to_vec();
     async move { crate::position::position(store.as_ref(), &bodies, now).await }
 });
-batch_function!(fulfil_function, |app: &App, bodies: &[String], now| {
+batch_function!(fulfil_function, "fulfil", |app: &App, bodies: &[String], now| {
     let store = app.store.clone();
     let bodies = bodies.to_vec();
     async move { crate::fulfil::fulfil(store.as_ref(), &bodies, now).await }
 });
-batch_function!(get_function, |app: &App, bodies: &[String], now| {
+batch_function!(get_function, "get", |app: &App, bodies: &[String], now| {
     let store = app.store.clone();
     let bodies = bodies.to_vec();
     async move { crate::get::get(store.as_ref(), &bodies, now).await }
 });
 
 async fn notification_function(State(app): State<App>, body: Bytes) -> Response {
+    invocation("function.notification", "notification", true, notification_invocation(app, body)).await
+}
+
+async fn notification_invocation(app: App, body: Bytes) -> (Response, Tally) {
     let bodies = match event_bodies(&body) {
         Ok(bodies) => bodies,
-        Err(reason) => return logged(reason),
+        Err(reason) => return undecodable(reason),
     };
     match notify(app.store.as_ref(), &app.notifier, &bodies, (app.now)()).await {
-        Ok(n_sent) => logged(format!("notification: {} events, {n_sent} callbacks sent", bodies.len())),
-        Err(err) => retry(&Transient::from(err)),
+        Ok(n_sent) => (
+            logged(format!("notification: {} events, {n_sent} callbacks sent", bodies.len())),
+            Tally::ok(bodies.len(), n_sent, 0),
+        ),
+        Err(err) => retry(&Transient::from(err), bodies.len()),
     }
 }
 
 async fn timeout_function(State(app): State<App>) -> Response {
+    invocation("function.timeout", "timeout", true, timeout_invocation(app)).await
+}
+
+async fn timeout_invocation(app: App) -> (Response, Tally) {
     let now = (app.now)();
     let scan = match crate::timeout::scan(app.store.as_ref(), now).await {
         Ok(scan) => scan,
-        Err(err) => return retry(&Transient::from(err)),
+        Err(err) => return retry(&Transient::from(err), 0),
     };
+    let n_expired = scan.finished.len();
     if let Err(err) = publish(&app, &scan.report, now).await {
-        return retry(&err);
+        return retry(&err, n_expired);
     }
     match crate::timeout::finish(app.store.as_ref(), &scan.finished).await {
-        Ok(()) => logged(format!("timeout: {} expired entries handled", scan.finished.len())),
-        Err(err) => retry(&Transient::from(err)),
+        Ok(()) => (
+            logged(format!("timeout: {n_expired} expired entries handled")),
+            Tally::ok(n_expired, scan.report.emitted.len(), scan.report.dead_letters.len()),
+        ),
+        Err(err) => retry(&Transient::from(err), n_expired),
     }
 }
 
 /// Publishes a committed batch's events and keeps its dead letters, then answers the host.
-async fn finish(app: &App, n_events: usize, outcome: Result<Report, StoreError>, now: Timestamp) -> Response {
+async fn finish(app: &App, n_events: usize, outcome: Result<Report, StoreError>, now: Timestamp) -> (Response, Tally) {
     let report = match outcome {
         Ok(report) => report,
-        Err(err) => return retry(&Transient::from(err)),
+        Err(err) => return retry(&Transient::from(err), n_events),
     };
     match publish(app, &report, now).await {
-        Ok(()) => logged(format!(
-            "{n_events} events, {} emitted, {} dead letters",
-            report.emitted.len(),
-            report.dead_letters.len()
-        )),
-        Err(err) => retry(&err),
+        Ok(()) => (
+            logged(format!(
+                "{n_events} events, {} emitted, {} dead letters",
+                report.emitted.len(),
+                report.dead_letters.len()
+            )),
+            Tally::ok(n_events, report.emitted.len(), report.dead_letters.len()),
+        ),
+        Err(err) => retry(&err, n_events),
     }
 }
 
@@ -174,6 +225,12 @@ async fn publish(app: &App, report: &Report, now: Timestamp) -> Result<(), Trans
     }
     app.publisher.publish(Hub::TransferPosition, position).await?;
     app.publisher.publish(Hub::NotificationEvent, notification).await?;
+    for dead_letter in &report.dead_letters {
+        match Envelope::from_json(&dead_letter.body) {
+            Ok(envelope) => tracing::error!(transfer_id = %envelope.content.uri_params.id, reason = %dead_letter.reason, "dead letter"),
+            Err(_) => tracing::error!(reason = %dead_letter.reason, "dead letter (unreadable event)"),
+        }
+    }
     let dead: Vec<NewDeadLetter> = report
         .dead_letters
         .iter()
@@ -196,7 +253,15 @@ fn logged(line: String) -> Response {
     response.into_response()
 }
 
+/// An invocation the host sent that cannot be read: answered 200 (the same bytes would fail
+/// again), so the host checkpoints past it.
+fn undecodable(reason: String) -> (Response, Tally) {
+    tracing::error!("{reason}");
+    (logged(reason), Tally::undecodable())
+}
+
 /// A 500 makes the host retry the same batch (its retry policy), which the functions handle.
-fn retry(err: &Transient) -> Response {
-    (StatusCode::INTERNAL_SERVER_ERROR, format!("transient: {err}")).into_response()
+fn retry(err: &Transient, batch_size: usize) -> (Response, Tally) {
+    tracing::warn!(error = %err, "transient fault; answering 500 so the host delivers the batch again");
+    ((StatusCode::INTERNAL_SERVER_ERROR, format!("transient: {err}")).into_response(), Tally::retry(batch_size))
 }

@@ -13,6 +13,7 @@
 //! - `notification`: HTTP callbacks to the DFSPs, per Mojaloop's callback matrix.
 //! - `position`: the position function.
 //! - `publish`: the one seam for sending events to a hub (Event Hubs, or the local emulator).
+//! - `telemetry`: log lines, invocation spans and metrics (Application Insights when configured).
 //!
 //! Each function is load → decide → write: it loads from the store, asks `ledger-core`, writes
 //! in one transaction, then publishes. The protocol with the Functions host is `switch-handler`'s.
@@ -28,3 +29,4 @@ pub mod position;
 pub mod prepare;
 pub mod timeout;
 pub mod publish;
+pub mod telemetry;

@@ -7,7 +7,11 @@
 //! - `LEDGER_MYSQL_URL` (+ optional `LEDGER_MYSQL_CA`, a root CA file for TLS) selects MySQL;
 //!   otherwise `LEDGER_SQLITE_PATH` (default `ledger.db`) selects the embedded store;
 //! - `LOCAL_HUBS_URL` or `EVENTHUB_NAMESPACE`: where events go (see `handler::publish`);
-//! - `ENABLE_ON_US_TRANSFERS`, `SEND_TRANSFER_CONFIRMATION_TO_PAYEE`: `true` / `false`.
+//! - `ENABLE_ON_US_TRANSFERS`, `SEND_TRANSFER_CONFIRMATION_TO_PAYEE`: `true` / `false`;
+//! - `RUST_LOG`: the log filter (default `info`); `APPLICATIONINSIGHTS_CONNECTION_STRING` also
+//!   exports spans and metrics (see `handler::telemetry`).
+//!
+//! On SIGTERM or Ctrl-C it stops serving, and the telemetry guard flushes what is buffered.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,6 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use handler::app::{router, App};
 use handler::notification::{NotificationConfig, Notifier};
 use handler::publish::publisher_from_env;
+use handler::telemetry;
 use ledger_core::prepare::PrepareRules;
 use ledger_core::time::Timestamp;
 use ledger_store::{LedgerStore, MysqlStore, MysqlStoreConfig, SqliteStore};
@@ -27,6 +32,15 @@ const CALLBACK_BACKOFF_INITIAL: Duration = Duration::from_millis(200);
 
 #[tokio::main]
 async fn main() -> Result<(), String> {
+    let _telemetry = telemetry::init();
+    let result = serve().await;
+    if let Err(err) = &result {
+        tracing::error!("handler stopped: {err}");
+    }
+    result
+}
+
+async fn serve() -> Result<(), String> {
     let port = std::env::var("FUNCTIONS_CUSTOMHANDLER_PORT").ok().and_then(|it| it.parse().ok()).unwrap_or(PORT_DEFAULT);
     // Bind first: the host counts any answer on this port as "ready" and gives up after 60 s.
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|err| format!("bind port {port}: {err}"))?;
@@ -40,7 +54,33 @@ async fn main() -> Result<(), String> {
     .map_err(|err| err.to_string())?;
     let rules = PrepareRules { on_us_transfers_allowed: flag("ENABLE_ON_US_TRANSFERS", false) };
     let app = App { store, publisher, notifier, rules, now: system_now };
-    axum::serve(listener, router(app)).await.map_err(|err| err.to_string())
+    tracing::info!("serving on 127.0.0.1:{port}");
+    axum::serve(listener, router(app)).with_graceful_shutdown(stop_signal()).await.map_err(|err| err.to_string())
+}
+
+/// Resolves on Ctrl-C or (on Unix) SIGTERM, the usual way a process is asked to stop.
+async fn stop_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("stop signal received; draining");
 }
 
 async fn open_store() -> Result<Arc<dyn LedgerStore>, String> {
