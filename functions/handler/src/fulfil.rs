@@ -45,17 +45,23 @@ pub async fn fulfil(store: &dyn LedgerStore, bodies: &[String], now: Timestamp) 
     let ids: Vec<TransferId> = incoming.iter().map(|it| it.transfer_id.clone()).collect();
     let mut tx = store.begin().await?;
     let mut records = tx.transfers(&ids).await?;
-    let fulfil_hashes = tx.hashes(HashKind::Fulfil, &ids).await?;
-    let error_hashes = tx.hashes(HashKind::Error, &ids).await?;
+    let mut fulfil_hashes = tx.hashes(HashKind::Fulfil, &ids).await?;
+    let mut error_hashes = tx.hashes(HashKind::Error, &ids).await?;
     let window = tx.open_window().await?.id;
     let mut writes = Writes::default();
     for item in &incoming {
         let record = records.get_mut(&item.transfer_id);
-        let stored_hash = match item.kind {
-            FulfilKind::Abort => error_hashes.get(&item.transfer_id),
-            _ => fulfil_hashes.get(&item.transfer_id),
+        // A later answer in this batch must see the hash an earlier one recorded.
+        let hashes = match item.kind {
+            FulfilKind::Abort => &mut error_hashes,
+            _ => &mut fulfil_hashes,
         };
-        decide_one(item, record, stored_hash.cloned(), window, now, &mut writes, &mut report);
+        let stored_hash = hashes.get(&item.transfer_id).cloned();
+        let n_recorded = writes.fulfil_hashes.len() + writes.error_hashes.len();
+        decide_one(item, record, stored_hash, window, now, &mut writes, &mut report);
+        if n_recorded < writes.fulfil_hashes.len() + writes.error_hashes.len() {
+            hashes.insert(item.transfer_id.clone(), item.hash.clone());
+        }
     }
     write(tx.as_mut(), &writes).await?;
     tx.commit().await?;

@@ -143,10 +143,16 @@ async fn a_redelivered_batch_sends_the_same_position_event(store: Arc<dyn Ledger
     let id = reserve(store.as_ref(), "3").await;
     let answer = fulfil_event(&id, "COMMITTED", Some(TTK_FULFILMENT), "payeefsp", CONTENT_TYPE, LATER);
     let first = fulfil(store.as_ref(), &[answer.to_json()], LATER).await.unwrap();
-    let again = fulfil(store.as_ref(), &[answer.to_json()], LATER.plus_ms(500)).await.unwrap();
-    assert_eq!(event_ids(&again), event_ids(&first));
+    let again = fulfil(store.as_ref(), &[answer.to_json(), answer.to_json()], LATER.plus_ms(500)).await.unwrap();
+    assert_eq!(event_ids(&again), [event_ids(&first), event_ids(&first)].concat(), "both copies re-send the step, nothing else");
     assert_eq!(again.emitted[0].route, first.emitted[0].route);
     assert_eq!(store.state_history(&id).await.unwrap().len(), 3, "RECEIVED_PREPARE, RESERVED, RECEIVED_FULFIL once");
+    // The same answer twice in one fresh batch: recorded once, the copy is in flight.
+    let other = reserve(store.as_ref(), "4").await;
+    let answer = fulfil_event(&other, "COMMITTED", Some(TTK_FULFILMENT), "payeefsp", CONTENT_TYPE, LATER);
+    let report = fulfil(store.as_ref(), &[answer.to_json(), answer.to_json()], LATER).await.unwrap();
+    assert!(report.emitted.iter().all(|it| matches!(it.route, Route::Position { .. })), "no error to the payee: {report:?}");
+    assert_eq!(store.state_history(&other).await.unwrap().len(), 3);
 }
 
 async fn aborted_and_v1_0_reserved_answers_are_dropped(store: Arc<dyn LedgerStore>) {
