@@ -146,7 +146,10 @@ pub async fn callbacks(store: &dyn LedgerStore, config: &NotificationConfig, env
     let addressee = FspId::parse(&envelope.to);
     let Some(addressee) = addressee else { return Ok(Vec::new()) };
     let both_parties = matches!(event.action, Action::AbortValidation | Action::TimeoutReserved);
-    if event.state.status == Status::Error && !both_parties {
+    // A payee's own PUT /error carries an error state too, but is forwarded with a confirmation;
+    // only errors the Hub made go to the addressee alone.
+    let payee_abort = event.action == Action::Abort && envelope.from != ledger_core::account::HUB_NAME;
+    if event.state.status == Status::Error && !both_parties && !payee_abort {
         return Ok(vec![hub_callback(envelope, config, addressee, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope))]);
     }
     let parties = match TransferId::parse(&envelope.id) {

@@ -10,6 +10,9 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use handler::fulfil::fulfil;
+use handler::get::get;
+use handler::outbox::Route;
+use handler::timeout::scan;
 use handler::notification::{
     notify, NotificationConfig, Notifier, ENDPOINT_TRANSFER_ERROR, ENDPOINT_TRANSFER_POST, ENDPOINT_TRANSFER_PUT,
 };
@@ -31,6 +34,8 @@ on_both_stores!(
     the_reserved_flow_sends_a_committed_put_and_a_patch,
     a_redelivered_batch_is_sent_once,
     failing_endpoints_are_retried_then_dead_lettered,
+    aborts_and_timeouts_reach_both_parties,
+    duplicates_and_gets_answer_the_requester,
 );
 
 /// One callback as a DFSP received it.
@@ -217,4 +222,78 @@ async fn failing_endpoints_are_retried_then_dead_lettered(store: Arc<dyn LedgerS
     assert_eq!(dead.len(), 2);
     assert!(dead[0].reason.starts_with("1001"), "{}", dead[0].reason);
     assert!(take(&sim).is_empty());
+}
+
+/// The callbacks of one notify run, as (recipient path prefix, method, error code or state).
+async fn run_notify(store: &dyn LedgerStore, sim: &Simulator, notifier: &Notifier, bodies: Vec<String>, at: Timestamp) -> Vec<(String, String, String)> {
+    notify(store, notifier, &bodies, at).await.unwrap();
+    let mut seen: Vec<(String, String, String)> = take(sim)
+        .into_iter()
+        .map(|it| {
+            let body: serde_json::Value = serde_json::from_slice(&it.body).unwrap_or_default();
+            let what = body["errorInformation"]["errorCode"].as_str().or(body["transferState"].as_str()).unwrap_or("").to_string();
+            let who = it.path.split('/').nth(1).unwrap_or("").to_string();
+            (who, it.method, what)
+        })
+        .collect();
+    seen.sort();
+    seen
+}
+
+fn seen(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    rows.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect()
+}
+
+async fn aborts_and_timeouts_reach_both_parties(store: Arc<dyn LedgerStore>) {
+    let (sim, notifier) = setup(store.as_ref(), "1000").await;
+    // The payee's own error: the payer gets it as sent, the payee a copy from the Hub.
+    let (id, event) = prepare_event("payerfsp", "payeefsp", "10", NOW);
+    let prepared = prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
+    position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
+    let abort = error_event(&id, "5101", "Payee limit", "payeefsp", LATER);
+    let aborted = fulfil(store.as_ref(), &[abort.to_json()], LATER).await.unwrap();
+    let released = position(store.as_ref(), &bodies(&aborted), LATER).await.unwrap();
+    let callbacks = run_notify(store.as_ref(), &sim, &notifier, bodies(&released), LATER).await;
+    assert_eq!(callbacks, seen(&[("payeefsp", "PUT", "5101"), ("payerfsp", "PUT", "5101")]));
+    // A wrong fulfilment: 3100 to both.
+    let (id, event) = prepare_event("payerfsp", "payeefsp", "10", NOW);
+    let prepared = prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
+    position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
+    let wrong = fulfil_event(&id, "COMMITTED", Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), "payeefsp", CONTENT_TYPE, LATER);
+    let invalid = fulfil(store.as_ref(), &[wrong.to_json()], LATER).await.unwrap();
+    let released = position(store.as_ref(), &bodies(&invalid), LATER).await.unwrap();
+    let callbacks = run_notify(store.as_ref(), &sim, &notifier, bodies(&released), LATER).await;
+    assert_eq!(callbacks, seen(&[("payeefsp", "PUT", "3100"), ("payerfsp", "PUT", "3100")]));
+    // Timeouts: a prepared transfer tells the payer, a reserved one both parties.
+    let (_, waiting) = prepare_event("payerfsp", "payeefsp", "1", NOW);
+    let (_, reserved) = prepare_event("payerfsp", "payeefsp", "2", NOW);
+    prepare(store.as_ref(), &[waiting.to_json()], NOW, RULES).await.unwrap();
+    let prepared = prepare(store.as_ref(), &[reserved.to_json()], NOW, RULES).await.unwrap();
+    position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
+    let expired = Timestamp::from_unix_ms(NOW.unix_ms() + 61_000);
+    let run = scan(store.as_ref(), expired).await.unwrap();
+    let notifications: Vec<String> =
+        run.report.emitted.iter().filter(|it| it.route == Route::Notification).map(|it| it.envelope.to_json()).collect();
+    let positions: Vec<String> =
+        run.report.emitted.iter().filter(|it| it.route != Route::Notification).map(|it| it.envelope.to_json()).collect();
+    let released = position(store.as_ref(), &positions, expired).await.unwrap();
+    let all = [notifications, bodies(&released)].concat();
+    let callbacks = run_notify(store.as_ref(), &sim, &notifier, all, expired).await;
+    assert_eq!(callbacks, seen(&[("payeefsp", "PUT", "3303"), ("payerfsp", "PUT", "3303"), ("payerfsp", "PUT", "3303")]));
+}
+
+async fn duplicates_and_gets_answer_the_requester(store: Arc<dyn LedgerStore>) {
+    let (sim, notifier) = setup(store.as_ref(), "1000").await;
+    let (id, event) = prepare_event("payerfsp", "payeefsp", "10", NOW);
+    let prepared = prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
+    position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
+    let modified = prepare_event_with_id(&id, "payerfsp", "payeefsp", "11", NOW);
+    let report = prepare(store.as_ref(), &[modified.to_json()], NOW, RULES).await.unwrap();
+    let callbacks = run_notify(store.as_ref(), &sim, &notifier, bodies(&report), NOW).await;
+    assert_eq!(callbacks, seen(&[("payerfsp", "PUT", "3106")]));
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let gets = [get_event(id.as_str(), "payeefsp", NOW).to_json(), get_event(&unknown, "payerfsp", NOW).to_json()];
+    let report = get(store.as_ref(), &gets, NOW).await.unwrap();
+    let callbacks = run_notify(store.as_ref(), &sim, &notifier, bodies(&report), NOW).await;
+    assert_eq!(callbacks, seen(&[("payeefsp", "PUT", "RESERVED"), ("payerfsp", "PUT", "3208")]));
 }
