@@ -116,43 +116,31 @@ fn event_bodies(body: &[u8]) -> Result<Vec<String>, String> {
     }
 }
 
+/// A route for a batch function: decode the invocation, run `$call` on the batch, then publish
+/// and answer through [`finish`], all inside the invocation's span.
 macro_rules! batch_function {
-    ($name:ident, $function:literal, $run:expr) => {
-        async fn $name(State(app): State<App>, body: Bytes) -> Response {
+    ($name:ident, $function:literal, |$app:ident, $bodies:ident, $now:ident| $call:expr) => {
+        async fn $name(State($app): State<App>, body: Bytes) -> Response {
             let work = async move {
-                let bodies = match event_bodies(&body) {
+                let $bodies = match event_bodies(&body) {
                     Ok(bodies) => bodies,
                     Err(reason) => return undecodable(reason),
                 };
-                let now = (app.now)();
-                let outcome: Result<Report, StoreError> = $run(&app, &bodies, now).await;
-                finish(&app, bodies.len(), outcome, now).await
+                let $now = ($app.now)();
+                let outcome: Result<Report, StoreError> = $call.await;
+                finish(&$app, $bodies.len(), outcome, $now).await
             };
             invocation(concat!("function.", $function), $function, true, work).await
         }
     };
 }
 
-batch_function!(prepare_function, "prepare", |app: &App, bodies: &[String], now| {
-    let (store, rules) = (app.store.clone(), app.rules);
-    let bodies = bodies.to_vec();
-    async move { crate::prepare::prepare(store.as_ref(), &bodies, now, rules).await }
+batch_function!(prepare_function, "prepare", |app, bodies, now| {
+    crate::prepare::prepare(app.store.as_ref(), &bodies, now, app.rules)
 });
-batch_function!(position_function, "position", |app: &App, bodies: &[String], now| {
-    let store = app.store.clone();
-    let bodies = bodies.to_vec();
-    async move { crate::position::position(store.as_ref(), &bodies, now).await }
-});
-batch_function!(fulfil_function, "fulfil", |app: &App, bodies: &[String], now| {
-    let store = app.store.clone();
-    let bodies = bodies.to_vec();
-    async move { crate::fulfil::fulfil(store.as_ref(), &bodies, now).await }
-});
-batch_function!(get_function, "get", |app: &App, bodies: &[String], now| {
-    let store = app.store.clone();
-    let bodies = bodies.to_vec();
-    async move { crate::get::get(store.as_ref(), &bodies, now).await }
-});
+batch_function!(position_function, "position", |app, bodies, now| crate::position::position(app.store.as_ref(), &bodies, now));
+batch_function!(fulfil_function, "fulfil", |app, bodies, now| crate::fulfil::fulfil(app.store.as_ref(), &bodies, now));
+batch_function!(get_function, "get", |app, bodies, now| crate::get::get(app.store.as_ref(), &bodies, now));
 
 async fn notification_function(State(app): State<App>, body: Bytes) -> Response {
     invocation("function.notification", "notification", true, notification_invocation(app, body)).await

@@ -18,6 +18,7 @@
 //! 5xx, a timeout or a refused connection are retried with doubling backoff up to
 //! [`CALLBACK_ATTEMPTS_MAX`] times, and what still fails becomes a dead letter for operators.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -99,12 +100,14 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
         planned.iter().map(|(it, cb)| (it.metadata.event.id.clone(), cb.recipient.to_string())).collect();
     // Recorded deliveries, and those of this batch as it goes: a repeated event is sent once.
     let mut delivered = store.delivered(&keys).await?;
+    let mut endpoints = EndpointCache::default();
     let mut sent = Vec::new();
     for ((envelope, callback), key) in planned.into_iter().zip(keys) {
         if !delivered.insert(key.clone()) {
             continue;
         }
-        match deliver(store, notifier, &envelope.id, &callback).await? {
+        let url = endpoints.url(store, &callback, &envelope.id).await?;
+        match deliver(notifier, url, &callback).await {
             Ok(()) => sent.push(NewDelivery { event_id: key.0, recipient: key.1, transfer_id: envelope.id.clone(), delivered: now }),
             Err(reason) => dead.push(dead_letter(envelope, &reason, now)),
         }
@@ -152,9 +155,12 @@ pub async fn callbacks(store: &dyn LedgerStore, config: &NotificationConfig, env
     if event.state.status == Status::Error && !both_parties && !payee_abort {
         return Ok(vec![hub_callback(envelope, config, addressee, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope))]);
     }
-    let parties = match TransferId::parse(&envelope.id) {
-        Some(id) => store.transfer(&id).await?.map(|it| (it.payer, it.payee)),
-        None => None,
+    // Only the rows that reach both parties need the transfer; the common ones do not read it.
+    let needs_parties =
+        matches!(event.action, Action::Commit | Action::Abort | Action::Reserve | Action::AbortValidation | Action::TimeoutReserved);
+    let parties = match (needs_parties, TransferId::parse(&envelope.id)) {
+        (true, Some(id)) => store.transfer(&id).await?.map(|it| (it.payer, it.payee)),
+        _ => None,
     };
     Ok(match (event.action, parties) {
         (Action::Prepare, _) => vec![forwarded(envelope, addressee, "POST", ENDPOINT_TRANSFER_POST, "/transfers".to_string())],
@@ -271,19 +277,19 @@ fn reserve_callbacks(envelope: &Envelope, config: &NotificationConfig, payer: Fs
     ]
 }
 
-/// Resolves the recipient's endpoint and sends, retrying transient failures. The outer error is
-/// the store's; the inner one says why the callback gave up.
-async fn deliver(store: &dyn LedgerStore, notifier: &Notifier, transfer_id: &str, callback: &Callback) -> Result<Result<(), String>, StoreError> {
-    let Some(url) = endpoint_url(store, callback, transfer_id).await? else {
+/// Sends to the recipient's endpoint, retrying transient failures; the error says why the
+/// callback gave up.
+async fn deliver(notifier: &Notifier, url: Option<String>, callback: &Callback) -> Result<(), String> {
+    let Some(url) = url else {
         // Mojaloop's 1001: nowhere to send it.
-        return Ok(Err(format!("1001: no {} endpoint for DFSP {}", callback.endpoint_type, callback.recipient)));
+        return Err(format!("1001: no {} endpoint for DFSP {}", callback.endpoint_type, callback.recipient));
     };
     let mut backoff = notifier.config.backoff_initial;
     let mut last_failure = String::new();
     for attempt in 1..=CALLBACK_ATTEMPTS_MAX {
         match send_once(notifier, &url, callback).await {
-            Attempt::Delivered => return Ok(Ok(())),
-            Attempt::GiveUp(reason) => return Ok(Err(reason)),
+            Attempt::Delivered => return Ok(()),
+            Attempt::GiveUp(reason) => return Err(reason),
             Attempt::Retry(reason) => last_failure = reason,
         }
         if attempt < CALLBACK_ATTEMPTS_MAX {
@@ -291,14 +297,27 @@ async fn deliver(store: &dyn LedgerStore, notifier: &Notifier, transfer_id: &str
             backoff *= 2;
         }
     }
-    Ok(Err(format!("gave up after {CALLBACK_ATTEMPTS_MAX} attempts: {last_failure}")))
+    Err(format!("gave up after {CALLBACK_ATTEMPTS_MAX} attempts: {last_failure}"))
 }
 
-async fn endpoint_url(store: &dyn LedgerStore, callback: &Callback, transfer_id: &str) -> Result<Option<String>, StoreError> {
-    let Some(participant) = store.participant(&callback.recipient).await? else { return Ok(None) };
-    let endpoints = store.endpoints(participant.id).await?;
-    let template = endpoints.into_iter().find(|(kind, _)| kind == callback.endpoint_type).map(|(_, value)| value);
-    Ok(template.map(|it| it.replace(TRANSFER_ID_PLACEHOLDER, transfer_id)))
+/// The recipients' endpoint templates, read once per batch per DFSP.
+#[derive(Default)]
+struct EndpointCache {
+    by_fsp: HashMap<FspId, Vec<(String, String)>>,
+}
+
+impl EndpointCache {
+    async fn url(&mut self, store: &dyn LedgerStore, callback: &Callback, transfer_id: &str) -> Result<Option<String>, StoreError> {
+        if !self.by_fsp.contains_key(&callback.recipient) {
+            let endpoints = match store.participant(&callback.recipient).await? {
+                Some(participant) => store.endpoints(participant.id).await?,
+                None => Vec::new(),
+            };
+            self.by_fsp.insert(callback.recipient.clone(), endpoints);
+        }
+        let template = self.by_fsp[&callback.recipient].iter().find(|(kind, _)| kind == callback.endpoint_type);
+        Ok(template.map(|(_, value)| value.replace(TRANSFER_ID_PLACEHOLDER, transfer_id)))
+    }
 }
 
 enum Attempt {
