@@ -12,6 +12,7 @@
 //! - `get`: answers `GET /transfers/{id}`.
 //! - `notification`: HTTP callbacks to the DFSPs, per Mojaloop's callback matrix.
 //! - `position`: the position function.
+//! - `process`: the handler process's start (configuration from the environment, bind, serve).
 //! - `publish`: the one seam for sending events to a hub (Event Hubs, or the local emulator).
 //! - `telemetry`: log lines, invocation spans and metrics (Application Insights when configured).
 //!
@@ -27,6 +28,7 @@ pub mod notification;
 pub mod outbox;
 pub mod position;
 pub mod prepare;
+pub mod process;
 pub mod timeout;
 pub mod publish;
 pub mod telemetry;
