@@ -1,0 +1,121 @@
+// The ledger database: Azure Database for MySQL Flexible Server with TLS required (TLS 1.2+),
+// zone-redundant HA when asked for, the central_ledger database, and the two secrets the switch
+// needs in Key Vault (the admin password, and LEDGER_MYSQL_URL, which embeds it).
+param location string
+param serverName string
+param databaseName string
+param adminLogin string
+@secure()
+param adminPassword string
+param skuName string
+param skuTier string
+param storageSizeGB int
+param zoneRedundantHa bool
+param backupRetentionDays int
+param allowAzureServices bool
+param keyVaultName string
+
+var mysqlVersion = '8.0.21'
+var mysqlPort = 3306
+
+resource server 'Microsoft.DBforMySQL/flexibleServers@2024-12-30' = {
+  name: serverName
+  location: location
+  sku: {
+    name: skuName
+    tier: skuTier
+  }
+  properties: {
+    version: mysqlVersion
+    administratorLogin: adminLogin
+    administratorLoginPassword: adminPassword
+    storage: {
+      storageSizeGB: storageSizeGB
+      autoGrow: 'Enabled'
+    }
+    backup: {
+      backupRetentionDays: backupRetentionDays
+      geoRedundantBackup: 'Disabled'
+    }
+    highAvailability: {
+      mode: zoneRedundantHa ? 'ZoneRedundant' : 'Disabled'
+    }
+    network: {
+      publicNetworkAccess: 'Enabled'
+    }
+  }
+}
+
+// On by default on Flexible Server; set explicitly so nobody turns it off by accident.
+resource requireSecureTransport 'Microsoft.DBforMySQL/flexibleServers/configurations@2024-12-30' = {
+  parent: server
+  name: 'require_secure_transport'
+  properties: {
+    value: 'ON'
+    source: 'user-override'
+  }
+}
+
+// After the first configuration: the server applies one configuration change at a time.
+resource tlsVersion 'Microsoft.DBforMySQL/flexibleServers/configurations@2024-12-30' = {
+  parent: server
+  name: 'tls_version'
+  properties: {
+    value: 'TLSv1.2,TLSv1.3'
+    source: 'user-override'
+  }
+  dependsOn: [
+    requireSecureTransport
+  ]
+}
+
+resource database 'Microsoft.DBforMySQL/flexibleServers/databases@2024-12-30' = {
+  parent: server
+  name: databaseName
+  properties: {
+    charset: 'utf8mb4'
+    collation: 'utf8mb4_unicode_ci'
+  }
+  dependsOn: [
+    tlsVersion
+  ]
+}
+
+// "Any Azure IP": Flex Consumption has no fixed outbound addresses (azure.md §3.3).
+resource allowAzure 'Microsoft.DBforMySQL/flexibleServers/firewallRules@2024-12-30' = if (allowAzureServices) {
+  parent: server
+  name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
+  properties: {
+    startIpAddress: '0.0.0.0'
+    endIpAddress: '0.0.0.0'
+  }
+  dependsOn: [
+    database
+  ]
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
+  name: keyVaultName
+}
+
+resource adminPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
+  parent: vault
+  name: 'mysql-admin-password'
+  properties: {
+    value: adminPassword
+    contentType: 'text/plain'
+  }
+}
+
+resource ledgerUrlSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
+  parent: vault
+  name: 'ledger-mysql-url'
+  properties: {
+    value: 'mysql://${uriComponent(adminLogin)}:${uriComponent(adminPassword)}@${server.properties.fullyQualifiedDomainName}:${mysqlPort}/${databaseName}'
+    contentType: 'text/uri-list'
+  }
+}
+
+output serverFqdn string = server.properties.fullyQualifiedDomainName
+// Versionless, so a rotated secret is picked up on the next restart (azure.md §3.4).
+output ledgerMysqlUrlSecretUri string = '${vault.properties.vaultUri}secrets/${ledgerUrlSecret.name}/'
