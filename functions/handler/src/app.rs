@@ -29,6 +29,7 @@ use switch_handler::{InvocationRequest, InvocationResponse};
 use tracing::Instrument as _;
 
 use crate::edge::{handle, EdgeRequest};
+use crate::fault::CrashPoint;
 use crate::envelope::Envelope;
 use crate::notification::{notify, Notifier};
 use crate::outbox::{Report, Route};
@@ -127,7 +128,11 @@ macro_rules! batch_function {
                     Err(reason) => return undecodable(reason),
                 };
                 let $now = ($app.now)();
+                crate::fault::crash_point($function, CrashPoint::BeforeCommit);
                 let outcome: Result<Report, StoreError> = $call.await;
+                if outcome.is_ok() {
+                    crate::fault::crash_point($function, CrashPoint::AfterCommit);
+                }
                 finish(&$app, $bodies.len(), outcome, $now).await
             };
             invocation(concat!("function.", $function), $function, true, work).await

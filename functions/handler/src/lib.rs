@@ -5,6 +5,7 @@
 //! - `app`: the handler's router (function invocations, FSPIOP routes, readiness).
 //! - `edge`: the FSPIOP HTTP edge (header and body checks, 202/200, publish).
 //! - `envelope`: the versioned event every hub carries (Mojaloop's message shape).
+//! - `fault`: crash points for fault-injection tests (inert unless `SWITCH_FAULT_CRASH` is set).
 //! - `outbox`: what a function emits after its commit, and its dead letters.
 //! - `prepare`: the prepare function.
 //! - `fulfil`: the fulfil function.
@@ -22,6 +23,7 @@
 pub mod app;
 pub mod edge;
 pub mod envelope;
+pub mod fault;
 pub mod fulfil;
 pub mod get;
 pub mod notification;
