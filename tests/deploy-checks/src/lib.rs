@@ -7,4 +7,5 @@
 
 pub mod bicep;
 pub mod repo;
+pub mod schemas;
 pub mod tools;
