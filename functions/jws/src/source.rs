@@ -108,7 +108,20 @@ pub struct CachedKeys {
 struct CacheState {
     keys: Option<Arc<KeySet>>,
     loaded_ms: i64,
+    /// No load before this time (0 at first: load on the first call).
     next_load_ms: i64,
+    last_error: Option<KeyError>,
+}
+
+impl CacheState {
+    /// The last good keys while they are fresh enough, else why there are none.
+    fn usable(&self, now_ms: i64) -> Result<Arc<KeySet>, KeyError> {
+        match (&self.keys, &self.last_error) {
+            (Some(keys), _) if now_ms - self.loaded_ms <= KEY_STALE_MAX_MS => Ok(keys.clone()),
+            (_, Some(err)) => Err(err.clone()),
+            (_, None) => Err(KeyError::Unavailable("no keys loaded yet".to_string())),
+        }
+    }
 }
 
 impl CachedKeys {
@@ -120,10 +133,8 @@ impl CachedKeys {
     /// or has failed for longer than [`KEY_STALE_MAX_MS`] since its last good load.
     pub async fn current(&self, now_ms: i64) -> Result<Arc<KeySet>, KeyError> {
         let mut state = self.state.lock().await;
-        if let Some(keys) = &state.keys {
-            if now_ms < state.next_load_ms {
-                return Ok(keys.clone());
-            }
+        if now_ms < state.next_load_ms {
+            return state.usable(now_ms);
         }
         let loaded = match self.source.load().await {
             Ok(material) => KeySet::from_material(&material),
@@ -132,15 +143,16 @@ impl CachedKeys {
         match loaded {
             Ok(keys) => {
                 let keys = Arc::new(keys);
-                *state = CacheState { keys: Some(keys.clone()), loaded_ms: now_ms, next_load_ms: now_ms + KEY_REFRESH_INTERVAL_MS };
+                state.keys = Some(keys.clone());
+                state.loaded_ms = now_ms;
+                state.next_load_ms = now_ms + KEY_REFRESH_INTERVAL_MS;
+                state.last_error = None;
                 Ok(keys)
             }
             Err(err) => {
                 state.next_load_ms = now_ms + KEY_RETRY_INTERVAL_MS;
-                match &state.keys {
-                    Some(keys) if now_ms - state.loaded_ms <= KEY_STALE_MAX_MS => Ok(keys.clone()),
-                    _ => Err(err),
-                }
+                state.last_error = Some(err);
+                state.usable(now_ms)
             }
         }
     }
