@@ -256,7 +256,7 @@ fn arguments(call: Node) -> Vec<Node> {
 fn declared_value(node: Node) -> Option<Node> {
     let mut cursor = node.walk();
     let children: Vec<Node> = node.named_children(&mut cursor).collect();
-    children.into_iter().skip(1).filter(|it| it.kind() != "type" && it.kind() != "comment").last()
+    children.into_iter().skip(1).rfind(|it| it.kind() != "type" && it.kind() != "comment")
 }
 
 /// A literal value, or `None` for anything computed.
