@@ -75,7 +75,7 @@ mod cases {
 
     pub async fn re_appending_an_entry_stores_it_once_and_the_first_write_wins(journal: &dyn Journal) {
         let first = entry("in-1", T1, NOW_MS);
-        journal.append(&[first.clone()]).await.unwrap();
+        journal.append(std::slice::from_ref(&first)).await.unwrap();
         let mut changed = fields("in-1", T1, NOW_MS + 7);
         changed.body = b"{}".to_vec();
         changed.http_status = Some(400);
@@ -129,7 +129,7 @@ mod cases {
         it.headers.push(Header { name: "X-Note".to_string(), value: "ça va? 😀 \\ \"q\"".to_string() });
         it.body = r#"{"note":"Привет, мир 😀 — \"quoted\" \\ back\u0000slash","emoji":"👩‍👩‍👧"}"#.as_bytes().to_vec();
         let entry = JournalEntry::new(it);
-        journal.append(&[entry.clone()]).await.unwrap();
+        journal.append(std::slice::from_ref(&entry)).await.unwrap();
         assert_eq!(read(journal, T1).await, [entry]);
     }
 

@@ -10,7 +10,7 @@
 //! Time is an argument (`now_ms`), so the refresh rules are tested without waiting.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -190,7 +190,7 @@ impl KeySource for FileKeySource {
     }
 }
 
-async fn read_pem_file(path: &PathBuf) -> Result<String, KeyError> {
+async fn read_pem_file(path: &Path) -> Result<String, KeyError> {
     let metadata = tokio::fs::metadata(path).await.map_err(|err| io_error(path, err))?;
     if (PEM_BYTES_MAX as u64) < metadata.len() {
         return Err(KeyError::OverLimit(format!("{} is {} bytes, at most {PEM_BYTES_MAX}", path.display(), metadata.len())));
@@ -198,7 +198,7 @@ async fn read_pem_file(path: &PathBuf) -> Result<String, KeyError> {
     tokio::fs::read_to_string(path).await.map_err(|err| io_error(path, err))
 }
 
-fn io_error(path: &PathBuf, err: std::io::Error) -> KeyError {
+fn io_error(path: &Path, err: std::io::Error) -> KeyError {
     KeyError::Unavailable(format!("{}: {err}", path.display()))
 }
 

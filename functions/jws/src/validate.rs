@@ -116,7 +116,7 @@ impl Validator {
     }
 }
 
-fn required<'a>(value: Option<&'a str>, header: RequiredHeader) -> Result<&'a str, Rejection> {
+fn required(value: Option<&str>, header: RequiredHeader) -> Result<&str, Rejection> {
     match value {
         Some(it) if !it.is_empty() => Ok(it),
         _ => Err(Rejection::MissingHeader(header)),
