@@ -174,7 +174,7 @@ impl Simulators {
 
     /// Sends `POST /transfers` as `payer`; the transfer id and the switch's HTTP status.
     pub async fn send_transfer(&self, payer: &str, payee: &str, amount: &str, currency: &str) -> Result<(String, u16), String> {
-        let transfer_id = uuid::Uuid::now_v7().to_string();
+        let transfer_id = uuid::Uuid::new_v4().to_string();
         let body = self.prepare_body(&transfer_id, payer, payee, amount, currency);
         let status = self.send(Method::POST, "/transfers", payer, payee, &body).await?;
         Ok((transfer_id, status))
@@ -233,7 +233,12 @@ async fn send_fspiop(state: &SimState, method: Method, path: &str, source: &str,
         request = request.body(body.to_string());
     }
     let response = request.send().await.map_err(|err| err.to_string())?;
-    Ok(response.status().as_u16())
+    let status = response.status();
+    if !status.is_success() {
+        let answer = response.text().await.unwrap_or_default();
+        tracing::warn!("simulated {source}: {path} answered {status}: {answer}");
+    }
+    Ok(status.as_u16())
 }
 
 /// `GET /demo/prepare-body?payer=&payee=&amount=&currency=`: a fresh prepare body whose
@@ -241,7 +246,7 @@ async fn send_fspiop(state: &SimState, method: Method, path: &str, source: &str,
 async fn prepare_body(State(state): State<Arc<SimState>>, Query(query): Query<HashMap<String, String>>) -> axum::Json<Value> {
     let field = |name: &str, default: &str| query.get(name).cloned().unwrap_or_else(|| default.to_string());
     let simulators = Simulators { state, address: SocketAddr::from(([127, 0, 0, 1], 0)) };
-    let transfer_id = uuid::Uuid::now_v7().to_string();
+    let transfer_id = uuid::Uuid::new_v4().to_string();
     axum::Json(simulators.prepare_body(&transfer_id, &field("payer", "payerfsp"), &field("payee", "payeefsp"), &field("amount", "10"), &field("currency", "USD")))
 }
 
