@@ -205,12 +205,14 @@ async fn supervise(
                 tracing::error!(pid, "handler exited before it was ready: {}", describe(status));
             }
         }
+        let mut killed_on_request = false;
         tokio::select! {
             status = child.wait() => tracing::error!(pid, "handler exited: {}; restarting", describe(status)),
             Some(()) = kill.recv() => {
                 let _ = ready.send(None);
                 let _ = child.start_kill();
                 let _ = child.wait().await;
+                killed_on_request = true;
                 tracing::warn!(pid, "handler killed (fault injection); restarting");
             }
             () = stop.notified() => {
@@ -221,7 +223,10 @@ async fn supervise(
             }
         }
         let _ = ready.send(None);
-        delay = if started.elapsed() > HEALTHY_RUN { RESTART_DELAY_MIN } else { (delay * 2).min(RESTART_DELAY_MAX) };
+        // A crash loop backs off; a handler that ran a while, or was killed on purpose, comes
+        // back at once.
+        let healthy = killed_on_request || started.elapsed() > HEALTHY_RUN;
+        delay = if healthy { RESTART_DELAY_MIN } else { (delay * 2).min(RESTART_DELAY_MAX) };
         tokio::time::sleep(delay).await;
     }
 }
