@@ -45,7 +45,7 @@ fn payer_heard(received: &[local_emulator::simulator::Received], payer: &str, id
 
 /// One transfer through a switch with `faults`; the payer's and payee's positions after it.
 async fn one_transfer_with(backend: Backend, faults: Vec<Fault>) -> (String, String, Switch) {
-    let switch = start(backend, Options { faults }).await;
+    let switch = start(backend, Options { faults, ..Options::default() }).await;
     let (payer, _) = switch.add_dfsp(PAYER, "1000", 1000).await;
     let (payee, _) = switch.add_dfsp(PAYEE, "1000", 1000).await;
     let sims = &switch.simulators;
