@@ -216,7 +216,13 @@ async fn publish(app: &App, report: &Report, now: Timestamp) -> Result<(), Trans
     for emitted in &report.emitted {
         match emitted.route {
             Route::Position { account } => position.push(OutgoingEvent::keyed(account.to_string(), emitted.envelope.to_json())),
-            Route::Notification => notification.push(OutgoingEvent::unkeyed(emitted.envelope.to_json())),
+            // Keyed by transfer, so a re-emitted notification lands on the partition of the
+            // first and the notification function sees the repeat after the delivery record,
+            // never beside it on another partition.
+            Route::Notification => {
+                let transfer_id = emitted.envelope.content.uri_params.id.clone();
+                notification.push(OutgoingEvent::keyed(transfer_id, emitted.envelope.to_json()))
+            }
         }
     }
     app.publisher.publish(Hub::TransferPosition, position).await?;

@@ -1,0 +1,161 @@
+//! The invocation bodies the Functions host stand-in sends, in exactly the shape the real host
+//! produces (azure.md §1.4–§1.5): `{Data, Metadata}` with the event array, and every `*Array`
+//! metadata key, serialised as a JSON string that holds JSON (Json.NET's treatment of arrays),
+//! plus `PartitionContext`, `sys` and, when the function has a retry policy, `RetryContext`.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::hubs::StoredEvent;
+
+/// What the namespace is called in `PartitionContext.FullyQualifiedNamespace`.
+pub const NAMESPACE: &str = "local-emulator.servicebus.windows.net";
+
+/// Where a batch came from.
+pub struct BatchSource<'a> {
+    pub hub: &'a str,
+    pub consumer_group: &'a str,
+    pub partition: u32,
+}
+
+/// The retry attempt, as `Metadata.RetryContext` reports it.
+pub struct RetryState<'a> {
+    /// Retries already made: 0 on the first attempt.
+    pub retry_count: u32,
+    pub max_retry_count: i32,
+    /// The previous attempt's failure, if any.
+    pub exception: Option<&'a str>,
+}
+
+/// An Event Hubs batch invocation of `function` whose trigger binding is `binding`.
+pub fn event_batch(function: &str, binding: &str, source: &BatchSource, events: &[Arc<StoredEvent>], retry: Option<&RetryState>) -> Value {
+    let bodies: Vec<&str> = events.iter().map(|it| it.body.as_str()).collect();
+    let keys: Vec<Option<&str>> = events.iter().map(|it| it.partition_key.as_deref()).collect();
+    let offsets: Vec<String> = events.iter().map(|it| it.offset.to_string()).collect();
+    let sequence_numbers: Vec<i64> = events.iter().map(|it| it.sequence_number).collect();
+    let enqueued: Vec<String> = events.iter().map(|it| utc_text(it.enqueued_ms)).collect();
+    let properties: Vec<Value> = events.iter().map(|_| json!({})).collect();
+    let system_properties: Vec<Value> = events.iter().map(|it| system_properties(it)).collect();
+    let mut metadata = json!({
+        "PartitionContext": {
+            "FullyQualifiedNamespace": NAMESPACE,
+            "EventHubName": source.hub,
+            "ConsumerGroup": source.consumer_group,
+            "PartitionId": source.partition.to_string(),
+            "IsCheckpointingAfterInvocation": true
+        },
+        "PartitionKeyArray": as_json_string(&json!(keys)),
+        "OffsetArray": as_json_string(&json!(offsets)),
+        "SequenceNumberArray": as_json_string(&json!(sequence_numbers)),
+        "EnqueuedTimeUtcArray": as_json_string(&json!(enqueued)),
+        "PropertiesArray": as_json_string(&json!(properties)),
+        "SystemPropertiesArray": as_json_string(&json!(system_properties)),
+        "sys": sys(function),
+    });
+    if let Some(retry) = retry {
+        metadata["RetryContext"] = retry_context(retry);
+    }
+    json!({ "Data": { binding: as_json_string(&json!(bodies)) }, "Metadata": metadata })
+}
+
+/// A timer invocation: `TimerInfo` with the schedule status the monitor keeps.
+pub fn timer(function: &str, binding: &str, last_ms: Option<i64>, next_ms: i64, is_past_due: bool) -> Value {
+    let mut timer = json!({ "Schedule": { "AdjustForDST": true }, "IsPastDue": is_past_due });
+    // The monitor has no status before the first run, and the host then leaves the key out.
+    if let Some(last) = last_ms {
+        timer["ScheduleStatus"] = json!({ "Last": offset_text(last), "Next": offset_text(next_ms), "LastUpdated": offset_text(last) });
+    }
+    json!({ "Data": { binding: timer }, "Metadata": { "sys": sys(function) } })
+}
+
+/// Json.NET's treatment of a value it cannot make a `JObject` of: the value's JSON, as a string.
+fn as_json_string(value: &Value) -> Value {
+    Value::String(value.to_string())
+}
+
+fn system_properties(event: &StoredEvent) -> Value {
+    let enqueued = utc_text(event.enqueued_ms);
+    json!({
+        "x-opt-sequence-number": event.sequence_number,
+        "x-opt-offset": event.offset.to_string(),
+        "x-opt-enqueued-time": enqueued,
+        "x-opt-partition-key": event.partition_key,
+        "SequenceNumber": event.sequence_number,
+        "Offset": event.offset.to_string(),
+        "PartitionKey": event.partition_key,
+        "EnqueuedTimeUtc": enqueued
+    })
+}
+
+fn retry_context(retry: &RetryState) -> Value {
+    let exception = retry.exception.map(|message| json!({ "ClassName": "System.Exception", "Message": message }));
+    json!({ "RetryCount": retry.retry_count, "MaxRetryCount": retry.max_retry_count, "Exception": exception })
+}
+
+fn sys(function: &str) -> Value {
+    json!({
+        "MethodName": function,
+        "UtcNow": utc_text(chrono::Utc::now().timestamp_millis()),
+        "RandGuid": uuid::Uuid::new_v4().to_string()
+    })
+}
+
+/// `2026-10-20T10:01:02.123Z`, as Json.NET writes a UTC `DateTime`.
+pub fn utc_text(unix_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(unix_ms).unwrap_or_default().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// `2026-10-20T10:01:00+00:00`, as the timer's schedule status is written.
+fn offset_text(unix_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(unix_ms).unwrap_or_default().format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use switch_handler::InvocationRequest;
+
+    use super::*;
+
+    fn stored(sequence_number: i64, key: Option<&str>, body: &str) -> Arc<StoredEvent> {
+        Arc::new(StoredEvent {
+            sequence_number,
+            offset: sequence_number as u64 * 100,
+            enqueued_ms: 1_790_000_000_123,
+            partition_key: key.map(str::to_string),
+            body: body.to_string(),
+        })
+    }
+
+    #[test]
+    fn an_event_batch_decodes_with_the_handlers_decoder() {
+        let events = vec![stored(7, Some("12"), r#"{"a":"b"}"#), stored(8, None, "plain text")];
+        let source = BatchSource { hub: "transfer-position", consumer_group: "cg-position", partition: 3 };
+        let retry = RetryState { retry_count: 1, max_retry_count: 5, exception: Some("boom") };
+        let body = event_batch("position", "events", &source, &events, Some(&retry));
+        assert!(body["Data"]["events"].is_string(), "the batch travels as a string holding JSON");
+        let batch = InvocationRequest::from_value(body).unwrap().into_event_batch("events").unwrap();
+        assert_eq!(batch.events.len(), 2);
+        assert_eq!(batch.events[0].body, r#"{"a":"b"}"#);
+        assert_eq!(batch.events[0].partition_key.as_deref(), Some("12"));
+        assert_eq!(batch.events[1].partition_key, None);
+        assert_eq!(batch.events[1].sequence_number, 8);
+        assert_eq!(batch.events[1].offset, "800");
+        assert_eq!(batch.events[0].enqueued_time_utc, "2026-09-21T14:13:20.123Z");
+        assert_eq!(batch.partition.partition_id, "3");
+        assert_eq!(batch.partition.event_hub_name, "transfer-position");
+        let retry = batch.retry.unwrap();
+        assert_eq!((retry.retry_count, retry.max_retry_count), (1, 5));
+        assert_eq!(retry.exception_message(), Some("boom"));
+    }
+
+    #[test]
+    fn a_timer_invocation_decodes_with_the_handlers_decoder() {
+        let first = InvocationRequest::from_value(timer("timeout", "timer", None, 15_000, false)).unwrap().into_timer("timer").unwrap();
+        assert_eq!(first.schedule_status, None);
+        let later = InvocationRequest::from_value(timer("timeout", "timer", Some(15_000), 30_000, true)).unwrap().into_timer("timer").unwrap();
+        assert!(later.is_past_due);
+        assert_eq!(later.schedule_status.unwrap().next.as_deref(), Some("1970-01-01T00:00:30+00:00"));
+        assert_eq!(later.sys.method_name, "timeout");
+    }
+}
