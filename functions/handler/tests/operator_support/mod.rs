@@ -52,13 +52,16 @@ async fn serve(app: axum::Router) -> String {
     url
 }
 
+/// A batch a function was given: `(function, event bodies)`.
+pub type Delivered = (String, Vec<String>);
+
 /// A running switch: the handler at `url`, its hubs recorded.
 pub struct Switch {
     pub url: String,
     pub hubs: Hubs,
     pub client: reqwest::Client,
     /// Every batch each function was given, to redeliver in idempotency tests.
-    pub delivered: Arc<Mutex<Vec<(String, Vec<String>)>>>,
+    pub delivered: Arc<Mutex<Vec<Delivered>>>,
     /// Notifications published (callbacks the tests inspect instead of sending).
     pub notifications: Arc<Mutex<Vec<String>>>,
 }
