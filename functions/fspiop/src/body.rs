@@ -144,6 +144,38 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A required array of objects, each read with the same rules (`"field[idx]."` names).
+    pub fn objects(&mut self, field: &'static str) -> Result<Vec<Fields<'a>>, FspiopError> {
+        let name = self.name(field);
+        let Value::Array(items) = self.required(field)? else {
+            return Err(malformed(format!("\"{name}\" must be an array")));
+        };
+        let mut res = Vec::with_capacity(items.len());
+        for (idx, item) in items.iter().enumerate() {
+            match item {
+                Value::Object(map) => res.push(Fields { map, prefix: format!("{name}[{idx}]."), known: Vec::new() }),
+                _ => return Err(malformed(format!("\"{name}[{idx}]\" must be of type object"))),
+            }
+        }
+        Ok(res)
+    }
+
+    /// A required positive integer id (a JSON number or a numeric string).
+    pub fn id(&mut self, field: &'static str) -> Result<u64, FspiopError> {
+        let name = self.name(field);
+        let parsed = match self.required(field)? {
+            Value::Number(number) => number.as_u64(),
+            Value::String(text) => text.parse().ok(),
+            _ => None,
+        };
+        parsed.filter(|it| *it > 0).ok_or_else(|| malformed(format!("\"{name}\" must be a positive integer")))
+    }
+
+    /// Whether the object has the field at all.
+    pub fn has(&self, field: &str) -> bool {
+        self.map.contains_key(field)
+    }
+
     pub fn opt_value(&mut self, field: &'static str) -> Option<&'a Value> {
         self.get(field)
     }

@@ -17,6 +17,7 @@
 //! - `datetime`: the FSPIOP `DateTime` and HTTP `Date` formats.
 //! - `admin`: the central-ledger admin API's request and response bodies.
 //! - `body` (private): field-by-field reading of operator bodies with Joi's error codes.
+//! - `settlement`: the central-settlement v2 API's request and response bodies.
 //! - `schema` (private): the ajv-ordered checks behind the body parsers.
 //!
 //! # Typical use
@@ -30,6 +31,7 @@ pub mod error;
 pub mod hash;
 pub mod headers;
 mod schema;
+pub mod settlement;
 pub mod transfers;
 
 pub use error::{ErrorCode, FspiopError};

@@ -68,9 +68,11 @@ pub fn router(app: App) -> Router {
         .route("/notification", post(notification_function))
         .route("/timeout", post(timeout_function))
         .route("/admin", post(admin_function))
+        .route("/settlement", post(settlement_function))
         .route("/transfers", axum::routing::any(fspiop))
         .route("/transfers/{*rest}", axum::routing::any(fspiop))
         .merge(crate::admin_api::routes())
+        .merge(crate::settlement_api::routes())
         .with_state(app)
 }
 
@@ -149,6 +151,7 @@ batch_function!(position_function, "position", |app, bodies, now| crate::positio
 batch_function!(fulfil_function, "fulfil", |app, bodies, now| crate::fulfil::fulfil(app.store.as_ref(), &bodies, now));
 batch_function!(get_function, "get", |app, bodies, now| crate::get::get(app.store.as_ref(), &bodies, now));
 batch_function!(admin_function, "admin", |app, bodies, now| crate::admin_transfer::admin(app.store.as_ref(), &bodies, now));
+batch_function!(settlement_function, "settlement", |app, bodies, now| crate::settlement::settlement(app.store.as_ref(), &bodies, now));
 
 async fn notification_function(State(app): State<App>, body: Bytes) -> Response {
     invocation("function.notification", "notification", true, notification_invocation(app, body)).await

@@ -5,6 +5,9 @@
 //! - `admin_api`: the central-ledger admin API (participants, accounts, limits, funds, models).
 //! - `admin_transfer`: the admin function (funds in and out from the admin-transfer hub).
 //! - `operator_http`: what the admin and settlement APIs share at the HTTP edge.
+//! - `settlement`: the settlement function (aggregates closed windows).
+//! - `settlement_api`: the central-settlement v2 API (windows, settlements, account steps, abort).
+//! - `settlement_transfer`: the position resets of settlement accounts against the Hub.
 //! - `app`: the handler's router (function invocations, FSPIOP routes, readiness).
 //! - `edge`: the FSPIOP HTTP edge (header and body checks, 202/200, publish).
 //! - `envelope`: the versioned event every hub carries (Mojaloop's message shape).
@@ -36,6 +39,9 @@ pub mod operator_http;
 pub mod outbox;
 pub mod position;
 pub mod prepare;
+pub mod settlement;
+pub mod settlement_api;
+pub mod settlement_transfer;
 pub mod process;
 pub mod timeout;
 pub mod publish;

@@ -9,50 +9,12 @@ mod support;
 use std::sync::Arc;
 
 use ledger_store::LedgerStore;
-use operator_support::{start, transfer_id, Switch};
+use operator_support::{funds, provision, start, transfer_id, Switch};
 use serde_json::{json, Value};
 use support::NOW;
 
 fn fixed_now() -> ledger_core::time::Timestamp {
     NOW
-}
-
-/// Hub accounts and a deferred net model for USD, then `names` with limits and endpoints.
-pub async fn provision(switch: &Switch, names: &[&str]) {
-    for kind in ["HUB_MULTILATERAL_SETTLEMENT", "HUB_RECONCILIATION"] {
-        let (status, body) = switch.call("POST", "/participants/Hub/accounts", Some(json!({"currency": "USD", "type": kind}))).await;
-        assert_eq!(status, 201, "{body}");
-    }
-    let model = json!({
-        "name": "DEFERREDNETUSD", "settlementGranularity": "NET", "settlementInterchange": "MULTILATERAL",
-        "settlementDelay": "DEFERRED", "currency": "USD", "requireLiquidityCheck": true, "ledgerAccountType": "POSITION",
-        "autoPositionReset": true, "settlementAccountType": "SETTLEMENT"
-    });
-    assert_eq!(switch.call("POST", "/settlementModels", Some(model)).await.0, 201);
-    for name in names {
-        let (status, body) = switch.call("POST", "/participants", Some(json!({"name": name, "currency": "USD"}))).await;
-        assert_eq!(status, 201, "{body}");
-        let limits = json!({"currency": "USD", "limit": {"type": "NET_DEBIT_CAP", "value": 1000000}, "initialPosition": 0});
-        let (status, body) = switch.call("POST", &format!("/participants/{name}/initialPositionAndLimits"), Some(limits)).await;
-        assert_eq!(status, 201, "{body}");
-        for kind in ["FSPIOP_CALLBACK_URL_TRANSFER_POST", "FSPIOP_CALLBACK_URL_TRANSFER_PUT", "FSPIOP_CALLBACK_URL_TRANSFER_ERROR"] {
-            let endpoint = json!({"type": kind, "value": format!("http://127.0.0.1:9/{name}/transfers")});
-            assert_eq!(switch.call("POST", &format!("/participants/{name}/endpoints"), Some(endpoint)).await.0, 201);
-        }
-    }
-}
-
-pub async fn funds(switch: &Switch, name: &str, action: &str, amount: &str) -> String {
-    let account = switch.account_id(name, "SETTLEMENT", "USD").await;
-    let id = transfer_id();
-    let body = json!({
-        "transferId": id, "externalReference": "ref-1", "action": action, "reason": "test",
-        "amount": {"amount": amount, "currency": "USD"}
-    });
-    let (status, answer) = switch.call("POST", &format!("/participants/{name}/accounts/{account}"), Some(body)).await;
-    assert_eq!(status, 202, "{answer}");
-    switch.pump().await;
-    id
 }
 
 async fn finish_funds_out(switch: &Switch, name: &str, id: &str, action: &str) {

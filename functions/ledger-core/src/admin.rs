@@ -63,11 +63,11 @@ pub fn check_new_hub_account(participant: &Participant, accounts: &[Account], ki
 
 /// The accounts `initialPositionAndLimits` sets up: the POSITION and SETTLEMENT accounts of the
 /// currency, provided no limit exists yet.
-pub fn initial_position_accounts<'a>(
-    accounts: &'a [Account],
+pub fn initial_position_accounts(
+    accounts: &[Account],
     currency: Currency,
     has_limit: bool,
-) -> Result<(&'a Account, &'a Account), Rejection> {
+) -> Result<(&Account, &Account), Rejection> {
     let find = |kind| accounts.iter().find(|it: &&Account| it.kind == kind && it.currency == currency);
     let (Some(position), Some(settlement)) = (find(LedgerAccountType::Position), find(LedgerAccountType::Settlement)) else {
         return refuse(AdminRefusal::NoLimitForCurrency);

@@ -21,7 +21,7 @@ impl ModelName {
     pub fn parse(text: &str) -> Option<ModelName> {
         let n_chars = text.len();
         let alphanumeric = text.bytes().all(|it| it.is_ascii_alphanumeric());
-        if !alphanumeric || n_chars < MODEL_NAME_LENGTH_MIN || MODEL_NAME_LENGTH_MAX < n_chars {
+        if !alphanumeric || !(MODEL_NAME_LENGTH_MIN..=MODEL_NAME_LENGTH_MAX).contains(&n_chars) {
             return None;
         }
         Some(ModelName(text.to_string()))

@@ -7,7 +7,7 @@ use ledger_core::account::Account;
 use ledger_core::amount::Amount;
 use ledger_core::ids::{AccountId, ParticipantId, WindowId};
 use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
-use ledger_core::settlement::{ContentId, SettlementId};
+use ledger_core::settlement::{Aggregation, ContentId, SettlementId};
 use ledger_core::time::Timestamp;
 use ledger_core::window::WindowState;
 use mysql_async::prelude::Queryable;
@@ -17,7 +17,7 @@ use super::{decimal_value, inserted_id, ms, placeholders, record_window_state, s
 use crate::decode::{currency, window_state};
 use crate::operator::decode::{account_type, delay, granularity, interchange, model_name, role, settlement_state};
 use crate::operator::{
-    assemble_settlements, assemble_windows, check_id_count, sql, AccountBalance, Aggregation, ContentRecord, NewContent,
+    assemble_settlements, assemble_windows, check_id_count, sql, AccountBalance, ContentRecord, NewContent,
     NewContentState, NewSettlement, NewSettlementState, SettlementAccount, SettlementRecord, WindowRecord, WindowSum,
     EXTERNAL_REFERENCE_LENGTH_MAX, SETTLEMENT_REASON_LENGTH_MAX,
 };

@@ -7,7 +7,7 @@ use ledger_core::amount::Amount;
 use ledger_core::currency::Currency;
 use ledger_core::ids::{AccountId, ParticipantId, WindowId};
 use ledger_core::model::ModelId;
-use ledger_core::settlement::{ContentId, SettlementId, SettlementState};
+use ledger_core::settlement::{Aggregation, ContentId, SettlementId, SettlementState};
 use ledger_core::time::Timestamp;
 use ledger_core::window::WindowState;
 
@@ -51,16 +51,6 @@ pub struct ContentRecord {
     pub created: Timestamp,
     pub changed: Timestamp,
     pub aggregations: Vec<Aggregation>,
-}
-
-/// The sum of an account's position changes of one sign in a window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Aggregation {
-    pub account: AccountId,
-    pub participant: ParticipantId,
-    /// PAYER_DFSP for the positive changes, PAYEE_DFSP for the others.
-    pub role: ParticipantRole,
-    pub amount: Amount,
 }
 
 /// A window's position changes summed per account and sign, as the close aggregation reads them.
