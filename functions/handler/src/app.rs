@@ -98,7 +98,8 @@ async fn fspiop_request(app: App, method: Method, uri: Uri, headers: HeaderMap, 
     let response = handle(app.publisher.as_ref(), &request, (app.now)()).await;
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     // A 5xx asks the caller to send again (the hub was unavailable); anything else is answered.
-    let tally = if status.is_server_error() {
+    // 501 is an answer (the operation is not implemented), not a fault worth a retry.
+    let tally = if status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED {
         tracing::warn!(status = status.as_u16(), "FSPIOP request not accepted; the caller should retry");
         Tally::retry(1)
     } else {
@@ -182,6 +183,9 @@ async fn timeout_invocation(app: App) -> (Response, Tally) {
         Err(err) => return retry(&Transient::from(err), 0),
     };
     let n_expired = scan.finished.len();
+    if n_expired > 0 {
+        crate::fault::crash_point("timeout", CrashPoint::AfterCommit);
+    }
     if let Err(err) = publish(&app, &scan.report, now).await {
         return retry(&err, n_expired);
     }
