@@ -68,6 +68,13 @@ async fn a_crash_right_after_the_position_commit_loses_nothing(backend: Backend)
     switch.finish().await;
 }
 
+async fn a_crash_right_after_the_prepare_commit_loses_nothing(backend: Backend) {
+    let (payer, payee, switch) = one_transfer_with(backend, vec![Fault::parse("crash:prepare:after-commit:1").unwrap()]).await;
+    assert_eq!((payer.as_str(), payee.as_str()), ("100.0000", "-100.0000"));
+    assert!(switch.emulator.supervisor.starts() >= 2, "the handler crashed and came back");
+    switch.finish().await;
+}
+
 async fn a_crash_right_before_the_fulfil_commit_loses_nothing(backend: Backend) {
     let (payer, payee, switch) = one_transfer_with(backend, vec![Fault::parse("crash:fulfil:before-commit:1").unwrap()]).await;
     assert_eq!((payer.as_str(), payee.as_str()), ("100.0000", "-100.0000"));
@@ -216,6 +223,7 @@ async fn check_journals(switch: &Switch, accounts: &[Account]) {
 
 on_both_backends!(
     a_crash_right_after_the_position_commit_loses_nothing,
+    a_crash_right_after_the_prepare_commit_loses_nothing,
     a_crash_right_before_the_fulfil_commit_loses_nothing,
     a_crash_after_the_timeout_scan_commits_still_tells_both_sides,
     every_batch_delivered_twice_moves_positions_once,
