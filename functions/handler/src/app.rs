@@ -56,11 +56,15 @@ enum Transient {
     Publish(#[from] PublishError),
 }
 
+/// When this process's router was built, for `/health`'s `startTime` and `uptime`.
+static STARTED: std::sync::OnceLock<(Timestamp, Instant)> = std::sync::OnceLock::new();
+
 /// The handler's router: function routes, FSPIOP routes, readiness.
 pub fn router(app: App) -> Router {
+    STARTED.get_or_init(|| ((app.now)(), Instant::now()));
     Router::new()
         .route("/", get(|| async { "ready" }))
-        .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "OK"})) }))
+        .route("/health", get(health))
         .route("/prepare", post(prepare_function))
         .route("/position", post(position_function))
         .route("/fulfil", post(fulfil_function))
@@ -74,6 +78,23 @@ pub fn router(app: App) -> Router {
         .merge(crate::admin_api::routes())
         .merge(crate::settlement_api::routes())
         .with_state(app)
+}
+
+/// `GET /health`, shaped like Mojaloop's health answer: 200 with `status: OK` when the ledger
+/// store answers, 502 with `DOWN` when it does not.
+async fn health(State(app): State<App>) -> Response {
+    let (start_time, started) = *STARTED.get_or_init(|| ((app.now)(), Instant::now()));
+    let datastore_up = app.store.participants().await.is_ok();
+    let status = if datastore_up { "OK" } else { "DOWN" };
+    let body = serde_json::json!({
+        "status": status,
+        "uptime": started.elapsed().as_secs(),
+        "startTime": fspiop::datetime::format_fspiop_datetime(start_time),
+        "versionNumber": env!("CARGO_PKG_VERSION"),
+        "services": [{ "name": "datastore", "status": status }]
+    });
+    let code = if datastore_up { StatusCode::OK } else { StatusCode::BAD_GATEWAY };
+    (code, axum::Json(body)).into_response()
 }
 
 /// Runs one invocation in its span, then records it (span fields, log line, metrics).
