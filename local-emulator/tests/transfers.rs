@@ -38,6 +38,7 @@ async fn a_transfer_commits_and_both_sides_hear_of_it(backend: Backend) {
     assert_eq!(to_payer.body["transferState"], "COMMITTED");
     assert!(to_payer.body["fulfilment"].is_string());
     assert_eq!(to_payer.header("fspiop-source"), Some(PAYEE));
+    assert_eq!(to_payer.header("accept"), None, "a PUT callback carries no Accept, as in Mojaloop");
     let to_payee = one(&received, PAYEE, "PUT", &path);
     assert_eq!(to_payee.body["transferState"], "COMMITTED");
     assert_eq!(to_payee.header("fspiop-source"), Some("Hub"));

@@ -9,6 +9,7 @@
 //! - `settlement_api`: the central-settlement v2 API (windows, settlements, account steps, abort).
 //! - `settlement_transfer`: the position resets of settlement accounts against the Hub.
 //! - `app`: the handler's router (function invocations, FSPIOP routes, readiness).
+//! - `callback_client`: the pooled HTTP client callbacks go out with (no headers of its own).
 //! - `edge`: the FSPIOP HTTP edge (header and body checks, 202/200, publish).
 //! - `envelope`: the versioned event every hub carries (Mojaloop's message shape).
 //! - `fault`: crash points for fault-injection tests (inert unless `SWITCH_FAULT_CRASH` is set).
@@ -29,6 +30,7 @@
 pub mod admin_api;
 pub mod admin_transfer;
 pub mod app;
+pub mod callback_client;
 pub mod edge;
 pub mod envelope;
 pub mod fault;

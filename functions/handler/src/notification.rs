@@ -31,6 +31,7 @@ use ledger_core::state::TransferStateEnum;
 use ledger_core::time::Timestamp;
 use ledger_store::{LedgerStore, NewDeadLetter, NewDelivery, StoreError};
 
+use crate::callback_client::{CallbackClient, CallbackError};
 use crate::envelope::{Action, Envelope, Status};
 
 /// How often one callback is tried before it becomes a dead letter.
@@ -71,16 +72,13 @@ pub struct Callback {
 /// The shared, pooled HTTP client and the settings.
 #[derive(Clone)]
 pub struct Notifier {
-    client: reqwest::Client,
+    client: CallbackClient,
     config: Arc<NotificationConfig>,
 }
 
 impl Notifier {
-    pub fn new(config: NotificationConfig) -> Result<Notifier, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_millis(CALLBACK_TIMEOUT_MS))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+    pub fn new(config: NotificationConfig) -> Result<Notifier, CallbackError> {
+        let client = CallbackClient::new(Duration::from_millis(CALLBACK_TIMEOUT_MS))?;
         Ok(Notifier { client, config: Arc::new(config) })
     }
 }
@@ -327,15 +325,11 @@ enum Attempt {
 }
 
 async fn send_once(notifier: &Notifier, url: &str, callback: &Callback) -> Attempt {
-    let method = reqwest::Method::from_bytes(callback.method.as_bytes()).unwrap_or(reqwest::Method::PUT);
-    let mut request = notifier.client.request(method, url).body(callback.body.clone());
-    for (name, value) in &callback.headers {
-        request = request.header(name, value);
-    }
-    match request.send().await {
-        Ok(response) if response.status().is_success() => Attempt::Delivered,
-        Ok(response) if response.status().is_server_error() => Attempt::Retry(format!("HTTP {}", response.status())),
-        Ok(response) => Attempt::GiveUp(format!("HTTP {}", response.status())),
+    match notifier.client.send(callback.method, url, &callback.headers, callback.body.clone()).await {
+        Ok(status) if status.is_success() => Attempt::Delivered,
+        Ok(status) if status.is_server_error() => Attempt::Retry(format!("HTTP {status}")),
+        Ok(status) => Attempt::GiveUp(format!("HTTP {status}")),
+        Err(CallbackError::Invalid(reason)) => Attempt::GiveUp(reason),
         Err(err) => Attempt::Retry(err.to_string()),
     }
 }

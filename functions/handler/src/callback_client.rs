@@ -1,0 +1,82 @@
+//! The HTTP client the notification function sends callbacks with: pooled, HTTP/1.1 over plain
+//! TCP or TLS (the platform's trust store), no redirects, no proxy, and no header of its own. A
+//! general-purpose client adds `Accept: */*` to every request, and Mojaloop's callbacks carry
+//! only the headers the callback matrix gives them (a PUT callback has no Accept; the Testing
+//! Toolkit checks that), so callbacks go out exactly as `notification` builds them.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderName, HeaderValue};
+use hyper::{Method, Request, StatusCode};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use rustls_platform_verifier::ConfigVerifierExt as _;
+
+/// Idle connections kept per DFSP host.
+const IDLE_CONNECTIONS_PER_HOST_MAX: usize = 32;
+/// How long an idle pooled connection is kept.
+const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Why a callback could not be sent or answered.
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Transport(String),
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+}
+
+/// A cheap-to-clone, pooled callback client.
+#[derive(Clone)]
+pub struct CallbackClient {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    timeout: Duration,
+}
+
+impl CallbackClient {
+    /// A client whose requests each get `timeout` in all.
+    pub fn new(timeout: Duration) -> Result<CallbackClient, CallbackError> {
+        let tls = rustls::ClientConfig::with_platform_verifier().map_err(|err| CallbackError::Invalid(err.to_string()))?;
+        let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build();
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(IDLE_CONNECTIONS_PER_HOST_MAX)
+            .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
+            .build(connector);
+        Ok(CallbackClient { client, timeout })
+    }
+
+    /// Sends one request with exactly these headers (plus `Host` and `Content-Length`, which
+    /// HTTP/1.1 requires); the answer's status.
+    pub async fn send(&self, method: &str, url: &str, headers: &[(String, String)], body: Vec<u8>) -> Result<StatusCode, CallbackError> {
+        let method = Method::from_bytes(method.as_bytes()).map_err(|err| CallbackError::Invalid(err.to_string()))?;
+        let mut request = Request::builder().method(method).uri(url).body(Full::new(Bytes::from(body))).map_err(|err| CallbackError::Invalid(err.to_string()))?;
+        for (name, value) in headers {
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|err| CallbackError::Invalid(err.to_string()))?;
+            let value = HeaderValue::from_str(value).map_err(|err| CallbackError::Invalid(err.to_string()))?;
+            request.headers_mut().append(name, value);
+        }
+        let response = tokio::time::timeout(self.timeout, self.client.request(request))
+            .await
+            .map_err(|_| CallbackError::Timeout(self.timeout))?
+            .map_err(|err| CallbackError::Transport(describe(&err)))?;
+        Ok(response.status())
+    }
+}
+
+/// The error with its causes, which say what actually failed (refused, reset, TLS).
+fn describe(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
