@@ -207,3 +207,33 @@ fn system_now() -> Timestamp {
     let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     Timestamp::from_unix_ms(since_epoch.as_millis() as i64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(vars: &'static [(&'static str, &'static str)]) -> Result<JournalTarget, String> {
+        JournalTarget::from_lookup(|name| vars.iter().find(|(it, _)| *it == name).map(|(_, value)| value.to_string()))
+    }
+
+    #[test]
+    fn the_journal_follows_the_settings() {
+        const COSMOS: [(&str, &str); 5] = [("COSMOS_ENDPOINT", "https://127.0.0.1:8081/"), ("COSMOS_DATABASE", "switch"), ("COSMOS_CONTAINER", "journal"), ("COSMOS_KEY", "k"), ("LEDGER_MYSQL_URL", "mysql://x/db")];
+        match target(&COSMOS) {
+            Ok(JournalTarget::Cosmos(config)) => {
+                assert!(config.emulator && matches!(config.auth, CosmosAuth::Key(_)));
+                assert_eq!((config.database.as_str(), config.container.as_str()), ("switch", "journal"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(target(&[("COSMOS_ENDPOINT", "https://a.documents.azure.com/")]).unwrap_err().contains("COSMOS_DATABASE"));
+        match target(&[("LEDGER_MYSQL_URL", "mysql://root@db/ledger")]) {
+            Ok(JournalTarget::Mysql(config)) => assert_eq!(config.pool_connections_max, JOURNAL_POOL_CONNECTIONS_MAX),
+            other => panic!("{other:?}"),
+        }
+        match target(&[("LEDGER_SQLITE_PATH", "/data/ledger.db")]) {
+            Ok(JournalTarget::Sqlite(path)) => assert_eq!(path, PathBuf::from("/data/ledger.db.journal")),
+            other => panic!("{other:?}"),
+        }
+    }
+}
