@@ -309,6 +309,12 @@ impl FspiopError {
         FspiopError::new(ErrorCode::NotImplemented)
     }
 
+    /// 3105 (400): an inbound `FSPIOP-Signature` the switch refuses; `detail` says why (the
+    /// JWS validator's closed rejection, as text).
+    pub fn invalid_signature(detail: impl AsRef<str>) -> FspiopError {
+        FspiopError::with_detail(ErrorCode::InvalidSignature, detail)
+    }
+
     /// 3208 for `GET /transfers/{ID}` of an unknown transfer, worded as TTK expects.
     pub fn transfer_id_not_found() -> FspiopError {
         FspiopError::with_detail(ErrorCode::TransferIdNotFound, "Provided Transfer ID was not found on the server.")

@@ -21,6 +21,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use journal::Journal;
+use jws::source::CachedKeys;
 use ledger_core::prepare::PrepareRules;
 use ledger_core::time::Timestamp;
 use ledger_store::{LedgerStore, NewDeadLetter, StoreError};
@@ -28,7 +30,7 @@ use switch_handler::invocation::EVENTS_BINDING;
 use switch_handler::{InvocationRequest, InvocationResponse};
 use tracing::Instrument as _;
 
-use crate::edge::{handle, EdgeRequest};
+use crate::edge::{handle_checked, EdgeRequest};
 use crate::fault::CrashPoint;
 use crate::envelope::Envelope;
 use crate::notification::{notify, Notifier};
@@ -45,6 +47,11 @@ pub struct App {
     pub rules: PrepareRules,
     /// The clock, injected so tests can fix time.
     pub now: fn() -> Timestamp,
+    /// The message journal the edge appends every request to and `GET /journal/{id}` reads;
+    /// the notifier holds the same one for callbacks. `None`: nothing is journaled.
+    pub journal: Option<Arc<dyn Journal>>,
+    /// `JWS_VALIDATE=true`: the keys inbound `FSPIOP-Signature`s are checked with.
+    pub signature_keys: Option<Arc<CachedKeys>>,
 }
 
 /// Why an invocation failed in a way worth a retry.
@@ -77,6 +84,7 @@ pub fn router(app: App) -> Router {
         .route("/transfers/{*rest}", axum::routing::any(fspiop))
         .merge(crate::admin_api::routes())
         .merge(crate::settlement_api::routes())
+        .merge(crate::audit::routes())
         .with_state(app)
 }
 
@@ -116,7 +124,9 @@ async fn fspiop_request(app: App, method: Method, uri: Uri, headers: HeaderMap, 
         .filter_map(|(name, value)| value.to_str().ok().map(|it| (name.as_str().to_lowercase(), it.to_string())))
         .collect();
     let request = EdgeRequest { method: method.to_string(), path: uri.path().to_string(), headers, body: body.to_vec() };
-    let response = handle(app.publisher.as_ref(), &request, (app.now)()).await;
+    let now = (app.now)();
+    let response = handle_checked(app.publisher.as_ref(), app.signature_keys.as_deref(), &request, now).await;
+    crate::audit::append(app.journal.as_deref(), &[crate::audit::inbound_entry(&request, response.status, now)]).await;
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     // A 5xx asks the caller to send again (the hub was unavailable); anything else is answered.
     // 501 is an answer (the operation is not implemented), not a fault worth a retry.

@@ -10,12 +10,16 @@
 //! | `GET /transfers/{id}` | headers, id | `transfer-get` | 202 |
 //! | `PATCH /transfers/{id}` | – | – | 501, 2002 |
 //! | another path / method | – | – | 404 3002 / 405 3000 |
+//!
+//! With `JWS_VALIDATE=true` ([`handle_checked`]), every accepted `POST`/`PUT` must also carry
+//! a valid `FSPIOP-Signature`, else 400 with 3105 (`crate::signatures`).
 
 use std::collections::BTreeMap;
 
 use fspiop::headers::{validate_headers, Method};
 use fspiop::transfers::{check_completed_timestamp, parse_path_transfer_id, parse_transfers_error, parse_transfers_put, FulfilAction};
 use fspiop::{parse_transfers_post, ErrorCode, FspiopError, RequestHeaders};
+use jws::source::CachedKeys;
 use ledger_core::time::Timestamp;
 
 use crate::envelope::{Action, Envelope, EventKind, Request};
@@ -57,12 +61,24 @@ struct Accepted {
     status: u16,
 }
 
-/// Handles one FSPIOP request; see the module documentation.
+/// Handles one FSPIOP request without signature checks; see the module documentation.
 pub async fn handle(publisher: &dyn Publisher, request: &EdgeRequest, now: Timestamp) -> EdgeResponse {
+    handle_checked(publisher, None, request, now).await
+}
+
+/// Handles one FSPIOP request; with `signature_keys` (`JWS_VALIDATE=true`), a request with a
+/// body (not a GET) that passed the header and body checks must also carry a valid
+/// `FSPIOP-Signature`, else 3105.
+pub async fn handle_checked(publisher: &dyn Publisher, signature_keys: Option<&CachedKeys>, request: &EdgeRequest, now: Timestamp) -> EdgeResponse {
     let accepted = match route(request, now) {
         Ok(accepted) => accepted,
         Err(error) => return EdgeResponse::error(&error),
     };
+    if let (Some(keys), false) = (signature_keys, request.method == "GET") {
+        if let Err(error) = crate::signatures::check_inbound(keys, request, now).await {
+            return EdgeResponse::error(&error);
+        }
+    }
     let event = OutgoingEvent::unkeyed(accepted.event.to_json());
     match publisher.publish(accepted.hub, vec![event]).await {
         Ok(()) => EdgeResponse::empty(accepted.status),

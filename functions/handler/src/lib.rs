@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - `admin_api`: the central-ledger admin API (participants, accounts, limits, funds, models).
+//! - `audit`: the message journal's entries for requests and callbacks, `GET /journal/{id}`.
 //! - `admin_transfer`: the admin function (funds in and out from the admin-transfer hub).
 //! - `operator_http`: what the admin and settlement APIs share at the HTTP edge.
 //! - `settlement`: the settlement function (aggregates closed windows).
@@ -22,6 +23,7 @@
 //! - `position`: the position function.
 //! - `process`: the handler process's start (configuration from the environment, bind, serve).
 //! - `publish`: the one seam for sending events to a hub (Event Hubs, or the local emulator).
+//! - `signatures`: FSPIOP-Signature keys, the edge's check and the signing of Hub callbacks.
 //! - `telemetry`: log lines, invocation spans and metrics (Application Insights when configured).
 //!
 //! Each function is load → decide → write: it loads from the store, asks `ledger-core`, writes
@@ -30,6 +32,7 @@
 pub mod admin_api;
 pub mod admin_transfer;
 pub mod app;
+pub mod audit;
 pub mod callback_client;
 pub mod edge;
 pub mod envelope;
@@ -44,6 +47,7 @@ pub mod prepare;
 pub mod settlement;
 pub mod settlement_api;
 pub mod settlement_transfer;
+pub mod signatures;
 pub mod process;
 pub mod timeout;
 pub mod publish;

@@ -17,6 +17,10 @@
 //! recorded as delivered is skipped (events are re-emitted with the same ids), failures on a
 //! 5xx, a timeout or a refused connection are retried with doubling backoff up to
 //! [`CALLBACK_ATTEMPTS_MAX`] times, and what still fails becomes a dead letter for operators.
+//!
+//! Every callback tried is journaled (URL, headers, body, the DFSP's last status or none),
+//! one append per batch (`crate::audit`); with signing keys, Hub-made callbacks carry an
+//! `FSPIOP-Signature` (`crate::signatures`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,6 +33,8 @@ use ledger_core::condition::IlpFulfilment;
 use ledger_core::ids::{FspId, TransferId};
 use ledger_core::state::TransferStateEnum;
 use ledger_core::time::Timestamp;
+use journal::Journal;
+use jws::source::CachedKeys;
 use ledger_store::{LedgerStore, NewDeadLetter, NewDelivery, StoreError};
 
 use crate::callback_client::{CallbackClient, CallbackError};
@@ -69,17 +75,30 @@ pub struct Callback {
     pub body: Vec<u8>,
 }
 
-/// The shared, pooled HTTP client and the settings.
+/// The shared, pooled HTTP client and the settings, with the message journal every callback
+/// is appended to and the keys Hub-made callbacks are signed with, when configured.
 #[derive(Clone)]
 pub struct Notifier {
     client: CallbackClient,
     config: Arc<NotificationConfig>,
+    journal: Option<Arc<dyn Journal>>,
+    signing_keys: Option<Arc<CachedKeys>>,
 }
 
 impl Notifier {
     pub fn new(config: NotificationConfig) -> Result<Notifier, CallbackError> {
         let client = CallbackClient::new(Duration::from_millis(CALLBACK_TIMEOUT_MS))?;
-        Ok(Notifier { client, config: Arc::new(config) })
+        Ok(Notifier { client, config: Arc::new(config), journal: None, signing_keys: None })
+    }
+
+    /// Journals every callback (one append per batch).
+    pub fn with_journal(self, journal: Arc<dyn Journal>) -> Notifier {
+        Notifier { journal: Some(journal), ..self }
+    }
+
+    /// Signs the callbacks the Hub makes (`JWS_SIGN=true`).
+    pub fn with_signing(self, keys: Arc<CachedKeys>) -> Notifier {
+        Notifier { signing_keys: Some(keys), ..self }
     }
 }
 
@@ -100,16 +119,25 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
     let mut delivered = store.delivered(&keys).await?;
     let mut endpoints = EndpointCache::default();
     let mut sent = Vec::new();
-    for ((envelope, callback), key) in planned.into_iter().zip(keys) {
+    let mut journaled = Vec::new();
+    for ((envelope, mut callback), key) in planned.into_iter().zip(keys) {
         if !delivered.insert(key.clone()) {
             continue;
         }
         let url = endpoints.url(store, &callback, &envelope.id).await?;
-        match deliver(notifier, url, &callback).await {
+        if let (Some(keys), Some(url)) = (&notifier.signing_keys, &url) {
+            crate::signatures::sign_callback(keys, &mut callback, url, now).await;
+        }
+        let (status, outcome) = deliver(notifier, url.as_deref(), &callback).await;
+        if notifier.journal.is_some() {
+            journaled.push(crate::audit::outbound_entry(&key.0, &envelope.id, &callback, url.as_deref(), status, now));
+        }
+        match outcome {
             Ok(()) => sent.push(NewDelivery { event_id: key.0, recipient: key.1, transfer_id: envelope.id.clone(), delivered: now }),
             Err(reason) => dead.push(dead_letter(envelope, &reason, now)),
         }
     }
+    crate::audit::append(notifier.journal.as_deref(), &journaled).await;
     store.record_deliveries(&sent).await?;
     store.record_dead_letters(&dead).await?;
     Ok(sent.len())
@@ -275,27 +303,32 @@ fn reserve_callbacks(envelope: &Envelope, config: &NotificationConfig, payer: Fs
     ]
 }
 
-/// Sends to the recipient's endpoint, retrying transient failures; the error says why the
-/// callback gave up.
-async fn deliver(notifier: &Notifier, url: Option<String>, callback: &Callback) -> Result<(), String> {
+/// Sends to the recipient's endpoint, retrying transient failures. Returns the last HTTP status
+/// the DFSP answered (none if it never answered) and whether the callback was delivered; the
+/// error says why it gave up.
+async fn deliver(notifier: &Notifier, url: Option<&str>, callback: &Callback) -> (Option<u16>, Result<(), String>) {
     let Some(url) = url else {
         // Mojaloop's 1001: nowhere to send it.
-        return Err(format!("1001: no {} endpoint for DFSP {}", callback.endpoint_type, callback.recipient));
+        return (None, Err(format!("1001: no {} endpoint for DFSP {}", callback.endpoint_type, callback.recipient)));
     };
     let mut backoff = notifier.config.backoff_initial;
     let mut last_failure = String::new();
+    let mut last_status = None;
     for attempt in 1..=CALLBACK_ATTEMPTS_MAX {
-        match send_once(notifier, &url, callback).await {
-            Attempt::Delivered => return Ok(()),
-            Attempt::GiveUp(reason) => return Err(reason),
-            Attempt::Retry(reason) => last_failure = reason,
+        match send_once(notifier, url, callback).await {
+            Attempt::Delivered(status) => return (Some(status), Ok(())),
+            Attempt::GiveUp(status, reason) => return (Some(status), Err(reason)),
+            Attempt::Retry(status, reason) => {
+                last_status = status;
+                last_failure = reason;
+            }
         }
         if attempt < CALLBACK_ATTEMPTS_MAX {
             tokio::time::sleep(backoff).await;
             backoff *= 2;
         }
     }
-    Err(format!("gave up after {CALLBACK_ATTEMPTS_MAX} attempts: {last_failure}"))
+    (last_status, Err(format!("gave up after {CALLBACK_ATTEMPTS_MAX} attempts: {last_failure}")))
 }
 
 /// The recipients' endpoint templates, read once per batch per DFSP.
@@ -318,18 +351,18 @@ impl EndpointCache {
     }
 }
 
+/// One try's result, with the DFSP's status when it answered.
 enum Attempt {
-    Delivered,
-    Retry(String),
-    GiveUp(String),
+    Delivered(u16),
+    Retry(Option<u16>, String),
+    GiveUp(u16, String),
 }
 
 async fn send_once(notifier: &Notifier, url: &str, callback: &Callback) -> Attempt {
     match notifier.client.send(callback.method, url, &callback.headers, callback.body.clone()).await {
-        Ok(status) if status.is_success() => Attempt::Delivered,
-        Ok(status) if status.is_server_error() => Attempt::Retry(format!("HTTP {status}")),
-        Ok(status) => Attempt::GiveUp(format!("HTTP {status}")),
-        Err(CallbackError::Invalid(reason)) => Attempt::GiveUp(reason),
-        Err(err) => Attempt::Retry(err.to_string()),
+        Ok(status) if status.is_success() => Attempt::Delivered(status.as_u16()),
+        Ok(status) if status.is_server_error() => Attempt::Retry(Some(status.as_u16()), format!("HTTP {status}")),
+        Ok(status) => Attempt::GiveUp(status.as_u16(), format!("HTTP {status}")),
+        Err(err) => Attempt::Retry(None, err.to_string()),
     }
 }

@@ -9,18 +9,32 @@
 //!   otherwise `LEDGER_SQLITE_PATH` (default `ledger.db`) selects the embedded store;
 //! - `LOCAL_HUBS_URL` or `EVENTHUB_NAMESPACE`: where events go (see `handler::publish`);
 //! - `ENABLE_ON_US_TRANSFERS`, `SEND_TRANSFER_CONFIRMATION_TO_PAYEE`: `true` / `false`;
+//! - the message journal (`crate::audit`): `COSMOS_ENDPOINT` (+ `COSMOS_DATABASE`,
+//!   `COSMOS_CONTAINER`, `REGION_NAME`; Entra ID as for Event Hubs, or `COSMOS_KEY` for the local
+//!   stand-in only) selects Cosmos DB; else it sits beside the ledger: a `journal_entry` table
+//!   in the MySQL database on its own small pool, or the SQLite file `<LEDGER_SQLITE_PATH>.journal`
+//!   (a separate file, so journal appends never wait on the ledger's single writer);
+//! - `JWS_VALIDATE`, `JWS_SIGN` (`true` / `false`, default off) with the keys from `KEYVAULT_URI`,
+//!   `JWS_KEYS_DIR` or the environment (see `handler::signatures`);
 //! - `RUST_LOG`: the log filter (default `info`); `APPLICATIONINSIGHTS_CONNECTION_STRING` also
 //!   exports spans and metrics (see `handler::telemetry`).
 //!
 //! On SIGTERM or Ctrl-C it stops serving, and the telemetry guard flushes what is buffered.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::app::{router, App};
 use crate::notification::{NotificationConfig, Notifier};
-use crate::publish::publisher_from_env;
+use crate::publish::{credential_choice, publisher_from_env};
+use crate::signatures::{KeysTarget, JWS_SIGN_VAR, JWS_VALIDATE_VAR};
+use azure_core::credentials::TokenCredential;
+use journal::cosmos::{CosmosAuth, CosmosJournal, CosmosJournalConfig};
+use journal::mysql::MysqlJournal;
+use journal::sqlite::SqliteJournal;
+use journal::Journal;
+use jws::source::CachedKeys;
 use crate::telemetry;
 use ledger_core::prepare::PrepareRules;
 use ledger_core::time::Timestamp;
@@ -30,6 +44,16 @@ const PORT_DEFAULT: u16 = 7071;
 const SQLITE_PATH_DEFAULT: &str = "ledger.db";
 const MYSQL_POOL_CONNECTIONS_MAX: usize = 16;
 const CALLBACK_BACKOFF_INITIAL: Duration = Duration::from_millis(200);
+/// The journal's own MySQL pool: one append per request or batch needs few connections.
+const JOURNAL_POOL_CONNECTIONS_MAX: usize = 4;
+const SQLITE_JOURNAL_SUFFIX: &str = ".journal";
+pub const COSMOS_ENDPOINT_VAR: &str = "COSMOS_ENDPOINT";
+pub const COSMOS_DATABASE_VAR: &str = "COSMOS_DATABASE";
+pub const COSMOS_CONTAINER_VAR: &str = "COSMOS_CONTAINER";
+/// Key auth for the local Cosmos stand-in only; Azure uses Entra ID.
+pub const COSMOS_KEY_VAR: &str = "COSMOS_KEY";
+/// Set by Azure Functions to the app's region.
+pub const REGION_NAME_VAR: &str = "REGION_NAME";
 
 /// Runs the handler until a stop signal: telemetry, bind, store, publisher, serve. Call it from
 /// inside a Tokio runtime.
@@ -48,14 +72,29 @@ async fn serve() -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|err| format!("bind port {port}: {err}"))?;
     let store = open_store().await?;
     let publisher = publisher_from_env().map_err(|err| err.to_string())?;
-    let notifier = Notifier::new(NotificationConfig {
+    let lookup = |name: &str| std::env::var(name).ok();
+    let journal = open_journal(JournalTarget::from_lookup(lookup)?).await?;
+    let mut notifier = Notifier::new(NotificationConfig {
         confirm_to_payee: flag("SEND_TRANSFER_CONFIRMATION_TO_PAYEE", true),
         hub_content_version: fspiop::ApiVersion::V1_1,
         backoff_initial: CALLBACK_BACKOFF_INITIAL,
     })
-    .map_err(|err| err.to_string())?;
+    .map_err(|err| err.to_string())?
+    .with_journal(journal.clone());
+    let (sign, validate) = (flag(JWS_SIGN_VAR, false), flag(JWS_VALIDATE_VAR, false));
+    let keys = match sign || validate {
+        true => {
+            let source = KeysTarget::from_lookup(lookup).source(|| entra_credential(lookup))?;
+            Some(Arc::new(CachedKeys::new(source)))
+        }
+        false => None,
+    };
+    if let (true, Some(keys)) = (sign, &keys) {
+        notifier = notifier.with_signing(keys.clone());
+    }
+    let signature_keys = keys.filter(|_| validate);
     let rules = PrepareRules { on_us_transfers_allowed: flag("ENABLE_ON_US_TRANSFERS", false) };
-    let app = App { store, publisher, notifier, rules, now: system_now };
+    let app = App { store, publisher, notifier, rules, now: system_now, journal: Some(journal), signature_keys };
     tracing::info!("serving on 127.0.0.1:{port}");
     axum::serve(listener, router(app)).with_graceful_shutdown(stop_signal()).await.map_err(|err| err.to_string())
 }
@@ -95,6 +134,67 @@ async fn open_store() -> Result<Arc<dyn LedgerStore>, String> {
     Ok(Arc::new(SqliteStore::open(PathBuf::from(path).as_path()).await.map_err(|err| err.to_string())?))
 }
 
+/// Where the message journal lives (module documentation).
+#[derive(Debug, Clone)]
+pub enum JournalTarget {
+    Cosmos(CosmosJournalConfig),
+    Mysql(MysqlStoreConfig),
+    Sqlite(PathBuf),
+}
+
+impl JournalTarget {
+    /// Reads the target from variables looked up by name (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String> + Copy) -> Result<JournalTarget, String> {
+        let var = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        if let Some(endpoint) = var(COSMOS_ENDPOINT_VAR) {
+            let required = |name: &str| var(name).ok_or_else(|| format!("{COSMOS_ENDPOINT_VAR} is set but {name} is not"));
+            let (auth, emulator) = match var(COSMOS_KEY_VAR) {
+                Some(key) => (CosmosAuth::Key(key), true),
+                None => (CosmosAuth::Entra(entra_credential(lookup)?), false),
+            };
+            return Ok(JournalTarget::Cosmos(CosmosJournalConfig {
+                endpoint,
+                auth,
+                database: required(COSMOS_DATABASE_VAR)?,
+                container: required(COSMOS_CONTAINER_VAR)?,
+                region: var(REGION_NAME_VAR).unwrap_or_default(),
+                emulator,
+            }));
+        }
+        if let Some(url) = var("LEDGER_MYSQL_URL") {
+            let ca_certificate = var("LEDGER_MYSQL_CA").map(PathBuf::from);
+            return Ok(JournalTarget::Mysql(MysqlStoreConfig { url, ca_certificate, pool_connections_max: JOURNAL_POOL_CONNECTIONS_MAX }));
+        }
+        let ledger = var("LEDGER_SQLITE_PATH").unwrap_or_else(|| SQLITE_PATH_DEFAULT.to_string());
+        Ok(JournalTarget::Sqlite(sqlite_journal_path(Path::new(&ledger))))
+    }
+}
+
+/// The embedded journal's file beside a SQLite ledger: `<ledger>.journal`.
+pub fn sqlite_journal_path(ledger: &Path) -> PathBuf {
+    let mut name = ledger.as_os_str().to_owned();
+    name.push(SQLITE_JOURNAL_SUFFIX);
+    PathBuf::from(name)
+}
+
+/// Opens the journal. For MySQL the ledger store must have been opened first (it creates the
+/// database).
+pub async fn open_journal(target: JournalTarget) -> Result<Arc<dyn Journal>, String> {
+    let failed = |err: journal::JournalError| format!("message journal: {err}");
+    Ok(match target {
+        JournalTarget::Cosmos(config) => Arc::new(CosmosJournal::open(config).await.map_err(failed)?),
+        JournalTarget::Mysql(config) => {
+            let pool = ledger_store::mysql_pool(&config).map_err(|err| format!("message journal: {err}"))?;
+            Arc::new(MysqlJournal::open(pool).await.map_err(failed)?)
+        }
+        JournalTarget::Sqlite(path) => Arc::new(SqliteJournal::open(&path).await.map_err(failed)?),
+    })
+}
+
+fn entra_credential(lookup: impl Fn(&str) -> Option<String>) -> Result<Arc<dyn TokenCredential>, String> {
+    credential_choice(lookup).credential().map_err(|err| err.to_string())
+}
+
 fn flag(name: &str, default: bool) -> bool {
     match std::env::var(name).as_deref() {
         Ok("true") => true,
@@ -106,4 +206,34 @@ fn flag(name: &str, default: bool) -> bool {
 fn system_now() -> Timestamp {
     let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     Timestamp::from_unix_ms(since_epoch.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(vars: &'static [(&'static str, &'static str)]) -> Result<JournalTarget, String> {
+        JournalTarget::from_lookup(|name| vars.iter().find(|(it, _)| *it == name).map(|(_, value)| value.to_string()))
+    }
+
+    #[test]
+    fn the_journal_follows_the_settings() {
+        const COSMOS: [(&str, &str); 5] = [("COSMOS_ENDPOINT", "https://127.0.0.1:8081/"), ("COSMOS_DATABASE", "switch"), ("COSMOS_CONTAINER", "journal"), ("COSMOS_KEY", "k"), ("LEDGER_MYSQL_URL", "mysql://x/db")];
+        match target(&COSMOS) {
+            Ok(JournalTarget::Cosmos(config)) => {
+                assert!(config.emulator && matches!(config.auth, CosmosAuth::Key(_)));
+                assert_eq!((config.database.as_str(), config.container.as_str()), ("switch", "journal"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(target(&[("COSMOS_ENDPOINT", "https://a.documents.azure.com/")]).unwrap_err().contains("COSMOS_DATABASE"));
+        match target(&[("LEDGER_MYSQL_URL", "mysql://root@db/ledger")]) {
+            Ok(JournalTarget::Mysql(config)) => assert_eq!(config.pool_connections_max, JOURNAL_POOL_CONNECTIONS_MAX),
+            other => panic!("{other:?}"),
+        }
+        match target(&[("LEDGER_SQLITE_PATH", "/data/ledger.db")]) {
+            Ok(JournalTarget::Sqlite(path)) => assert_eq!(path, PathBuf::from("/data/ledger.db.journal")),
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -226,11 +226,19 @@ impl PublishTarget {
         let Some(namespace) = var(EVENTHUB_NAMESPACE_VAR) else {
             return Err(PublisherConfigError::NoTarget);
         };
-        let credential = match var(IDENTITY_ENDPOINT_VAR) {
-            Some(_) => CredentialChoice::ManagedIdentity { client_id: var(AZURE_CLIENT_ID_VAR) },
-            None => CredentialChoice::DeveloperTools,
-        };
+        let credential = credential_choice(&lookup);
         Ok(PublishTarget::EventHubs(EventHubsConfig { namespace: Namespace::parse(&namespace)?, credential }))
+    }
+}
+
+/// The Entra ID credential the app's settings call for: the managed identity when
+/// `IDENTITY_ENDPOINT` is set (user-assigned with `AZURE_CLIENT_ID`), else developer tools.
+/// Event Hubs, Cosmos DB and Key Vault all authenticate with it.
+pub fn credential_choice(lookup: impl Fn(&str) -> Option<String>) -> CredentialChoice {
+    let var = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    match var(IDENTITY_ENDPOINT_VAR) {
+        Some(_) => CredentialChoice::ManagedIdentity { client_id: var(AZURE_CLIENT_ID_VAR) },
+        None => CredentialChoice::DeveloperTools,
     }
 }
 

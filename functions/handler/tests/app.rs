@@ -79,6 +79,8 @@ async fn a_transfer_goes_from_the_fspiop_edge_through_prepare_and_position() {
         notifier: Notifier::new(config).unwrap(),
         rules: PrepareRules { on_us_transfers_allowed: false },
         now: fixed_now,
+        journal: None,
+        signature_keys: None,
     };
     let handler = serve(router(app)).await;
     let client = reqwest::Client::new();

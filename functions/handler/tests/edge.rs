@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Path, State};
 use axum::Json;
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
-use handler::edge::{handle, EdgeRequest, EdgeResponse};
+use handler::edge::{handle, handle_checked, EdgeRequest, EdgeResponse};
+use jws::keys::PrivateKey;
+use jws::sign::{SignRequest, Signer};
 use handler::envelope::{Action, Envelope};
 use handler::publish::local::IngestRequest;
 use handler::publish::LocalHubsPublisher;
@@ -74,6 +76,44 @@ async fn a_valid_prepare_is_published_byte_for_byte_and_accepted() {
     let event = Envelope::from_json(&received[0].1.events[0].body).unwrap();
     assert_eq!(event.payload_bytes().unwrap(), body.as_bytes());
     assert_eq!((event.id.as_str(), event.from.as_str(), event.to.as_str()), (ID, "payerfsp", "payeefsp"));
+}
+
+/// `request` with the FSPIOP-Signature, -URI and -HTTP-Method headers of `signer`'s signature.
+fn signed(signer: &Signer, mut request: EdgeRequest) -> EdgeRequest {
+    let date = request.headers["date"].clone();
+    let signature = signer
+        .sign(&SignRequest { method: &request.method, url: &request.path, source: "payerfsp", destination: None, date: Some(&date), body: &request.body })
+        .unwrap();
+    request.headers.insert("fspiop-signature".to_string(), signature.signature);
+    request.headers.insert("fspiop-uri".to_string(), signature.uri);
+    request.headers.insert("fspiop-http-method".to_string(), signature.http_method);
+    request
+}
+
+#[tokio::test]
+async fn with_jws_validate_a_signed_request_is_accepted_and_a_tampered_or_unsigned_one_gets_3105() {
+    let (received, publisher) = start_hubs().await;
+    let keys = jws_keys(&[("JWS_PUB_payerfsp", jws_fixture("payerfsp.pem"))]);
+    let signer = Signer::new(PrivateKey::from_pem(&jws_fixture("payerfsp-private-pkcs1.pem")).unwrap());
+    let good = signed(&signer, request("POST", "/transfers", "payerfsp", &post_body(ID)));
+    let response = handle_checked(&publisher, Some(&keys), &good, NOW).await;
+    assert_eq!(response, EdgeResponse { status: 202, body: None });
+    // The same signature over another (still valid) amount.
+    let mut tampered = good.clone();
+    tampered.body = String::from_utf8(good.body.clone()).unwrap().replace(r#""amount":"10""#, r#""amount":"11""#).into_bytes();
+    assert_ne!(tampered.body, good.body);
+    let unsigned = request("POST", "/transfers", "payerfsp", &post_body(ID));
+    // A key for another participant does not verify payerfsp's requests.
+    let mut wrong_source = signed(&signer, request("POST", "/transfers", "payerfsp", &post_body(ID)));
+    wrong_source.headers.insert("fspiop-source".to_string(), "payeefsp".to_string());
+    for (refused, why) in [(tampered, "tampered body"), (unsigned, "no signature"), (wrong_source, "source without a key")] {
+        let response = handle_checked(&publisher, Some(&keys), &refused, NOW).await;
+        assert_eq!((response.status, error_code(&response)), (400, "3105".to_string()), "{why}: {response:?}");
+    }
+    // A GET has no body to sign and is not checked.
+    let get = request("GET", &format!("/transfers/{ID}"), "payerfsp", "");
+    assert_eq!(handle_checked(&publisher, Some(&keys), &get, NOW).await.status, 202);
+    assert_eq!(received.lock().unwrap().len(), 2, "only the signed POST and the GET are published");
 }
 
 #[tokio::test]

@@ -22,7 +22,13 @@ use ledger_core::account::{LedgerAccountType, NetDebitCap};
 use ledger_core::amount::Amount;
 use ledger_core::prepare::PrepareRules;
 use ledger_core::time::Timestamp;
+use handler::app::{router, App};
+use handler::publish::LocalHubsPublisher;
+use journal::Journal;
+use jws::keys::PublicKey;
+use jws::validate::{InboundRequest, Validator};
 use ledger_store::LedgerStore;
+use serde_json::Value;
 use support::*;
 
 const RULES: PrepareRules = PrepareRules { on_us_transfers_allowed: false };
@@ -36,7 +42,10 @@ on_both_stores!(
     failing_endpoints_are_retried_then_dead_lettered,
     aborts_and_timeouts_reach_both_parties,
     duplicates_and_gets_answer_the_requester,
+    with_jws_sign_hub_callbacks_carry_a_signature_the_hubs_key_verifies,
 );
+
+on_both_stores_with_journal!(the_journal_holds_a_transfers_requests_and_callbacks_once);
 
 /// One callback as a DFSP received it.
 #[derive(Debug, Clone)]
@@ -295,4 +304,164 @@ async fn duplicates_and_gets_answer_the_requester(store: Arc<dyn LedgerStore>) {
     let report = get(store.as_ref(), &gets, NOW).await.unwrap();
     let callbacks = run_notify(store.as_ref(), &sim, &notifier, bodies(&report), NOW).await;
     assert_eq!(callbacks, seen(&[("payeefsp", "PUT", "RESERVED"), ("payerfsp", "PUT", "3208")]));
+}
+
+async fn with_jws_sign_hub_callbacks_carry_a_signature_the_hubs_key_verifies(store: Arc<dyn LedgerStore>) {
+    let (sim, notifier) = setup(store.as_ref(), "1000").await;
+    let notifier = notifier.with_signing(jws_keys(&[("JWS_HUB_PRIVATE_KEY", jws_fixture("hub-private.pem"))]));
+    let validator = Validator::new([("Hub".to_string(), PublicKey::from_pem(&jws_fixture("hub-public.pem")).unwrap())].into());
+    let (id, event) = prepare_event("payerfsp", "payeefsp", "10", NOW);
+    let prepared = prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
+    let reserved = position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
+    notify(store.as_ref(), &notifier, &bodies(&reserved), NOW).await.unwrap();
+    let answer = fulfil_event(&id, "COMMITTED", Some(TTK_FULFILMENT), "payeefsp", CONTENT_TYPE, LATER);
+    let fulfilled = fulfil(store.as_ref(), &[answer.to_json()], LATER).await.unwrap();
+    let committed = position(store.as_ref(), &bodies(&fulfilled), LATER).await.unwrap();
+    notify(store.as_ref(), &notifier, &bodies(&committed), LATER).await.unwrap();
+    let received = take(&sim);
+    assert_eq!(received.len(), 3, "{received:?}");
+    for callback in &received {
+        let from_hub = header(callback, "fspiop-source") == "Hub";
+        let opt = |name: &str| Some(header(callback, name)).filter(|it| !it.is_empty());
+        let inbound = InboundRequest {
+            source: opt("fspiop-source"),
+            destination: opt("fspiop-destination"),
+            uri: opt("fspiop-uri"),
+            http_method: opt("fspiop-http-method"),
+            date: opt("date"),
+            signature: opt("fspiop-signature"),
+            body: &callback.body,
+        };
+        match from_hub {
+            // The payee's confirmation: made by the Hub, signed with its key.
+            true => {
+                assert_eq!(validator.validate(&inbound), Ok(()), "{callback:?}");
+                assert_eq!(header(callback, "fspiop-uri"), format!("/transfers/{id}"));
+            }
+            // Forwarded messages keep their sender's (here: no) signature.
+            false => assert_eq!(header(callback, "fspiop-signature"), "", "{callback:?}"),
+        }
+    }
+    assert_eq!(received.iter().filter(|it| header(it, "fspiop-source") == "Hub").count(), 1);
+    // A tampered copy of the Hub's callback is refused by the same validator.
+    let signed = received.iter().find(|it| header(it, "fspiop-source") == "Hub").unwrap();
+    let mut body = signed.body.clone();
+    body.push(b' ');
+    body.insert(0, b'[');
+    let inbound = InboundRequest {
+        source: Some("Hub"),
+        destination: Some(header(signed, "fspiop-destination")),
+        uri: Some(header(signed, "fspiop-uri")),
+        http_method: Some(header(signed, "fspiop-http-method")),
+        date: Some(header(signed, "date")),
+        signature: Some(header(signed, "fspiop-signature")),
+        body: &body,
+    };
+    assert!(validator.validate(&inbound).is_err());
+}
+
+fn later() -> Timestamp {
+    LATER
+}
+
+/// The handler's router over HTTP with the journal, publishing to an ingestion endpoint that
+/// accepts everything.
+async fn start_switch(store: Arc<dyn LedgerStore>, notifier: Notifier, journal: Arc<dyn Journal>) -> String {
+    let serve = |app: axum::Router| async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    };
+    let hubs = serve(axum::Router::new().fallback(|| async { StatusCode::ACCEPTED })).await;
+    let app = App {
+        store,
+        publisher: Arc::new(LocalHubsPublisher::new(hubs.parse().unwrap()).unwrap()),
+        notifier,
+        rules: RULES,
+        now: later,
+        journal: Some(journal),
+        signature_keys: None,
+    };
+    serve(router(app)).await
+}
+
+/// Sends an event's request to the switch as the DFSP did: its headers, its body.
+async fn send(client: &reqwest::Client, switch: &str, method: &str, path: &str, event: &handler::envelope::Envelope) -> u16 {
+    let mut request = client.request(method.parse().unwrap(), format!("{switch}{path}")).body(event.payload_bytes().unwrap());
+    for (name, value) in &event.content.headers {
+        request = request.header(name, value);
+    }
+    // reqwest would otherwise send `Accept: */*`, which the edge refuses.
+    if !event.content.headers.contains_key("accept") {
+        request = request.header("accept", "application/vnd.interoperability.transfers+json;version=1");
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    if status >= 400 {
+        eprintln!("{method} {path}: {status} {}", response.text().await.unwrap());
+    }
+    status
+}
+
+async fn the_journal_holds_a_transfers_requests_and_callbacks_once(store: Arc<dyn LedgerStore>, journal: Arc<dyn Journal>) {
+    let (sim, notifier) = setup(store.as_ref(), "1000").await;
+    let notifier = notifier.with_journal(journal.clone());
+    let switch = start_switch(store.clone(), notifier.clone(), journal).await;
+    let client = reqwest::Client::new();
+    let (id, event) = prepare_event("payerfsp", "payeefsp", "10", NOW);
+    // The DFSP sends its POST twice (a retry): one journal entry.
+    for _ in 0..2 {
+        assert_eq!(send(&client, &switch, "POST", "/transfers", &event).await, 202);
+    }
+    let prepared = prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
+    let reserved = position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
+    notify(store.as_ref(), &notifier, &bodies(&reserved), NOW).await.unwrap();
+    let answer = fulfil_event(&id, "COMMITTED", Some(TTK_FULFILMENT), "payeefsp", CONTENT_TYPE, LATER);
+    assert_eq!(send(&client, &switch, "PUT", &format!("/transfers/{id}"), &answer).await, 200);
+    let fulfilled = fulfil(store.as_ref(), &[answer.to_json()], LATER).await.unwrap();
+    let committed = position(store.as_ref(), &bodies(&fulfilled), LATER).await.unwrap();
+    assert_eq!(notify(store.as_ref(), &notifier, &bodies(&committed), LATER).await.unwrap(), 2);
+    // The notification batch redelivered: nothing is sent or journaled twice.
+    assert_eq!(notify(store.as_ref(), &notifier, &bodies(&committed), LATER).await.unwrap(), 0);
+    assert_eq!(take(&sim).len(), 3);
+
+    let answered = client.get(format!("{switch}/journal/{id}")).send().await.unwrap();
+    assert_eq!(answered.status().as_u16(), 200);
+    let read: Value = answered.json().await.unwrap();
+    assert_eq!((read["transferId"].as_str(), read["more"].as_bool()), (Some(id.as_str()), Some(false)));
+    let entries = read["entries"].as_array().unwrap();
+    let summary: Vec<(&str, &str, String, u64)> = entries
+        .iter()
+        .map(|it| {
+            let url = it["url"].as_str().unwrap();
+            // Callback URLs carry the simulator's port; keep their path.
+            let path = url.find("/payerfsp").or_else(|| url.find("/payeefsp")).map_or(url, |at| &url[at..]);
+            (it["direction"].as_str().unwrap(), it["method"].as_str().unwrap(), path.to_string(), it["httpStatus"].as_u64().unwrap())
+        })
+        .collect();
+    let mut sorted = summary.clone();
+    sorted.sort();
+    let expected = [
+        ("inbound_request", "POST", "/transfers".to_string(), 202),
+        ("inbound_request", "PUT", format!("/transfers/{id}"), 200),
+        ("outbound_callback", "POST", "/payeefsp/transfers".to_string(), 200),
+        ("outbound_callback", "PUT", format!("/payeefsp/transfers/{id}"), 200),
+        ("outbound_callback", "PUT", format!("/payerfsp/transfers/{id}"), 200),
+    ];
+    assert_eq!(sorted, expected, "{read:#}");
+    let post = entries.iter().find(|it| it["direction"] == "inbound_request" && it["method"] == "POST").unwrap();
+    assert_eq!(post["body"].as_str().unwrap().as_bytes(), event.payload_bytes().unwrap().as_slice(), "the body verbatim");
+    assert_eq!(post["source"], "payerfsp");
+    assert_eq!(post["destination"], "payeefsp");
+    let journaled_headers: Vec<&str> = post["headers"].as_array().unwrap().iter().map(|it| it["name"].as_str().unwrap()).collect();
+    assert!(journaled_headers.contains(&"fspiop-source") && journaled_headers.contains(&"date"), "{journaled_headers:?}");
+    let confirmation = entries.iter().find(|it| it["url"].as_str().unwrap().contains(&format!("/payeefsp/transfers/{id}"))).unwrap();
+    assert_eq!((confirmation["source"].as_str(), confirmation["destination"].as_str()), (Some("Hub"), Some("payeefsp")));
+
+    // An id a key cannot hold is bad input (400), never a 500; an unknown transfer has no entries.
+    let bad = client.get(format!("{switch}/journal/not%20an%20id")).send().await.unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    let unknown: Value = client.get(format!("{switch}/journal/{}", uuid::Uuid::new_v4())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(unknown["entries"].as_array().map(Vec::len), Some(0));
 }

@@ -51,7 +51,7 @@ mod mysql;
 pub mod operator;
 mod sqlite;
 
-pub use crate::mysql::{MysqlStore, MysqlStoreConfig};
+pub use crate::mysql::{connect_pool as mysql_pool, MysqlStore, MysqlStoreConfig};
 pub use crate::sqlite::SqliteStore;
 
 /// Most rows one multi-row statement carries; larger inputs are split into chunks of this size

@@ -161,6 +161,13 @@ impl MysqlStore {
     }
 }
 
+/// A pool to the configured database with the store's connection settings (TLS root CA,
+/// session setup), for a caller that keeps its own tables there (the message journal). The
+/// database must exist: open the store first.
+pub fn connect_pool(config: &MysqlStoreConfig) -> Result<Pool, StoreError> {
+    Ok(Pool::new(connection_opts(config)?))
+}
+
 fn connection_opts(config: &MysqlStoreConfig) -> Result<Opts, StoreError> {
     let url_opts = Opts::from_url(&config.url).map_err(|err| StoreError::Invalid(format!("MySQL URL: {err}")))?;
     let max = config.pool_connections_max;

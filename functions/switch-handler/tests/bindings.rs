@@ -128,7 +128,7 @@ fn http_functions_are_proxiable_and_anonymous() {
         (
             "admin_api",
             vec!["get", "post", "put"],
-            "{resource:regex(^(participants|settlementModels|ledgerAccountTypes|enums|transactions)$)}/{*rest}",
+            "{resource:regex(^(participants|settlementModels|ledgerAccountTypes|enums|transactions|journal)$)}/{*rest}",
         ),
         ("fspiop", vec!["get", "post", "put", "patch"], "transfers/{*rest}"),
         ("health", vec!["get"], "health"),

@@ -84,7 +84,7 @@ fn operator_policies_require_an_entra_id_token_with_the_role() {
         assert!(texts.contains(&"{{operator-audience}}") && texts.contains(&"{{operator-app-role}}"), "{name}");
     }
     let admin = policy("operator-admin.xml");
-    for resource in ["participants", "settlementModels", "ledgerAccountTypes", "enums", "transactions"] {
+    for resource in ["participants", "settlementModels", "ledgerAccountTypes", "enums", "transactions", "journal"] {
         assert!(admin.contains(resource), "the admin API lets {resource} through");
     }
     // Every named value the policies use is declared in the APIM module.

@@ -76,6 +76,8 @@ pub async fn start(store: Arc<dyn LedgerStore>, now: fn() -> Timestamp) -> Switc
         notifier: Notifier::new(config).unwrap(),
         rules: PrepareRules { on_us_transfers_allowed: false },
         now,
+        journal: None,
+        signature_keys: None,
     };
     let url = serve(router(app)).await;
     Switch { url, hubs, client: reqwest::Client::new(), delivered: Arc::default(), notifications: Arc::default() }

@@ -47,6 +47,42 @@ macro_rules! on_both_stores {
     };
 }
 
+/// Runs each named case on a fresh SQLite file with its journal file beside it, and on a fresh
+/// MariaDB database with the journal table in it: the case gets the store and the journal the
+/// handler process would open for it (`handler::process::JournalTarget`).
+#[macro_export]
+macro_rules! on_both_stores_with_journal {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite_journal {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let (store, path) = super::support::sqlite().await;
+                    let journal_path = handler::process::sqlite_journal_path(&path);
+                    let target = handler::process::JournalTarget::Sqlite(journal_path.clone());
+                    let journal = handler::process::open_journal(target).await.expect("open the SQLite journal");
+                    super::$case(store, journal).await;
+                    super::support::remove_sqlite(path);
+                    super::support::remove_sqlite(journal_path);
+                }
+            )*
+        }
+        mod mysql_journal {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let config = super::support::mysql_config();
+                    let store = super::support::mysql_at(config.clone()).await;
+                    let target = handler::process::JournalTarget::Mysql(config);
+                    let journal = handler::process::open_journal(target).await.expect("open the MySQL journal");
+                    super::$case(store.clone(), journal).await;
+                    store.drop_database().await.expect("drop the test database");
+                }
+            )*
+        }
+    };
+}
+
 /// The payer's and the payee's POSITION and SETTLEMENT accounts.
 pub struct Scheme {
     pub payer: Account,
@@ -141,10 +177,20 @@ pub fn remove_sqlite(path: PathBuf) {
 
 /// A fresh database on the MySQL-compatible test server; no skip without one.
 pub async fn mysql() -> Arc<MysqlStore> {
+    mysql_at(mysql_config()).await
+}
+
+/// A configuration naming a fresh database on the test server.
+pub fn mysql_config() -> MysqlStoreConfig {
     let server = std::env::var("LEDGER_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_string());
     let url = format!("{}/ledger_t_{}", server.trim_end_matches('/'), uuid::Uuid::new_v4().simple());
-    let config = MysqlStoreConfig { url, ca_certificate: None, pool_connections_max: 4 };
-    Arc::new(MysqlStore::open(config).await.unwrap_or_else(|err| panic!("MySQL at {server} must be reachable: {err}")))
+    MysqlStoreConfig { url, ca_certificate: None, pool_connections_max: 4 }
+}
+
+/// The store for `config`, created and migrated; no skip without a server.
+pub async fn mysql_at(config: MysqlStoreConfig) -> Arc<MysqlStore> {
+    let url = config.url.clone();
+    Arc::new(MysqlStore::open(config).await.unwrap_or_else(|err| panic!("MySQL at {url} must be reachable: {err}")))
 }
 
 /// The TTK fulfilment matching [`TTK_CONDITION`].
@@ -193,4 +239,18 @@ pub fn get_event(id: &str, requester: &str, at: Timestamp) -> Envelope {
     ]);
     let request = Request { transfer_id: id, from: requester, to: "Hub", headers: &headers, content_type: CONTENT_TYPE, body: b"" };
     Envelope::request(request, EventKind::Get, Action::Get, at)
+}
+
+/// A PEM key from the jws crate's test fixtures (`functions/jws/tests/fixtures`).
+pub fn jws_fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../jws/tests/fixtures").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+/// Cached keys from the given `JWS_*` variables (the environment source, without touching the
+/// process environment).
+pub fn jws_keys(vars: &[(&str, String)]) -> Arc<jws::source::CachedKeys> {
+    let vars = vars.iter().map(|(name, value)| (name.to_string(), value.clone()));
+    let source = jws::source::EnvKeySource::from_vars(vars).expect("keys");
+    Arc::new(jws::source::CachedKeys::new(Arc::new(source)))
 }

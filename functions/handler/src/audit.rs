@@ -1,0 +1,184 @@
+//! The message journal in the handler: what the edge and the notification function append
+//! (one `append` per request or per notification batch), and the operator's read,
+//! `GET /journal/{transferId}`.
+//!
+//! - **Keys.** Entries are keyed by transfer id: the path's id, or a `POST /transfers` body's
+//!   `transferId`. A refused request whose transfer cannot be told (a body that is not JSON, an
+//!   id with characters a key cannot hold) goes under [`UNIDENTIFIED_TRANSFER`].
+//! - **Deterministic ids.** An inbound entry's id hashes method, path, source, `Date`, body and
+//!   the status answered; an outbound one hashes the event id, recipient, method, URL and the
+//!   DFSP's status. A redelivered request or batch with the same outcome stores nothing new;
+//!   a retry that ends differently (a 500, then a 202) is a second entry.
+//! - **Audit, not truth.** The ledger decides; a journal failure is logged and the request is
+//!   still answered, the callback still sent.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use base64::Engine;
+use fspiop::{ErrorCode, FspiopError};
+use journal::{Direction, EntryFields, EntryId, Header, Journal, JournalEntry, TransferKey};
+use ledger_core::time::Timestamp;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::app::App;
+use crate::edge::EdgeRequest;
+use crate::notification::Callback;
+use crate::operator_http::{date, json as json_answer, ApiError, ApiResult};
+
+/// The key of requests whose transfer cannot be told.
+pub const UNIDENTIFIED_TRANSFER: &str = "unidentified";
+/// The request headers journaled (lower-case, as the edge holds them), in this order.
+pub const JOURNALED_HEADERS: [&str; 9] = [
+    "accept",
+    "content-type",
+    "date",
+    "fspiop-source",
+    "fspiop-destination",
+    "fspiop-uri",
+    "fspiop-http-method",
+    "fspiop-signature",
+    "fspiop-encryption",
+];
+const INBOUND_ID_PREFIX: &str = "in-";
+const OUTBOUND_ID_PREFIX: &str = "out-";
+
+/// The entry for a request the edge answered with `status`.
+pub fn inbound_entry(request: &EdgeRequest, status: u16, now: Timestamp) -> JournalEntry {
+    let header = |name: &str| request.headers.get(name).map(String::as_str).unwrap_or_default();
+    let status_text = status.to_string();
+    let id = hashed_id(
+        INBOUND_ID_PREFIX,
+        &[request.method.as_bytes(), request.path.as_bytes(), header("fspiop-source").as_bytes(), header("date").as_bytes(), status_text.as_bytes(), &request.body],
+    );
+    let headers = JOURNALED_HEADERS
+        .iter()
+        .filter_map(|name| request.headers.get(*name).map(|value| Header { name: name.to_string(), value: value.clone() }))
+        .collect();
+    JournalEntry::new(EntryFields {
+        id,
+        transfer: inbound_transfer(request),
+        direction: Direction::InboundRequest,
+        method: request.method.clone(),
+        url: request.path.clone(),
+        headers,
+        body: request.body.clone(),
+        source: header("fspiop-source").to_string(),
+        destination: request.headers.get("fspiop-destination").cloned(),
+        http_status: Some(status),
+        timestamp_ms: now.unix_ms(),
+    })
+}
+
+/// The entry for a callback: sent to `url` (none when the recipient has no endpoint), answered
+/// with `status` (none when no HTTP answer came).
+pub fn outbound_entry(event_id: &str, transfer_id: &str, callback: &Callback, url: Option<&str>, status: Option<u16>, now: Timestamp) -> JournalEntry {
+    let status_text = status.map_or_else(|| "none".to_string(), |it| it.to_string());
+    let recipient = callback.recipient.to_string();
+    let url = url.unwrap_or_default();
+    let id = hashed_id(
+        OUTBOUND_ID_PREFIX,
+        &[event_id.as_bytes(), recipient.as_bytes(), callback.method.as_bytes(), url.as_bytes(), status_text.as_bytes()],
+    );
+    let header = |name: &str| callback.headers.iter().find(|(it, _)| it == name).map(|(_, value)| value.clone());
+    JournalEntry::new(EntryFields {
+        id,
+        transfer: TransferKey::parse(transfer_id).unwrap_or_else(|_| unidentified()),
+        direction: Direction::OutboundCallback,
+        method: callback.method.to_string(),
+        url: url.to_string(),
+        headers: callback.headers.iter().map(|(name, value)| Header { name: name.clone(), value: value.clone() }).collect(),
+        body: callback.body.clone(),
+        source: header("fspiop-source").unwrap_or_default(),
+        destination: header("fspiop-destination").or(Some(recipient)),
+        http_status: status,
+        timestamp_ms: now.unix_ms(),
+    })
+}
+
+/// Appends, logging a failure instead of failing the caller (the ledger is the source of truth).
+pub async fn append(journal: Option<&dyn Journal>, entries: &[JournalEntry]) {
+    let Some(journal) = journal else { return };
+    if entries.is_empty() {
+        return;
+    }
+    if let Err(error) = journal.append(entries).await {
+        tracing::error!(%error, entries = entries.len(), "message journal append failed; the messages were handled but not journaled");
+    }
+}
+
+fn inbound_transfer(request: &EdgeRequest) -> TransferKey {
+    let segments: Vec<&str> = request.path.trim_end_matches('/').split('/').skip(1).collect();
+    let candidate = match segments.as_slice() {
+        ["transfers", id, ..] => Some(id.to_string()),
+        ["transfers"] => serde_json::from_slice::<Value>(&request.body)
+            .ok()
+            .and_then(|body| body.get("transferId").and_then(Value::as_str).map(str::to_string)),
+        _ => None,
+    };
+    candidate.and_then(|it| TransferKey::parse(&it).ok()).unwrap_or_else(unidentified)
+}
+
+fn unidentified() -> TransferKey {
+    TransferKey::parse(UNIDENTIFIED_TRANSFER).expect("a valid key")
+}
+
+/// `prefix` + the SHA-256 (hex) of the parts, each length-prefixed so no two part lists collide.
+fn hashed_id(prefix: &str, parts: &[&[u8]]) -> EntryId {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part);
+    }
+    let hex: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    EntryId::parse(&format!("{prefix}{hex}")).expect("a prefix and hex digits make a valid id")
+}
+
+/// The operator's read, served on the admin API.
+pub fn routes() -> Router<App> {
+    Router::new().route("/journal/{transfer_id}", get(read_journal))
+}
+
+async fn read_journal(State(app): State<App>, Path(transfer_id): Path<String>) -> ApiResult {
+    let key = TransferKey::parse(&transfer_id)
+        .map_err(|err| ApiError::Refused(FspiopError::with_detail(ErrorCode::MalformedSyntax, err.to_string())))?;
+    let Some(journal) = app.journal.as_deref() else {
+        return Err(ApiError::Refused(FspiopError::with_detail(ErrorCode::NotImplemented, "no message journal configured")));
+    };
+    match journal.by_transfer(&key).await {
+        Ok(found) => {
+            let entries: Vec<Value> = found.entries.iter().map(entry_json).collect();
+            json_answer(StatusCode::OK, &json!({ "transferId": key.as_str(), "entries": entries, "more": found.more }))
+        }
+        Err(error) => {
+            tracing::warn!(%error, "message journal read failed");
+            Err(ApiError::Refused(FspiopError::with_detail(ErrorCode::InternalServerError, "the message journal could not be read")))
+        }
+    }
+}
+
+fn entry_json(entry: &JournalEntry) -> Value {
+    let (body, encoding) = match std::str::from_utf8(entry.body()) {
+        Ok(text) => (text.to_string(), "utf8"),
+        Err(_) => (base64::engine::general_purpose::STANDARD.encode(entry.body()), "base64"),
+    };
+    let headers: Vec<Value> = entry.headers().iter().map(|it| json!({ "name": it.name, "value": it.value })).collect();
+    json!({
+        "id": entry.id().as_str(),
+        "direction": entry.direction().as_str(),
+        "timestamp": date(Timestamp::from_unix_ms(entry.timestamp_ms())),
+        "method": entry.method(),
+        "url": entry.url(),
+        "source": entry.source(),
+        "destination": entry.destination(),
+        "httpStatus": entry.http_status(),
+        "headers": headers,
+        "body": body,
+        "bodyEncoding": encoding,
+        "bodyLength": entry.body_length(),
+        "bodySha256": entry.body_sha256(),
+        "truncated": entry.truncated(),
+    })
+}
