@@ -37,27 +37,6 @@ fn fixed_now() -> Timestamp {
     NOW
 }
 
-/// An Event Hubs invocation as the host sends it: arrays as JSON inside strings.
-fn invocation(events: &[String], keys: &[Option<String>]) -> Value {
-    let n = events.len();
-    let encoded = |value: Value| Value::String(value.to_string());
-    json!({
-        "Data": { "events": encoded(json!(events)) },
-        "Metadata": {
-            "PartitionContext": {
-                "FullyQualifiedNamespace": "local", "EventHubName": "hub", "ConsumerGroup": "cg", "PartitionId": "0",
-                "IsCheckpointingAfterInvocation": true
-            },
-            "PartitionKeyArray": encoded(json!(keys)),
-            "OffsetArray": encoded(json!((0..n).map(|it| it.to_string()).collect::<Vec<_>>())),
-            "SequenceNumberArray": encoded(json!((0..n).collect::<Vec<_>>())),
-            "EnqueuedTimeUtcArray": encoded(json!(vec!["2026-09-21T14:13:20.123Z"; n])),
-            "PropertiesArray": encoded(json!(vec![json!({}); n])),
-            "SystemPropertiesArray": encoded(json!(vec![json!({}); n])),
-            "sys": { "MethodName": "prepare", "UtcNow": "2026-09-21T14:13:20.123Z", "RandGuid": "00000000-0000-0000-0000-000000000000" }
-        }
-    })
-}
 
 fn taken(hubs: &Hubs, hub: &str) -> Vec<(Option<String>, String)> {
     let mut all = hubs.lock().unwrap();

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::Json;
+pub use super::support::invocation;
 use handler::app::{router, App};
 use handler::notification::{NotificationConfig, Notifier};
 use handler::publish::local::IngestRequest;
@@ -83,27 +84,6 @@ pub async fn start(store: Arc<dyn LedgerStore>, now: fn() -> Timestamp) -> Switc
     Switch { url, hubs, client: reqwest::Client::new(), delivered: Arc::default(), notifications: Arc::default() }
 }
 
-/// An Event Hubs invocation as the host sends it: arrays as JSON inside strings.
-pub fn invocation(events: &[String], keys: &[Option<String>]) -> Value {
-    let n = events.len();
-    let encoded = |value: Value| Value::String(value.to_string());
-    json!({
-        "Data": { "events": encoded(json!(events)) },
-        "Metadata": {
-            "PartitionContext": {
-                "FullyQualifiedNamespace": "local", "EventHubName": "hub", "ConsumerGroup": "cg", "PartitionId": "0",
-                "IsCheckpointingAfterInvocation": true
-            },
-            "PartitionKeyArray": encoded(json!(keys)),
-            "OffsetArray": encoded(json!((0..n).map(|it| it.to_string()).collect::<Vec<_>>())),
-            "SequenceNumberArray": encoded(json!((0..n).collect::<Vec<_>>())),
-            "EnqueuedTimeUtcArray": encoded(json!(vec!["2026-09-21T14:13:20.123Z"; n])),
-            "PropertiesArray": encoded(json!(vec![json!({}); n])),
-            "SystemPropertiesArray": encoded(json!(vec![json!({}); n])),
-            "sys": { "MethodName": "f", "UtcNow": "2026-09-21T14:13:20.123Z", "RandGuid": "00000000-0000-0000-0000-000000000000" }
-        }
-    })
-}
 
 impl Switch {
     /// Delivers everything published to the function hubs, hub by hub, until all are quiet.

@@ -254,3 +254,25 @@ pub fn jws_keys(vars: &[(&str, String)]) -> Arc<jws::source::CachedKeys> {
     let source = jws::source::EnvKeySource::from_vars(vars).expect("keys");
     Arc::new(jws::source::CachedKeys::new(Arc::new(source)))
 }
+
+/// An Event Hubs invocation as the host sends it: arrays as JSON inside strings.
+pub fn invocation(events: &[String], keys: &[Option<String>]) -> serde_json::Value {
+    let n = events.len();
+    let encoded = |value: serde_json::Value| serde_json::Value::String(value.to_string());
+    serde_json::json!({
+        "Data": { "events": encoded(serde_json::json!(events)) },
+        "Metadata": {
+            "PartitionContext": {
+                "FullyQualifiedNamespace": "local", "EventHubName": "hub", "ConsumerGroup": "cg", "PartitionId": "0",
+                "IsCheckpointingAfterInvocation": true
+            },
+            "PartitionKeyArray": encoded(serde_json::json!(keys)),
+            "OffsetArray": encoded(serde_json::json!((0..n).map(|it| it.to_string()).collect::<Vec<_>>())),
+            "SequenceNumberArray": encoded(serde_json::json!((0..n).collect::<Vec<_>>())),
+            "EnqueuedTimeUtcArray": encoded(serde_json::json!(vec!["2026-09-21T14:13:20.123Z"; n])),
+            "PropertiesArray": encoded(serde_json::json!(vec![serde_json::json!({}); n])),
+            "SystemPropertiesArray": encoded(serde_json::json!(vec![serde_json::json!({}); n])),
+            "sys": { "MethodName": "function", "UtcNow": "2026-09-21T14:13:20.123Z", "RandGuid": "00000000-0000-0000-0000-000000000000" }
+        }
+    })
+}
