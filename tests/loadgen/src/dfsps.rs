@@ -71,6 +71,8 @@ struct ErrorBody {
 struct ErrorInformation {
     #[serde(rename = "errorCode")]
     error_code: String,
+    #[serde(rename = "errorDescription", default)]
+    error_description: String,
 }
 
 impl Dfsps {
@@ -125,7 +127,7 @@ impl Dfsps {
             .header("fspiop-source", payer_name)
             .header("fspiop-destination", payee_name)
             .body(body);
-        if let Err(code) = answer_code(request.send().await).await {
+        if let Err((code, _)) = answer_code(request.send().await).await {
             self.tracker.finish(index, None, Outcome::Failed(code), Instant::now());
         }
     }
@@ -140,13 +142,15 @@ impl Dfsps {
         let request = self
             .client
             .put(format!("{}/transfers/{transfer_id}", self.fspiop_url))
-            .header("content-type", content_type)
+            // Without it the client sends `Accept: */*`, which the switch refuses (3101).
+            .header("accept", &content_type)
+            .header("content-type", &content_type)
             .header("date", format_http_date(now()))
             .header("fspiop-source", payee)
             .header("fspiop-destination", payer)
             .body(body);
-        if let Err(code) = answer_code(request.send().await).await {
-            self.tracker.payee_answer_failed(code);
+        if let Err((code, description)) = answer_code(request.send().await).await {
+            self.tracker.payee_answer_failed(format!("{code} {description}").trim_end().to_string());
         }
     }
 }
@@ -219,14 +223,11 @@ fn end(dfsps: &Dfsps, fsp: &str, transfer_id: &str, outcome: Outcome, now: Insta
 }
 
 /// `Ok` for a 2xx answer, else the FSPIOP error code of the answer (or `http:<status>`, or
-/// [`TRANSPORT_ERROR`]).
-async fn answer_code(answer: Result<reqwest::Response, reqwest::Error>) -> Result<(), String> {
+/// [`TRANSPORT_ERROR`]) and its description.
+async fn answer_code(answer: Result<reqwest::Response, reqwest::Error>) -> Result<(), (String, String)> {
     let response = match answer {
         Ok(response) => response,
-        Err(err) => {
-            tracing::debug!("request failed: {err}");
-            return Err(TRANSPORT_ERROR.to_string());
-        }
+        Err(err) => return Err((TRANSPORT_ERROR.to_string(), err.to_string())),
     };
     let status = response.status();
     if status.is_success() {
@@ -235,8 +236,8 @@ async fn answer_code(answer: Result<reqwest::Response, reqwest::Error>) -> Resul
     let bytes = response.bytes().await.unwrap_or_default();
     let bytes = &bytes[..bytes.len().min(ERROR_BODY_BYTES_MAX)];
     match serde_json::from_slice::<ErrorBody>(bytes) {
-        Ok(body) => Err(body.error_information.error_code),
-        Err(_) => Err(format!("http:{}", status.as_u16())),
+        Ok(body) => Err((body.error_information.error_code, body.error_information.error_description)),
+        Err(_) => Err((format!("http:{}", status.as_u16()), String::from_utf8_lossy(bytes).into_owned())),
     }
 }
 

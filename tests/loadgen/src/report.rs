@@ -159,7 +159,7 @@ impl Summary {
     /// The plot: latency over time (p50, p99, max per second, log scale), committed transfers per
     /// second, and the histogram of latencies (log scale).
     pub fn svg(&self, title: &str) -> String {
-        let height = TITLE_HEIGHT + 3.0 * PANEL_HEIGHT + 3.0 * PANEL_GAP;
+        let height = TITLE_HEIGHT + 3.0 * PANEL_HEIGHT + 3.0 * PANEL_GAP + PANEL_GAP / 2.0;
         let mut svg = format!(
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="white"/>

@@ -38,6 +38,7 @@ pub async fn run(options: &Options) -> Result<Outcome, String> {
     let out_dir = options.out.clone().unwrap_or_else(default_out_dir);
     std::fs::create_dir_all(&out_dir).map_err(|err| format!("{}: {err}", out_dir.display()))?;
     let load_before = load_average();
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let (listener, bound) = dfsps::bind(callback_bind(options)).await.map_err(|err| format!("binding the callback server: {err}"))?;
     let callback_base = callback_base(options, bound);
     let switch = Switch::start(&options.target, &out_dir.join("emulator")).await?;
@@ -52,7 +53,8 @@ pub async fn run(options: &Options) -> Result<Outcome, String> {
     let measured = match switch.provision(options.provision, &options.currency, &specs).await {
         Ok(()) => {
             eprintln!("loadgen: provisioned {} DFSPs in {:.1} s; callbacks at {callback_base}", specs.len(), provisioned.elapsed().as_secs_f64());
-            measure(options, &switch, names, listener, load_before, &callback_base).await
+            let before = Before { load: load_before, started_at };
+            measure(options, &switch, names, listener, before, &callback_base).await
         }
         Err(err) => Err(err),
     };
@@ -68,7 +70,13 @@ pub async fn run(options: &Options) -> Result<Outcome, String> {
     Ok(Outcome { out_dir, summary, unfinished })
 }
 
-async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener: tokio::net::TcpListener, load_before: String, callback_base: &str) -> Result<(Summary, usize), String> {
+/// What is known before the measurement starts.
+struct Before {
+    load: String,
+    started_at: String,
+}
+
+async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener: tokio::net::TcpListener, before: Before, callback_base: &str) -> Result<(Summary, usize), String> {
     let permits = driver::permits(&options.pacing);
     let tracker = Tracker::new(Instant::now(), options.warmup, permits.clone());
     let generator = Arc::new(Dfsps::new(RunIds::new(), names, tracker, &switch.fspiop_url, &options.amount, &options.currency, options.expiration));
@@ -93,12 +101,12 @@ async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener:
         "dfsps": options.dfsps,
         "amount": options.amount,
         "currency": options.currency,
-        "started_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "started_at": before.started_at,
         "send_window_s": sent.window.as_secs_f64(),
         "warmup_s": options.warmup.as_secs_f64(),
         "throughput_window_s": window_s,
         "callbacks_at": callback_base,
-        "machine": { "cpus": std::thread::available_parallelism().map_or(0, |it| it.get()), "load_before": load_before, "load_after": load_average() },
+        "machine": { "cpus": std::thread::available_parallelism().map_or(0, |it| it.get()), "load_before": before.load, "load_after": load_average() },
         "transfers": {
             "scheduled": sent.transfers,
             "sent": counters.sent.load(Ordering::Relaxed),
