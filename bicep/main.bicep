@@ -257,6 +257,7 @@ module storage 'modules/storage.bicep' = {
     storageAccountName: names.storage
     deploymentContainerName: deploymentContainerName
     principalId: identity.outputs.principalId
+    identityId: identity.outputs.identityId
   }
 }
 
@@ -272,6 +273,7 @@ module eventHubsNamespace 'modules/eventhubs.bicep' = {
     retentionDays: eventHubsRetentionDays
     eventHubs: eventHubs
     principalId: identity.outputs.principalId
+    identityId: identity.outputs.identityId
   }
 }
 
@@ -281,6 +283,7 @@ module keyVault 'modules/keyvault.bicep' = {
     location: location
     keyVaultName: names.keyVault
     principalId: identity.outputs.principalId
+    identityId: identity.outputs.identityId
   }
 }
 
@@ -312,6 +315,7 @@ module journal 'modules/cosmos.bicep' = {
     maxThroughput: cosmosMaxThroughput
     zoneRedundant: cosmosZoneRedundant
     principalId: identity.outputs.principalId
+    identityId: identity.outputs.identityId
   }
 }
 

@@ -9,6 +9,8 @@ param maxThroughput int
 param zoneRedundant bool
 @description('Principal id of the switch identity.')
 param principalId string
+@description('Resource id of the switch identity (names its role assignments: known before deployment, unlike the principal id).')
+param identityId string
 
 var dataContributorRoleId = '00000000-0000-0000-0000-000000000002'
 
@@ -68,7 +70,7 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
 
 resource dataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments@2025-04-15' = {
   parent: account
-  name: guid(account.id, principalId, dataContributorRoleId)
+  name: guid(account.id, identityId, dataContributorRoleId)
   properties: {
     roleDefinitionId: '${account.id}/sqlRoleDefinitions/${dataContributorRoleId}'
     principalId: principalId

@@ -16,6 +16,8 @@ param retentionDays int
 param eventHubs array
 @description('Principal id of the switch identity.')
 param principalId string
+@description('Resource id of the switch identity (names its role assignments: known before deployment, unlike the principal id).')
+param identityId string
 
 var eventHubsDataReceiverRoleId = 'a638d3c7-ab3a-418d-83e6-5f17a39d4fde'
 var eventHubsDataSenderRoleId = '2b629674-e913-4c01-ae53-ef4638d8f975'
@@ -53,7 +55,7 @@ resource consumerGroups 'Microsoft.EventHub/namespaces/eventhubs/consumergroups@
 
 resource dataReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: namespace
-  name: guid(namespace.id, principalId, eventHubsDataReceiverRoleId)
+  name: guid(namespace.id, identityId, eventHubsDataReceiverRoleId)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', eventHubsDataReceiverRoleId)
     principalId: principalId
@@ -63,7 +65,7 @@ resource dataReceiver 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 
 resource dataSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: namespace
-  name: guid(namespace.id, principalId, eventHubsDataSenderRoleId)
+  name: guid(namespace.id, identityId, eventHubsDataSenderRoleId)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', eventHubsDataSenderRoleId)
     principalId: principalId

@@ -5,6 +5,8 @@ param location string
 param keyVaultName string
 @description('Principal id of the switch identity.')
 param principalId string
+@description('Resource id of the switch identity (names its role assignments: known before deployment, unlike the principal id).')
+param identityId string
 
 var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
 var softDeleteRetentionDays = 90
@@ -27,7 +29,7 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
 
 resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: vault
-  name: guid(vault.id, principalId, keyVaultSecretsUserRoleId)
+  name: guid(vault.id, identityId, keyVaultSecretsUserRoleId)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUserRoleId)
     principalId: principalId

@@ -6,6 +6,8 @@ param storageAccountName string
 param deploymentContainerName string
 @description('Principal id of the switch identity.')
 param principalId string
+@description('Resource id of the switch identity (names its role assignments: known before deployment, unlike the principal id).')
+param identityId string
 
 var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 
@@ -40,7 +42,7 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
 
 resource blobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: storageAccount
-  name: guid(storageAccount.id, principalId, storageBlobDataOwnerRoleId)
+  name: guid(storageAccount.id, identityId, storageBlobDataOwnerRoleId)
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwnerRoleId)
     principalId: principalId

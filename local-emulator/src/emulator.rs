@@ -17,6 +17,7 @@ use crate::edge::{self, Api, ADMIN_API, FSPIOP_API, SETTLEMENT_API};
 use crate::faults::{Fault, Faults};
 use crate::host::{self, Counters, Dispatch, HandlerCommand, Supervisor};
 use crate::hubs::{self, Hubs};
+use crate::mtls::{self, MtlsError, MtlsFiles};
 use crate::routes::{http_routes, Route};
 
 /// Partitions per hub when none are asked for (the Bicep's default too).
@@ -58,6 +59,8 @@ pub struct EmulatorConfig {
     /// `None` runs the operator APIs open.
     pub operator_key: Option<String>,
     pub faults: Vec<Fault>,
+    /// Mutual TLS on the FSPIOP listener; plain HTTP when `None`.
+    pub mtls: Option<MtlsFiles>,
 }
 
 /// Why the emulator could not start.
@@ -69,6 +72,8 @@ pub enum StartError {
     Hubs(#[from] hubs::HubsError),
     #[error("listening on {what} port {port}: {reason}")]
     Listen { what: &'static str, port: u16, reason: String },
+    #[error("{0}")]
+    Mtls(#[from] MtlsError),
     #[error("the handler did not become ready")]
     HandlerNotReady,
 }
@@ -76,6 +81,7 @@ pub enum StartError {
 /// A running emulator.
 pub struct Emulator {
     pub fspiop: SocketAddr,
+    fspiop_scheme: &'static str,
     pub admin: SocketAddr,
     pub settlement: SocketAddr,
     pub hubs_endpoint: SocketAddr,
@@ -104,7 +110,11 @@ impl Emulator {
         let command = handler_command(&config, hubs_endpoint);
         let supervisor = Arc::new(Supervisor::start(command, Arc::clone(&faults), app.host.function_timeout));
         let operator_key: Option<Arc<str>> = config.operator_key.as_deref().map(Arc::from);
-        let fspiop = serve_api(FSPIOP_API, config.fspiop_port, &routes, &supervisor, &operator_key).await?;
+        let fspiop = match &config.mtls {
+            None => serve_api(FSPIOP_API, config.fspiop_port, &routes, &supervisor, &operator_key).await?,
+            Some(files) => serve_fspiop_mtls(files, config.fspiop_port, &routes, &supervisor).await?,
+        };
+        let fspiop_scheme = if config.mtls.is_some() { "https" } else { "http" };
         let admin = serve_api(ADMIN_API, config.admin_port, &routes, &supervisor, &operator_key).await?;
         let settlement = serve_api(SETTLEMENT_API, config.settlement_port, &routes, &supervisor, &operator_key).await?;
 
@@ -117,11 +127,11 @@ impl Emulator {
             counters: Arc::clone(&counters),
         });
         host::start_triggers(dispatch);
-        Ok(Emulator { fspiop, admin, settlement, hubs_endpoint, hubs, supervisor, faults, counters })
+        Ok(Emulator { fspiop, fspiop_scheme, admin, settlement, hubs_endpoint, hubs, supervisor, faults, counters })
     }
 
     pub fn fspiop_url(&self) -> String {
-        format!("http://{}", self.fspiop)
+        format!("{}://{}", self.fspiop_scheme, self.fspiop)
     }
 
     pub fn admin_url(&self) -> String {
@@ -193,6 +203,14 @@ async fn serve_api(api: Api, port: u16, routes: &Arc<Vec<Route>>, supervisor: &A
     let key = if api.operator_only { operator_key.clone() } else { None };
     let (listener, address) = listen(api.name, port).await?;
     tokio::spawn(serve(listener, edge::router(api, Arc::clone(routes), Arc::clone(supervisor), key)));
+    Ok(address)
+}
+
+async fn serve_fspiop_mtls(files: &MtlsFiles, port: u16, routes: &Arc<Vec<Route>>, supervisor: &Arc<Supervisor>) -> Result<SocketAddr, StartError> {
+    let acceptor = mtls::acceptor(files)?;
+    let (listener, address) = listen(FSPIOP_API.name, port).await?;
+    let router = edge::router(FSPIOP_API, Arc::clone(routes), Arc::clone(supervisor), None);
+    tokio::spawn(mtls::serve(listener, acceptor, router));
     Ok(address)
 }
 

@@ -9,6 +9,7 @@
 //! - `invocation`: the invocation bodies the host sends.
 //! - `routes`: HTTP trigger route templates.
 //! - `edge`: the API Management stand-in (FSPIOP :3000, admin :3001, settlement :3007).
+//! - `mtls`: optional mutual TLS on the FSPIOP listener (the APIM client-certificate rule).
 //! - `faults`: fault injection.
 //! - `simulator`: DFSP simulators (callback endpoints, a payee that fulfils).
 //! - `provision`: sets a scheme up through the admin API.
@@ -21,6 +22,7 @@ pub mod faults;
 pub mod host;
 pub mod hubs;
 pub mod invocation;
+pub mod mtls;
 pub mod provision;
 pub mod routes;
 pub mod simulator;

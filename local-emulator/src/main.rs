@@ -9,6 +9,7 @@ use std::time::Duration;
 use local_emulator::demo;
 use local_emulator::emulator::{ADMIN_PORT_DEFAULT, FSPIOP_PORT_DEFAULT, PARTITIONS_DEFAULT, SETTLEMENT_PORT_DEFAULT};
 use local_emulator::faults::Fault;
+use local_emulator::mtls::MtlsFiles;
 use local_emulator::provision::AdminClient;
 use local_emulator::simulator::Simulators;
 use local_emulator::{Emulator, EmulatorConfig, StoreChoice};
@@ -41,6 +42,11 @@ OPTIONS (up):
                             APIs [default: a random key, written to <data dir>/operator-key]
     --open                  run the admin and settlement APIs without a key (--demo does, unless
                             --operator-key is given)
+    --mtls CA               serve the FSPIOP API over mutual TLS: clients present a certificate
+                            issued by CA (PEM) whose subject CN is their FSPIOP-Source, as the
+                            APIM policy requires; needs --tls-cert and --tls-key
+    --tls-cert PATH         the FSPIOP listener's certificate chain (PEM), with --mtls
+    --tls-key PATH          its private key (PEM), with --mtls
     --fault SPEC            inject a fault (repeatable):
                               redeliver:<function>                  deliver each batch twice
                               delay:<hub>/<partition>:<ms>          delay a partition's batches
@@ -101,6 +107,7 @@ fn parse_up(args: &[String]) -> Result<UpOptions, String> {
         (FSPIOP_PORT_DEFAULT, ADMIN_PORT_DEFAULT, SETTLEMENT_PORT_DEFAULT, 0, 3999);
     let mut handler_program = None;
     let mut faults = Vec::new();
+    let (mut client_ca, mut server_certificate, mut server_key) = (None, None, None);
     let mut handler_log = "warn".to_string();
     let mut log = "info".to_string();
     let mut rest = args.iter();
@@ -120,6 +127,9 @@ fn parse_up(args: &[String]) -> Result<UpOptions, String> {
             "--simulators-port" => simulators_port = number(flag, &value()?)?,
             "--handler" => handler_program = Some(PathBuf::from(value()?)),
             "--operator-key" => operator_key = Some(value()?),
+            "--mtls" => client_ca = Some(PathBuf::from(value()?)),
+            "--tls-cert" => server_certificate = Some(PathBuf::from(value()?)),
+            "--tls-key" => server_key = Some(PathBuf::from(value()?)),
             "--fault" => faults.push(Fault::parse(&value()?)?),
             "--handler-log" => handler_log = value()?,
             "--log" => log = value()?,
@@ -130,6 +140,11 @@ fn parse_up(args: &[String]) -> Result<UpOptions, String> {
             other => return Err(format!("unknown option `{other}`")),
         }
     }
+    let mtls = match (client_ca, server_certificate, server_key) {
+        (None, None, None) => None,
+        (Some(client_ca), Some(server_certificate), Some(server_key)) => Some(MtlsFiles { client_ca, server_certificate, server_key }),
+        _ => return Err("--mtls, --tls-cert and --tls-key go together".to_string()),
+    };
     let app_root = app_root_given.unwrap_or(app_root);
     let data_dir = data_dir.unwrap_or_else(|| app_root.join(".local").join("emulator"));
     let operator_key = match (operator_key, open || demo) {
@@ -156,6 +171,7 @@ fn parse_up(args: &[String]) -> Result<UpOptions, String> {
         handler_environment,
         operator_key,
         faults,
+        mtls,
     };
     Ok(UpOptions { config, demo, simulators_port, log })
 }

@@ -45,7 +45,7 @@ fn payer_heard(received: &[local_emulator::simulator::Received], payer: &str, id
 
 /// One transfer through a switch with `faults`; the payer's and payee's positions after it.
 async fn one_transfer_with(backend: Backend, faults: Vec<Fault>) -> (String, String, Switch) {
-    let switch = start(backend, Options { faults }).await;
+    let switch = start(backend, Options { faults, ..Options::default() }).await;
     let (payer, _) = switch.add_dfsp(PAYER, "1000", 1000).await;
     let (payee, _) = switch.add_dfsp(PAYEE, "1000", 1000).await;
     let sims = &switch.simulators;
@@ -68,10 +68,40 @@ async fn a_crash_right_after_the_position_commit_loses_nothing(backend: Backend)
     switch.finish().await;
 }
 
+async fn a_crash_right_after_the_prepare_commit_loses_nothing(backend: Backend) {
+    let (payer, payee, switch) = one_transfer_with(backend, vec![Fault::parse("crash:prepare:after-commit:1").unwrap()]).await;
+    assert_eq!((payer.as_str(), payee.as_str()), ("100.0000", "-100.0000"));
+    assert!(switch.emulator.supervisor.starts() >= 2, "the handler crashed and came back");
+    switch.finish().await;
+}
+
 async fn a_crash_right_before_the_fulfil_commit_loses_nothing(backend: Backend) {
     let (payer, payee, switch) = one_transfer_with(backend, vec![Fault::parse("crash:fulfil:before-commit:1").unwrap()]).await;
     assert_eq!((payer.as_str(), payee.as_str()), ("100.0000", "-100.0000"));
     assert!(switch.emulator.supervisor.starts() >= 2, "the handler crashed and came back");
+    switch.finish().await;
+}
+
+async fn a_crash_after_the_timeout_scan_commits_still_tells_both_sides(backend: Backend) {
+    let switch = start(backend, Options { faults: vec![Fault::parse("crash:timeout:after-commit:1").unwrap()], ..Options::default() }).await;
+    let (payer, _) = switch.add_dfsp(PAYER, "1000", 1000).await;
+    switch.add_dfsp(PAYEE, "1000", 1000).await;
+    let sims = &switch.simulators;
+    sims.set_payee_mode(PAYEE, local_emulator::simulator::PayeeMode::Silent);
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut body = sims.prepare_body(&id, PAYER, PAYEE, "10", "USD");
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(2);
+    body["expiration"] = soon.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into();
+    assert_eq!(sims.send(reqwest::Method::POST, "/transfers", PAYER, PAYEE, &body).await.unwrap(), 202);
+    let told = |r: &[local_emulator::simulator::Received], fsp: &str| {
+        r.iter().any(|it| it.fsp == fsp && it.path.ends_with("/error") && it.body["errorInformation"]["errorCode"] == "3303" && it.path.contains(&id))
+    };
+    let both = sims.wait_until(OUTCOME_WAIT, |r| told(r, PAYER) && told(r, PAYEE)).await;
+    assert!(both, "{:#?}", sims.received());
+    assert!(switch.emulator.supervisor.starts() >= 2, "the handler crashed after the scan and came back");
+    assert!(switch.emulator.wait_idle(OUTCOME_WAIT).await);
+    assert_eq!(switch.position(&payer).await, "0.0000", "the reservation is reversed once");
+    check_journals(&switch, &[payer]).await;
     switch.finish().await;
 }
 
@@ -193,7 +223,9 @@ async fn check_journals(switch: &Switch, accounts: &[Account]) {
 
 on_both_backends!(
     a_crash_right_after_the_position_commit_loses_nothing,
+    a_crash_right_after_the_prepare_commit_loses_nothing,
     a_crash_right_before_the_fulfil_commit_loses_nothing,
+    a_crash_after_the_timeout_scan_commits_still_tells_both_sides,
     every_batch_delivered_twice_moves_positions_once,
     a_failing_dfsp_endpoint_gets_its_callback_on_a_retry,
     killing_the_handler_repeatedly_loses_and_doubles_nothing,

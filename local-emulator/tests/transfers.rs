@@ -192,7 +192,22 @@ async fn bad_requests_get_synchronous_fspiop_errors(backend: Backend) {
     switch.finish().await;
 }
 
+async fn health_answers_like_mojaloop(backend: Backend) {
+    let switch = start(backend, Options::default()).await;
+    let client = reqwest::Client::new();
+    let answer = client.get(format!("{}/health", switch.emulator.admin_url())).header("ocp-apim-subscription-key", OPERATOR_KEY).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["status"], "OK");
+    assert_eq!(body["services"][0], serde_json::json!({ "name": "datastore", "status": "OK" }));
+    assert!(body["startTime"].is_string() && body["uptime"].is_u64() && body["versionNumber"].is_string(), "{body}");
+    let fspiop = client.get(format!("{}/health", switch.emulator.fspiop_url())).send().await.unwrap();
+    assert_eq!(fspiop.status(), 200);
+    switch.finish().await;
+}
+
 on_both_backends!(
+    health_answers_like_mojaloop,
     a_transfer_commits_and_both_sides_hear_of_it,
     a_payee_rejection_aborts_and_releases_the_reservation,
     insufficient_liquidity_is_refused_with_4001,

@@ -7,7 +7,7 @@
 //! error type (e.g. `51xx` is a payee rejection, HTTP 400).
 
 use ledger_core::ids::FspId;
-use ledger_core::rejection::Rejection;
+use ledger_core::rejection::{AdminRefusal, Rejection};
 use serde::{Serialize, Serializer};
 use std::fmt;
 
@@ -38,6 +38,8 @@ pub enum ErrorCode {
     UnacceptableVersion,
     /// 3002: unknown path (HTTP 404).
     UnknownUri,
+    /// 3003: admin API, hub accounts missing or not allowed.
+    AddPartyInfoError,
     /// 3100: a schema pattern, enum or length failed, or a business validation.
     ValidationError,
     /// 3101: a header or field has the wrong format or JSON type.
@@ -92,7 +94,7 @@ const fn info(code: ErrorCode, number: u16, name: &'static str, message: &'stati
 }
 
 /// The named codes with Mojaloop's names, messages and HTTP statuses.
-const NAMED_CODES: [CodeInfo; 19] = [
+const NAMED_CODES: [CodeInfo; 20] = [
     info(
         ErrorCode::DestinationCommunicationError,
         1001,
@@ -105,6 +107,7 @@ const NAMED_CODES: [CodeInfo; 19] = [
     info(ErrorCode::ClientError, 3000, "CLIENT_ERROR", "Generic client error", 400),
     info(ErrorCode::UnacceptableVersion, 3001, "UNACCEPTABLE_VERSION", "Unacceptable version requested", 406),
     info(ErrorCode::UnknownUri, 3002, "UNKNOWN_URI", "Unknown URI", 404),
+    info(ErrorCode::AddPartyInfoError, 3003, "ADD_PARTY_INFO_ERROR", "Add Party information error", 400),
     info(ErrorCode::ValidationError, 3100, "VALIDATION_ERROR", "Generic validation error", 400),
     info(ErrorCode::MalformedSyntax, 3101, "MALFORMED_SYNTAX", "Malformed syntax", 400),
     info(ErrorCode::MissingElement, 3102, "MISSING_ELEMENT", "Missing mandatory element", 400),
@@ -342,6 +345,8 @@ impl FspiopError {
             Rejection::InvalidFulfilment => FspiopError::with_detail(ValidationError, "invalid fulfilment"),
             Rejection::NotReserved => FspiopError::with_detail(ValidationError, "non-RESERVED transfer state"),
             Rejection::TransferExpired => FspiopError::new(TransferExpired),
+            Rejection::Admin(refusal) => FspiopError::with_detail(admin_code(refusal), refusal.reason()),
+            Rejection::Settlement(refusal) => FspiopError::with_detail(ValidationError, refusal.reason()),
         }
     }
 
@@ -405,6 +410,20 @@ impl Serialize for FspiopError {
     }
 }
 
+/// The code central-ledger answers each admin refusal with.
+fn admin_code(refusal: &AdminRefusal) -> ErrorCode {
+    use AdminRefusal::*;
+    match refusal {
+        ParticipantNotFound | AccountNotFound | ModelNotFound => ErrorCode::IdNotFound,
+        HubAccountMissing(_) | NotHubAccountType | HubAccountExists => ErrorCode::AddPartyInfoError,
+        CurrencyAlreadyRegistered | OnlyPositionAccountUpdate | ModelExists | ModelConflict | InvalidModel
+        | CurrencyMismatch | AccountInactive | ParticipantInactive | HubNotModifiable => ErrorCode::ClientError,
+        NoSettlementModel => ErrorCode::GenericSettlementError,
+        // central-ledger raises these as internal errors (HTTP 500), and clients rely on it.
+        LimitOrPositionAlreadySet | NoLimitForCurrency | NotSettlementAccount => ErrorCode::InternalServerError,
+    }
+}
+
 /// The first `max_chars` characters of `text`, cut on a character boundary.
 pub(crate) fn truncate_chars(text: &str, max_chars: usize) -> &str {
     match text.char_indices().nth(max_chars) {
@@ -437,6 +456,7 @@ mod tests {
             (ErrorCode::ClientError, 3000, "CLIENT_ERROR", "Generic client error", 400),
             (ErrorCode::UnacceptableVersion, 3001, "UNACCEPTABLE_VERSION", "Unacceptable version requested", 406),
             (ErrorCode::UnknownUri, 3002, "UNKNOWN_URI", "Unknown URI", 404),
+            (ErrorCode::AddPartyInfoError, 3003, "ADD_PARTY_INFO_ERROR", "Add Party information error", 400),
             (ErrorCode::ValidationError, 3100, "VALIDATION_ERROR", "Generic validation error", 400),
             (ErrorCode::MalformedSyntax, 3101, "MALFORMED_SYNTAX", "Malformed syntax", 400),
             (ErrorCode::MissingElement, 3102, "MISSING_ELEMENT", "Missing mandatory element", 400),

@@ -15,17 +15,23 @@
 //!   checked [`TransferPrepare`], [`TransferFulfil`] or [`TransferAbort`], and the hub's bodies.
 //! - `hash`: the duplicate-check [`RequestHash`], as Node's `JSON.stringify` would hash it.
 //! - `datetime`: the FSPIOP `DateTime` and HTTP `Date` formats.
+//! - `admin`: the central-ledger admin API's request and response bodies.
+//! - `body` (private): field-by-field reading of operator bodies with Joi's error codes.
+//! - `settlement`: the central-settlement v2 API's request and response bodies.
 //! - `schema` (private): the ajv-ordered checks behind the body parsers.
 //!
 //! # Typical use
 //! `validate_headers` → `parse_transfers_post(body, headers.content_version)` → the ledger;
 //! every `Err(FspiopError)` is answered with `http_status()` and `to_json()`.
 
+pub mod admin;
+mod body;
 pub mod datetime;
 pub mod error;
 pub mod hash;
 pub mod headers;
 mod schema;
+pub mod settlement;
 pub mod transfers;
 
 pub use error::{ErrorCode, FspiopError};

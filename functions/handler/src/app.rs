@@ -56,20 +56,45 @@ enum Transient {
     Publish(#[from] PublishError),
 }
 
+/// When this process's router was built, for `/health`'s `startTime` and `uptime`.
+static STARTED: std::sync::OnceLock<(Timestamp, Instant)> = std::sync::OnceLock::new();
+
 /// The handler's router: function routes, FSPIOP routes, readiness.
 pub fn router(app: App) -> Router {
+    STARTED.get_or_init(|| ((app.now)(), Instant::now()));
     Router::new()
         .route("/", get(|| async { "ready" }))
-        .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "OK"})) }))
+        .route("/health", get(health))
         .route("/prepare", post(prepare_function))
         .route("/position", post(position_function))
         .route("/fulfil", post(fulfil_function))
         .route("/get", post(get_function))
         .route("/notification", post(notification_function))
         .route("/timeout", post(timeout_function))
+        .route("/admin", post(admin_function))
+        .route("/settlement", post(settlement_function))
         .route("/transfers", axum::routing::any(fspiop))
         .route("/transfers/{*rest}", axum::routing::any(fspiop))
+        .merge(crate::admin_api::routes())
+        .merge(crate::settlement_api::routes())
         .with_state(app)
+}
+
+/// `GET /health`, shaped like Mojaloop's health answer: 200 with `status: OK` when the ledger
+/// store answers, 502 with `DOWN` when it does not.
+async fn health(State(app): State<App>) -> Response {
+    let (start_time, started) = *STARTED.get_or_init(|| ((app.now)(), Instant::now()));
+    let datastore_up = app.store.participants().await.is_ok();
+    let status = if datastore_up { "OK" } else { "DOWN" };
+    let body = serde_json::json!({
+        "status": status,
+        "uptime": started.elapsed().as_secs(),
+        "startTime": fspiop::datetime::format_fspiop_datetime(start_time),
+        "versionNumber": env!("CARGO_PKG_VERSION"),
+        "services": [{ "name": "datastore", "status": status }]
+    });
+    let code = if datastore_up { StatusCode::OK } else { StatusCode::BAD_GATEWAY };
+    (code, axum::Json(body)).into_response()
 }
 
 /// Runs one invocation in its span, then records it (span fields, log line, metrics).
@@ -94,7 +119,8 @@ async fn fspiop_request(app: App, method: Method, uri: Uri, headers: HeaderMap, 
     let response = handle(app.publisher.as_ref(), &request, (app.now)()).await;
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     // A 5xx asks the caller to send again (the hub was unavailable); anything else is answered.
-    let tally = if status.is_server_error() {
+    // 501 is an answer (the operation is not implemented), not a fault worth a retry.
+    let tally = if status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED {
         tracing::warn!(status = status.as_u16(), "FSPIOP request not accepted; the caller should retry");
         Tally::retry(1)
     } else {
@@ -146,6 +172,8 @@ batch_function!(prepare_function, "prepare", |app, bodies, now| {
 batch_function!(position_function, "position", |app, bodies, now| crate::position::position(app.store.as_ref(), &bodies, now));
 batch_function!(fulfil_function, "fulfil", |app, bodies, now| crate::fulfil::fulfil(app.store.as_ref(), &bodies, now));
 batch_function!(get_function, "get", |app, bodies, now| crate::get::get(app.store.as_ref(), &bodies, now));
+batch_function!(admin_function, "admin", |app, bodies, now| crate::admin_transfer::admin(app.store.as_ref(), &bodies, now));
+batch_function!(settlement_function, "settlement", |app, bodies, now| crate::settlement::settlement(app.store.as_ref(), &bodies, now));
 
 async fn notification_function(State(app): State<App>, body: Bytes) -> Response {
     invocation("function.notification", "notification", true, notification_invocation(app, body)).await
@@ -176,6 +204,9 @@ async fn timeout_invocation(app: App) -> (Response, Tally) {
         Err(err) => return retry(&Transient::from(err), 0),
     };
     let n_expired = scan.finished.len();
+    if n_expired > 0 {
+        crate::fault::crash_point("timeout", CrashPoint::AfterCommit);
+    }
     if let Err(err) = publish(&app, &scan.report, now).await {
         return retry(&err, n_expired);
     }

@@ -83,6 +83,10 @@ pub enum EventKind {
     Position,
     Notification,
     Get,
+    /// Funds in and out on the admin-transfer hub.
+    Admin,
+    /// A closed settlement window on the settlement-window-close hub.
+    Settlement,
 }
 
 /// What the event asks for or reports (Mojaloop's `event.action`, without FX and bulk).
@@ -102,6 +106,10 @@ pub enum Action {
     AbortDuplicate,
     ReservedAborted,
     Get,
+    /// A funds action (`recordFundsIn`, …); the payload says which.
+    RecordFunds,
+    /// A settlement window was closed and awaits aggregation.
+    Close,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

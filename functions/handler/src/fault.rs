@@ -1,7 +1,8 @@
 //! Crash points for fault-injection tests: with `SWITCH_FAULT_CRASH=<function>:<point>:<nth>` in
 //! its environment, the process aborts on the `nth` batch of `function` at `point`, which is
 //! `before-commit` (before the batch's transaction starts: nothing of it is written) or
-//! `after-commit` (its transaction committed, nothing published yet). The local emulator sets it
+//! `after-commit` (its transaction committed, nothing published yet; for the timeout function,
+//! a scan that expired something). The local emulator sets it
 //! to prove that a crash at either point loses nothing and applies nothing twice.
 //!
 //! Without the variable (always, in production) every call is a cheap no-op.

@@ -2,6 +2,12 @@
 //! timeout and get functions, served as one Azure Functions custom-handler binary.
 //!
 //! # Layout
+//! - `admin_api`: the central-ledger admin API (participants, accounts, limits, funds, models).
+//! - `admin_transfer`: the admin function (funds in and out from the admin-transfer hub).
+//! - `operator_http`: what the admin and settlement APIs share at the HTTP edge.
+//! - `settlement`: the settlement function (aggregates closed windows).
+//! - `settlement_api`: the central-settlement v2 API (windows, settlements, account steps, abort).
+//! - `settlement_transfer`: the position resets of settlement accounts against the Hub.
 //! - `app`: the handler's router (function invocations, FSPIOP routes, readiness).
 //! - `edge`: the FSPIOP HTTP edge (header and body checks, 202/200, publish).
 //! - `envelope`: the versioned event every hub carries (Mojaloop's message shape).
@@ -20,6 +26,8 @@
 //! Each function is load → decide → write: it loads from the store, asks `ledger-core`, writes
 //! in one transaction, then publishes. The protocol with the Functions host is `switch-handler`'s.
 
+pub mod admin_api;
+pub mod admin_transfer;
 pub mod app;
 pub mod edge;
 pub mod envelope;
@@ -27,9 +35,13 @@ pub mod fault;
 pub mod fulfil;
 pub mod get;
 pub mod notification;
+pub mod operator_http;
 pub mod outbox;
 pub mod position;
 pub mod prepare;
+pub mod settlement;
+pub mod settlement_api;
+pub mod settlement_transfer;
 pub mod process;
 pub mod timeout;
 pub mod publish;

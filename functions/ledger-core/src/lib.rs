@@ -8,21 +8,26 @@
 //! - `account`: participants, accounts, limits and the reference enumerations.
 //! - `state`: internal transfer states, their API enumeration and the allowed transitions.
 //! - `rejection`: the closed enum of business rejections.
-//! - `prepare`, `position`, `fulfil`, `timeout`, `funds`, `window`: the decisions.
+//! - `model`: settlement models and which one applies to an account.
+//! - `prepare`, `position`, `fulfil`, `timeout`, `funds`, `window`, `admin`, `settlement`: the
+//!   decisions.
 //!
 //! The core never does IO, never reads a clock, never allocates ids and knows nothing of SQL,
 //! HTTP or JSON: callers load, ask, and write.
 
 pub mod account;
+pub mod admin;
 pub mod amount;
 pub mod condition;
 pub mod currency;
 pub mod fulfil;
 pub mod funds;
 pub mod ids;
+pub mod model;
 pub mod position;
 pub mod prepare;
 pub mod rejection;
+pub mod settlement;
 pub mod state;
 pub mod time;
 pub mod timeout;

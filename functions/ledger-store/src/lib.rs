@@ -10,6 +10,9 @@
 //!   core to decide, write every row kind with one multi-row statement, and commit. Dropping a
 //!   transaction without [`LedgerTx::commit`] rolls it back: a batch commits whole or not at
 //!   all.
+//! - `operator`: the rows of the admin and settlement APIs (balances with dates, settlement
+//!   models, window contents, settlements); `sqlite_operator` and `mysql_operator` hold their
+//!   SQL.
 //! - `sqlite` and `mysql`: the two implementations, with their migrations under
 //!   `migrations/`, applied on open and idempotent.
 //!
@@ -38,9 +41,14 @@ use ledger_core::prepare::RequestHash;
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
 use ledger_core::window::WindowState;
+use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
+use ledger_core::settlement::{ContentId, SettlementId};
+
+use crate::operator::{AccountBalance, NewContent, NewContentState, NewSettlement, NewSettlementState, SettlementRecord, WindowRecord, WindowSum};
 
 mod decode;
 mod mysql;
+pub mod operator;
 mod sqlite;
 
 pub use crate::mysql::{MysqlStore, MysqlStoreConfig};
@@ -331,6 +339,32 @@ pub trait LedgerStore: Send + Sync {
 
     /// The newest dead letters first (highest id), at most `limit`.
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetterRecord>, StoreError>;
+
+    /// When each participant was created.
+    async fn participants_created(&self) -> Result<HashMap<ParticipantId, Timestamp>, StoreError>;
+
+    /// A participant's accounts with their balances and dates, ordered by account id.
+    async fn account_balances(&self, participant: ParticipantId) -> Result<Vec<AccountBalance>, StoreError>;
+
+    /// Sets the alarm threshold (a percentage) of an account's limit.
+    async fn set_limit_alarm(&self, account: AccountId, percentage: Amount, changed: Timestamp) -> Result<(), StoreError>;
+
+    async fn limit_alarm(&self, account: AccountId) -> Result<Option<Amount>, StoreError>;
+
+    /// Stores a settlement model, active; [`StoreError::Conflict`] for a taken name, or a taken
+    /// (currency, account type) pair.
+    async fn create_settlement_model(&self, definition: &ModelDefinition, created: Timestamp) -> Result<SettlementModel, StoreError>;
+
+    /// Every settlement model, by id.
+    async fn settlement_models(&self) -> Result<Vec<SettlementModel>, StoreError>;
+
+    async fn set_settlement_model_active(&self, id: ModelId, active: bool) -> Result<(), StoreError>;
+
+    /// Windows with their content (all windows for `None`), by id.
+    async fn windows(&self, ids: Option<&[WindowId]>) -> Result<Vec<WindowRecord>, StoreError>;
+
+    /// Settlements with their windows and accounts (all for `None`), by id.
+    async fn settlements(&self, ids: Option<&[SettlementId]>) -> Result<Vec<SettlementRecord>, StoreError>;
 }
 
 /// One database transaction; dropping it without commit rolls it back.
@@ -386,6 +420,30 @@ pub trait LedgerTx: Send {
 
     /// Removes timeout entries, named as [`LedgerTx::expired_transfers`] returned them.
     async fn delete_timeouts(&mut self, entries: &[(TransferId, Timestamp)]) -> Result<(), StoreError>;
+
+    /// Locks and reads windows with their content, by id; unknown ids are absent.
+    async fn windows_for_update(&mut self, ids: &[WindowId]) -> Result<Vec<WindowRecord>, StoreError>;
+
+    /// A window's position changes (of transfers whose fulfilment is tagged with it), summed per
+    /// account and sign.
+    async fn window_sums(&mut self, window: WindowId) -> Result<Vec<WindowSum>, StoreError>;
+
+    /// Moves windows to a state, with a journal row each.
+    async fn set_window_states(&mut self, rows: &[(WindowId, WindowState)], reason: &str, at: Timestamp) -> Result<(), StoreError>;
+
+    /// Inserts window contents with their aggregations; returns their ids in order.
+    /// [`StoreError::Conflict`] if the window already has content of that type and currency.
+    async fn insert_window_contents(&mut self, rows: &[NewContent], at: Timestamp) -> Result<Vec<ContentId>, StoreError>;
+
+    async fn insert_content_states(&mut self, rows: &[NewContentState], at: Timestamp) -> Result<(), StoreError>;
+
+    /// Locks and reads settlements, by id; unknown ids are absent.
+    async fn settlements_for_update(&mut self, ids: &[SettlementId]) -> Result<Vec<SettlementRecord>, StoreError>;
+
+    /// Inserts a settlement with its windows and accounts (no state yet).
+    async fn insert_settlement(&mut self, row: &NewSettlement) -> Result<SettlementId, StoreError>;
+
+    async fn insert_settlement_states(&mut self, rows: &[NewSettlementState], at: Timestamp) -> Result<(), StoreError>;
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError>;
 }

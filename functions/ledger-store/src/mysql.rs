@@ -37,6 +37,9 @@ use mysql_async::prelude::{FromValue, Queryable};
 use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, Row, SslOpts, Transaction, TxOpts, Value};
 
 use crate::decode::{condition, currency, fsp_id, fulfilment, transfer_id, window_state};
+use crate::operator::{AccountBalance, NewContent, NewContentState, NewSettlement, NewSettlementState, SettlementRecord, WindowRecord, WindowSum};
+use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
+use ledger_core::settlement::{ContentId, SettlementId};
 use crate::{
     check_deliveries, check_length, dead_letter_texts, distinct_event_ids, lock_order, statement_chunks, truncate_chars,
     CurrentState, DeadLetterRecord, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
@@ -45,10 +48,14 @@ use crate::{
     STATE_REASON_LENGTH_MAX,
 };
 
+#[path = "mysql_operator.rs"]
+mod operator;
+
 /// Migrations in order: `(version, statements separated by a line holding only ";")`.
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/mysql/0001_ledger.sql")),
     (2, include_str!("../migrations/mysql/0002_notifications.sql")),
+    (3, include_str!("../migrations/mysql/0003_settlement.sql")),
 ];
 /// How long a starting instance waits for another instance that is applying the migrations.
 const MIGRATION_LOCK_WAIT_S: u32 = 30;
@@ -528,6 +535,42 @@ impl LedgerStore for MysqlStore {
             })
             .collect()
     }
+    async fn participants_created(&self) -> Result<HashMap<ParticipantId, Timestamp>, StoreError> {
+        operator::participants_created(&mut self.conn().await?).await
+    }
+
+    async fn account_balances(&self, participant: ParticipantId) -> Result<Vec<AccountBalance>, StoreError> {
+        operator::account_balances(&mut self.conn().await?, participant).await
+    }
+
+    async fn set_limit_alarm(&self, account: AccountId, percentage: Amount, changed: Timestamp) -> Result<(), StoreError> {
+        operator::set_limit_alarm(&mut self.conn().await?, account, percentage, changed).await
+    }
+
+    async fn limit_alarm(&self, account: AccountId) -> Result<Option<Amount>, StoreError> {
+        operator::limit_alarm(&mut self.conn().await?, account).await
+    }
+
+    async fn create_settlement_model(&self, definition: &ModelDefinition, created: Timestamp) -> Result<SettlementModel, StoreError> {
+        operator::create_settlement_model(&mut self.conn().await?, definition, created).await
+    }
+
+    async fn settlement_models(&self) -> Result<Vec<SettlementModel>, StoreError> {
+        operator::settlement_models(&mut self.conn().await?).await
+    }
+
+    async fn set_settlement_model_active(&self, id: ModelId, active: bool) -> Result<(), StoreError> {
+        let sql = "UPDATE settlement_model SET is_active = ? WHERE settlement_model_id = ?";
+        self.update_one(sql, (i64::from(active), id.0), &format!("settlement model {}", id.0)).await
+    }
+
+    async fn windows(&self, ids: Option<&[WindowId]>) -> Result<Vec<WindowRecord>, StoreError> {
+        operator::windows(&mut self.conn().await?, ids, "").await
+    }
+
+    async fn settlements(&self, ids: Option<&[SettlementId]>) -> Result<Vec<SettlementRecord>, StoreError> {
+        operator::settlements(&mut self.conn().await?, ids, "").await
+    }
 }
 
 impl MysqlStore {
@@ -775,6 +818,38 @@ impl LedgerTx for MysqlTx {
             self.tx.exec_drop(sql, params).await.map_err(store_error)?;
         }
         Ok(())
+    }
+
+    async fn windows_for_update(&mut self, ids: &[WindowId]) -> Result<Vec<WindowRecord>, StoreError> {
+        operator::windows(&mut self.tx, Some(ids), "FOR UPDATE").await
+    }
+
+    async fn window_sums(&mut self, window: WindowId) -> Result<Vec<WindowSum>, StoreError> {
+        operator::window_sums(&mut self.tx, window).await
+    }
+
+    async fn set_window_states(&mut self, rows: &[(WindowId, WindowState)], reason: &str, at: Timestamp) -> Result<(), StoreError> {
+        operator::set_window_states(&mut self.tx, rows, reason, at).await
+    }
+
+    async fn insert_window_contents(&mut self, rows: &[NewContent], at: Timestamp) -> Result<Vec<ContentId>, StoreError> {
+        operator::insert_window_contents(&mut self.tx, rows, at).await
+    }
+
+    async fn insert_content_states(&mut self, rows: &[NewContentState], at: Timestamp) -> Result<(), StoreError> {
+        operator::insert_content_states(&mut self.tx, rows, at).await
+    }
+
+    async fn settlements_for_update(&mut self, ids: &[SettlementId]) -> Result<Vec<SettlementRecord>, StoreError> {
+        operator::settlements(&mut self.tx, Some(ids), "FOR UPDATE").await
+    }
+
+    async fn insert_settlement(&mut self, row: &NewSettlement) -> Result<SettlementId, StoreError> {
+        operator::insert_settlement(&mut self.tx, row).await
+    }
+
+    async fn insert_settlement_states(&mut self, rows: &[NewSettlementState], at: Timestamp) -> Result<(), StoreError> {
+        operator::insert_settlement_states(&mut self.tx, rows, at).await
     }
 
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

@@ -26,6 +26,9 @@ use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::operator::{AccountBalance, NewContent, NewContentState, NewSettlement, NewSettlementState, SettlementRecord, WindowRecord, WindowSum};
+use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
+use ledger_core::settlement::{ContentId, SettlementId};
 use crate::decode::{condition, currency, fsp_id, fulfilment, transfer_id, transfer_state, window_state};
 use crate::{
     check_deliveries, check_length, dead_letter_texts, distinct_event_ids, lock_order, statement_chunks, truncate_chars,
@@ -34,10 +37,14 @@ use crate::{
     Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
 };
 
+#[path = "sqlite_operator.rs"]
+mod operator;
+
 /// Migrations in order; each runs once, inside a transaction, and is recorded.
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_ledger.sql")),
     (2, include_str!("../migrations/sqlite/0002_notifications.sql")),
+    (3, include_str!("../migrations/sqlite/0003_settlement.sql")),
 ];
 /// How long a connection waits for another process's lock before giving up.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
@@ -471,6 +478,50 @@ impl LedgerStore for SqliteStore {
             rows.map(|it| it.map_err(sql_error)).collect()
         })
     }
+    async fn participants_created(&self) -> Result<HashMap<ParticipantId, Timestamp>, StoreError> {
+        let conn = self.reader.lock().await;
+        blocking(|| operator::participants_created(&conn))
+    }
+
+    async fn account_balances(&self, participant: ParticipantId) -> Result<Vec<AccountBalance>, StoreError> {
+        let conn = self.reader.lock().await;
+        blocking(|| operator::account_balances(&conn, participant))
+    }
+
+    async fn set_limit_alarm(&self, account: AccountId, percentage: Amount, changed: Timestamp) -> Result<(), StoreError> {
+        let conn = self.writer.lock().await;
+        blocking(|| operator::set_limit_alarm(&conn, account, percentage, changed))
+    }
+
+    async fn limit_alarm(&self, account: AccountId) -> Result<Option<Amount>, StoreError> {
+        let conn = self.reader.lock().await;
+        blocking(|| operator::limit_alarm(&conn, account))
+    }
+
+    async fn create_settlement_model(&self, definition: &ModelDefinition, created: Timestamp) -> Result<SettlementModel, StoreError> {
+        let conn = self.writer.lock().await;
+        blocking(|| operator::create_settlement_model(&conn, definition, created))
+    }
+
+    async fn settlement_models(&self) -> Result<Vec<SettlementModel>, StoreError> {
+        let conn = self.reader.lock().await;
+        blocking(|| operator::settlement_models(&conn))
+    }
+
+    async fn set_settlement_model_active(&self, id: ModelId, active: bool) -> Result<(), StoreError> {
+        let conn = self.writer.lock().await;
+        blocking(|| operator::set_settlement_model_active(&conn, id, active))
+    }
+
+    async fn windows(&self, ids: Option<&[WindowId]>) -> Result<Vec<WindowRecord>, StoreError> {
+        let conn = self.reader.lock().await;
+        blocking(|| operator::windows(&conn, ids))
+    }
+
+    async fn settlements(&self, ids: Option<&[SettlementId]>) -> Result<Vec<SettlementRecord>, StoreError> {
+        let conn = self.reader.lock().await;
+        blocking(|| operator::settlements(&conn, ids))
+    }
 }
 
 impl SqliteStore {
@@ -690,6 +741,40 @@ impl LedgerTx for SqliteTx {
             }
             Ok(())
         })
+    }
+
+    async fn windows_for_update(&mut self, ids: &[WindowId]) -> Result<Vec<WindowRecord>, StoreError> {
+        // The writer connection is held for the whole transaction: the rows are as locked as
+        // they get in SQLite.
+        blocking(|| operator::windows(&self.conn, Some(ids)))
+    }
+
+    async fn window_sums(&mut self, window: WindowId) -> Result<Vec<WindowSum>, StoreError> {
+        blocking(|| operator::window_sums(&self.conn, window))
+    }
+
+    async fn set_window_states(&mut self, rows: &[(WindowId, WindowState)], reason: &str, at: Timestamp) -> Result<(), StoreError> {
+        blocking(|| operator::set_window_states(&self.conn, rows, reason, at))
+    }
+
+    async fn insert_window_contents(&mut self, rows: &[NewContent], at: Timestamp) -> Result<Vec<ContentId>, StoreError> {
+        blocking(|| operator::insert_window_contents(&self.conn, rows, at))
+    }
+
+    async fn insert_content_states(&mut self, rows: &[NewContentState], at: Timestamp) -> Result<(), StoreError> {
+        blocking(|| operator::insert_content_states(&self.conn, rows, at))
+    }
+
+    async fn settlements_for_update(&mut self, ids: &[SettlementId]) -> Result<Vec<SettlementRecord>, StoreError> {
+        blocking(|| operator::settlements(&self.conn, Some(ids)))
+    }
+
+    async fn insert_settlement(&mut self, row: &NewSettlement) -> Result<SettlementId, StoreError> {
+        blocking(|| operator::insert_settlement(&self.conn, row))
+    }
+
+    async fn insert_settlement_states(&mut self, rows: &[NewSettlementState], at: Timestamp) -> Result<(), StoreError> {
+        blocking(|| operator::insert_settlement_states(&self.conn, rows, at))
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {

@@ -3,11 +3,13 @@
 //! reachable server the MySQL half fails.
 
 mod common;
+mod operator_cases;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use common::*;
+use operator_cases::*;
 use ledger_core::account::{LedgerAccountType, NetDebitCap, HUB_NAME};
 use ledger_core::amount::Amount;
 use ledger_core::ids::{AccountId, ParticipantId, TransferId, WindowId};
@@ -71,6 +73,8 @@ conformance!(
     endpoints_are_upserted_per_participant_and_type,
     deliveries_are_recorded_once_per_event_and_recipient,
     dead_letters_read_back_newest_first,
+    operator_reference_rows_read_back,
+    window_contents_and_settlements_round_trip,
 );
 
 async fn migrations_seed_the_hub_and_one_open_window(store: Arc<dyn LedgerStore>) {

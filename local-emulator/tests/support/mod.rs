@@ -70,6 +70,7 @@ pub struct Switch {
 #[derive(Default)]
 pub struct Options {
     pub faults: Vec<Fault>,
+    pub mtls: Option<local_emulator::mtls::MtlsFiles>,
 }
 
 /// Starts a switch on `backend` with two funded DFSPs (`funding` each, net debit cap `cap`).
@@ -106,6 +107,7 @@ pub async fn start(backend: Backend, options: Options) -> Switch {
         handler_environment: vec![("RUST_LOG".to_string(), "warn".to_string())],
         operator_key: Some(OPERATOR_KEY.to_string()),
         faults: options.faults,
+        mtls: options.mtls,
     };
     let emulator = Emulator::start(config).await.expect("the emulator starts");
     let simulators = Simulators::start(&emulator.fspiop_url(), 0).await.expect("the simulators start");

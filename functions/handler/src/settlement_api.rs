@@ -1,0 +1,451 @@
+//! The central-settlement v2 API (mojaloop.md §5): settlement windows (list, get, close),
+//! settlements (create from windows, list, get), account state steps with their position
+//! resets against HUB_MULTILATERAL_SETTLEMENT, and the designed abort.
+//!
+//! Every write is one transaction: load under lock, ask `ledger_core::settlement`, write the
+//! journal rows (settlement, account, content and window states, settlement transfers with
+//! their position changes), commit. A refused request writes nothing.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use fspiop::admin::amount_number;
+use fspiop::datetime::parse_fspiop_datetime;
+use fspiop::settlement::{
+    parse_account_update, parse_participant_update, parse_path_id, parse_settlement_create, parse_settlement_update,
+    parse_window_close, AccountStateRequest, ContentBody, NetAmount, SettlementAccountBody, SettlementBody,
+    SettlementParticipantBody, SettlementUpdate, SettlementWindowBody, WindowBody,
+};
+use fspiop::{ErrorCode, FspiopError};
+use ledger_core::account::{LedgerAccountType, HUB_NAME};
+use ledger_core::ids::{AccountId, FspId, ParticipantId, WindowId};
+use ledger_core::model::SettlementModel;
+use ledger_core::rejection::{Rejection, SettlementRefusal};
+use ledger_core::settlement::{
+    check_abort, decide_updates, plan_settlement, settled_contents, settled_windows, AccountUpdate, AccountView, ContentView,
+    SettlementId, SettlementState, TransferStep, WindowView,
+};
+use ledger_core::time::Timestamp;
+use ledger_core::window::{check_close, CloseRefusal, WindowState};
+use ledger_store::operator::{NewContentState, NewSettlement, NewSettlementState, SettlementRecord, WindowRecord};
+use ledger_store::{LedgerTx, StoreError};
+
+use crate::app::App;
+use crate::envelope::{Action, Envelope, EventKind, Request, ENVELOPE_MEDIA_TYPE};
+use crate::operator_http::{date, json, ApiError, ApiResult};
+use crate::publish::{Hub, OutgoingEvent};
+use crate::settlement::CloseEvent;
+use crate::settlement_transfer::{run_transfer_steps, StepRequest};
+
+/// The settlement API's routes (the host proxies `/v2/...` at its original path).
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/v2/settlementWindows", get(list_windows))
+        .route("/v2/settlementWindows/{id}", get(get_window).post(close_window))
+        .route("/v2/settlements", get(list_settlements).post(create_settlement))
+        .route("/v2/settlements/{id}", get(get_settlement).put(update_settlement))
+        .route("/v2/settlements/{id}/participants/{pid}", get(get_participant).put(update_participant))
+        .route("/v2/settlements/{id}/participants/{pid}/accounts/{aid}", get(get_account).put(update_account))
+}
+
+fn refused(refusal: SettlementRefusal) -> ApiError {
+    ApiError::from(Rejection::Settlement(refusal))
+}
+
+fn content_body(it: &ledger_store::operator::ContentRecord) -> ContentBody {
+    ContentBody {
+        id: it.id.0,
+        state: it.state.name(),
+        ledger_account_type: it.kind.name(),
+        currency_id: it.currency.code().to_string(),
+        created_date: date(it.created),
+        changed_date: date(it.changed),
+        settlement_id: it.settlement.map(|it| it.0),
+    }
+}
+
+fn window_body(it: &WindowRecord) -> WindowBody {
+    WindowBody {
+        settlement_window_id: it.window.id.0,
+        state: it.window.state.name(),
+        reason: it.reason.clone(),
+        created_date: date(it.window.created),
+        changed_date: date(it.changed),
+        content: it.contents.iter().map(content_body).collect(),
+    }
+}
+
+fn window_view(it: &WindowRecord) -> WindowView {
+    let contents = it
+        .contents
+        .iter()
+        .map(|content| ContentView { id: content.id, model: content.model, state: content.state, aggregations: content.aggregations.clone() })
+        .collect();
+    WindowView { id: it.window.id, state: it.window.state, contents }
+}
+
+fn account_views(it: &SettlementRecord) -> Vec<AccountView> {
+    it.accounts.iter().map(|account| AccountView { account: account.account, participant: account.participant, net: account.net, state: account.state }).collect()
+}
+
+fn query_time(query: &HashMap<String, String>, name: &str) -> Result<Option<Timestamp>, ApiError> {
+    match query.get(name) {
+        None => Ok(None),
+        Some(text) => match parse_fspiop_datetime(text) {
+            Some(at) => Ok(Some(at)),
+            None => Err(FspiopError::with_detail(ErrorCode::MalformedSyntax, format!("\"{name}\" must be a valid date")).into()),
+        },
+    }
+}
+
+/// The filters of a list request; at least one is required.
+fn require_filters(query: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
+    match allowed.iter().any(|it| query.contains_key(*it)) {
+        true => Ok(()),
+        false => Err(FspiopError::with_detail(ErrorCode::ValidationError, format!("Use at least one parameter: {}", allowed.join(", "))).into()),
+    }
+}
+
+const WINDOW_FILTERS: [&str; 5] = ["participantId", "state", "fromDateTime", "toDateTime", "currency"];
+
+async fn list_windows(State(app): State<App>, Query(query): Query<HashMap<String, String>>) -> ApiResult {
+    require_filters(&query, &WINDOW_FILTERS)?;
+    let (from, to) = (query_time(&query, "fromDateTime")?, query_time(&query, "toDateTime")?);
+    let participant = query.get("participantId").map(|it| parse_path_id(it, "participantId")).transpose()?;
+    let windows = app.store.windows(None).await?;
+    let matching: Vec<WindowBody> = windows
+        .iter()
+        .filter(|it| query.get("state").is_none_or(|state| state == it.window.state.name()))
+        .filter(|it| from.is_none_or(|from| from <= it.window.created) && to.is_none_or(|to| it.window.created <= to))
+        .filter(|it| query.get("currency").is_none_or(|code| it.contents.iter().any(|c| c.currency.code() == code)))
+        .filter(|it| participant.is_none_or(|p| it.contents.iter().any(|c| c.aggregations.iter().any(|a| a.participant.0 == p))))
+        .map(window_body)
+        .collect();
+    if matching.is_empty() {
+        let filters: Vec<String> = query.iter().map(|(key, value)| format!("{key}: {value}")).collect();
+        return Err(refused(SettlementRefusal::NoMatch(format!("settlementWindow by filters: {{{}}} not found", filters.join(", ")))));
+    }
+    json(StatusCode::OK, &matching)
+}
+
+async fn window_record(app: &App, id: WindowId) -> Result<WindowRecord, ApiError> {
+    let mut found = app.store.windows(Some(&[id])).await?;
+    found.pop().ok_or_else(|| refused(SettlementRefusal::WindowNotFound(id.0)))
+}
+
+async fn get_window(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
+    let id = WindowId(parse_path_id(&id, "id")?);
+    json(StatusCode::OK, &window_body(&window_record(&app, id).await?))
+}
+
+/// Closes the OPEN window: PROCESSING at once, the next window OPEN, the aggregation left to
+/// the settlement function. Answers the new OPEN window.
+async fn close_window(State(app): State<App>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+    let id = WindowId(parse_path_id(&id, "id")?);
+    let reason = parse_window_close(&body)?;
+    let now = (app.now)();
+    let mut tx = app.store.begin().await?;
+    let window = tx.windows_for_update(&[id]).await?.pop().ok_or_else(|| refused(SettlementRefusal::WindowNotFound(id.0)))?;
+    let n_fulfilments = tx.window_fulfilment_count(id).await?;
+    match check_close(window.window.state, n_fulfilments) {
+        Ok(()) => (),
+        Err(CloseRefusal::NotOpen) => return Err(refused(SettlementRefusal::WindowNotOpen(id.0))),
+        Err(CloseRefusal::Empty) => return Err(refused(SettlementRefusal::WindowEmpty(id.0))),
+    }
+    let (closed, opened) = tx.close_open_window(&reason, now).await?;
+    assert_eq!(closed.id, id, "the OPEN window is the one that was checked");
+    tx.commit().await?;
+    publish_close(&app, id, &reason, now).await?;
+    json(StatusCode::OK, &window_body(&window_record(&app, opened.id).await?))
+}
+
+async fn publish_close(app: &App, id: WindowId, reason: &str, now: Timestamp) -> Result<(), ApiError> {
+    let payload = serde_json::to_string(&CloseEvent { reason: reason.to_string() }).expect("a close event serialises");
+    let headers = std::collections::BTreeMap::from([("content-type".to_string(), ENVELOPE_MEDIA_TYPE.to_string())]);
+    let key = id.to_string();
+    let request = Request { transfer_id: &key, from: HUB_NAME, to: HUB_NAME, headers: &headers, content_type: ENVELOPE_MEDIA_TYPE, body: payload.as_bytes() };
+    let envelope = Envelope::request(request, EventKind::Settlement, Action::Close, now);
+    match app.publisher.publish(Hub::SettlementWindowClose, vec![OutgoingEvent::keyed(key.clone(), envelope.to_json())]).await {
+        Ok(()) => Ok(()),
+        Err(err) => {
+            tracing::error!(window = %id, error = %err, "window closed but its aggregation event was not published");
+            Err(FspiopError::with_detail(ErrorCode::InternalServerError, "the settlement-window-close hub is unavailable").into())
+        }
+    }
+}
+
+async fn model_of(app: &App, settlement: &SettlementRecord) -> Result<SettlementModel, ApiError> {
+    let models = app.store.settlement_models().await?;
+    models.into_iter().find(|it| it.id == settlement.model).ok_or_else(|| ApiError::Store(StoreError::Corrupt(format!("settlement {} has no model", settlement.id))))
+}
+
+/// The settlement as the API prints it; `errors` are per-account refusals of this request.
+async fn settlement_body(app: &App, record: &SettlementRecord, errors: &HashMap<AccountId, &'static str>, only: Option<ParticipantId>) -> Result<SettlementBody, ApiError> {
+    let model = model_of(app, record).await?;
+    let windows = app.store.windows(Some(&record.windows)).await?;
+    let settlement_windows = windows
+        .iter()
+        .map(|it| {
+            let body = window_body(it);
+            SettlementWindowBody { id: body.settlement_window_id, state: body.state, reason: body.reason, created_date: body.created_date, changed_date: body.changed_date, content: body.content }
+        })
+        .collect();
+    let mut participants: Vec<SettlementParticipantBody> = Vec::new();
+    for account in record.accounts.iter().filter(|it| only.is_none_or(|p| p == it.participant)) {
+        let body = SettlementAccountBody {
+            id: account.account.0,
+            state: Some(account.state.name()),
+            reason: account.reason.clone(),
+            external_reference: account.external_reference.clone(),
+            created_date: Some(date(account.changed)),
+            net_settlement_amount: Some(NetAmount { amount: amount_number(account.net), currency: account.currency.code().to_string() }),
+            error_information: None,
+        };
+        push_account(&mut participants, account.participant.0, body);
+    }
+    for (account, reason) in errors {
+        let error = FspiopError::with_detail(ErrorCode::ClientError, reason).to_wire().error_information;
+        let participant = record.accounts.iter().find(|it| it.account == *account).map_or(0, |it| it.participant.0);
+        let body = SettlementAccountBody { id: account.0, state: None, reason: None, external_reference: None, created_date: None, net_settlement_amount: None, error_information: Some(error) };
+        push_account(&mut participants, participant, body);
+    }
+    Ok(SettlementBody {
+        id: record.id.0,
+        settlement_model: model.definition.name.as_str().to_string(),
+        state: record.state.name(),
+        reason: record.reason.clone(),
+        created_date: date(record.created),
+        changed_date: date(record.changed),
+        settlement_windows,
+        participants,
+    })
+}
+
+fn push_account(participants: &mut Vec<SettlementParticipantBody>, participant: u64, body: SettlementAccountBody) {
+    match participants.iter_mut().find(|it| it.id == participant) {
+        Some(it) => it.accounts.push(body),
+        None => participants.push(SettlementParticipantBody { id: participant, accounts: vec![body] }),
+    }
+}
+
+async fn settlement_record(app: &App, id: SettlementId) -> Result<SettlementRecord, ApiError> {
+    let mut found = app.store.settlements(Some(&[id])).await?;
+    found.pop().ok_or_else(|| refused(SettlementRefusal::SettlementNotFound(id.0)))
+}
+
+async fn create_settlement(State(app): State<App>, body: Bytes) -> ApiResult {
+    let request = parse_settlement_create(&body)?;
+    let models = app.store.settlement_models().await?;
+    let model = models.into_iter().find(|it| it.definition.name.as_str() == request.model).ok_or_else(|| refused(SettlementRefusal::ModelNotFound))?;
+    let now = (app.now)();
+    let mut tx = app.store.begin().await?;
+    let windows = tx.windows_for_update(&request.windows).await?;
+    let views: Vec<WindowView> = windows.iter().map(window_view).collect();
+    let plan = plan_settlement(&model, &request.windows, &views)?;
+    let new = NewSettlement { model: model.id, reason: request.reason.clone(), windows: request.windows.clone(), accounts: plan.accounts.clone(), created: now };
+    let id = tx.insert_settlement(&new).await?;
+    let pending = SettlementState::PendingSettlement;
+    let mut states = vec![NewSettlementState { settlement: id, account: None, state: pending, reason: Some(request.reason.clone()), external_reference: None }];
+    states.extend(plan.accounts.iter().map(|(account, _)| NewSettlementState { settlement: id, account: Some(*account), state: pending, reason: Some(request.reason.clone()), external_reference: None }));
+    tx.insert_settlement_states(&states, now).await?;
+    let contents: Vec<NewContentState> = plan.contents.iter().map(|content| NewContentState { content: *content, state: WindowState::PendingSettlement, settlement: Some(id), reason: request.reason.clone() }).collect();
+    tx.insert_content_states(&contents, now).await?;
+    let windows: Vec<(WindowId, WindowState)> = plan.windows.iter().map(|it| (*it, WindowState::PendingSettlement)).collect();
+    tx.set_window_states(&windows, &request.reason, now).await?;
+    tx.commit().await?;
+    let record = settlement_record(&app, id).await?;
+    json(StatusCode::OK, &settlement_body(&app, &record, &HashMap::new(), None).await?)
+}
+
+const SETTLEMENT_FILTERS: [&str; 9] = [
+    "state", "fromDateTime", "toDateTime", "currency", "settlementWindowId", "fromSettlementWindowDateTime",
+    "toSettlementWindowDateTime", "participantId", "accountId",
+];
+
+async fn list_settlements(State(app): State<App>, Query(query): Query<HashMap<String, String>>) -> ApiResult {
+    require_filters(&query, &SETTLEMENT_FILTERS)?;
+    let (from, to) = (query_time(&query, "fromDateTime")?, query_time(&query, "toDateTime")?);
+    let id_of = |name: &str| query.get(name).map(|it| parse_path_id(it, name)).transpose();
+    let (window, participant, account) = (id_of("settlementWindowId")?, id_of("participantId")?, id_of("accountId")?);
+    let mut bodies = Vec::new();
+    for record in app.store.settlements(None).await? {
+        let keep = query.get("state").is_none_or(|it| it == record.state.name())
+            && from.is_none_or(|from| from <= record.created)
+            && to.is_none_or(|to| record.created <= to)
+            && query.get("currency").is_none_or(|code| record.accounts.iter().any(|it| it.currency.code() == code))
+            && window.is_none_or(|w| record.windows.iter().any(|it| it.0 == w))
+            && participant.is_none_or(|p| record.accounts.iter().any(|it| it.participant.0 == p))
+            && account.is_none_or(|a| record.accounts.iter().any(|it| it.account.0 == a));
+        if keep {
+            bodies.push(settlement_body(&app, &record, &HashMap::new(), None).await?);
+        }
+    }
+    if bodies.is_empty() {
+        return Err(refused(SettlementRefusal::NoMatch("Settlements not found".to_string())));
+    }
+    json(StatusCode::OK, &bodies)
+}
+
+async fn get_settlement(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
+    let record = settlement_record(&app, SettlementId(parse_path_id(&id, "id")?)).await?;
+    json(StatusCode::OK, &settlement_body(&app, &record, &HashMap::new(), None).await?)
+}
+
+async fn get_participant(State(app): State<App>, Path((id, pid)): Path<(String, String)>) -> ApiResult {
+    let record = settlement_record(&app, SettlementId(parse_path_id(&id, "id")?)).await?;
+    let participant = ParticipantId(parse_path_id(&pid, "participantId")?);
+    json(StatusCode::OK, &settlement_body(&app, &record, &HashMap::new(), Some(participant)).await?)
+}
+
+async fn get_account(State(app): State<App>, Path((id, pid, aid)): Path<(String, String, String)>) -> ApiResult {
+    let record = settlement_record(&app, SettlementId(parse_path_id(&id, "id")?)).await?;
+    let participant = ParticipantId(parse_path_id(&pid, "participantId")?);
+    let account = AccountId(parse_path_id(&aid, "accountId")?);
+    let mut body = settlement_body(&app, &record, &HashMap::new(), Some(participant)).await?;
+    for it in &mut body.participants {
+        it.accounts.retain(|it| it.id == account.0);
+    }
+    json(StatusCode::OK, &body)
+}
+
+async fn update_settlement(State(app): State<App>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+    let id = SettlementId(parse_path_id(&id, "id")?);
+    match parse_settlement_update(&body)? {
+        SettlementUpdate::Accounts(requests) => apply_updates(&app, id, &requests, None).await,
+        SettlementUpdate::Abort { reason, external_reference } => abort(&app, id, &reason, external_reference).await,
+    }
+}
+
+async fn update_participant(State(app): State<App>, Path((id, pid)): Path<(String, String)>, body: Bytes) -> ApiResult {
+    let id = SettlementId(parse_path_id(&id, "id")?);
+    let participant = ParticipantId(parse_path_id(&pid, "participantId")?);
+    let requests = parse_participant_update(&body, participant)?;
+    apply_updates(&app, id, &requests, Some(participant)).await
+}
+
+async fn update_account(State(app): State<App>, Path((id, pid, aid)): Path<(String, String, String)>, body: Bytes) -> ApiResult {
+    let id = SettlementId(parse_path_id(&id, "id")?);
+    let participant = ParticipantId(parse_path_id(&pid, "participantId")?);
+    let account = AccountId(parse_path_id(&aid, "accountId")?);
+    let request = parse_account_update(&body, participant, account)?;
+    apply_updates(&app, id, &[request], Some(participant)).await
+}
+
+/// Loads a settlement under lock in a new transaction.
+async fn locked_settlement(app: &App, id: SettlementId) -> Result<(Box<dyn LedgerTx>, SettlementRecord), ApiError> {
+    let mut tx = app.store.begin().await?;
+    let record = tx.settlements_for_update(&[id]).await?.pop().ok_or_else(|| refused(SettlementRefusal::SettlementNotFound(id.0)))?;
+    Ok((tx, record))
+}
+
+fn roll_up_reason(state: SettlementState) -> String {
+    format!("All settlement accounts are {}", state.name())
+}
+
+/// Moves accounts, resets positions per the model, rolls the settlement up, and cascades
+/// SETTLED to contents and windows: one transaction.
+async fn apply_updates(app: &App, id: SettlementId, requests: &[AccountStateRequest], only: Option<ParticipantId>) -> ApiResult {
+    let now = (app.now)();
+    let (mut tx, record) = locked_settlement(app, id).await?;
+    let model = model_of(app, &record).await?;
+    let accounts = account_views(&record);
+    let updates: Vec<AccountUpdate> = requests.iter().map(|it| AccountUpdate { participant: it.participant, account: it.account, state: it.state }).collect();
+    let decision = decide_updates(record.state, &accounts, &updates);
+    let mut states = Vec::new();
+    let mut steps = Vec::new();
+    let mut errors = HashMap::new();
+    let mut after = accounts.clone();
+    for (request, result) in requests.iter().zip(&decision.results) {
+        let state = match result {
+            Ok(state) => *state,
+            Err(refusal) => {
+                errors.insert(request.account, refusal.reason());
+                continue;
+            }
+        };
+        let view = after.iter_mut().find(|it| it.account == request.account).expect("an accepted update names an account of the settlement");
+        if view.state != state {
+            if let (true, Some(step)) = (model.definition.auto_position_reset, ledger_core::settlement::step_for(state)) {
+                steps.push(StepRequest { step, account: view.account, participant: view.participant, net: view.net });
+            }
+        }
+        view.state = state;
+        let reason = Some(request.reason.clone());
+        states.push(NewSettlementState { settlement: id, account: Some(request.account), state, reason, external_reference: request.external_reference.clone() });
+    }
+    if let Some(next) = decision.settlement {
+        states.push(NewSettlementState { settlement: id, account: None, state: next, reason: Some(roll_up_reason(next)), external_reference: None });
+    }
+    tx.insert_settlement_states(&states, now).await?;
+    run_transfer_steps(app.store.as_ref(), tx.as_mut(), id, &steps, now).await?;
+    if after.iter().any(|it| it.state == SettlementState::Settled) {
+        cascade_settled(tx.as_mut(), &record, &after, now).await?;
+    }
+    tx.commit().await?;
+    let record = settlement_record(app, id).await?;
+    json(StatusCode::OK, &settlement_body(app, &record, &errors, only).await?)
+}
+
+/// SETTLED accounts settle their contents, and settled contents their windows.
+async fn cascade_settled(tx: &mut dyn LedgerTx, record: &SettlementRecord, accounts: &[AccountView], now: Timestamp) -> Result<(), StoreError> {
+    let windows = tx.windows_for_update(&record.windows).await?;
+    let mut views: Vec<WindowView> = windows.iter().map(window_view).collect();
+    let mine: Vec<ContentView> = windows
+        .iter()
+        .flat_map(|it| it.contents.iter().filter(|content| content.settlement == Some(record.id)))
+        .map(|it| ContentView { id: it.id, model: it.model, state: it.state, aggregations: it.aggregations.clone() })
+        .collect();
+    let settled = settled_contents(&mine, accounts);
+    let reason = "All content aggregation records are SETTLED".to_string();
+    let rows: Vec<NewContentState> = settled.iter().map(|content| NewContentState { content: *content, state: WindowState::Settled, settlement: Some(record.id), reason: reason.clone() }).collect();
+    tx.insert_content_states(&rows, now).await?;
+    for content in views.iter_mut().flat_map(|it| it.contents.iter_mut()) {
+        if settled.contains(&content.id) {
+            content.state = WindowState::Settled;
+        }
+    }
+    let windows: Vec<(WindowId, WindowState)> = settled_windows(&views).into_iter().map(|it| (it, WindowState::Settled)).collect();
+    tx.set_window_states(&windows, "All settlement window content is SETTLED", now).await
+}
+
+/// The designed abort (mojaloop.md §5.3): accounts ABORTED, reserved recipient resets reversed,
+/// contents and windows ABORTED so they can be settled again, the settlement ABORTED.
+async fn abort(app: &App, id: SettlementId, reason: &str, external_reference: Option<String>) -> ApiResult {
+    let now = (app.now)();
+    let (mut tx, record) = locked_settlement(app, id).await?;
+    let accounts = account_views(&record);
+    check_abort(record.state, &accounts)?;
+    let aborted = SettlementState::Aborted;
+    let mut states: Vec<NewSettlementState> = accounts
+        .iter()
+        .map(|it| NewSettlementState { settlement: id, account: Some(it.account), state: aborted, reason: Some(reason.to_string()), external_reference: external_reference.clone() })
+        .collect();
+    states.push(NewSettlementState { settlement: id, account: None, state: aborted, reason: Some(reason.to_string()), external_reference });
+    tx.insert_settlement_states(&states, now).await?;
+    let steps: Vec<StepRequest> = accounts.iter().map(|it| StepRequest { step: TransferStep::Abort, account: it.account, participant: it.participant, net: it.net }).collect();
+    run_transfer_steps(app.store.as_ref(), tx.as_mut(), id, &steps, now).await?;
+    let windows = tx.windows_for_update(&record.windows).await?;
+    let contents: Vec<NewContentState> = windows
+        .iter()
+        .flat_map(|it| it.contents.iter().filter(|content| content.settlement == Some(id)))
+        .map(|it| NewContentState { content: it.id, state: WindowState::Aborted, settlement: Some(id), reason: reason.to_string() })
+        .collect();
+    tx.insert_content_states(&contents, now).await?;
+    let windows: Vec<(WindowId, WindowState)> = record.windows.iter().map(|it| (*it, WindowState::Aborted)).collect();
+    tx.set_window_states(&windows, reason, now).await?;
+    tx.commit().await?;
+    let record = settlement_record(app, id).await?;
+    json(StatusCode::OK, &settlement_body(app, &record, &HashMap::new(), None).await?)
+}
+
+/// The Hub's participant name, for settlement transfers.
+pub fn hub_name() -> FspId {
+    FspId::parse(HUB_NAME).expect("the Hub's name is an FSP id")
+}
+
+/// The account type a settlement transfer's Hub side uses.
+pub const HUB_SETTLEMENT_ACCOUNT: LedgerAccountType = LedgerAccountType::HubMultilateralSettlement;

@@ -1,0 +1,188 @@
+//! The embedded journal: a `journal_entry` table in the ledger's SQLite file (or any file).
+//!
+//! It opens its own connection, so it never contends with the ledger store's transaction
+//! beyond SQLite's single writer lock, which the busy timeout waits for. An append is one
+//! transaction of multi-row `INSERT … ON CONFLICT (entry_id) DO NOTHING` statements: one fsync
+//! per batch, and a re-appended entry is left as first written.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::types::Value;
+use rusqlite::Connection;
+
+use crate::sql::{encode_headers, entry_from_row, row_placeholders, statement_chunks, StoredRow, COLUMNS};
+use crate::{check_batch, transfer_journal, Journal, JournalEntry, JournalError, TransferJournal, TransferKey, READ_ENTRIES_MAX};
+
+/// How long a statement waits for another writer (the ledger store) to release the file.
+const BUSY_TIMEOUT_MS: u64 = 5_000;
+
+const MIGRATION: &str = "
+CREATE TABLE IF NOT EXISTS journal_entry (
+    entry_id TEXT NOT NULL PRIMARY KEY,
+    transfer_id TEXT NOT NULL,
+    timestamp_ms INTEGER NOT NULL,
+    direction TEXT NOT NULL,
+    method TEXT NOT NULL,
+    url TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    body BLOB NOT NULL,
+    body_length INTEGER NOT NULL,
+    body_sha256 TEXT NOT NULL,
+    truncated INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    destination TEXT,
+    http_status INTEGER
+);
+CREATE INDEX IF NOT EXISTS journal_entry_by_transfer ON journal_entry (transfer_id, timestamp_ms, entry_id);
+";
+
+/// The journal in a SQLite file.
+pub struct SqliteJournal {
+    // std's Mutex: it is only taken inside spawn_blocking, never across an await.
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteJournal {
+    /// Opens (creating if needed) the file and the `journal_entry` table.
+    pub async fn open(path: &Path) -> Result<SqliteJournal, JournalError> {
+        let path = path.to_path_buf();
+        let conn = run_blocking(move || {
+            let conn = Connection::open(&path)?;
+            conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+            // WAL like the ledger store (a second journal mode on one file is not possible), and
+            // FULL so an appended batch survives a crash like the ledger rows it describes.
+            conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
+            conn.execute_batch(MIGRATION)?;
+            Ok(conn)
+        })
+        .await?;
+        Ok(SqliteJournal { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    async fn with_conn<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, JournalError> {
+        let conn = self.conn.clone();
+        run_blocking(move || {
+            // A panic while holding the lock leaves the connection usable (no transaction is
+            // left open: rusqlite rolls back a dropped Transaction).
+            let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(&mut guard)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Journal for SqliteJournal {
+    async fn append(&self, entries: &[JournalEntry]) -> Result<(), JournalError> {
+        check_batch(entries)?;
+        let statements: Vec<(String, Vec<Value>)> = statement_chunks(entries).into_iter().map(insert_statement).collect();
+        self.with_conn(move |conn| {
+            let tx = conn.transaction()?;
+            for (sql, values) in &statements {
+                tx.execute(sql, rusqlite::params_from_iter(values.iter()))?;
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    async fn by_transfer(&self, transfer: &TransferKey) -> Result<TransferJournal, JournalError> {
+        let transfer = transfer.as_str().to_string();
+        let rows = self
+            .with_conn(move |conn| {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM journal_entry WHERE transfer_id = ?1 \
+                     ORDER BY timestamp_ms, entry_id LIMIT ?2"
+                );
+                let mut statement = conn.prepare_cached(&sql)?;
+                // One more than the limit tells whether there are more.
+                let limit = (READ_ENTRIES_MAX + 1) as i64;
+                let rows = statement.query_map(rusqlite::params![transfer, limit], stored_row)?;
+                rows.collect::<rusqlite::Result<Vec<StoredRow>>>()
+            })
+            .await?;
+        let entries = rows.into_iter().map(entry_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(transfer_journal(entries))
+    }
+}
+
+fn insert_statement(chunk: &[JournalEntry]) -> (String, Vec<Value>) {
+    let sql = format!(
+        "INSERT INTO journal_entry ({COLUMNS}) VALUES {} ON CONFLICT (entry_id) DO NOTHING",
+        row_placeholders(chunk.len())
+    );
+    (sql, chunk.iter().flat_map(row_values).collect())
+}
+
+fn row_values(entry: &JournalEntry) -> Vec<Value> {
+    let text = |it: &str| Value::Text(it.to_string());
+    vec![
+        text(entry.id().as_str()),
+        text(entry.transfer().as_str()),
+        Value::Integer(entry.timestamp_ms()),
+        text(entry.direction().as_str()),
+        text(entry.method()),
+        text(entry.url()),
+        Value::Text(encode_headers(entry.headers())),
+        Value::Blob(entry.body().to_vec()),
+        // Body lengths are at most BODY_BYTES_MAX for what is stored; the original length of a
+        // cut body fits i64 because no request body reaches 2^63 bytes.
+        Value::Integer(entry.body_length() as i64),
+        text(entry.body_sha256()),
+        Value::Integer(i64::from(entry.truncated())),
+        text(entry.source()),
+        entry.destination().map_or(Value::Null, text),
+        entry.http_status().map_or(Value::Null, |it| Value::Integer(i64::from(it))),
+    ]
+}
+
+fn stored_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRow> {
+    Ok(StoredRow {
+        entry_id: row.get(0)?,
+        transfer_id: row.get(1)?,
+        timestamp_ms: row.get(2)?,
+        direction: row.get(3)?,
+        method: row.get(4)?,
+        url: row.get(5)?,
+        headers: row.get(6)?,
+        body: row.get(7)?,
+        body_length: row.get(8)?,
+        body_sha256: row.get(9)?,
+        truncated: row.get::<_, i64>(10)? != 0,
+        source: row.get(11)?,
+        destination: row.get(12)?,
+        http_status: row.get(13)?,
+    })
+}
+
+async fn run_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> rusqlite::Result<T> + Send + 'static,
+) -> Result<T, JournalError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(res) => res.map_err(sql_error),
+        Err(err) => Err(JournalError::Unavailable(format!("SQLite worker failed: {err}"))),
+    }
+}
+
+fn sql_error(err: rusqlite::Error) -> JournalError {
+    match &err {
+        rusqlite::Error::SqliteFailure(code, _) => match code.code {
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
+                JournalError::Unavailable(err.to_string())
+            }
+            rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::PermissionDenied | rusqlite::ErrorCode::NotADatabase => {
+                JournalError::Rejected(err.to_string())
+            }
+            _ => JournalError::Unavailable(err.to_string()),
+        },
+        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
+            JournalError::Corrupt(err.to_string())
+        }
+        _ => JournalError::Unavailable(err.to_string()),
+    }
+}

@@ -1,0 +1,149 @@
+//! Keys: the hub's RSA private key (it signs with RS256) and participants' public keys (RSA
+//! for RS256, EC P-256 for ES256, the two algorithms Mojaloop's validator allows), parsed from
+//! PEM once and kept ready for use.
+//!
+//! Accepted PEM: `PRIVATE KEY` (PKCS#8) and `RSA PRIVATE KEY` (PKCS#1) for the hub;
+//! `PUBLIC KEY` (SubjectPublicKeyInfo), `RSA PUBLIC KEY` (PKCS#1) and `CERTIFICATE` (its key is
+//! used, the certificate itself is not checked) for participants. Encrypted PEM is refused.
+
+use std::fmt;
+
+use aws_lc_rs::signature::{
+    ParsedPublicKey, RsaKeyPair, RsaParameters, ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256,
+};
+
+use crate::pem::{certificate_public_key_info, parse_pem};
+
+/// Smallest RSA modulus accepted, in bits: what RS256 verification in the crypto library
+/// accepts, and NIST's floor for signatures.
+pub const RSA_KEY_BITS_MIN: u32 = 2_048;
+
+/// Why a key could not be loaded. Closed: callers match every case.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("invalid PEM: {0}")]
+    InvalidPem(String),
+    #[error("encrypted PEM is not supported; store the key unencrypted in a secret store")]
+    Encrypted,
+    #[error("unsupported key: {0}")]
+    Unsupported(String),
+    #[error("RSA key of {bits} bits, at least {min} required")]
+    WeakKey { bits: u32, min: u32 },
+    /// A file, variable or vault could not be read; the cache retries later.
+    #[error("key source unavailable: {0}")]
+    Unavailable(String),
+    /// The source holds more keys or bigger ones than the limits allow.
+    #[error("key source over its limit: {0}")]
+    OverLimit(String),
+}
+
+/// A JWS signature algorithm the switch understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256: what the Mojaloop API requires and the hub signs with.
+    Rs256,
+    /// ECDSA P-256 with SHA-256: also accepted by Mojaloop's current validator.
+    Es256,
+}
+
+impl Algorithm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Rs256 => "RS256",
+            Algorithm::Es256 => "ES256",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Algorithm> {
+        match text {
+            "RS256" => Some(Algorithm::Rs256),
+            "ES256" => Some(Algorithm::Es256),
+            _ => None,
+        }
+    }
+}
+
+/// The hub's signing key.
+pub struct PrivateKey {
+    pair: RsaKeyPair,
+}
+
+impl PrivateKey {
+    pub fn from_pem(pem: &str) -> Result<PrivateKey, KeyError> {
+        let block = parse_pem(pem)?;
+        let parsed = match block.label.as_str() {
+            "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&block.der),
+            "RSA PRIVATE KEY" => RsaKeyPair::from_der(&block.der),
+            other => return Err(KeyError::Unsupported(format!("{other} is not an RSA private key"))),
+        };
+        let pair = parsed.map_err(|err| KeyError::Unsupported(format!("RSA private key: {err}")))?;
+        let bits = (pair.public_modulus_len() * 8) as u32;
+        if bits < RSA_KEY_BITS_MIN {
+            return Err(KeyError::WeakKey { bits, min: RSA_KEY_BITS_MIN });
+        }
+        Ok(PrivateKey { pair })
+    }
+
+    pub(crate) fn pair(&self) -> &RsaKeyPair {
+        &self.pair
+    }
+}
+
+/// Never prints key material.
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PrivateKey(RSA {} bits)", self.pair.public_modulus_len() * 8)
+    }
+}
+
+/// A participant's verification key, bound to the one algorithm it can verify.
+#[derive(Clone)]
+pub struct PublicKey {
+    algorithm: Algorithm,
+    key: ParsedPublicKey,
+}
+
+impl PublicKey {
+    pub fn from_pem(pem: &str) -> Result<PublicKey, KeyError> {
+        let block = parse_pem(pem)?;
+        match block.label.as_str() {
+            "PUBLIC KEY" | "RSA PUBLIC KEY" => PublicKey::from_der(&block.der),
+            "CERTIFICATE" => PublicKey::from_der(certificate_public_key_info(&block.der)?),
+            other => Err(KeyError::Unsupported(format!("{other} is not a public key or certificate"))),
+        }
+    }
+
+    /// RSA in PKCS#1 or SubjectPublicKeyInfo form, or EC P-256 in SubjectPublicKeyInfo form.
+    fn from_der(der: &[u8]) -> Result<PublicKey, KeyError> {
+        if let Ok(rsa) = aws_lc_rs::rsa::PublicKey::from_der(der) {
+            let bits = RsaParameters::public_modulus_len(rsa.as_ref())
+                .map_err(|_| KeyError::Unsupported("unreadable RSA modulus".to_string()))?;
+            if bits < RSA_KEY_BITS_MIN {
+                return Err(KeyError::WeakKey { bits, min: RSA_KEY_BITS_MIN });
+            }
+            let key = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, rsa.as_ref())
+                .map_err(|err| KeyError::Unsupported(format!("RSA public key: {err}")))?;
+            return Ok(PublicKey { algorithm: Algorithm::Rs256, key });
+        }
+        match ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, der) {
+            Ok(key) => Ok(PublicKey { algorithm: Algorithm::Es256, key }),
+            Err(_) => Err(KeyError::Unsupported("neither an RSA nor an EC P-256 public key".to_string())),
+        }
+    }
+
+    /// The algorithm this key verifies.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// Whether `signature` is this key's signature of `message`.
+    pub(crate) fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.key.verify_sig(message, signature).is_ok()
+    }
+}
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", self.algorithm.as_str())
+    }
+}

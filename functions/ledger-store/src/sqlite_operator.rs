@@ -1,0 +1,301 @@
+//! The SQLite statements of the operator rows (see `operator`): a child of `sqlite`, sharing
+//! its connection handling and amount encoding.
+
+use std::collections::HashMap;
+
+use ledger_core::account::Account;
+use ledger_core::amount::Amount;
+use ledger_core::ids::{AccountId, ParticipantId, WindowId};
+use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
+use ledger_core::settlement::{Aggregation, ContentId, SettlementId};
+use ledger_core::time::Timestamp;
+use ledger_core::window::WindowState;
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+
+use super::{amount, amount_to_sql, placeholders, sql_error};
+use crate::decode::{currency, window_state};
+use crate::operator::decode::{account_type, delay, granularity, interchange, model_name, role, settlement_state};
+use crate::operator::{
+    assemble_settlements, assemble_windows, check_id_count, sql, AccountBalance, ContentRecord, NewContent,
+    NewContentState, NewSettlement, NewSettlementState, SettlementAccount, SettlementRecord, WindowRecord, WindowSum,
+    EXTERNAL_REFERENCE_LENGTH_MAX, SETTLEMENT_REASON_LENGTH_MAX,
+};
+use crate::{truncate_chars, StoreError, Window};
+
+type Res<T> = Result<T, StoreError>;
+
+fn query<T>(conn: &Connection, sql: &str, params: Vec<Value>, read: impl Fn(&Row<'_>) -> Res<T>) -> Res<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(sql_error)?;
+    let mut rows = stmt.query(params_from_iter(params)).map_err(sql_error)?;
+    let mut res = Vec::new();
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        res.push(read(row)?);
+    }
+    Ok(res)
+}
+
+fn col<T: rusqlite::types::FromSql>(row: &Row<'_>, idx: usize) -> Res<T> {
+    row.get(idx).map_err(sql_error)
+}
+
+fn ms(row: &Row<'_>, idx: usize) -> Res<Timestamp> {
+    Ok(Timestamp::from_unix_ms(col(row, idx)?))
+}
+
+/// `WHERE <column> IN (…)` for the ids, or nothing for all rows.
+fn id_filter(column: &str, ids: Option<&[u64]>) -> Res<(String, Vec<Value>)> {
+    match ids {
+        None => Ok((String::new(), Vec::new())),
+        Some(ids) => {
+            check_id_count(ids.len())?;
+            let values = ids.iter().map(|it| Value::Integer(*it as i64)).collect();
+            Ok((format!(" WHERE {column} IN ({})", placeholders(ids.len().max(1))), pad(values)))
+        }
+    }
+}
+
+/// An empty IN list is not SQL: a NULL matches nothing.
+fn pad(mut values: Vec<Value>) -> Vec<Value> {
+    if values.is_empty() {
+        values.push(Value::Null);
+    }
+    values
+}
+
+pub(super) fn participants_created(conn: &Connection) -> Res<HashMap<ParticipantId, Timestamp>> {
+    let rows = query(conn, "SELECT participant_id, created_ms FROM participant", Vec::new(), |row| {
+        Ok((ParticipantId(col::<i64>(row, 0)? as u64), ms(row, 1)?))
+    })?;
+    Ok(rows.into_iter().collect())
+}
+
+pub(super) fn account_balances(conn: &Connection, participant: ParticipantId) -> Res<Vec<AccountBalance>> {
+    query(conn, sql::ACCOUNT_BALANCES, vec![Value::Integer(participant.0 as i64)], |row| {
+        let account = Account {
+            id: AccountId(col::<i64>(row, 0)? as u64),
+            participant: ParticipantId(col::<i64>(row, 1)? as u64),
+            currency: currency(&col::<String>(row, 2)?)?,
+            kind: account_type(col(row, 3)?)?,
+            is_active: col(row, 4)?,
+        };
+        Ok(AccountBalance {
+            account,
+            value: amount(col(row, 5)?),
+            reserved: amount(col(row, 6)?),
+            changed: ms(row, 7)?,
+            created: ms(row, 8)?,
+        })
+    })
+}
+
+pub(super) fn set_limit_alarm(conn: &Connection, account: AccountId, percentage: Amount, changed: Timestamp) -> Res<()> {
+    let sql = "INSERT INTO participant_limit_alarm (account_id, alarm_percentage, changed_ms) VALUES (?, ?, ?) \
+               ON CONFLICT (account_id) DO UPDATE SET alarm_percentage = excluded.alarm_percentage, changed_ms = excluded.changed_ms";
+    conn.execute(sql, params![account.0 as i64, amount_to_sql(percentage)?, changed.unix_ms()]).map_err(sql_error)?;
+    Ok(())
+}
+
+pub(super) fn limit_alarm(conn: &Connection, account: AccountId) -> Res<Option<Amount>> {
+    let sql = "SELECT alarm_percentage FROM participant_limit_alarm WHERE account_id = ?";
+    let found: Option<i64> = conn.query_row(sql, [account.0 as i64], |row| row.get(0)).optional().map_err(sql_error)?;
+    Ok(found.map(amount))
+}
+
+pub(super) fn create_settlement_model(conn: &Connection, definition: &ModelDefinition, created: Timestamp) -> Res<SettlementModel> {
+    let it = definition;
+    let values = params![
+        it.name.as_str(),
+        it.granularity.id(),
+        it.interchange.id(),
+        it.delay.id(),
+        it.currency.as_ref().map(|it| it.code().to_string()),
+        it.require_liquidity_check,
+        it.ledger_account_type.id(),
+        it.settlement_account_type.id(),
+        it.auto_position_reset,
+        created.unix_ms()
+    ];
+    conn.execute(sql::INSERT_MODEL, values).map_err(sql_error)?;
+    Ok(SettlementModel { id: ModelId(conn.last_insert_rowid() as u64), definition: definition.clone(), is_active: true })
+}
+
+pub(super) fn settlement_models(conn: &Connection) -> Res<Vec<SettlementModel>> {
+    let sql = format!("SELECT {} FROM settlement_model ORDER BY settlement_model_id", sql::MODEL_COLUMNS);
+    query(conn, &sql, Vec::new(), |row| {
+        let definition = ModelDefinition {
+            name: model_name(&col::<String>(row, 1)?)?,
+            granularity: granularity(col(row, 3)?)?,
+            interchange: interchange(col(row, 4)?)?,
+            delay: delay(col(row, 5)?)?,
+            currency: col::<Option<String>>(row, 6)?.map(|it| currency(&it)).transpose()?,
+            require_liquidity_check: col(row, 7)?,
+            ledger_account_type: account_type(col(row, 8)?)?,
+            settlement_account_type: account_type(col(row, 9)?)?,
+            auto_position_reset: col(row, 10)?,
+        };
+        Ok(SettlementModel { id: ModelId(col::<i64>(row, 0)? as u64), definition, is_active: col(row, 2)? })
+    })
+}
+
+pub(super) fn set_settlement_model_active(conn: &Connection, id: ModelId, active: bool) -> Res<()> {
+    let sql = "UPDATE settlement_model SET is_active = ? WHERE settlement_model_id = ?";
+    match conn.execute(sql, params![active, id.0 as i64]).map_err(sql_error)? {
+        0 => Err(StoreError::NotFound(format!("settlement model {}", id.0))),
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn windows(conn: &Connection, ids: Option<&[WindowId]>) -> Res<Vec<WindowRecord>> {
+    let raw: Option<Vec<u64>> = ids.map(|ids| ids.iter().map(|it| it.0).collect());
+    let (filter, values) = id_filter("settlement_window_id", raw.as_deref())?;
+    let heads = query(conn, &format!("{}{filter} ORDER BY settlement_window_id", sql::WINDOWS), values.clone(), |row| {
+        let window = Window { id: WindowId(col::<i64>(row, 0)? as u64), state: window_state(&col::<String>(row, 1)?)?, created: ms(row, 2)? };
+        Ok(WindowRecord { window, reason: col(row, 3)?, changed: ms(row, 4)?, contents: Vec::new() })
+    })?;
+    let (filter, values) = id_filter("c.settlement_window_id", raw.as_deref())?;
+    let contents = query(conn, &format!("{}{filter}", sql::CONTENTS), values.clone(), |row| {
+        Ok(ContentRecord {
+            id: ContentId(col::<i64>(row, 0)? as u64),
+            window: WindowId(col::<i64>(row, 1)? as u64),
+            kind: account_type(col(row, 2)?)?,
+            currency: currency(&col::<String>(row, 3)?)?,
+            model: ModelId(col::<i64>(row, 4)? as u64),
+            state: window_state(&col::<String>(row, 5)?)?,
+            settlement: col::<Option<i64>>(row, 6)?.map(|it| SettlementId(it as u64)),
+            created: ms(row, 7)?,
+            changed: ms(row, 8)?,
+            aggregations: Vec::new(),
+        })
+    })?;
+    let aggregations = query(conn, &format!("{}{filter} ORDER BY a.account_id, a.participant_role", sql::AGGREGATIONS), values, |row| {
+        let aggregation = Aggregation {
+            account: AccountId(col::<i64>(row, 1)? as u64),
+            participant: ParticipantId(col::<i64>(row, 2)? as u64),
+            role: role(col(row, 3)?)?,
+            amount: amount(col(row, 4)?),
+        };
+        Ok((ContentId(col::<i64>(row, 0)? as u64), aggregation))
+    })?;
+    Ok(assemble_windows(heads, contents, aggregations))
+}
+
+pub(super) fn window_sums(conn: &Connection, window: WindowId) -> Res<Vec<WindowSum>> {
+    query(conn, sql::WINDOW_SUMS, vec![Value::Integer(window.0 as i64)], |row| {
+        let payer: i64 = col(row, 4)?;
+        Ok(WindowSum {
+            account: AccountId(col::<i64>(row, 0)? as u64),
+            participant: ParticipantId(col::<i64>(row, 1)? as u64),
+            kind: account_type(col(row, 2)?)?,
+            currency: currency(&col::<String>(row, 3)?)?,
+            role: role(if payer == 1 { 1 } else { 2 })?,
+            amount: amount(col(row, 5)?),
+        })
+    })
+}
+
+pub(super) fn set_window_states(conn: &Connection, rows: &[(WindowId, WindowState)], reason: &str, at: Timestamp) -> Res<()> {
+    let reason = truncate_chars(reason, SETTLEMENT_REASON_LENGTH_MAX);
+    for (id, state) in rows {
+        let sql = "UPDATE settlement_window SET state = ?, reason = ?, changed_ms = ? WHERE settlement_window_id = ?";
+        if conn.execute(sql, params![state.name(), reason, at.unix_ms(), id.0 as i64]).map_err(sql_error)? == 0 {
+            return Err(StoreError::NotFound(format!("settlement window {id}")));
+        }
+        super::record_window_state(conn, *id, *state, reason, at)?;
+    }
+    Ok(())
+}
+
+pub(super) fn insert_window_contents(conn: &Connection, rows: &[NewContent], at: Timestamp) -> Res<Vec<ContentId>> {
+    let mut ids = Vec::with_capacity(rows.len());
+    for row in rows {
+        let sql = "INSERT INTO settlement_window_content (settlement_window_id, ledger_account_type, currency, \
+                   settlement_model_id, created_ms) VALUES (?, ?, ?, ?, ?)";
+        let values = params![row.window.0 as i64, row.kind.id(), row.currency.code(), row.model.0 as i64, at.unix_ms()];
+        conn.execute(sql, values).map_err(sql_error)?;
+        let id = ContentId(conn.last_insert_rowid() as u64);
+        for it in &row.aggregations {
+            let sql = "INSERT INTO settlement_content_aggregation (content_id, account_id, participant_role, amount) VALUES (?, ?, ?, ?)";
+            conn.execute(sql, params![id.0 as i64, it.account.0 as i64, it.role.id(), amount_to_sql(it.amount)?]).map_err(sql_error)?;
+        }
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+pub(super) fn insert_content_states(conn: &Connection, rows: &[NewContentState], at: Timestamp) -> Res<()> {
+    for row in rows {
+        let sql = "INSERT INTO settlement_window_content_state_change (content_id, state, settlement_id, reason, created_ms) \
+                   VALUES (?, ?, ?, ?, ?)";
+        let reason = truncate_chars(&row.reason, SETTLEMENT_REASON_LENGTH_MAX);
+        let settlement = row.settlement.map(|it| it.0 as i64);
+        conn.execute(sql, params![row.content.0 as i64, row.state.name(), settlement, reason, at.unix_ms()]).map_err(sql_error)?;
+    }
+    Ok(())
+}
+
+pub(super) fn settlements(conn: &Connection, ids: Option<&[SettlementId]>) -> Res<Vec<SettlementRecord>> {
+    let raw: Option<Vec<u64>> = ids.map(|ids| ids.iter().map(|it| it.0).collect());
+    let (filter, values) = id_filter("s.settlement_id", raw.as_deref())?;
+    let heads = query(conn, &format!("{}{filter} ORDER BY s.settlement_id", sql::SETTLEMENTS), values, |row| {
+        Ok(SettlementRecord {
+            id: SettlementId(col::<i64>(row, 0)? as u64),
+            model: ModelId(col::<i64>(row, 1)? as u64),
+            reason: col(row, 2)?,
+            created: ms(row, 3)?,
+            state: settlement_state(&col::<String>(row, 4)?)?,
+            changed: ms(row, 5)?,
+            windows: Vec::new(),
+            accounts: Vec::new(),
+        })
+    })?;
+    let (filter, values) = id_filter("settlement_id", raw.as_deref())?;
+    let windows = query(conn, &format!("{}{filter}", sql::SETTLEMENT_WINDOWS), values, |row| {
+        Ok((SettlementId(col::<i64>(row, 0)? as u64), WindowId(col::<i64>(row, 1)? as u64)))
+    })?;
+    let (filter, values) = id_filter("p.settlement_id", raw.as_deref())?;
+    let accounts = query(conn, &format!("{}{filter}", sql::SETTLEMENT_ACCOUNTS), values, |row| {
+        let account = SettlementAccount {
+            account: AccountId(col::<i64>(row, 1)? as u64),
+            participant: ParticipantId(col::<i64>(row, 2)? as u64),
+            currency: currency(&col::<String>(row, 3)?)?,
+            net: amount(col(row, 4)?),
+            state: settlement_state(&col::<String>(row, 5)?)?,
+            reason: col(row, 6)?,
+            external_reference: col(row, 7)?,
+            created: ms(row, 8)?,
+            changed: ms(row, 9)?,
+        };
+        Ok((SettlementId(col::<i64>(row, 0)? as u64), account))
+    })?;
+    Ok(assemble_settlements(heads, windows, accounts))
+}
+
+pub(super) fn insert_settlement(conn: &Connection, row: &NewSettlement) -> Res<SettlementId> {
+    let reason = truncate_chars(&row.reason, SETTLEMENT_REASON_LENGTH_MAX);
+    let sql = "INSERT INTO settlement (settlement_model_id, reason, created_ms) VALUES (?, ?, ?)";
+    conn.execute(sql, params![row.model.0 as i64, reason, row.created.unix_ms()]).map_err(sql_error)?;
+    let id = SettlementId(conn.last_insert_rowid() as u64);
+    for window in &row.windows {
+        let sql = "INSERT INTO settlement_settlement_window (settlement_id, settlement_window_id) VALUES (?, ?)";
+        conn.execute(sql, params![id.0 as i64, window.0 as i64]).map_err(sql_error)?;
+    }
+    for (account, net) in &row.accounts {
+        let sql = "INSERT INTO settlement_participant_currency (settlement_id, account_id, net_amount, created_ms) VALUES (?, ?, ?, ?)";
+        conn.execute(sql, params![id.0 as i64, account.0 as i64, amount_to_sql(*net)?, row.created.unix_ms()]).map_err(sql_error)?;
+    }
+    Ok(id)
+}
+
+pub(super) fn insert_settlement_states(conn: &Connection, rows: &[NewSettlementState], at: Timestamp) -> Res<()> {
+    for row in rows {
+        let sql = "INSERT INTO settlement_state_change (settlement_id, account_id, state, reason, external_reference, created_ms) \
+                   VALUES (?, ?, ?, ?, ?, ?)";
+        let reason = row.reason.as_deref().map(|it| truncate_chars(it, SETTLEMENT_REASON_LENGTH_MAX));
+        let reference = row.external_reference.as_deref().map(|it| truncate_chars(it, EXTERNAL_REFERENCE_LENGTH_MAX));
+        let account = row.account.map(|it| it.0 as i64);
+        let values = params![row.settlement.0 as i64, account, row.state.name(), reason, reference, at.unix_ms()];
+        conn.execute(sql, values).map_err(sql_error)?;
+    }
+    Ok(())
+}
