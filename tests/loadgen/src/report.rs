@@ -281,10 +281,8 @@ impl Panel {
     }
 
     fn y_ticks_log(&self, svg: &mut String, low: f64, high: f64) {
-        let mut value = low;
-        while value <= high * 1.0001 {
+        for value in powers_of_ten(low, high) {
             self.y_tick(svg, self.y(value.log10()), &number(value));
-            value *= 10.0;
         }
     }
 
@@ -304,10 +302,8 @@ impl Panel {
     }
 
     fn x_ticks_log(&self, svg: &mut String, low: f64, high: f64) {
-        let mut value = low;
-        while value <= high * 1.0001 {
+        for value in powers_of_ten(low, high) {
             self.x_tick(svg, self.x(value.log10()), &number(value));
-            value *= 10.0;
         }
     }
 
@@ -364,6 +360,12 @@ fn decades(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (low, high)
 }
 
+/// `low`, `10 low`, `100 low`, ... up to `high` (both powers of ten, from [`decades`]).
+fn powers_of_ten(low: f64, high: f64) -> Vec<f64> {
+    let n = (high / low).log10().round().max(0.0) as i32;
+    (0..=n).map(|power| low * 10f64.powi(power)).collect()
+}
+
 fn nice_step(raw: f64) -> f64 {
     let raw = raw.max(1.0);
     let magnitude = 10f64.powf(raw.log10().floor());
@@ -411,5 +413,6 @@ mod tests {
         assert_eq!(decades(std::iter::empty()), (1.0, 10.0));
         assert_eq!(decades([5.0].into_iter()), (1.0, 10.0));
         assert_eq!(escape("a<b & \"c\""), "a&lt;b &amp; &quot;c&quot;");
+        assert_eq!(powers_of_ten(0.1, 100.0).len(), 4);
     }
 }

@@ -143,6 +143,8 @@ async fn start_local(local: &LocalTarget, data_dir: &Path) -> Result<Switch, Str
         handler_environment: vec![("RUST_LOG".to_string(), local.handler_log.clone())],
         operator_key: Some(operator_key.clone()),
         faults: Vec::new(),
+        // Plain HTTP: the generator measures the switch, not TLS handshakes.
+        mtls: None,
     };
     let emulator = Emulator::start(config).await.map_err(|err| format!("starting the local emulator: {err}"))?;
     Ok(Switch {

@@ -1,6 +1,6 @@
 //! The `loadgen` binary end to end: a short `max` scenario against the local emulator on SQLite
-//! and on MariaDB; every transfer commits, latencies are recorded, and the JSON result and SVG
-//! plot are written and well-formed. Nothing here is timed.
+//! and on MariaDB, provisioned through the admin API; every transfer commits, latencies are
+//! recorded, and the JSON result and SVG plot are written and well-formed. Nothing is timed.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,9 +13,6 @@ const TRANSFERS: u64 = 200;
 const DFSPS: u32 = 4;
 /// The database-name prefix the test suites share (dropped after each run).
 const DATABASE_PREFIX: &str = "ledger_t_";
-// FIXME: the admin API is not merged into this branch yet, so the test provisions with the
-// development fallback. Switch to "admin" (the default) once it is.
-const PROVISION: &str = "direct";
 
 fn loadgen(out: &Path, extra: &[&str]) -> std::process::Output {
     let me = env!("CARGO_BIN_EXE_loadgen");
@@ -23,7 +20,7 @@ fn loadgen(out: &Path, extra: &[&str]) -> std::process::Output {
     let dfsps = DFSPS.to_string();
     let mut args = vec![
         "--scenario", "max", "--transfers", &transfers, "--duration", "120s", "--concurrency", "32", "--dfsps", &dfsps,
-        "--handler", me, "--handler-arg", "handler", "--provision", PROVISION, "--quiet", "--drain", "60s",
+        "--handler", me, "--handler-arg", "handler", "--quiet", "--drain", "60s",
         "--out", out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
