@@ -1,0 +1,247 @@
+//! The simulated DFSPs: one HTTP server for all of their callback endpoints
+//! (`/{fsp}/transfers...`), the payee's answer to a prepare, and the payer's `POST /transfers`.
+//!
+//! Built for speed rather than inspection: a callback is parsed only for the fields it needs,
+//! nothing is kept but the tracker's counters and histograms, and every request to the switch goes
+//! through one pooled HTTP client.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{post, put};
+use axum::Router;
+use fspiop::datetime::{format_fspiop_datetime, format_http_date};
+use ledger_core::time::Timestamp;
+use serde::Deserialize;
+
+use crate::ids::{self, DfspNames, RunIds};
+use crate::tracker::{Outcome, Tracker, TRANSPORT_ERROR};
+
+/// The FSPIOP content type the generator speaks.
+pub const CONTENT_TYPE: &str = "application/vnd.interoperability.transfers+json;version=1.1";
+/// Idle connections kept per host by the client (the closed loop's concurrency needs as many).
+const POOL_IDLE_PER_HOST_MAX: usize = 4096;
+/// How long one request to the switch may take before it counts as a transport error.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Bytes of an error answer kept to find its FSPIOP code.
+const ERROR_BODY_BYTES_MAX: usize = 4096;
+
+/// What a run's DFSPs share.
+pub struct Dfsps {
+    pub ids: RunIds,
+    pub names: DfspNames,
+    pub tracker: Tracker,
+    client: reqwest::Client,
+    /// The FSPIOP API's base URL, without a trailing slash.
+    fspiop_url: String,
+    amount: String,
+    currency: String,
+    expiration: Duration,
+}
+
+/// The transfer fields a payee needs from a prepare.
+#[derive(Deserialize)]
+struct Prepare<'a> {
+    #[serde(rename = "transferId", borrow)]
+    transfer_id: Cow<'a, str>,
+    #[serde(rename = "payerFsp", borrow)]
+    payer: Cow<'a, str>,
+    #[serde(rename = "ilpPacket", borrow)]
+    ilp_packet: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct StateBody<'a> {
+    #[serde(rename = "transferState", borrow, default)]
+    transfer_state: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(rename = "errorInformation")]
+    error_information: ErrorInformation,
+}
+
+#[derive(Deserialize)]
+struct ErrorInformation {
+    #[serde(rename = "errorCode")]
+    error_code: String,
+    #[serde(rename = "errorDescription", default)]
+    error_description: String,
+}
+
+impl Dfsps {
+    pub fn new(ids: RunIds, names: DfspNames, tracker: Tracker, fspiop_url: &str, amount: &str, currency: &str, expiration: Duration) -> Dfsps {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(POOL_IDLE_PER_HOST_MAX)
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .expect("an HTTP client");
+        Dfsps {
+            ids,
+            names,
+            tracker,
+            client,
+            fspiop_url: fspiop_url.trim_end_matches('/').to_string(),
+            amount: amount.to_string(),
+            currency: currency.to_string(),
+            expiration,
+        }
+    }
+
+    /// The callback endpoints to register for `fsp`, served at `base` (`http://host:port`).
+    pub fn endpoints(base: &str, fsp: &str) -> Vec<(&'static str, String)> {
+        let base = format!("{}/{fsp}", base.trim_end_matches('/'));
+        vec![
+            ("FSPIOP_CALLBACK_URL_TRANSFER_POST", format!("{base}/transfers")),
+            ("FSPIOP_CALLBACK_URL_TRANSFER_PUT", format!("{base}/transfers/{{{{transferId}}}}")),
+            ("FSPIOP_CALLBACK_URL_TRANSFER_ERROR", format!("{base}/transfers/{{{{transferId}}}}/error")),
+        ]
+    }
+
+    /// Sends transfer `index` from `payer` to `payee`; its latency counts from `start`.
+    pub async fn send(self: Arc<Self>, index: u64, payer: u32, payee: u32, start: Instant) {
+        let transfer_id = self.ids.transfer_id(index);
+        let (payer_name, payee_name) = (self.names.name(payer), self.names.name(payee));
+        let packet = ids::ilp_packet(&transfer_id, payer_name, payee_name, &self.amount, &self.currency);
+        let expiration = format_fspiop_datetime(now().plus_ms(self.expiration.as_millis() as i64));
+        let body = format!(
+            r#"{{"transferId":"{transfer_id}","payerFsp":"{payer_name}","payeeFsp":"{payee_name}","amount":{{"amount":"{}","currency":"{}"}},"ilpPacket":"{packet}","condition":"{}","expiration":"{expiration}"}}"#,
+            self.amount,
+            self.currency,
+            self.ids.condition(&packet),
+        );
+        self.tracker.begin(index, payer, start);
+        let request = self
+            .client
+            .post(format!("{}/transfers", self.fspiop_url))
+            .header("accept", CONTENT_TYPE)
+            .header("content-type", CONTENT_TYPE)
+            .header("date", format_http_date(now()))
+            .header("fspiop-source", payer_name)
+            .header("fspiop-destination", payee_name)
+            .body(body);
+        if let Err((code, _)) = answer_code(request.send().await).await {
+            self.tracker.finish(index, None, Outcome::Failed(code), Instant::now());
+        }
+    }
+
+    /// The payee's fulfilment, sent after the prepare callback was answered.
+    async fn fulfil(self: Arc<Self>, payee: String, payer: String, transfer_id: String, ilp_packet: String, content_type: String) {
+        let body = format!(
+            r#"{{"fulfilment":"{}","completedTimestamp":"{}","transferState":"COMMITTED"}}"#,
+            self.ids.fulfilment(&ilp_packet),
+            format_fspiop_datetime(now()),
+        );
+        let request = self
+            .client
+            .put(format!("{}/transfers/{transfer_id}", self.fspiop_url))
+            // Without it the client sends `Accept: */*`, which the switch refuses (3101).
+            .header("accept", &content_type)
+            .header("content-type", &content_type)
+            .header("date", format_http_date(now()))
+            .header("fspiop-source", payee)
+            .header("fspiop-destination", payer)
+            .body(body);
+        if let Err((code, description)) = answer_code(request.send().await).await {
+            self.tracker.payee_answer_failed(format!("{code} {description}").trim_end().to_string());
+        }
+    }
+}
+
+/// Serves the callback endpoints on `listener` until the runtime stops.
+pub fn serve(dfsps: Arc<Dfsps>, listener: tokio::net::TcpListener) {
+    let router = Router::new()
+        .route("/{fsp}/transfers", post(receive_prepare))
+        .route("/{fsp}/transfers/{id}", put(receive_state).patch(receive_other))
+        .route("/{fsp}/transfers/{id}/error", put(receive_error))
+        .with_state(dfsps);
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            tracing::error!("the callback server stopped: {err}");
+        }
+    });
+}
+
+/// Binds the callback server; the listener and its address.
+pub async fn bind(address: SocketAddr) -> std::io::Result<(tokio::net::TcpListener, SocketAddr)> {
+    let listener = tokio::net::TcpListener::bind(address).await?;
+    let bound = listener.local_addr()?;
+    Ok((listener, bound))
+}
+
+async fn receive_prepare(State(dfsps): State<Arc<Dfsps>>, Path(fsp): Path<String>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let Ok(prepare) = serde_json::from_slice::<Prepare>(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    dfsps.tracker.counters.payee_prepares.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let content_type = headers.get("content-type").and_then(|it| it.to_str().ok()).unwrap_or(CONTENT_TYPE).to_string();
+    let answer = Arc::clone(&dfsps).fulfil(fsp, prepare.payer.into_owned(), prepare.transfer_id.into_owned(), prepare.ilp_packet.into_owned(), content_type);
+    tokio::spawn(answer);
+    StatusCode::ACCEPTED
+}
+
+async fn receive_state(State(dfsps): State<Arc<Dfsps>>, Path((fsp, id)): Path<(String, String)>, body: Bytes) -> StatusCode {
+    let now = Instant::now();
+    let outcome = match serde_json::from_slice::<StateBody>(&body).ok().and_then(|it| it.transfer_state) {
+        Some(state) if state == "COMMITTED" => Outcome::Committed,
+        Some(state) => Outcome::Failed(format!("state:{state}")),
+        None => Outcome::Failed("state:missing".into()),
+    };
+    end(&dfsps, &fsp, &id, outcome, now);
+    StatusCode::OK
+}
+
+async fn receive_error(State(dfsps): State<Arc<Dfsps>>, Path((fsp, id)): Path<(String, String)>, body: Bytes) -> StatusCode {
+    let now = Instant::now();
+    let code = serde_json::from_slice::<ErrorBody>(&body).map(|it| it.error_information.error_code).unwrap_or_else(|_| "unreadable".into());
+    end(&dfsps, &fsp, &id, Outcome::Failed(code), now);
+    StatusCode::OK
+}
+
+async fn receive_other(State(dfsps): State<Arc<Dfsps>>) -> StatusCode {
+    dfsps.tracker.counters.other_callbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    StatusCode::OK
+}
+
+/// Ends the transfer if the callback is its payer's; anything else is only counted.
+fn end(dfsps: &Dfsps, fsp: &str, transfer_id: &str, outcome: Outcome, now: Instant) {
+    match (dfsps.ids.index_of(transfer_id), dfsps.names.index_of(fsp)) {
+        (Some(index), Some(recipient)) => {
+            dfsps.tracker.finish(index, Some(recipient), outcome, now);
+        }
+        _ => {
+            dfsps.tracker.counters.other_callbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+/// `Ok` for a 2xx answer, else the FSPIOP error code of the answer (or `http:<status>`, or
+/// [`TRANSPORT_ERROR`]) and its description.
+async fn answer_code(answer: Result<reqwest::Response, reqwest::Error>) -> Result<(), (String, String)> {
+    let response = match answer {
+        Ok(response) => response,
+        Err(err) => return Err((TRANSPORT_ERROR.to_string(), err.to_string())),
+    };
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let bytes = response.bytes().await.unwrap_or_default();
+    let bytes = &bytes[..bytes.len().min(ERROR_BODY_BYTES_MAX)];
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(body) => Err((body.error_information.error_code, body.error_information.error_description)),
+        Err(_) => Err((format!("http:{}", status.as_u16()), String::from_utf8_lossy(bytes).into_owned())),
+    }
+}
+
+fn now() -> Timestamp {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    Timestamp::from_unix_ms(since_epoch.as_millis() as i64)
+}
