@@ -76,6 +76,8 @@ pub struct Hubs {
     hubs: BTreeMap<String, Hub>,
     /// Consumer groups per hub, from the function.json files; retention waits for all of them.
     consumer_groups: BTreeMap<String, Vec<String>>,
+    /// The checkpoints as last written (or read), so retention need not read the files again.
+    checkpoints: Mutex<HashMap<PathBuf, Option<i64>>>,
 }
 
 struct Hub {
@@ -119,7 +121,7 @@ impl Hubs {
             }
             hubs.insert(hub.clone(), Hub { partitions, round_robin: AtomicU64::new(0) });
         }
-        Ok(Hubs { dir: dir.to_path_buf(), hubs, consumer_groups })
+        Ok(Hubs { dir: dir.to_path_buf(), hubs, consumer_groups, checkpoints: Mutex::new(HashMap::new()) })
     }
 
     pub fn hub_names(&self) -> impl Iterator<Item = &str> {
@@ -167,20 +169,25 @@ impl Hubs {
 
     /// The last sequence number `group` has checkpointed on `hub`'s `partition`, if any.
     pub fn checkpoint(&self, hub: &str, group: &str, partition: u32) -> Option<i64> {
-        read_checkpoint(&checkpoint_path(&self.dir, hub, group, partition))
+        let path = checkpoint_path(&self.dir, hub, group, partition);
+        let mut known = self.checkpoints.lock().unwrap_or_else(|it| it.into_inner());
+        *known.entry(path).or_insert_with_key(|path| read_checkpoint(path))
     }
 
     /// Records that `group` has processed `hub`'s `partition` up to `sequence_number`, durably,
-    /// then drops from memory what every group of the hub has processed.
+    /// then drops from memory what every group of the hub has processed. It syncs a file, so it
+    /// runs with the runtime told it blocks.
     pub fn write_checkpoint(&self, hub: &str, group: &str, partition: u32, sequence_number: i64) -> Result<(), HubsError> {
         let path = checkpoint_path(&self.dir, hub, group, partition);
-        write_atomically(&path, &serde_json::json!({ "sequenceNumber": sequence_number }).to_string())?;
+        let text = serde_json::json!({ "sequenceNumber": sequence_number }).to_string();
+        tokio::task::block_in_place(|| write_atomically(&path, &text))?;
+        self.checkpoints.lock().unwrap_or_else(|it| it.into_inner()).insert(path, Some(sequence_number));
         let oldest = self
             .consumer_groups
             .get(hub)
             .into_iter()
             .flatten()
-            .map(|group| read_checkpoint(&checkpoint_path(&self.dir, hub, group, partition)))
+            .map(|group| self.checkpoint(hub, group, partition))
             .min()
             .flatten();
         if let (Some(oldest), Some(partition)) = (oldest, self.partition(hub, partition)) {

@@ -33,6 +33,7 @@ use ledger_core::condition::IlpFulfilment;
 use ledger_core::ids::{FspId, TransferId};
 use ledger_core::state::TransferStateEnum;
 use ledger_core::time::Timestamp;
+use futures::StreamExt as _;
 use journal::Journal;
 use jws::source::CachedKeys;
 use ledger_store::{LedgerStore, NewDeadLetter, NewDelivery, StoreError};
@@ -40,6 +41,8 @@ use ledger_store::{LedgerStore, NewDeadLetter, NewDelivery, StoreError};
 use crate::callback_client::{CallbackClient, CallbackError};
 use crate::envelope::{Action, Envelope, Status};
 
+/// Most callbacks of one batch in flight at once.
+pub const CALLBACK_CONCURRENCY_MAX: usize = 32;
 /// How often one callback is tried before it becomes a dead letter.
 pub const CALLBACK_ATTEMPTS_MAX: u32 = 5;
 /// The first retry waits this long; each further retry waits twice as long.
@@ -118,8 +121,7 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
     // Recorded deliveries, and those of this batch as it goes: a repeated event is sent once.
     let mut delivered = store.delivered(&keys).await?;
     let mut endpoints = EndpointCache::default();
-    let mut sent = Vec::new();
-    let mut journaled = Vec::new();
+    let mut jobs = Vec::new();
     for ((envelope, mut callback), key) in planned.into_iter().zip(keys) {
         if !delivered.insert(key.clone()) {
             continue;
@@ -128,12 +130,17 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
         if let (Some(keys), Some(url)) = (&notifier.signing_keys, &url) {
             crate::signatures::sign_callback(keys, &mut callback, url, now).await;
         }
-        let (status, outcome) = deliver(notifier, url.as_deref(), &callback).await;
+        jobs.push(CallbackJob { envelope_index: index_of(&envelopes, envelope), callback, url, key });
+    }
+    let mut sent = Vec::new();
+    let mut journaled = Vec::new();
+    for (job, (status, outcome)) in send_all(notifier, jobs, &envelopes).await {
+        let envelope = &envelopes[job.envelope_index];
         if notifier.journal.is_some() {
-            journaled.push(crate::audit::outbound_entry(&key.0, &envelope.id, &callback, url.as_deref(), status, now));
+            journaled.push(crate::audit::outbound_entry(&job.key.0, &envelope.id, &job.callback, job.url.as_deref(), status, now));
         }
         match outcome {
-            Ok(()) => sent.push(NewDelivery { event_id: key.0, recipient: key.1, transfer_id: envelope.id.clone(), delivered: now }),
+            Ok(()) => sent.push(NewDelivery { event_id: job.key.0, recipient: job.key.1, transfer_id: envelope.id.clone(), delivered: now }),
             Err(reason) => dead.push(dead_letter(envelope, &reason, now)),
         }
     }
@@ -329,6 +336,53 @@ async fn deliver(notifier: &Notifier, url: Option<&str>, callback: &Callback) ->
         }
     }
     (last_status, Err(format!("gave up after {CALLBACK_ATTEMPTS_MAX} attempts: {last_failure}")))
+}
+
+/// One callback of a batch, ready to send.
+struct CallbackJob {
+    /// Which of the batch's envelopes it answers.
+    envelope_index: usize,
+    callback: Callback,
+    url: Option<String>,
+    /// (event id, recipient): the delivery record's key.
+    key: (String, String),
+}
+
+type Sent = (Option<u16>, Result<(), String>);
+
+fn index_of(envelopes: &[Envelope], envelope: &Envelope) -> usize {
+    envelopes.iter().position(|it| std::ptr::eq(it, envelope)).unwrap_or(0)
+}
+
+/// Sends a batch's callbacks: those to one recipient about one transfer in order, one after the
+/// other (a payee must see the prepare before the commit), and the rest side by side, at most
+/// [`CALLBACK_CONCURRENCY_MAX`] at a time, so one slow DFSP does not hold up the others. The
+/// results come back in the jobs' order.
+async fn send_all(notifier: &Notifier, jobs: Vec<CallbackJob>, envelopes: &[Envelope]) -> Vec<(CallbackJob, Sent)> {
+    let mut groups: Vec<Vec<(usize, CallbackJob)>> = Vec::new();
+    let mut group_of: HashMap<(String, String), usize> = HashMap::new();
+    for (index, job) in jobs.into_iter().enumerate() {
+        let conversation = (envelopes[job.envelope_index].id.clone(), job.key.1.clone());
+        let group = *group_of.entry(conversation).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[group].push((index, job));
+    }
+    let sent_groups: Vec<Vec<(usize, CallbackJob, Sent)>> =
+        futures::stream::iter(groups).map(|group| send_in_order(notifier, group)).buffer_unordered(CALLBACK_CONCURRENCY_MAX).collect().await;
+    let mut results: Vec<(usize, CallbackJob, Sent)> = sent_groups.into_iter().flatten().collect();
+    results.sort_by_key(|(index, ..)| *index);
+    results.into_iter().map(|(_, job, sent)| (job, sent)).collect()
+}
+
+async fn send_in_order(notifier: &Notifier, group: Vec<(usize, CallbackJob)>) -> Vec<(usize, CallbackJob, Sent)> {
+    let mut results = Vec::new();
+    for (index, job) in group {
+        let sent = deliver(notifier, job.url.as_deref(), &job.callback).await;
+        results.push((index, job, sent));
+    }
+    results
 }
 
 /// The recipients' endpoint templates, read once per batch per DFSP.
