@@ -87,11 +87,28 @@ fn main() -> ExitCode {
 }
 
 fn run_handler() -> ExitCode {
+    exit_when_orphaned();
     let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime");
     match runtime.block_on(handler::process::run()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::FAILURE,
     }
+}
+
+/// The embedded handler ends when the emulator that started it is gone, however the emulator
+/// ended (a worker dies with its Functions host), so no handler is left holding the ledger.
+fn exit_when_orphaned() {
+    const PARENT_POLL: Duration = Duration::from_millis(500);
+    // SAFETY: getppid(2) has no preconditions.
+    let parent = unsafe { libc::getppid() };
+    std::thread::spawn(move || loop {
+        std::thread::sleep(PARENT_POLL);
+        // SAFETY: as above.
+        if unsafe { libc::getppid() } != parent {
+            eprintln!("local-emulator handler: the emulator is gone; exiting");
+            std::process::exit(1);
+        }
+    });
 }
 
 fn parse_up(args: &[String]) -> Result<UpOptions, String> {

@@ -13,6 +13,8 @@ use tokio::process::Command;
 
 /// How long `up --demo` may take to print its report.
 const DEMO_WAIT: Duration = Duration::from_secs(120);
+/// How long the emulator may take to stop after Ctrl-C.
+const STOP_WAIT: Duration = Duration::from_secs(20);
 const READY_LINE: &str = "Ctrl-C stops the switch.";
 
 fn emulator() -> Command {
@@ -48,7 +50,14 @@ async fn up_demo_commits_a_transfer(backend: Backend) {
         }
     })
     .await;
-    child.kill().await.unwrap();
+    // Ctrl-C, as a person stops it: the emulator stops its handler and exits.
+    let pid = child.id().expect("still running") as libc::pid_t;
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    let stopped = tokio::time::timeout(STOP_WAIT, child.wait()).await;
+    assert!(stopped.is_ok_and(|status| status.is_ok_and(|it| it.success())), "Ctrl-C stops the emulator cleanly");
     assert!(read.is_ok() && output.contains(READY_LINE), "the demo finished: {output}");
     assert!(output.contains("operator APIs are OPEN"), "--demo says it runs open: {output}");
     assert!(output.contains("-> 202"), "{output}");
