@@ -27,7 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::app::{router, App};
 use crate::notification::{NotificationConfig, Notifier};
-use crate::publish::{credential_choice, publisher_from_env};
+use crate::publish::{credential_choice, publisher_from_env, CoalescingPublisher, Publisher};
 use crate::signatures::{KeysTarget, JWS_SIGN_VAR, JWS_VALIDATE_VAR};
 use azure_core::credentials::TokenCredential;
 use journal::cosmos::{CosmosAuth, CosmosJournal, CosmosJournalConfig};
@@ -71,7 +71,8 @@ async fn serve() -> Result<(), String> {
     // Bind first: the host counts any answer on this port as "ready" and gives up after 60 s.
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|err| format!("bind port {port}: {err}"))?;
     let store = open_store().await?;
-    let publisher = publisher_from_env().map_err(|err| err.to_string())?;
+    // Concurrent requests' events share one send per hub (group commit).
+    let publisher: Arc<dyn Publisher> = Arc::new(CoalescingPublisher::new(publisher_from_env().map_err(|err| err.to_string())?));
     let lookup = |name: &str| std::env::var(name).ok();
     let journal = open_journal(JournalTarget::from_lookup(lookup)?).await?;
     let mut notifier = Notifier::new(NotificationConfig {

@@ -32,6 +32,7 @@
 //! With neither `LOCAL_HUBS_URL` nor `EVENTHUB_NAMESPACE`, [`publisher_from_env`] fails with
 //! [`PublisherConfigError::NoTarget`] rather than guessing.
 
+pub mod coalescing;
 pub mod event_hubs;
 pub mod local;
 
@@ -40,6 +41,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use coalescing::CoalescingPublisher;
 pub use event_hubs::{plan_batches, CredentialChoice, EventHubsConfig, EventHubsPublisher, Namespace, PlannedBatch};
 pub use local::LocalHubsPublisher;
 
