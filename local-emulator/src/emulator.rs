@@ -92,7 +92,8 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Starts everything and waits until the handler answers.
+    /// Starts everything and waits until the handler answers. Needs a multi-threaded Tokio
+    /// runtime: the hubs sync files with `block_in_place`.
     pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
         let app = load_app(&config.app_root)?;
         let routes = Arc::new(http_routes(&app).map_err(|err| StartError::App { root: config.app_root.clone(), reason: err.to_string() })?);
