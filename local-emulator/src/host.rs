@@ -42,6 +42,8 @@ const MAX_EVENT_BATCH_SIZE_DEFAULT: u32 = 100;
 const FUNCTION_TIMEOUT_DEFAULT: Duration = Duration::from_secs(300);
 /// The host's HTTP client waits `functionTimeout` plus this (azure.md §1.2).
 const INVOKE_TIMEOUT_MARGIN: Duration = Duration::from_secs(60);
+/// How long a proxied HTTP request waits for a (re)starting handler before the edge answers 503.
+const PROXY_READY_WAIT: Duration = Duration::from_secs(10);
 /// How long a stopping handler gets after SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 /// The host version the stand-in reports.
@@ -148,14 +150,10 @@ impl Supervisor {
         }
     }
 
-    /// Sends a proxied HTTP request to the handler at its original path.
-    pub async fn proxy(&self, request: reqwest::Request) -> Result<reqwest::Response, InvokeError> {
-        self.client.execute(request).await.map_err(|err| InvokeError::Request(err.to_string()))
-    }
-
     /// The client proxied requests are built with, and the handler's base URL.
     pub async fn proxy_target(&self) -> Result<(reqwest::Client, String), InvokeError> {
-        let port = self.ready_port(self.invoke_timeout).await.ok_or(InvokeError::NotRunning)?;
+        // A DFSP should hear "unavailable, retry" soon rather than wait out a handler restart.
+        let port = self.ready_port(PROXY_READY_WAIT).await.ok_or(InvokeError::NotRunning)?;
         Ok((self.client.clone(), format!("http://127.0.0.1:{port}")))
     }
 }
