@@ -232,6 +232,9 @@ fn run_up(options: UpOptions) -> ExitCode {
 }
 
 async fn up(options: UpOptions) -> Result<(), String> {
+    // Listen for Ctrl-C before saying it stops the switch: a signal that came between the line and
+    // the listener would kill the process instead of stopping it.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).map_err(|err| format!("listening for Ctrl-C: {err}"))?;
     let key = options.config.operator_key.clone();
     let store = match &options.config.store {
         StoreChoice::Embedded => format!("SQLite at {}", options.config.data_dir.join("ledger.db").display()),
@@ -251,7 +254,7 @@ async fn up(options: UpOptions) -> Result<(), String> {
         run_demo(&emulator, key.as_deref(), options.simulators_port).await?;
     }
     println!("Ctrl-C stops the switch.");
-    let _ = tokio::signal::ctrl_c().await;
+    interrupt.recv().await;
     emulator.stop();
     tokio::time::sleep(Duration::from_millis(500)).await;
     Ok(())
