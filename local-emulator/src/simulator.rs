@@ -73,7 +73,7 @@ pub struct Simulators {
 
 struct SimState {
     switch_url: String,
-    secret: [u8; 32],
+    secret: IlpSecret,
     client: reqwest::Client,
     received: Mutex<Vec<Received>>,
     arrived: Notify,
@@ -89,8 +89,7 @@ impl Simulators {
     pub async fn start(switch_url: &str, port: u16) -> std::io::Result<Simulators> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let address = listener.local_addr()?;
-        let mut secret = [0u8; 32];
-        secret.copy_from_slice(&Sha256::digest(uuid::Uuid::new_v4().as_bytes()));
+        let secret = IlpSecret::new();
         let state = Arc::new(SimState {
             switch_url: switch_url.trim_end_matches('/').to_string(),
             secret,
@@ -169,7 +168,7 @@ impl Simulators {
 
     /// The condition a payer puts on a transfer carrying `ilp_packet`.
     pub fn condition_for(&self, ilp_packet: &str) -> String {
-        fulfilment_for(&self.state.secret, ilp_packet).condition().to_base64url()
+        self.state.secret.fulfilment(ilp_packet).condition().to_base64url()
     }
 
     /// Sends `POST /transfers` as `payer`; the transfer id and the switch's HTTP status.
@@ -182,17 +181,7 @@ impl Simulators {
 
     /// The body of a prepare from `payer`, with a fresh ILP packet and its condition.
     pub fn prepare_body(&self, transfer_id: &str, payer: &str, payee: &str, amount: &str, currency: &str) -> Value {
-        let packet = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("ilp:{transfer_id}:{payer}:{payee}:{amount}:{currency}"));
-        let expiration = format_fspiop_datetime(now().plus_ms(TRANSFER_VALIDITY.as_millis() as i64));
-        json!({
-            "transferId": transfer_id,
-            "payerFsp": payer,
-            "payeeFsp": payee,
-            "amount": { "amount": amount, "currency": currency },
-            "ilpPacket": packet,
-            "condition": self.condition_for(&packet),
-            "expiration": expiration
-        })
+        prepare_body_of(&self.state, transfer_id, payer, payee, amount, currency)
     }
 
     /// Sends an FSPIOP request to the switch as `source`; the HTTP status.
@@ -211,11 +200,50 @@ fn now() -> Timestamp {
     Timestamp::from_unix_ms(since_epoch.as_millis() as i64)
 }
 
-fn fulfilment_for(secret: &[u8; 32], ilp_packet: &str) -> IlpFulfilment {
-    let mut digest = Sha256::new();
-    digest.update(secret);
-    digest.update(ilp_packet.as_bytes());
-    IlpFulfilment::from_bytes(digest.finalize().into())
+/// The body of a prepare from `payer`, with a fresh ILP packet and the condition of `state`'s secret.
+fn prepare_body_of(state: &SimState, transfer_id: &str, payer: &str, payee: &str, amount: &str, currency: &str) -> Value {
+    let packet = ilp_packet(transfer_id, payer, payee, amount, currency);
+    let expiration = format_fspiop_datetime(now().plus_ms(TRANSFER_VALIDITY.as_millis() as i64));
+    json!({
+        "transferId": transfer_id,
+        "payerFsp": payer,
+        "payeeFsp": payee,
+        "amount": { "amount": amount, "currency": currency },
+        "ilpPacket": packet,
+        "condition": state.secret.fulfilment(&packet).condition().to_base64url(),
+        "expiration": expiration
+    })
+}
+
+/// The secret simulated DFSPs share for conditions, like the Mojaloop SDK's ILP secret.
+#[derive(Debug, Clone)]
+pub struct IlpSecret([u8; 32]);
+
+impl IlpSecret {
+    /// A fresh random secret.
+    pub fn new() -> IlpSecret {
+        IlpSecret(Sha256::digest(uuid::Uuid::new_v4().as_bytes()).into())
+    }
+
+    /// The fulfilment of a transfer carrying `ilp_packet`: SHA-256(secret ‖ ILP packet). Its
+    /// condition is the payer's.
+    pub fn fulfilment(&self, ilp_packet: &str) -> IlpFulfilment {
+        let mut digest = Sha256::new();
+        digest.update(self.0);
+        digest.update(ilp_packet.as_bytes());
+        IlpFulfilment::from_bytes(digest.finalize().into())
+    }
+}
+
+impl Default for IlpSecret {
+    fn default() -> IlpSecret {
+        IlpSecret::new()
+    }
+}
+
+/// A transfer's ILP packet: opaque to the switch, unique per transfer.
+pub fn ilp_packet(transfer_id: &str, payer: &str, payee: &str, amount: &str, currency: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("ilp:{transfer_id}:{payer}:{payee}:{amount}:{currency}"))
 }
 
 async fn send_fspiop(state: &SimState, method: Method, path: &str, source: &str, destination: &str, content_type: &str, body: Option<&Value>) -> Result<u16, String> {
@@ -245,9 +273,8 @@ async fn send_fspiop(state: &SimState, method: Method, path: &str, source: &str,
 /// condition the simulated payee will fulfil, for sending by hand.
 async fn prepare_body(State(state): State<Arc<SimState>>, Query(query): Query<HashMap<String, String>>) -> axum::Json<Value> {
     let field = |name: &str, default: &str| query.get(name).cloned().unwrap_or_else(|| default.to_string());
-    let simulators = Simulators { state, address: SocketAddr::from(([127, 0, 0, 1], 0)) };
     let transfer_id = uuid::Uuid::new_v4().to_string();
-    axum::Json(simulators.prepare_body(&transfer_id, &field("payer", "payerfsp"), &field("payee", "payeefsp"), &field("amount", "10"), &field("currency", "USD")))
+    axum::Json(prepare_body_of(&state, &transfer_id, &field("payer", "payerfsp"), &field("payee", "payeefsp"), &field("amount", "10"), &field("currency", "USD")))
 }
 
 async fn receive_prepare(State(state): State<Arc<SimState>>, Path(fsp): Path<String>, headers: HeaderMap, body: Bytes) -> StatusCode {
@@ -299,7 +326,7 @@ async fn answer_as_payee(state: Arc<SimState>, payee: String, prepare: Received,
         PayeeMode::Silent => return,
         PayeeMode::Fulfil => {
             let packet = prepare.body["ilpPacket"].as_str().unwrap_or_default();
-            let fulfilment = fulfilment_for(&state.secret, packet).to_base64url();
+            let fulfilment = state.secret.fulfilment(packet).to_base64url();
             let body = json!({ "fulfilment": fulfilment, "completedTimestamp": format_fspiop_datetime(now()), "transferState": "COMMITTED" });
             (format!("/transfers/{transfer_id}"), body)
         }

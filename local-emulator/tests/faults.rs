@@ -88,10 +88,7 @@ async fn a_crash_after_the_timeout_scan_commits_still_tells_both_sides(backend: 
     switch.add_dfsp(PAYEE, "1000", 1000).await;
     let sims = &switch.simulators;
     sims.set_payee_mode(PAYEE, local_emulator::simulator::PayeeMode::Silent);
-    let id = uuid::Uuid::new_v4().to_string();
-    let mut body = sims.prepare_body(&id, PAYER, PAYEE, "10", "USD");
-    let soon = chrono::Utc::now() + chrono::Duration::seconds(2);
-    body["expiration"] = soon.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into();
+    let (id, body) = prepare_expiring_soon(sims);
     assert_eq!(sims.send(reqwest::Method::POST, "/transfers", PAYER, PAYEE, &body).await.unwrap(), 202);
     let told = |r: &[local_emulator::simulator::Received], fsp: &str| {
         r.iter().any(|it| it.fsp == fsp && it.path.ends_with("/error") && it.body["errorInformation"]["errorCode"] == "3303" && it.path.contains(&id))

@@ -133,10 +133,7 @@ async fn an_unanswered_transfer_times_out_for_both_sides(backend: Backend) {
     let sims = &switch.simulators;
     sims.set_payee_mode(PAYEE, PayeeMode::Silent);
 
-    let id = uuid::Uuid::new_v4().to_string();
-    let mut body = sims.prepare_body(&id, PAYER, PAYEE, "10", "USD");
-    let soon = chrono::Utc::now() + chrono::Duration::seconds(2);
-    body["expiration"] = soon.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into();
+    let (id, body) = prepare_expiring_soon(sims);
     assert_eq!(sims.send(Method::POST, "/transfers", PAYER, PAYEE, &body).await.unwrap(), 202);
     let both = sims.wait_until(CALLBACK_WAIT, |r| has(r, PAYER, "PUT", "/error", &id) && has(r, PAYEE, "PUT", "/error", &id)).await;
     assert!(both, "{:#?}", sims.received());

@@ -111,26 +111,26 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
     let envelopes = report.read_envelopes(bodies);
     let mut dead = dead_letters_of(&report, now);
     let mut planned = Vec::new();
-    for envelope in &envelopes {
+    for (envelope_index, envelope) in envelopes.iter().enumerate() {
         for callback in callbacks(store, &notifier.config, envelope).await? {
-            planned.push((envelope, callback));
+            planned.push((envelope_index, callback));
         }
     }
     let keys: Vec<(String, String)> =
-        planned.iter().map(|(it, cb)| (it.metadata.event.id.clone(), cb.recipient.to_string())).collect();
+        planned.iter().map(|(index, cb)| (envelopes[*index].metadata.event.id.clone(), cb.recipient.to_string())).collect();
     // Recorded deliveries, and those of this batch as it goes: a repeated event is sent once.
     let mut delivered = store.delivered(&keys).await?;
     let mut endpoints = EndpointCache::default();
     let mut jobs = Vec::new();
-    for ((envelope, mut callback), key) in planned.into_iter().zip(keys) {
+    for ((envelope_index, mut callback), key) in planned.into_iter().zip(keys) {
         if !delivered.insert(key.clone()) {
             continue;
         }
-        let url = endpoints.url(store, &callback, &envelope.id).await?;
+        let url = endpoints.url(store, &callback, &envelopes[envelope_index].id).await?;
         if let (Some(keys), Some(url)) = (&notifier.signing_keys, &url) {
             crate::signatures::sign_callback(keys, &mut callback, url, now).await;
         }
-        jobs.push(CallbackJob { envelope_index: index_of(&envelopes, envelope), callback, url, key });
+        jobs.push(CallbackJob { envelope_index, callback, url, key });
     }
     let mut sent = Vec::new();
     let mut journaled = Vec::new();
@@ -349,10 +349,6 @@ struct CallbackJob {
 }
 
 type Sent = (Option<u16>, Result<(), String>);
-
-fn index_of(envelopes: &[Envelope], envelope: &Envelope) -> usize {
-    envelopes.iter().position(|it| std::ptr::eq(it, envelope)).unwrap_or(0)
-}
 
 /// Sends a batch's callbacks: those to one recipient about one transfer in order, one after the
 /// other (a payee must see the prepare before the commit), and the rest side by side, at most

@@ -150,6 +150,15 @@ impl Switch {
     }
 }
 
+/// A prepare of 10 USD from the payer to the payee that expires in 2 seconds: its id and body.
+pub fn prepare_expiring_soon(sims: &Simulators) -> (String, serde_json::Value) {
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut body = sims.prepare_body(&id, PAYER, PAYEE, "10", "USD");
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(2);
+    body["expiration"] = soon.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into();
+    (id, body)
+}
+
 pub fn now() -> Timestamp {
     Timestamp::from_unix_ms(chrono::Utc::now().timestamp_millis())
 }

@@ -4,13 +4,12 @@
 //! are the transfer's index in the run, so a callback finds its transfer from the URL alone,
 //! without any lookup table shared with the sender, and ids of two runs never collide.
 //!
-//! Conditions come from a secret the simulated DFSPs share, as in the local emulator's
-//! simulators (and the Mojaloop SDK's ILP secret): fulfilment = SHA-256(secret ‖ ILP packet),
-//! condition = SHA-256(fulfilment), both base64url without padding. The payee derives the
-//! fulfilment from the ILP packet it receives.
+//! Conditions come from a secret the simulated DFSPs share, exactly as the local emulator's
+//! simulators derive them ([`IlpSecret`]); the payee derives the fulfilment from the ILP packet
+//! it receives.
 
-use base64::Engine as _;
-use sha2::{Digest as _, Sha256};
+pub use local_emulator::simulator::ilp_packet;
+use local_emulator::simulator::IlpSecret;
 
 use crate::options::TRANSFERS_MAX;
 
@@ -24,7 +23,7 @@ const INDEX_CHARS: usize = 12;
 pub struct RunIds {
     /// The first 24 characters of every transfer id of this run (`xxxxxxxx-xxxx-4xxx-8xxx-`).
     prefix: String,
-    secret: [u8; 32],
+    secret: IlpSecret,
 }
 
 impl RunIds {
@@ -32,9 +31,7 @@ impl RunIds {
         let random = uuid::Uuid::new_v4().simple().to_string();
         let prefix = format!("{}-{}-4{}-8{}-", &random[0..8], &random[8..12], &random[12..15], &random[15..18]);
         assert_eq!(prefix.len(), TRANSFER_ID_CHARS - INDEX_CHARS);
-        let mut secret = [0u8; 32];
-        secret.copy_from_slice(&Sha256::digest(uuid::Uuid::new_v4().as_bytes()));
-        RunIds { prefix, secret }
+        RunIds { prefix, secret: IlpSecret::new() }
     }
 
     /// The id of transfer `index`.
@@ -55,19 +52,12 @@ impl RunIds {
 
     /// The fulfilment for a transfer carrying `ilp_packet`, base64url.
     pub fn fulfilment(&self, ilp_packet: &str) -> String {
-        base64url(&self.fulfilment_bytes(ilp_packet))
+        self.secret.fulfilment(ilp_packet).to_base64url()
     }
 
     /// The condition for a transfer carrying `ilp_packet`, base64url.
     pub fn condition(&self, ilp_packet: &str) -> String {
-        base64url(&Sha256::digest(self.fulfilment_bytes(ilp_packet)))
-    }
-
-    fn fulfilment_bytes(&self, ilp_packet: &str) -> [u8; 32] {
-        let mut digest = Sha256::new();
-        digest.update(self.secret);
-        digest.update(ilp_packet.as_bytes());
-        digest.finalize().into()
+        self.secret.fulfilment(ilp_packet).condition().to_base64url()
     }
 }
 
@@ -75,11 +65,6 @@ impl Default for RunIds {
     fn default() -> RunIds {
         RunIds::new()
     }
-}
-
-/// The ILP packet of a transfer: opaque to the switch, unique per transfer.
-pub fn ilp_packet(transfer_id: &str, payer: &str, payee: &str, amount: &str, currency: &str) -> String {
-    base64url(format!("ilp:{transfer_id}:{payer}:{payee}:{amount}:{currency}").as_bytes())
 }
 
 /// The simulated DFSPs' names: `prefix` and a three-digit (or longer) number.
@@ -108,10 +93,6 @@ impl DfspNames {
         let index: u32 = name.strip_prefix(&self.prefix)?.parse().ok()?;
         ((index as usize) < self.names.len() && self.names[index as usize] == name).then_some(index)
     }
-}
-
-fn base64url(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]
