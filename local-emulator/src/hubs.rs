@@ -7,16 +7,21 @@
 //! Each partition is one file of JSON lines, `hubs/<hub>/<partition>.log`. An append is
 //! acknowledged only after its lines are written and `fsync`ed; appends that arrive while a sync
 //! is running are written and synced together (group commit), so many publishers cost one sync.
-//! A line torn by a crash is cut off when the log is opened again. A checkpoint is a small file
-//! replaced atomically (written, synced, renamed). After a restart each consumer group resumes
-//! after its checkpoint, so what it had not checkpointed is delivered again, as on Azure.
+//! A line torn by a crash is cut off when the log is opened again.
+//!
+//! A checkpoint takes effect in memory at once and reaches its file (written, synced, renamed)
+//! within [`CHECKPOINT_FLUSH_INTERVAL`], and when the hubs are dropped. Syncing a file per batch
+//! cost more than the batch's own ledger commit. A checkpoint lost in a crash only moves the
+//! restart point back: each consumer group resumes after its last checkpoint on file, so what
+//! it had not checkpointed there is delivered again, as on Azure after a crash between a batch
+//! and its checkpoint. Every function is idempotent for exactly that reason.
 //!
 //! # Retention
 //! Events every consumer group has checkpointed are dropped from memory; when a log is opened the
 //! file is rewritten without them. (Azure keeps events for the hub's retention period instead;
 //! nothing here reads behind a checkpoint.)
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io::{BufRead as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -34,6 +39,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 pub const EVENT_BYTES_MAX: usize = 1_048_576;
 /// Most appends written and synced together by one partition writer.
 const GROUP_COMMIT_APPENDS_MAX: usize = 1024;
+/// How long a checkpoint may live only in memory before it is written to its file.
+pub const CHECKPOINT_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Why the hubs could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -76,8 +83,23 @@ pub struct Hubs {
     hubs: BTreeMap<String, Hub>,
     /// Consumer groups per hub, from the function.json files; retention waits for all of them.
     consumer_groups: BTreeMap<String, Vec<String>>,
-    /// The checkpoints as last written (or read), so retention need not read the files again.
-    checkpoints: Mutex<HashMap<PathBuf, Option<i64>>>,
+    checkpoints: Arc<Checkpoints>,
+}
+
+/// Every consumer group's checkpoints as last recorded (or read), keyed by their file, and which
+/// of them the files do not hold yet.
+#[derive(Default)]
+struct Checkpoints {
+    table: Mutex<CheckpointTable>,
+    /// Held while files are written, so the periodic flush and the one at drop never write
+    /// the same temporary file at once.
+    writing: Mutex<()>,
+}
+
+#[derive(Default)]
+struct CheckpointTable {
+    known: HashMap<PathBuf, Option<i64>>,
+    unwritten: HashSet<PathBuf>,
 }
 
 struct Hub {
@@ -121,7 +143,9 @@ impl Hubs {
             }
             hubs.insert(hub.clone(), Hub { partitions, round_robin: AtomicU64::new(0) });
         }
-        Ok(Hubs { dir: dir.to_path_buf(), hubs, consumer_groups, checkpoints: Mutex::new(HashMap::new()) })
+        let checkpoints = Arc::new(Checkpoints::default());
+        tokio::spawn(flush_checkpoints_periodically(Arc::downgrade(&checkpoints)));
+        Ok(Hubs { dir: dir.to_path_buf(), hubs, consumer_groups, checkpoints })
     }
 
     pub fn hub_names(&self) -> impl Iterator<Item = &str> {
@@ -170,18 +194,16 @@ impl Hubs {
     /// The last sequence number `group` has checkpointed on `hub`'s `partition`, if any.
     pub fn checkpoint(&self, hub: &str, group: &str, partition: u32) -> Option<i64> {
         let path = checkpoint_path(&self.dir, hub, group, partition);
-        let mut known = self.checkpoints.lock().unwrap_or_else(|it| it.into_inner());
-        *known.entry(path).or_insert_with_key(|path| read_checkpoint(path))
+        let mut table = self.checkpoints.lock();
+        *table.known.entry(path).or_insert_with_key(|path| read_checkpoint(path))
     }
 
-    /// Records that `group` has processed `hub`'s `partition` up to `sequence_number`, durably,
-    /// then drops from memory what every group of the hub has processed. It syncs a file, so it
-    /// runs with the runtime told it blocks.
+    /// Records that `group` has processed `hub`'s `partition` up to `sequence_number` (its file
+    /// follows within [`CHECKPOINT_FLUSH_INTERVAL`]), then drops from memory what every group of
+    /// the hub has processed.
     pub fn write_checkpoint(&self, hub: &str, group: &str, partition: u32, sequence_number: i64) -> Result<(), HubsError> {
         let path = checkpoint_path(&self.dir, hub, group, partition);
-        let text = serde_json::json!({ "sequenceNumber": sequence_number }).to_string();
-        tokio::task::block_in_place(|| write_atomically(&path, &text))?;
-        self.checkpoints.lock().unwrap_or_else(|it| it.into_inner()).insert(path, Some(sequence_number));
+        self.checkpoints.record(path, sequence_number);
         let oldest = self
             .consumer_groups
             .get(hub)
@@ -194,6 +216,61 @@ impl Hubs {
             partition.forget_through(oldest);
         }
         Ok(())
+    }
+}
+
+impl Drop for Hubs {
+    fn drop(&mut self) {
+        if let Err(err) = self.checkpoints.flush() {
+            tracing::warn!("checkpoints not written at shutdown (their events will be delivered again): {err}");
+        }
+    }
+}
+
+impl Checkpoints {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CheckpointTable> {
+        self.table.lock().unwrap_or_else(|it| it.into_inner())
+    }
+
+    fn record(&self, path: PathBuf, sequence_number: i64) {
+        let mut table = self.lock();
+        table.known.insert(path.clone(), Some(sequence_number));
+        table.unwritten.insert(path);
+    }
+
+    /// Writes every checkpoint recorded since the last flush. One that fails stays unwritten,
+    /// so the next flush tries it again.
+    fn flush(&self) -> Result<(), HubsError> {
+        let _writing = self.writing.lock().unwrap_or_else(|it| it.into_inner());
+        let pending: Vec<(PathBuf, i64)> = {
+            let mut table = self.lock();
+            let unwritten = std::mem::take(&mut table.unwritten);
+            unwritten.into_iter().filter_map(|path| table.known.get(&path).copied().flatten().map(|seq| (path, seq))).collect()
+        };
+        let mut first_error = None;
+        for (path, sequence_number) in pending {
+            let text = serde_json::json!({ "sequenceNumber": sequence_number }).to_string();
+            if let Err(err) = write_atomically(&path, &text) {
+                self.lock().unwritten.insert(path);
+                first_error.get_or_insert(err);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// Writes recorded checkpoints to their files every [`CHECKPOINT_FLUSH_INTERVAL`] until the
+/// hubs are gone (their drop writes the rest).
+async fn flush_checkpoints_periodically(checkpoints: std::sync::Weak<Checkpoints>) {
+    let mut ticks = tokio::time::interval(CHECKPOINT_FLUSH_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(checkpoints) = checkpoints.upgrade() else { return };
+        let flushed = tokio::task::spawn_blocking(move || checkpoints.flush()).await;
+        if let Ok(Err(err)) = flushed {
+            tracing::warn!("checkpoints not written yet (will retry): {err}");
+        }
     }
 }
 
@@ -250,14 +327,7 @@ struct WriterCursor {
 /// The partition's single writer: takes every append waiting, writes them, syncs once, then
 /// publishes them to consumers and acknowledges each.
 async fn write_appends(partition: Arc<Partition>, mut cursor: WriterCursor, mut appends: mpsc::Receiver<Append>) {
-    while let Some(first) = appends.recv().await {
-        let mut group = vec![first];
-        while group.len() < GROUP_COMMIT_APPENDS_MAX {
-            match appends.try_recv() {
-                Ok(next) => group.push(next),
-                Err(_) => break,
-            }
-        }
+    while let Some(group) = handler::group::recv_group(&mut appends, GROUP_COMMIT_APPENDS_MAX).await {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let (stored, bytes) = cursor.stamp(&group, now_ms);
         let written = tokio::task::block_in_place(|| {

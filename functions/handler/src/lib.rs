@@ -13,6 +13,8 @@
 //! - `callback_client`: the pooled HTTP client callbacks go out with (no headers of its own).
 //! - `edge`: the FSPIOP HTTP edge (header and body checks, 202/200, publish).
 //! - `envelope`: the versioned event every hub carries (Mojaloop's message shape).
+//! - `group`: group commit's shared step (take what waits, write once).
+//! - `journal_group`: the message journal behind group commit (one append for concurrent requests).
 //! - `fault`: crash points for fault-injection tests (inert unless `SWITCH_FAULT_CRASH` is set).
 //! - `outbox`: what a function emits after its commit, and its dead letters.
 //! - `prepare`: the prepare function.
@@ -38,6 +40,8 @@ pub mod edge;
 pub mod envelope;
 pub mod fault;
 pub mod fulfil;
+pub mod group;
+pub mod journal_group;
 pub mod get;
 pub mod notification;
 pub mod operator_http;

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::app::{router, App};
+use crate::journal_group::GroupedJournal;
 use crate::notification::{NotificationConfig, Notifier};
 use crate::publish::{credential_choice, publisher_from_env, CoalescingPublisher, Publisher};
 use crate::signatures::{KeysTarget, JWS_SIGN_VAR, JWS_VALIDATE_VAR};
@@ -74,7 +75,8 @@ async fn serve() -> Result<(), String> {
     // Concurrent requests' events share one send per hub (group commit).
     let publisher: Arc<dyn Publisher> = Arc::new(CoalescingPublisher::new(publisher_from_env().map_err(|err| err.to_string())?));
     let lookup = |name: &str| std::env::var(name).ok();
-    let journal = open_journal(JournalTarget::from_lookup(lookup)?).await?;
+    // Concurrent requests' journal entries share one append (group commit), like their events.
+    let journal: Arc<dyn Journal> = Arc::new(GroupedJournal::new(open_journal(JournalTarget::from_lookup(lookup)?).await?));
     let mut notifier = Notifier::new(NotificationConfig {
         confirm_to_payee: flag("SEND_TRANSFER_CONFIRMATION_TO_PAYEE", true),
         hub_content_version: fspiop::ApiVersion::V1_1,

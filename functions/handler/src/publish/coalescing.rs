@@ -60,14 +60,7 @@ impl Publisher for CoalescingPublisher {
 
 /// The hub's sender: takes every call waiting, sends them as one, answers each.
 async fn send_groups(hub: Hub, inner: Arc<dyn Publisher>, mut calls: mpsc::Receiver<Call>) {
-    while let Some(first) = calls.recv().await {
-        let mut group = vec![first];
-        while group.len() < CALLS_PER_GROUP_MAX {
-            match calls.try_recv() {
-                Ok(next) => group.push(next),
-                Err(_) => break,
-            }
-        }
+    while let Some(group) = crate::group::recv_group(&mut calls, CALLS_PER_GROUP_MAX).await {
         send_group(hub, inner.as_ref(), group).await;
     }
 }
