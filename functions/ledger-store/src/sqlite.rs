@@ -4,9 +4,11 @@
 //! SQLite has one writer at a time, so the store keeps one writer connection behind an async
 //! mutex: a [`LedgerTx`] holds it from `BEGIN IMMEDIATE` to `COMMIT`, which serialises batches
 //! exactly as row locks would. Reads outside a transaction use a second connection, which WAL
-//! lets run beside the writer. Statements take microseconds, so they run on the calling task;
-//! on a multi-threaded runtime they are wrapped in `block_in_place` so a commit's fsync does not
-//! stall other tasks.
+//! lets run beside the writer. Statements take microseconds and a commit's fsync well under a
+//! millisecond, so they run inline on the calling task. Wrapping each in `block_in_place` (as
+//! this store once did) handed the worker's other tasks to another thread per statement; under
+//! load that made every transaction hold the writer longer and doubled end-to-end latency
+//! (issue 7's measurements).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -121,7 +123,8 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Runs blocking SQLite work without stalling a multi-threaded runtime's other tasks.
+/// Runs slow SQLite work (opening, migrating) without stalling a multi-threaded runtime's other
+/// tasks.
 fn blocking<T>(work: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current() {
         Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
@@ -151,19 +154,19 @@ fn sql_error(err: rusqlite::Error) -> StoreError {
 impl LedgerStore for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn LedgerTx>, StoreError> {
         let conn = self.writer.clone().lock_owned().await;
-        blocking(|| conn.execute_batch("BEGIN IMMEDIATE")).map_err(sql_error)?;
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_error)?;
         Ok(Box::new(SqliteTx { conn, finished: false }))
     }
 
     async fn transfer(&self, id: &TransferId) -> Result<Option<TransferRecord>, StoreError> {
         let conn = self.reader.lock().await;
-        let mut found = blocking(|| load_transfers(&conn, std::slice::from_ref(id)))?;
+        let mut found = load_transfers(&conn, std::slice::from_ref(id))?;
         Ok(found.remove(id))
     }
 
     async fn state_history(&self, id: &TransferId) -> Result<Vec<CurrentState>, StoreError> {
         let conn = self.reader.lock().await;
-        blocking(|| {
+        (|| {
             let mut stmt = conn
                 .prepare_cached("SELECT s.state, s.seq, s.created_ms FROM transfer t \
                      JOIN transfer_state_change s ON s.transfer_seq = t.transfer_seq \
@@ -177,12 +180,12 @@ impl LedgerStore for SqliteStore {
                 .map(|it| it.map_err(sql_error).and_then(|(state, seq, at)| current_state(&state, seq, at)))
                 .collect();
             res
-        })
+        })()
     }
 
     async fn position_journal(&self, account: AccountId) -> Result<Vec<(Option<TransferId>, Amount, Amount)>, StoreError> {
         let conn = self.reader.lock().await;
-        blocking(|| {
+        (|| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT t.transfer_id, c.change_amount, c.value FROM participant_position_change c \
@@ -203,24 +206,24 @@ impl LedgerStore for SqliteStore {
                 })
                 .collect();
             res
-        })
+        })()
     }
 
     async fn create_participant(&self, name: &FspId, created: Timestamp) -> Result<Participant, StoreError> {
         let conn = self.writer.lock().await;
-        blocking(|| {
+        (|| {
             conn.execute(
                 "INSERT INTO participant (name, is_active, created_ms) VALUES (?, 1, ?)",
                 params![name.as_str(), created.unix_ms()],
             )
             .map_err(sql_error)?;
             Ok(Participant { id: ParticipantId(conn.last_insert_rowid() as u64), name: name.clone(), is_active: true })
-        })
+        })()
     }
 
     async fn participant(&self, name: &FspId) -> Result<Option<Participant>, StoreError> {
         let conn = self.reader.lock().await;
-        blocking(|| {
+        (|| {
             conn.query_row(
                 "SELECT participant_id, name, is_active FROM participant WHERE name = ?",
                 [name.as_str()],
@@ -229,24 +232,24 @@ impl LedgerStore for SqliteStore {
             .optional()
             .map_err(sql_error)?
             .transpose()
-        })
+        })()
     }
 
     async fn participants(&self) -> Result<Vec<Participant>, StoreError> {
         let conn = self.reader.lock().await;
-        blocking(|| {
+        (|| {
             let mut stmt = conn
                 .prepare_cached("SELECT participant_id, name, is_active FROM participant ORDER BY participant_id")
                 .map_err(sql_error)?;
             let rows = stmt.query_map([], participant_row).map_err(sql_error)?;
             rows.map(|it| it.map_err(sql_error)?).collect()
-        })
+        })()
     }
 
     async fn set_participant_active(&self, id: ParticipantId, active: bool) -> Result<(), StoreError> {
         let conn = self.writer.lock().await;
         let sql = "UPDATE participant SET is_active = ? WHERE participant_id = ?";
-        let n = blocking(|| conn.execute(sql, params![active, id.0 as i64])).map_err(sql_error)?;
+        let n = conn.execute(sql, params![active, id.0 as i64]).map_err(sql_error)?;
         expect_one_row(n, "participant")
     }
 
@@ -259,7 +262,7 @@ impl LedgerStore for SqliteStore {
         created: Timestamp,
     ) -> Result<Account, StoreError> {
         let mut conn = self.writer.lock().await;
-        blocking(|| {
+        (|| {
             let tx = conn.transaction().map_err(sql_error)?;
             tx.execute(
                 "INSERT INTO participant_currency (participant_id, currency, ledger_account_type, is_active, created_ms) \
@@ -275,12 +278,12 @@ impl LedgerStore for SqliteStore {
             .map_err(sql_error)?;
             tx.commit().map_err(sql_error)?;
             Ok(Account { id, participant, currency, kind, is_active: active })
-        })
+        })()
     }
 
     async fn accounts(&self, participant: ParticipantId) -> Result<Vec<Account>, StoreError> {
         let conn = self.reader.lock().await;
-        blocking(|| {
+        (|| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT account_id, participant_id, currency, ledger_account_type, is_active \
@@ -289,20 +292,20 @@ impl LedgerStore for SqliteStore {
                 .map_err(sql_error)?;
             let rows = stmt.query_map([participant.0 as i64], account_row).map_err(sql_error)?;
             rows.map(|it| it.map_err(sql_error)?).collect()
-        })
+        })()
     }
 
     async fn set_account_active(&self, id: AccountId, active: bool) -> Result<(), StoreError> {
         let conn = self.writer.lock().await;
         let sql = "UPDATE participant_currency SET is_active = ? WHERE account_id = ?";
-        let n = blocking(|| conn.execute(sql, params![active, id.0 as i64])).map_err(sql_error)?;
+        let n = conn.execute(sql, params![active, id.0 as i64]).map_err(sql_error)?;
         expect_one_row(n, "account")
     }
 
     async fn set_net_debit_cap(&self, account: AccountId, cap: NetDebitCap, created: Timestamp) -> Result<(), StoreError> {
         let value = amount_to_sql(cap.value())?;
         let mut conn = self.writer.lock().await;
-        blocking(|| {
+        (|| {
             let tx = conn.transaction().map_err(sql_error)?;
             let exists: Option<i64> = tx
                 .query_row("SELECT account_id FROM participant_currency WHERE account_id = ?", [account.0 as i64], |row| {
@@ -324,33 +327,33 @@ impl LedgerStore for SqliteStore {
             )
             .map_err(sql_error)?;
             tx.commit().map_err(sql_error)
-        })
+        })()
     }
 
     async fn net_debit_cap(&self, account: AccountId) -> Result<Option<NetDebitCap>, StoreError> {
         let conn = self.reader.lock().await;
-        let value: Option<i64> = blocking(|| {
+        let value: Option<i64> = (|| {
             conn.query_row(
                 "SELECT value FROM participant_limit WHERE account_id = ? AND limit_type = ? AND is_active = 1",
                 params![account.0 as i64, NET_DEBIT_CAP_LIMIT_TYPE],
                 |row| row.get(0),
             )
             .optional()
-        })
+        })()
         .map_err(sql_error)?;
         value.map(|it| NetDebitCap::new(amount(it)).ok_or_else(|| StoreError::Corrupt("negative cap".into()))).transpose()
     }
 
     async fn balance(&self, account: AccountId) -> Result<(Amount, Amount), StoreError> {
         let conn = self.reader.lock().await;
-        let row: Option<(i64, i64)> = blocking(|| {
+        let row: Option<(i64, i64)> = (|| {
             conn.query_row(
                 "SELECT value, reserved_value FROM participant_position WHERE account_id = ?",
                 [account.0 as i64],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()
-        })
+        })()
         .map_err(sql_error)?;
         match row {
             Some((value, reserved)) => Ok((amount(value), amount(reserved))),
@@ -368,14 +371,14 @@ impl LedgerStore for SqliteStore {
                    SELECT participant_id, ?, ?, 1, ? FROM participant WHERE participant_id = ? \
                    ON CONFLICT (participant_id, endpoint_type) DO UPDATE SET value = excluded.value, is_active = 1";
         let conn = self.writer.lock().await;
-        let n = blocking(|| conn.execute(sql, params![endpoint_type, value, created.unix_ms(), participant.0 as i64]))
+        let n = conn.execute(sql, params![endpoint_type, value, created.unix_ms(), participant.0 as i64])
             .map_err(sql_error)?;
         expect_one_row(n, &format!("participant {participant}"))
     }
 
     async fn endpoints(&self, participant: ParticipantId) -> Result<Vec<(String, String)>, StoreError> {
         let conn = self.reader.lock().await;
-        blocking(|| {
+        (|| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT endpoint_type, value FROM participant_endpoint \
@@ -384,14 +387,14 @@ impl LedgerStore for SqliteStore {
                 .map_err(sql_error)?;
             let rows = stmt.query_map([participant.0 as i64], |row| Ok((row.get(0)?, row.get(1)?))).map_err(sql_error)?;
             rows.map(|it| it.map_err(sql_error)).collect()
-        })
+        })()
     }
 
     async fn delivered(&self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError> {
         let wanted: HashSet<(&str, &str)> = keys.iter().map(|(event, recipient)| (event.as_str(), recipient.as_str())).collect();
         let events = distinct_event_ids(keys);
         let conn = self.reader.lock().await;
-        blocking(|| {
+        (|| {
             let mut res = HashSet::new();
             // By event id alone, the key's prefix; an event has a recipient or two.
             for chunk in statement_chunks(&events) {
@@ -411,7 +414,7 @@ impl LedgerStore for SqliteStore {
                 }
             }
             Ok(res)
-        })
+        })()
     }
 
     async fn record_deliveries(&self, rows: &[NewDelivery]) -> Result<(), StoreError> {
@@ -455,7 +458,7 @@ impl LedgerStore for SqliteStore {
     async fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetterRecord>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let conn = self.reader.lock().await;
-        blocking(|| {
+        (|| {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT id, source, event_id, transfer_id, body, reason, created_ms FROM dead_letter \
@@ -476,51 +479,51 @@ impl LedgerStore for SqliteStore {
                 })
                 .map_err(sql_error)?;
             rows.map(|it| it.map_err(sql_error)).collect()
-        })
+        })()
     }
     async fn participants_created(&self) -> Result<HashMap<ParticipantId, Timestamp>, StoreError> {
         let conn = self.reader.lock().await;
-        blocking(|| operator::participants_created(&conn))
+        operator::participants_created(&conn)
     }
 
     async fn account_balances(&self, participant: ParticipantId) -> Result<Vec<AccountBalance>, StoreError> {
         let conn = self.reader.lock().await;
-        blocking(|| operator::account_balances(&conn, participant))
+        operator::account_balances(&conn, participant)
     }
 
     async fn set_limit_alarm(&self, account: AccountId, percentage: Amount, changed: Timestamp) -> Result<(), StoreError> {
         let conn = self.writer.lock().await;
-        blocking(|| operator::set_limit_alarm(&conn, account, percentage, changed))
+        operator::set_limit_alarm(&conn, account, percentage, changed)
     }
 
     async fn limit_alarm(&self, account: AccountId) -> Result<Option<Amount>, StoreError> {
         let conn = self.reader.lock().await;
-        blocking(|| operator::limit_alarm(&conn, account))
+        operator::limit_alarm(&conn, account)
     }
 
     async fn create_settlement_model(&self, definition: &ModelDefinition, created: Timestamp) -> Result<SettlementModel, StoreError> {
         let conn = self.writer.lock().await;
-        blocking(|| operator::create_settlement_model(&conn, definition, created))
+        operator::create_settlement_model(&conn, definition, created)
     }
 
     async fn settlement_models(&self) -> Result<Vec<SettlementModel>, StoreError> {
         let conn = self.reader.lock().await;
-        blocking(|| operator::settlement_models(&conn))
+        operator::settlement_models(&conn)
     }
 
     async fn set_settlement_model_active(&self, id: ModelId, active: bool) -> Result<(), StoreError> {
         let conn = self.writer.lock().await;
-        blocking(|| operator::set_settlement_model_active(&conn, id, active))
+        operator::set_settlement_model_active(&conn, id, active)
     }
 
     async fn windows(&self, ids: Option<&[WindowId]>) -> Result<Vec<WindowRecord>, StoreError> {
         let conn = self.reader.lock().await;
-        blocking(|| operator::windows(&conn, ids))
+        operator::windows(&conn, ids)
     }
 
     async fn settlements(&self, ids: Option<&[SettlementId]>) -> Result<Vec<SettlementRecord>, StoreError> {
         let conn = self.reader.lock().await;
-        blocking(|| operator::settlements(&conn, ids))
+        operator::settlements(&conn, ids)
     }
 }
 
@@ -532,11 +535,11 @@ impl SqliteStore {
             return Ok(());
         }
         let mut conn = self.writer.lock().await;
-        blocking(|| {
+        (|| {
             let tx = conn.transaction().map_err(sql_error)?;
             insert_rows(&tx, head, tail, rows.into_iter().map(Ok))?;
             tx.commit().map_err(sql_error)
-        })
+        })()
     }
 }
 
@@ -566,12 +569,12 @@ impl Drop for SqliteTx {
 impl LedgerTx for SqliteTx {
     async fn lock_positions(&mut self, accounts: &[AccountId]) -> Result<BTreeMap<AccountId, PositionAccount>, StoreError> {
         let ids = lock_order(accounts);
-        blocking(|| lock_positions(&self.conn, &ids))
+        lock_positions(&self.conn, &ids)
     }
 
     async fn lock_balances(&mut self, accounts: &[AccountId]) -> Result<BTreeMap<AccountId, (Amount, Amount)>, StoreError> {
         let ids = lock_order(accounts);
-        blocking(|| {
+        (|| {
             let mut res = BTreeMap::new();
             for chunk in statement_chunks(&ids) {
                 let sql = format!(
@@ -590,11 +593,11 @@ impl LedgerTx for SqliteTx {
                 }
             }
             Ok(res)
-        })
+        })()
     }
 
     async fn current_states(&mut self, ids: &[TransferId]) -> Result<HashMap<TransferId, CurrentState>, StoreError> {
-        blocking(|| current_states(&self.conn, ids))
+        current_states(&self.conn, ids)
     }
 
     async fn hashes(&mut self, kind: HashKind, ids: &[TransferId]) -> Result<HashMap<TransferId, RequestHash>, StoreError> {
@@ -609,7 +612,7 @@ impl LedgerTx for SqliteTx {
                  JOIN transfer_error_duplicate_check d ON d.transfer_seq = t.transfer_seq"
             }
         };
-        blocking(|| {
+        (|| {
             let mut res = HashMap::new();
             for chunk in statement_chunks(ids) {
                 let sql = format!("{source} WHERE t.transfer_id IN ({})", placeholders(chunk.len()));
@@ -625,15 +628,15 @@ impl LedgerTx for SqliteTx {
                 }
             }
             Ok(res)
-        })
+        })()
     }
 
     async fn transfers(&mut self, ids: &[TransferId]) -> Result<HashMap<TransferId, TransferRecord>, StoreError> {
-        blocking(|| load_transfers(&self.conn, ids))
+        load_transfers(&self.conn, ids)
     }
 
     async fn insert_transfers(&mut self, rows: &[NewTransfer]) -> Result<(), StoreError> {
-        blocking(|| insert_transfers(&self.conn, rows))
+        insert_transfers(&self.conn, rows)
     }
 
     async fn insert_hashes(&mut self, kind: HashKind, rows: &[(TransferId, RequestHash, Timestamp)]) -> Result<(), StoreError> {
@@ -644,11 +647,11 @@ impl LedgerTx for SqliteTx {
         };
         let values =
             rows.iter().map(|(id, hash, at)| Ok((id, vec![Value::Text(hash.as_str().to_string()), Value::Integer(at.unix_ms())])));
-        blocking(|| insert_children(&self.conn, table, "hash, created_ms", values))
+        insert_children(&self.conn, table, "hash, created_ms", values)
     }
 
     async fn insert_state_changes(&mut self, rows: &[NewStateChange]) -> Result<(), StoreError> {
-        blocking(|| insert_state_changes(&self.conn, rows.iter().map(Ok)))
+        insert_state_changes(&self.conn, rows.iter().map(Ok))
     }
 
     async fn insert_position_changes(&mut self, rows: &[NewPositionChange]) -> Result<(), StoreError> {
@@ -664,11 +667,11 @@ impl LedgerTx for SqliteTx {
             Ok((&row.transfer_id, values))
         });
         let columns = "account_id, seq, change_amount, value, reserved_value, created_ms";
-        blocking(|| insert_children(&self.conn, "participant_position_change", columns, values))
+        insert_children(&self.conn, "participant_position_change", columns, values)
     }
 
     async fn update_positions(&mut self, rows: &[(AccountId, Amount)], changed: Timestamp) -> Result<(), StoreError> {
-        blocking(|| {
+        (|| {
             let mut stmt = self
                 .conn
                 .prepare_cached("UPDATE participant_position SET value = ?, changed_ms = ? WHERE account_id = ?")
@@ -678,7 +681,7 @@ impl LedgerTx for SqliteTx {
                 expect_one_row(n, "position")?;
             }
             Ok(())
-        })
+        })()
     }
 
     async fn insert_errors(&mut self, rows: &[NewTransferError]) -> Result<(), StoreError> {
@@ -692,7 +695,7 @@ impl LedgerTx for SqliteTx {
             Ok((&row.transfer_id, values))
         });
         let columns = "seq, error_code, error_description, created_ms";
-        blocking(|| insert_children(&self.conn, "transfer_error", columns, values))
+        insert_children(&self.conn, "transfer_error", columns, values)
     }
 
     async fn insert_fulfilments(&mut self, rows: &[NewFulfilment]) -> Result<(), StoreError> {
@@ -706,29 +709,29 @@ impl LedgerTx for SqliteTx {
             Ok((&row.transfer_id, values))
         });
         let columns = "ilp_fulfilment, completed_ms, settlement_window_id, created_ms";
-        blocking(|| insert_children(&self.conn, "transfer_fulfilment", columns, values))
+        insert_children(&self.conn, "transfer_fulfilment", columns, values)
     }
 
     async fn open_window(&mut self) -> Result<Window, StoreError> {
-        blocking(|| open_window(&self.conn))
+        open_window(&self.conn)
     }
 
     async fn close_open_window(&mut self, reason: &str, at: Timestamp) -> Result<(Window, Window), StoreError> {
-        blocking(|| close_open_window(&self.conn, reason, at))
+        close_open_window(&self.conn, reason, at)
     }
 
     async fn window_fulfilment_count(&mut self, window: WindowId) -> Result<u64, StoreError> {
         let sql = "SELECT COUNT(*) FROM transfer_fulfilment WHERE settlement_window_id = ?";
-        let n: i64 = blocking(|| self.conn.query_row(sql, [window.0 as i64], |row| row.get(0))).map_err(sql_error)?;
+        let n: i64 = self.conn.query_row(sql, [window.0 as i64], |row| row.get(0)).map_err(sql_error)?;
         Ok(n as u64)
     }
 
     async fn expired_transfers(&mut self, now: Timestamp, limit: usize) -> Result<Vec<ExpiredTransfer>, StoreError> {
-        blocking(|| expired_transfers(&self.conn, now, limit))
+        expired_transfers(&self.conn, now, limit)
     }
 
     async fn delete_timeouts(&mut self, entries: &[(TransferId, Timestamp)]) -> Result<(), StoreError> {
-        blocking(|| {
+        (|| {
             let mut stmt = self
                 .conn
                 .prepare_cached(
@@ -740,45 +743,45 @@ impl LedgerTx for SqliteTx {
                 stmt.execute(params![expiration.unix_ms(), id.as_str()]).map_err(sql_error)?;
             }
             Ok(())
-        })
+        })()
     }
 
     async fn windows_for_update(&mut self, ids: &[WindowId]) -> Result<Vec<WindowRecord>, StoreError> {
         // The writer connection is held for the whole transaction: the rows are as locked as
         // they get in SQLite.
-        blocking(|| operator::windows(&self.conn, Some(ids)))
+        operator::windows(&self.conn, Some(ids))
     }
 
     async fn window_sums(&mut self, window: WindowId) -> Result<Vec<WindowSum>, StoreError> {
-        blocking(|| operator::window_sums(&self.conn, window))
+        operator::window_sums(&self.conn, window)
     }
 
     async fn set_window_states(&mut self, rows: &[(WindowId, WindowState)], reason: &str, at: Timestamp) -> Result<(), StoreError> {
-        blocking(|| operator::set_window_states(&self.conn, rows, reason, at))
+        operator::set_window_states(&self.conn, rows, reason, at)
     }
 
     async fn insert_window_contents(&mut self, rows: &[NewContent], at: Timestamp) -> Result<Vec<ContentId>, StoreError> {
-        blocking(|| operator::insert_window_contents(&self.conn, rows, at))
+        operator::insert_window_contents(&self.conn, rows, at)
     }
 
     async fn insert_content_states(&mut self, rows: &[NewContentState], at: Timestamp) -> Result<(), StoreError> {
-        blocking(|| operator::insert_content_states(&self.conn, rows, at))
+        operator::insert_content_states(&self.conn, rows, at)
     }
 
     async fn settlements_for_update(&mut self, ids: &[SettlementId]) -> Result<Vec<SettlementRecord>, StoreError> {
-        blocking(|| operator::settlements(&self.conn, Some(ids)))
+        operator::settlements(&self.conn, Some(ids))
     }
 
     async fn insert_settlement(&mut self, row: &NewSettlement) -> Result<SettlementId, StoreError> {
-        blocking(|| operator::insert_settlement(&self.conn, row))
+        operator::insert_settlement(&self.conn, row)
     }
 
     async fn insert_settlement_states(&mut self, rows: &[NewSettlementState], at: Timestamp) -> Result<(), StoreError> {
-        blocking(|| operator::insert_settlement_states(&self.conn, rows, at))
+        operator::insert_settlement_states(&self.conn, rows, at)
     }
 
     async fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        let res = blocking(|| self.conn.execute_batch("COMMIT")).map_err(sql_error);
+        let res = self.conn.execute_batch("COMMIT").map_err(sql_error);
         // After a failed COMMIT SQLite may still hold the transaction; Drop rolls it back.
         self.finished = res.is_ok();
         res
