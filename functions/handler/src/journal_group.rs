@@ -124,7 +124,7 @@ mod tests {
         JournalEntry::new(EntryFields {
             id: EntryId::parse(id).unwrap(),
             transfer: TransferKey::parse(transfer).unwrap(),
-            direction: Direction::Inbound,
+            direction: Direction::InboundRequest,
             method: "POST".into(),
             url: "/transfers".into(),
             headers: Vec::new(),
