@@ -35,7 +35,7 @@ OPTIONS (up):
     --demo                  provision a Hub and two DFSPs served by built-in simulators, run one
                             transfer end to end, print what happened, then keep serving
     --app-root DIR          where host.json and functions/bindings/ are [default: this repository]
-    --partitions N          partitions per event hub [default: 4]
+    --partitions N          partitions per event hub [default: 1]
     --fspiop-port PORT      FSPIOP API [default: 3000]
     --admin-port PORT       central-ledger admin API [default: 3001]
     --settlement-port PORT  central-settlement API, under /v2 [default: 3007]

@@ -73,7 +73,7 @@ TARGET:
                             binary, started with the argument `handler`]
     --handler-arg ARG       an argument for --handler (repeatable; none by default)
     --handler-log LEVEL     the handler's log level [default: warn]
-    --partitions N          local: partitions per event hub [default: 4]
+    --partitions N          local: partitions per event hub [default: 1]
     --app-root DIR          local: where host.json and functions/bindings/ are [default: this
                             repository]
     --keep-data             local: keep the emulator's data directory (<out>/emulator)
