@@ -2,8 +2,18 @@
 //!
 //! It opens its own connection, so it never contends with the ledger store's transaction
 //! beyond SQLite's single writer lock, which the busy timeout waits for. An append is one
-//! transaction of multi-row `INSERT … ON CONFLICT (entry_id) DO NOTHING` statements: one fsync
-//! per batch, and a re-appended entry is left as first written.
+//! transaction of one cached single-row `INSERT … ON CONFLICT DO NOTHING` run per entry: one
+//! fsync per batch, no statement parsed per call, and a re-appended entry is left as first
+//! written.
+//!
+//! # Layout
+//! Rows go in insertion order (rowid), so appends fill pages at the end of the table. One unique
+//! index, `(transfer_id, entry_id)`, both refuses a repeated entry and finds a transfer's
+//! entries. (An entry id is derived from the event that also names its transfer, so an id never
+//! comes with two transfers and the pair is as unique as the id.) The first layout had a primary
+//! key on `entry_id` and a second index by transfer: two random index pages written per entry
+//! instead of one, which made the journal the handler's largest cost under load (issue 7). A
+//! file in that layout is rewritten into this one when it is opened.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -12,7 +22,7 @@ use async_trait::async_trait;
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
-use crate::sql::{encode_headers, entry_from_row, row_placeholders, statement_chunks, StoredRow, COLUMNS};
+use crate::sql::{encode_headers, entry_from_row, row_placeholders, StoredRow, COLUMNS};
 use crate::{check_batch, transfer_journal, Journal, JournalEntry, JournalError, TransferJournal, TransferKey, READ_ENTRIES_MAX};
 
 /// How long a statement waits for another writer (the ledger store) to release the file.
@@ -20,7 +30,7 @@ const BUSY_TIMEOUT_MS: u64 = 5_000;
 
 const MIGRATION: &str = "
 CREATE TABLE IF NOT EXISTS journal_entry (
-    entry_id TEXT NOT NULL PRIMARY KEY,
+    entry_id TEXT NOT NULL,
     transfer_id TEXT NOT NULL,
     timestamp_ms INTEGER NOT NULL,
     direction TEXT NOT NULL,
@@ -35,7 +45,17 @@ CREATE TABLE IF NOT EXISTS journal_entry (
     destination TEXT,
     http_status INTEGER
 );
-CREATE INDEX IF NOT EXISTS journal_entry_by_transfer ON journal_entry (transfer_id, timestamp_ms, entry_id);
+CREATE UNIQUE INDEX IF NOT EXISTS journal_entry_by_transfer_entry ON journal_entry (transfer_id, entry_id);
+";
+
+/// The first layout's secondary index; its presence marks a file to rewrite.
+const FIRST_LAYOUT_INDEX: &str = "journal_entry_by_transfer";
+
+/// Rewrites a first-layout table (primary key on `entry_id`) into the current one, keeping every
+/// row; run inside one transaction.
+const FROM_FIRST_LAYOUT: &str = "
+ALTER TABLE journal_entry RENAME TO journal_entry_first_layout;
+DROP INDEX IF EXISTS journal_entry_by_transfer;
 ";
 
 /// The journal in a SQLite file.
@@ -54,7 +74,7 @@ impl SqliteJournal {
             // WAL like the ledger store (a second journal mode on one file is not possible), and
             // FULL so an appended batch survives a crash like the ledger rows it describes.
             conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
-            conn.execute_batch(MIGRATION)?;
+            migrate(&conn)?;
             Ok(conn)
         })
         .await?;
@@ -80,11 +100,14 @@ impl SqliteJournal {
 impl Journal for SqliteJournal {
     async fn append(&self, entries: &[JournalEntry]) -> Result<(), JournalError> {
         check_batch(entries)?;
-        let statements: Vec<(String, Vec<Value>)> = statement_chunks(entries).into_iter().map(insert_statement).collect();
+        let rows: Vec<Vec<Value>> = entries.iter().map(row_values).collect();
         self.with_conn(move |conn| {
             let tx = conn.transaction()?;
-            for (sql, values) in &statements {
-                tx.execute(sql, rusqlite::params_from_iter(values.iter()))?;
+            {
+                let mut insert = tx.prepare_cached(&insert_sql())?;
+                for values in &rows {
+                    insert.execute(rusqlite::params_from_iter(values.iter()))?;
+                }
             }
             tx.commit()
         })
@@ -111,12 +134,26 @@ impl Journal for SqliteJournal {
     }
 }
 
-fn insert_statement(chunk: &[JournalEntry]) -> (String, Vec<Value>) {
-    let sql = format!(
-        "INSERT INTO journal_entry ({COLUMNS}) VALUES {} ON CONFLICT (entry_id) DO NOTHING",
-        row_placeholders(chunk.len())
+fn insert_sql() -> String {
+    format!("INSERT INTO journal_entry ({COLUMNS}) VALUES {} ON CONFLICT (transfer_id, entry_id) DO NOTHING", row_placeholders(1))
+}
+
+/// Creates the table and index, first rewriting a first-layout file (module documentation).
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let first_layout: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1)",
+        [FIRST_LAYOUT_INDEX],
+        |row| row.get(0),
+    )?;
+    if !first_layout {
+        return conn.execute_batch(MIGRATION);
+    }
+    let rewrite = format!(
+        "BEGIN IMMEDIATE; {FROM_FIRST_LAYOUT} {MIGRATION} \
+         INSERT INTO journal_entry ({COLUMNS}) SELECT {COLUMNS} FROM journal_entry_first_layout ORDER BY rowid; \
+         DROP TABLE journal_entry_first_layout; COMMIT;"
     );
-    (sql, chunk.iter().flat_map(row_values).collect())
+    conn.execute_batch(&rewrite)
 }
 
 fn row_values(entry: &JournalEntry) -> Vec<Value> {
@@ -184,5 +221,60 @@ fn sql_error(err: rusqlite::Error) -> JournalError {
             JournalError::Corrupt(err.to_string())
         }
         _ => JournalError::Unavailable(err.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Direction, EntryFields, EntryId};
+
+    fn entry(id: &str, transfer: &str, timestamp_ms: i64) -> JournalEntry {
+        JournalEntry::new(EntryFields {
+            id: EntryId::parse(id).unwrap(),
+            transfer: TransferKey::parse(transfer).unwrap(),
+            direction: Direction::InboundRequest,
+            method: "POST".into(),
+            url: "/transfers".into(),
+            headers: Vec::new(),
+            body: br#"{"transferId":"t"}"#.to_vec(),
+            source: "payerfsp".into(),
+            destination: Some("payeefsp".into()),
+            http_status: Some(202),
+            timestamp_ms,
+        })
+    }
+
+    /// The first layout exactly as it was created before the rewrite.
+    const FIRST_LAYOUT: &str = "
+        CREATE TABLE journal_entry (
+            entry_id TEXT NOT NULL PRIMARY KEY, transfer_id TEXT NOT NULL, timestamp_ms INTEGER NOT NULL,
+            direction TEXT NOT NULL, method TEXT NOT NULL, url TEXT NOT NULL, headers TEXT NOT NULL,
+            body BLOB NOT NULL, body_length INTEGER NOT NULL, body_sha256 TEXT NOT NULL,
+            truncated INTEGER NOT NULL, source TEXT NOT NULL, destination TEXT, http_status INTEGER);
+        CREATE INDEX journal_entry_by_transfer ON journal_entry (transfer_id, timestamp_ms, entry_id);";
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_first_layout_file_is_rewritten_keeping_its_entries_and_their_uniqueness() {
+        let path = std::env::temp_dir().join(format!("journal_first_layout_{}.db", uuid::Uuid::new_v4().simple()));
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(FIRST_LAYOUT).unwrap();
+            let values = row_values(&entry("e-old", "t-1", 5));
+            let sql = format!("INSERT INTO journal_entry ({COLUMNS}) VALUES {}", row_placeholders(1));
+            conn.execute(&sql, rusqlite::params_from_iter(values.iter())).unwrap();
+        }
+        let journal = SqliteJournal::open(&path).await.unwrap();
+        journal.append(&[entry("e-old", "t-1", 9), entry("e-new", "t-1", 7)]).await.unwrap();
+        let read = journal.by_transfer(&TransferKey::parse("t-1").unwrap()).await.unwrap();
+        let stored: Vec<(&str, i64)> = read.entries.iter().map(|it| (it.id().as_str(), it.timestamp_ms())).collect();
+        assert_eq!(stored, [("e-old", 5), ("e-new", 7)], "the old row kept as first written, the new one added");
+        drop(journal);
+        // Opening the rewritten file again changes nothing.
+        let journal = SqliteJournal::open(&path).await.unwrap();
+        assert_eq!(journal.by_transfer(&TransferKey::parse("t-1").unwrap()).await.unwrap().entries.len(), 2);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 }
