@@ -23,6 +23,9 @@ use crate::routes::{match_route, Route};
 pub const OPERATOR_KEY_HEADER: &str = "ocp-apim-subscription-key";
 /// Largest request body forwarded, in bytes (FSPIOP bodies are a few kB; bulk is not served).
 pub const REQUEST_BYTES_MAX: usize = 1_048_576;
+/// How long a proxied request waits for the handler's answer: Azure's front end gives up on an
+/// HTTP-triggered function after 230 s.
+const PROXY_ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(230);
 
 /// Headers that describe one hop, not the request, and are not forwarded (RFC 9110 §7.6.1).
 const HOP_BY_HOP: [&str; 8] = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
@@ -101,22 +104,24 @@ fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
 async fn proxy(supervisor: &Supervisor, method: Method, uri: &Uri, headers: &HeaderMap, body: Bytes) -> Result<Response, String> {
     let (client, base) = supervisor.proxy_target().await.map_err(|err| err.to_string())?;
     let path_and_query = uri.path_and_query().map_or(uri.path(), |it| it.as_str());
-    let mut request = client.request(method, format!("{base}{path_and_query}")).body(body);
+    let mut request = axum::http::Request::builder()
+        .method(method)
+        .uri(format!("{base}{path_and_query}"))
+        .body(http_body_util::Full::new(body))
+        .map_err(|err| err.to_string())?;
     for (name, value) in headers {
         if !is_hop_by_hop(name) && name != "host" && name != "content-length" {
-            request = request.header(name, value);
+            request.headers_mut().append(name, value.clone());
         }
     }
-    let answer = request.send().await.map_err(|err| err.to_string())?;
-    let status = answer.status();
+    let answer = client.send(request, PROXY_ANSWER_TIMEOUT).await?;
     let mut relayed = HeaderMap::new();
-    for (name, value) in answer.headers() {
+    for (name, value) in &answer.headers {
         if !is_hop_by_hop(name) && name != "content-length" {
             relayed.append(name, value.clone());
         }
     }
-    let bytes = answer.bytes().await.map_err(|err| err.to_string())?;
-    Ok((status, relayed, bytes).into_response())
+    Ok((answer.status, relayed, answer.body).into_response())
 }
 
 fn is_hop_by_hop(name: &HeaderName) -> bool {

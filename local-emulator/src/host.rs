@@ -23,12 +23,18 @@ use switch_handler::bindings::{FunctionApp, FunctionSpec, NcrontabSchedule, Retr
 use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, watch, Notify};
 
+use axum::body::Bytes;
+use http_body_util::Full;
+
 use crate::faults::Faults;
+use crate::handler_client::HandlerClient;
 use crate::hubs::{Hubs, StoredEvent};
 use crate::invocation::{self, BatchSource, RetryState};
 
 /// The host polls the handler's port this often until it answers (the real host: 25 ms).
 const READINESS_POLL: Duration = Duration::from_millis(25);
+/// How long one readiness probe waits for an answer.
+const READINESS_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a started handler may take to answer (the documented limit: 60 s).
 const READINESS_TIMEOUT: Duration = Duration::from_secs(60);
 /// Restart delays after a handler exits: the first, and the most while it keeps crashing.
@@ -79,7 +85,7 @@ pub struct Supervisor {
     kill: mpsc::Sender<()>,
     stop: Arc<Notify>,
     starts: Arc<AtomicU64>,
-    client: reqwest::Client,
+    client: HandlerClient,
     invoke_timeout: Duration,
 }
 
@@ -90,12 +96,7 @@ impl Supervisor {
         let (kill, kill_rx) = mpsc::channel(8);
         let stop = Arc::new(Notify::new());
         let starts = Arc::new(AtomicU64::new(0));
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .pool_max_idle_per_host(64)
-            .build()
-            .unwrap_or_default();
+        let client = HandlerClient::default();
         tokio::spawn(supervise(command, faults, ready_tx, kill_rx, Arc::clone(&stop), Arc::clone(&starts), client.clone()));
         let invoke_timeout = function_timeout.unwrap_or(FUNCTION_TIMEOUT_DEFAULT) + INVOKE_TIMEOUT_MARGIN;
         Supervisor { ready, kill, stop, starts, client, invoke_timeout }
@@ -126,19 +127,16 @@ impl Supervisor {
     /// Invokes `function` with an invocation body; the parsed `{Outputs, Logs, ReturnValue}`.
     pub async fn invoke(&self, function: &str, body: &Value) -> Result<Value, InvokeError> {
         let port = self.ready_port(self.invoke_timeout).await.ok_or(InvokeError::NotRunning)?;
-        let response = self
-            .client
-            .post(format!("http://127.0.0.1:{port}/{function}"))
+        let request = axum::http::Request::post(format!("http://127.0.0.1:{port}/{function}"))
+            .header("Content-Type", "application/json")
             .header("X-Azure-Functions-InvocationId", uuid::Uuid::new_v4().to_string())
             .header("X-Azure-Functions-HostVersion", HOST_VERSION)
             .header("User-Agent", format!("Azure-Functions-Host/{HOST_VERSION}"))
-            .timeout(self.invoke_timeout)
-            .json(body)
-            .send()
-            .await
+            .body(Full::new(Bytes::from(body.to_string())))
             .map_err(|err| InvokeError::Request(err.to_string()))?;
-        let status = response.status();
-        let text = response.text().await.map_err(|err| InvokeError::Request(err.to_string()))?;
+        let answer = self.client.send(request, self.invoke_timeout).await.map_err(InvokeError::Request)?;
+        let status = answer.status;
+        let text = String::from_utf8_lossy(&answer.body).into_owned();
         if !status.is_success() {
             return Err(InvokeError::Status { status: status.as_u16(), body: text });
         }
@@ -150,8 +148,8 @@ impl Supervisor {
         }
     }
 
-    /// The client proxied requests are built with, and the handler's base URL.
-    pub async fn proxy_target(&self) -> Result<(reqwest::Client, String), InvokeError> {
+    /// The client proxied requests are sent with, and the handler's base URL.
+    pub async fn proxy_target(&self) -> Result<(HandlerClient, String), InvokeError> {
         // A DFSP should hear "unavailable, retry" soon rather than wait out a handler restart.
         let port = self.ready_port(PROXY_READY_WAIT).await.ok_or(InvokeError::NotRunning)?;
         Ok((self.client.clone(), format!("http://127.0.0.1:{port}")))
@@ -165,7 +163,7 @@ async fn supervise(
     mut kill: mpsc::Receiver<()>,
     stop: Arc<Notify>,
     starts: Arc<AtomicU64>,
-    client: reqwest::Client,
+    client: HandlerClient,
 ) {
     let mut delay = RESTART_DELAY_MIN;
     loop {
@@ -247,11 +245,14 @@ fn spawn(command: &HandlerCommand, port: u16, crash: Option<&str>) -> std::io::R
 }
 
 /// Polls `GET /` until any HTTP answer (the host's readiness rule), or gives up.
-async fn wait_ready(client: &reqwest::Client, port: u16) -> bool {
+async fn wait_ready(client: &HandlerClient, port: u16) -> bool {
     let deadline = Instant::now() + READINESS_TIMEOUT;
     while Instant::now() < deadline {
-        if client.get(format!("http://127.0.0.1:{port}/")).timeout(Duration::from_secs(1)).send().await.is_ok() {
-            return true;
+        let probe = axum::http::Request::get(format!("http://127.0.0.1:{port}/")).body(Full::new(Bytes::new()));
+        if let Ok(probe) = probe {
+            if client.send(probe, READINESS_PROBE_TIMEOUT).await.is_ok() {
+                return true;
+            }
         }
         tokio::time::sleep(READINESS_POLL).await;
     }

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::hubs::StoredEvent;
@@ -35,8 +36,8 @@ pub fn event_batch(function: &str, binding: &str, source: &BatchSource, events: 
     let offsets: Vec<String> = events.iter().map(|it| it.offset.to_string()).collect();
     let sequence_numbers: Vec<i64> = events.iter().map(|it| it.sequence_number).collect();
     let enqueued: Vec<String> = events.iter().map(|it| utc_text(it.enqueued_ms)).collect();
-    let properties: Vec<Value> = events.iter().map(|_| json!({})).collect();
-    let system_properties: Vec<Value> = events.iter().map(|it| system_properties(it)).collect();
+    let properties: Vec<EmptyObject> = events.iter().map(|_| EmptyObject {}).collect();
+    let system_properties: Vec<SystemProperties> = events.iter().map(|it| SystemProperties::of(it)).collect();
     let mut metadata = json!({
         "PartitionContext": {
             "FullyQualifiedNamespace": NAMESPACE,
@@ -45,18 +46,18 @@ pub fn event_batch(function: &str, binding: &str, source: &BatchSource, events: 
             "PartitionId": source.partition.to_string(),
             "IsCheckpointingAfterInvocation": true
         },
-        "PartitionKeyArray": as_json_string(&json!(keys)),
-        "OffsetArray": as_json_string(&json!(offsets)),
-        "SequenceNumberArray": as_json_string(&json!(sequence_numbers)),
-        "EnqueuedTimeUtcArray": as_json_string(&json!(enqueued)),
-        "PropertiesArray": as_json_string(&json!(properties)),
-        "SystemPropertiesArray": as_json_string(&json!(system_properties)),
+        "PartitionKeyArray": as_json_string(&keys),
+        "OffsetArray": as_json_string(&offsets),
+        "SequenceNumberArray": as_json_string(&sequence_numbers),
+        "EnqueuedTimeUtcArray": as_json_string(&enqueued),
+        "PropertiesArray": as_json_string(&properties),
+        "SystemPropertiesArray": as_json_string(&system_properties),
         "sys": sys(function),
     });
     if let Some(retry) = retry {
         metadata["RetryContext"] = retry_context(retry);
     }
-    json!({ "Data": { binding: as_json_string(&json!(bodies)) }, "Metadata": metadata })
+    json!({ "Data": { binding: as_json_string(&bodies) }, "Metadata": metadata })
 }
 
 /// A timer invocation: `TimerInfo` with the schedule status the monitor keeps.
@@ -70,22 +71,52 @@ pub fn timer(function: &str, binding: &str, last_ms: Option<i64>, next_ms: i64, 
 }
 
 /// Json.NET's treatment of a value it cannot make a `JObject` of: the value's JSON, as a string.
-fn as_json_string(value: &Value) -> Value {
-    Value::String(value.to_string())
+/// Serialised straight from the typed value: building a `Value` tree first copied every event
+/// body once more.
+fn as_json_string(value: &impl Serialize) -> Value {
+    // Strings, numbers and derived structs always serialise.
+    Value::String(serde_json::to_string(value).unwrap_or_default())
 }
 
-fn system_properties(event: &StoredEvent) -> Value {
-    let enqueued = utc_text(event.enqueued_ms);
-    json!({
-        "x-opt-sequence-number": event.sequence_number,
-        "x-opt-offset": event.offset.to_string(),
-        "x-opt-enqueued-time": enqueued,
-        "x-opt-partition-key": event.partition_key,
-        "SequenceNumber": event.sequence_number,
-        "Offset": event.offset.to_string(),
-        "PartitionKey": event.partition_key,
-        "EnqueuedTimeUtc": enqueued
-    })
+/// An event's (empty) application properties: `{}`.
+#[derive(Serialize)]
+struct EmptyObject {}
+
+/// An event's system properties, as the host lists them per event.
+#[derive(Serialize)]
+struct SystemProperties<'a> {
+    #[serde(rename = "x-opt-sequence-number")]
+    opt_sequence_number: i64,
+    #[serde(rename = "x-opt-offset")]
+    opt_offset: String,
+    #[serde(rename = "x-opt-enqueued-time")]
+    opt_enqueued_time: String,
+    #[serde(rename = "x-opt-partition-key")]
+    opt_partition_key: Option<&'a str>,
+    #[serde(rename = "SequenceNumber")]
+    sequence_number: i64,
+    #[serde(rename = "Offset")]
+    offset: String,
+    #[serde(rename = "PartitionKey")]
+    partition_key: Option<&'a str>,
+    #[serde(rename = "EnqueuedTimeUtc")]
+    enqueued_time_utc: String,
+}
+
+impl SystemProperties<'_> {
+    fn of(event: &StoredEvent) -> SystemProperties<'_> {
+        let enqueued = utc_text(event.enqueued_ms);
+        SystemProperties {
+            opt_sequence_number: event.sequence_number,
+            opt_offset: event.offset.to_string(),
+            opt_enqueued_time: enqueued.clone(),
+            opt_partition_key: event.partition_key.as_deref(),
+            sequence_number: event.sequence_number,
+            offset: event.offset.to_string(),
+            partition_key: event.partition_key.as_deref(),
+            enqueued_time_utc: enqueued,
+        }
+    }
 }
 
 fn retry_context(retry: &RetryState) -> Value {

@@ -5,6 +5,7 @@
 //! # Layout
 //! - `emulator`: assembles the parts and starts them (`Emulator::start`).
 //! - `host`: the Functions host stand-in (handler process, Event Hubs and timer triggers).
+//! - `handler_client`: the host's pooled HTTP client to the handler.
 //! - `hubs`: the Event Hubs stand-in (durable partition logs, checkpoints, ingestion endpoint).
 //! - `invocation`: the invocation bodies the host sends.
 //! - `routes`: HTTP trigger route templates.
@@ -19,6 +20,7 @@ pub mod demo;
 pub mod edge;
 pub mod emulator;
 pub mod faults;
+pub mod handler_client;
 pub mod host;
 pub mod hubs;
 pub mod invocation;

@@ -56,8 +56,14 @@ const NET_DEBIT_CAP_LIMIT_TYPE: i64 = 1;
 /// Page cache per connection. SQLite's default (2 MiB) makes every batch re-read index pages
 /// from the file; the ledger's hot indexes fit in this.
 const PAGE_CACHE_KIB: u32 = 131_072;
-/// WAL pages before an automatic checkpoint: fewer, larger checkpoints copy less often.
-const WAL_CHECKPOINT_PAGES: u32 = 10_000;
+/// WAL pages before a connection checkpoints on its own: only a backstop in case the checkpointer
+/// thread falls far behind, because a checkpoint run by the committing connection holds the
+/// single writer (and its task's worker thread) while it copies and syncs; at 10 000 pages that
+/// stalled every function for a few hundred milliseconds each second under load (issue 7).
+const WAL_CHECKPOINT_PAGES: u32 = 200_000;
+/// How often the checkpointer thread copies committed WAL pages into the database file. A
+/// passive checkpoint runs beside the writer and readers and never waits for them.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The embedded ledger store.
 #[derive(Clone)]
@@ -73,12 +79,28 @@ impl SqliteStore {
         let writer = blocking(|| open_connection(path))?;
         blocking(|| migrate(&writer))?;
         let reader = blocking(|| open_connection(path))?;
-        Ok(SqliteStore { writer: Arc::new(Mutex::new(writer)), reader: Arc::new(Mutex::new(reader)), path: path.to_path_buf() })
+        let writer = Arc::new(Mutex::new(writer));
+        start_checkpointer(blocking(|| open_connection(path))?, Arc::downgrade(&writer));
+        Ok(SqliteStore { writer, reader: Arc::new(Mutex::new(reader)), path: path.to_path_buf() })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Checkpoints the WAL every [`CHECKPOINT_INTERVAL`] on its own thread and connection, until the
+/// store (its writer) is gone. A failed checkpoint leaves the pages in the WAL, where readers find
+/// them; the next one copies them.
+fn start_checkpointer(conn: Connection, store: std::sync::Weak<Mutex<Connection>>) {
+    let work = move || {
+        while store.strong_count() > 0 {
+            std::thread::sleep(CHECKPOINT_INTERVAL);
+            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
+    };
+    // Without the thread the writer's backstop checkpoints instead (WAL_CHECKPOINT_PAGES).
+    let _ = std::thread::Builder::new().name("ledger-checkpoint".to_string()).spawn(work);
 }
 
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
