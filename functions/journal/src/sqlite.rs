@@ -27,6 +27,12 @@ use crate::{check_batch, transfer_journal, Journal, JournalEntry, JournalError, 
 
 /// How long a statement waits for another writer (the ledger store) to release the file.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
+/// WAL pages before the appending connection checkpoints on its own: a backstop only. A
+/// checkpoint there delays the append, and with it every FSPIOP answer waiting on that group,
+/// so the checkpointer thread does the work instead (as in the ledger store).
+const WAL_CHECKPOINT_PAGES: u32 = 200_000;
+/// How often the checkpointer thread copies committed WAL pages into the journal file.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
 
 const MIGRATION: &str = "
 CREATE TABLE IF NOT EXISTS journal_entry (
@@ -73,12 +79,19 @@ impl SqliteJournal {
             conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
             // WAL like the ledger store (a second journal mode on one file is not possible), and
             // FULL so an appended batch survives a crash like the ledger rows it describes.
-            conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
+            conn.execute_batch(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES};"
+            ))?;
             migrate(&conn)?;
-            Ok(conn)
+            let checkpointer = Connection::open(&path)?;
+            checkpointer.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+            Ok((conn, checkpointer))
         })
         .await?;
-        Ok(SqliteJournal { conn: Arc::new(Mutex::new(conn)) })
+        let (conn, checkpointer) = conn;
+        let conn = Arc::new(Mutex::new(conn));
+        start_checkpointer(checkpointer, Arc::downgrade(&conn));
+        Ok(SqliteJournal { conn })
     }
 
     async fn with_conn<T: Send + 'static>(
@@ -132,6 +145,19 @@ impl Journal for SqliteJournal {
         let entries = rows.into_iter().map(entry_from_row).collect::<Result<Vec<_>, _>>()?;
         Ok(transfer_journal(entries))
     }
+}
+
+/// Checkpoints the WAL every [`CHECKPOINT_INTERVAL`] on its own thread and connection until the
+/// journal is gone. A failed passive checkpoint leaves the pages in the WAL for the next one.
+fn start_checkpointer(conn: Connection, journal: std::sync::Weak<Mutex<Connection>>) {
+    let work = move || {
+        while journal.strong_count() > 0 {
+            std::thread::sleep(CHECKPOINT_INTERVAL);
+            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
+    };
+    // Without the thread the backstop (WAL_CHECKPOINT_PAGES) checkpoints instead.
+    let _ = std::thread::Builder::new().name("journal-checkpoint".to_string()).spawn(work);
 }
 
 fn insert_sql() -> String {
