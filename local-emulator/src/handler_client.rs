@@ -13,8 +13,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-/// Idle connections kept to the handler: one per consumer and concurrent request is plenty.
-const IDLE_CONNECTIONS_MAX: usize = 64;
+/// Idle connections kept to the handler. Every proxied request in flight holds one, and a
+/// connection returned to a full pool is closed, so the bound must cover the busiest moment
+/// (a load of 256 concurrent transfers opened and closed connections all the time at 64).
+const IDLE_CONNECTIONS_MAX: usize = 2048;
 
 /// What the handler answered.
 pub struct Answer {
