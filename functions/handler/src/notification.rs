@@ -110,9 +110,10 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
     let mut report = crate::outbox::Report::default();
     let envelopes = report.read_envelopes(bodies);
     let mut dead = dead_letters_of(&report, now);
+    let parties = parties_of(store, &envelopes).await?;
     let mut planned = Vec::new();
     for (envelope_index, envelope) in envelopes.iter().enumerate() {
-        for callback in callbacks(store, &notifier.config, envelope).await? {
+        for callback in callbacks(&parties, &notifier.config, envelope) {
             planned.push((envelope_index, callback));
         }
     }
@@ -177,25 +178,19 @@ fn dead_letter(envelope: &Envelope, reason: &str, now: Timestamp) -> NewDeadLett
 }
 
 /// The callbacks an event asks for, per the matrix in the module documentation.
-pub async fn callbacks(store: &dyn LedgerStore, config: &NotificationConfig, envelope: &Envelope) -> Result<Vec<Callback>, StoreError> {
+pub fn callbacks(parties: &Parties, config: &NotificationConfig, envelope: &Envelope) -> Vec<Callback> {
     let event = &envelope.metadata.event;
     let addressee = FspId::parse(&envelope.to);
-    let Some(addressee) = addressee else { return Ok(Vec::new()) };
+    let Some(addressee) = addressee else { return Vec::new() };
     let both_parties = matches!(event.action, Action::AbortValidation | Action::TimeoutReserved);
     // A payee's own PUT /error carries an error state too, but is forwarded with a confirmation;
     // only errors the Hub made go to the addressee alone.
     let payee_abort = event.action == Action::Abort && envelope.from != ledger_core::account::HUB_NAME;
     if event.state.status == Status::Error && !both_parties && !payee_abort {
-        return Ok(vec![hub_callback(envelope, config, addressee, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope))]);
+        return vec![hub_callback(envelope, config, addressee, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope))];
     }
-    // Only the rows that reach both parties need the transfer; the common ones do not read it.
-    let needs_parties =
-        matches!(event.action, Action::Commit | Action::Abort | Action::Reserve | Action::AbortValidation | Action::TimeoutReserved);
-    let parties = match (needs_parties, TransferId::parse(&envelope.id)) {
-        (true, Some(id)) => store.transfer(&id).await?.map(|it| (it.payer, it.payee)),
-        _ => None,
-    };
-    Ok(match (event.action, parties) {
+    let parties = TransferId::parse(&envelope.id).and_then(|id| parties.get(&id).cloned());
+    match (event.action, parties) {
         (Action::Prepare, _) => vec![forwarded(envelope, addressee, "POST", ENDPOINT_TRANSFER_POST, "/transfers".to_string())],
         (Action::PrepareDuplicate | Action::FulfilDuplicate | Action::AbortDuplicate | Action::Get, _) => {
             vec![hub_callback(envelope, config, addressee, "PUT", ENDPOINT_TRANSFER_PUT, put_path(envelope))]
@@ -210,7 +205,28 @@ pub async fn callbacks(store: &dyn LedgerStore, config: &NotificationConfig, env
             hub_callback(envelope, config, payee, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope)),
         ],
         _ => Vec::new(),
-    })
+    }
+}
+
+/// The payer and payee of the batch's transfers whose callbacks reach both parties.
+pub type Parties = HashMap<TransferId, (FspId, FspId)>;
+
+/// Reads the parties of every transfer in the batch that needs them, in one store call: only
+/// the callback matrix's rows that reach both parties do; the common ones read nothing.
+async fn parties_of(store: &dyn LedgerStore, envelopes: &[Envelope]) -> Result<Parties, StoreError> {
+    let ids: Vec<TransferId> = envelopes.iter().filter(|it| needs_parties(it)).filter_map(|it| TransferId::parse(&it.id)).collect();
+    if ids.is_empty() {
+        return Ok(Parties::new());
+    }
+    let found = store.transfers(&ids).await?;
+    Ok(found.into_iter().map(|(id, transfer)| (id, (transfer.payer, transfer.payee))).collect())
+}
+
+fn needs_parties(envelope: &Envelope) -> bool {
+    matches!(
+        envelope.metadata.event.action,
+        Action::Commit | Action::Abort | Action::Reserve | Action::AbortValidation | Action::TimeoutReserved
+    )
 }
 
 fn put_path(envelope: &Envelope) -> String {

@@ -280,6 +280,10 @@ pub trait LedgerStore: Send + Sync {
     /// A transfer with its latest state, or `None`.
     async fn transfer(&self, id: &TransferId) -> Result<Option<TransferRecord>, StoreError>;
 
+    /// Several transfers with their latest states, read together (one round of queries for a
+    /// whole batch); ids with no transfer are absent from the map.
+    async fn transfers(&self, ids: &[TransferId]) -> Result<HashMap<TransferId, TransferRecord>, StoreError>;
+
     /// A transfer's state journal, oldest first.
     async fn state_history(&self, id: &TransferId) -> Result<Vec<CurrentState>, StoreError>;
 

@@ -314,6 +314,11 @@ impl LedgerStore for MysqlStore {
         Ok(found.remove(id))
     }
 
+    async fn transfers(&self, ids: &[TransferId]) -> Result<HashMap<TransferId, TransferRecord>, StoreError> {
+        let mut conn = self.conn().await?;
+        load_transfers(&mut conn, &mut SeqCache::new(), ids).await
+    }
+
     async fn state_history(&self, id: &TransferId) -> Result<Vec<CurrentState>, StoreError> {
         let mut conn = self.conn().await?;
         let sql = "SELECT s.state, s.seq, s.created_ms FROM transfer t \

@@ -186,6 +186,11 @@ impl LedgerStore for SqliteStore {
         Ok(found.remove(id))
     }
 
+    async fn transfers(&self, ids: &[TransferId]) -> Result<HashMap<TransferId, TransferRecord>, StoreError> {
+        let conn = self.reader.lock().await;
+        load_transfers(&conn, ids)
+    }
+
     async fn state_history(&self, id: &TransferId) -> Result<Vec<CurrentState>, StoreError> {
         let conn = self.reader.lock().await;
         (|| {
