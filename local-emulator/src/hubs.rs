@@ -581,6 +581,22 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_checkpoint_counts_at_once_and_reaches_its_file_within_the_flush_interval() {
+        let dir = temporary_dir();
+        let hubs = Hubs::open(&dir, groups(), 1).unwrap();
+        hubs.append("hub-a", events(&["a", "b"])).await.unwrap();
+        hubs.write_checkpoint("hub-a", "cg-1", 0, 1).unwrap();
+        assert_eq!(hubs.checkpoint("hub-a", "cg-1", 0), Some(1), "in effect before it is on file");
+        let file = checkpoint_path(&dir, "hub-a", "cg-1", 0);
+        tokio::time::sleep(CHECKPOINT_FLUSH_INTERVAL * 5).await;
+        assert_eq!(read_checkpoint(&file), Some(1), "on file while the hubs still run");
+        hubs.write_checkpoint("hub-a", "cg-1", 0, 1).unwrap();
+        drop(hubs);
+        assert_eq!(read_checkpoint(&file), Some(1));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_line_torn_by_a_crash_is_cut_off() {
         let dir = temporary_dir();
         {

@@ -148,6 +148,14 @@ async fn prepares_persist_with_their_first_state_and_timeout(store: Arc<dyn Ledg
     assert_eq!(record.extensions, rows[1].extensions);
     let invalid = store.transfer(&rows[2].transfer_id).await.unwrap().expect("stored");
     assert_eq!((invalid.current.state, invalid.payer_account), (TransferState::Invalid, None));
+    // Read together, the same records; an unknown id is simply absent.
+    let unknown = new_transfer_id();
+    let ids = [rows[0].transfer_id.clone(), rows[1].transfer_id.clone(), unknown.clone(), rows[1].transfer_id.clone()];
+    let together = store.transfers(&ids).await.unwrap();
+    assert_eq!(together.len(), 2);
+    assert!(!together.contains_key(&unknown));
+    assert_eq!(together[&rows[1].transfer_id], record);
+    assert_eq!(together[&rows[0].transfer_id].payee, payee.name);
     // Only transfers awaiting processing are on the timeout work-list.
     let mut tx = store.begin().await.unwrap();
     let expired = tx.expired_transfers(EXPIRATION.plus_ms(1), 10).await.unwrap();
