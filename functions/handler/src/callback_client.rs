@@ -70,7 +70,7 @@ impl CallbackClient {
 }
 
 /// The error with its causes, which say what actually failed (refused, reset, TLS).
-fn describe(err: &dyn std::error::Error) -> String {
+pub fn describe(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut cause = err.source();
     while let Some(inner) = cause {
