@@ -353,9 +353,8 @@ async fn consume(dispatch: Arc<Dispatch>, function: FunctionSpec, partition: u32
         since_checkpoint += 1;
         if since_checkpoint >= checkpoint_every {
             since_checkpoint = 0;
-            if let Err(err) = dispatch.hubs.write_checkpoint(hub, &group, partition, last) {
-                tracing::error!(function = %function.name, partition, "checkpoint failed: {err}");
-            }
+            // Recorded at once; the file follows (a failed write is retried and logged by the hubs).
+            dispatch.hubs.record_checkpoint(hub, &group, partition, last);
         }
     }
 }

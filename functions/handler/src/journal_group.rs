@@ -60,8 +60,9 @@ impl Journal for GroupedJournal {
 
 async fn write_groups(inner: Arc<dyn Journal>, mut calls: mpsc::Receiver<Call>) {
     while let Some(group) = crate::group::recv_group(&mut calls, APPENDS_PER_GROUP_MAX).await {
-        for bounded in split_at_entry_bound(group) {
-            let entries: Vec<JournalEntry> = bounded.iter().flat_map(|call| call.entries.iter().cloned()).collect();
+        for mut bounded in split_at_entry_bound(group) {
+            // The calls own copies of their entries already; move them into the one append.
+            let entries: Vec<JournalEntry> = bounded.iter_mut().flat_map(|call| std::mem::take(&mut call.entries)).collect();
             let outcome = inner.append(&entries).await;
             for call in bounded {
                 let _ = call.answer.send(outcome.clone());
