@@ -124,15 +124,16 @@ impl Supervisor {
         *port
     }
 
-    /// Invokes `function` with an invocation body; the parsed `{Outputs, Logs, ReturnValue}`.
-    pub async fn invoke(&self, function: &str, body: &Value) -> Result<Value, InvokeError> {
+    /// Invokes `function` with an invocation body (its JSON bytes); the parsed
+    /// `{Outputs, Logs, ReturnValue}`.
+    pub async fn invoke(&self, function: &str, body: Vec<u8>) -> Result<Value, InvokeError> {
         let port = self.ready_port(self.invoke_timeout).await.ok_or(InvokeError::NotRunning)?;
         let request = axum::http::Request::post(format!("http://127.0.0.1:{port}/{function}"))
             .header("Content-Type", "application/json")
             .header("X-Azure-Functions-InvocationId", uuid::Uuid::new_v4().to_string())
             .header("X-Azure-Functions-HostVersion", HOST_VERSION)
             .header("User-Agent", format!("Azure-Functions-Host/{HOST_VERSION}"))
-            .body(Full::new(Bytes::from(body.to_string())))
+            .body(Full::new(Bytes::from(body)))
             .map_err(|err| InvokeError::Request(err.to_string()))?;
         let answer = self.client.send(request, self.invoke_timeout).await.map_err(InvokeError::Request)?;
         let status = answer.status;
@@ -368,7 +369,7 @@ async fn deliver(dispatch: &Dispatch, function: &FunctionSpec, binding: &str, so
         let retry = max_retries.map(|max| RetryState { retry_count, max_retry_count: max, exception: exception.as_deref() });
         let body = invocation::event_batch(&function.name, binding, source, events, retry.as_ref());
         let started = Instant::now();
-        let outcome = dispatch.supervisor.invoke(&function.name, &body).await;
+        let outcome = dispatch.supervisor.invoke(&function.name, body).await;
         dispatch.counters.invocations.fetch_add(1, Ordering::Relaxed);
         let elapsed_ms = started.elapsed().as_millis();
         let (n, partition, name) = (events.len(), source.partition, &function.name);
@@ -474,7 +475,7 @@ async fn fire_timer(dispatch: &Dispatch, function: &FunctionSpec, binding: &str,
     let next_ms = next_occurrence(schedule, now).map_or(now.timestamp_millis(), |it| it.timestamp_millis());
     let body = invocation::timer(&function.name, binding, *last, next_ms, is_past_due);
     let started = Instant::now();
-    let outcome = dispatch.supervisor.invoke(&function.name, &body).await;
+    let outcome = dispatch.supervisor.invoke(&function.name, body.to_string().into_bytes()).await;
     dispatch.counters.invocations.fetch_add(1, Ordering::Relaxed);
     let elapsed_ms = started.elapsed().as_millis();
     match outcome {

@@ -326,9 +326,9 @@ struct WriterCursor {
 /// The partition's single writer: takes every append waiting, writes them, syncs once, then
 /// publishes them to consumers and acknowledges each.
 async fn write_appends(partition: Arc<Partition>, mut cursor: WriterCursor, mut appends: mpsc::Receiver<Append>) {
-    while let Some(group) = handler::group::recv_group(&mut appends, GROUP_COMMIT_APPENDS_MAX).await {
+    while let Some(mut group) = handler::group::recv_group(&mut appends, GROUP_COMMIT_APPENDS_MAX).await {
         let now_ms = chrono::Utc::now().timestamp_millis();
-        let (stored, bytes) = cursor.stamp(&group, now_ms);
+        let (stored, bytes) = cursor.stamp(&mut group, now_ms);
         let written = tokio::task::block_in_place(|| {
             cursor.file.write_all(&bytes)?;
             cursor.file.sync_data()
@@ -358,19 +358,14 @@ async fn write_appends(partition: Arc<Partition>, mut cursor: WriterCursor, mut 
 
 impl WriterCursor {
     /// Assigns sequence numbers, offsets and the enqueue time, and renders the log lines; the
-    /// cursor moves only once they are durable ([`WriterCursor::advance`]).
-    fn stamp(&self, group: &[Append], now_ms: i64) -> (Vec<StoredEvent>, Vec<u8>) {
+    /// cursor moves only once they are durable ([`WriterCursor::advance`]). The events are moved
+    /// out of the appends, which keep only their answers.
+    fn stamp(&self, group: &mut [Append], now_ms: i64) -> (Vec<StoredEvent>, Vec<u8>) {
         let mut stored = Vec::new();
         let mut bytes = Vec::new();
         let (mut sequence_number, mut offset) = (self.next_sequence, self.next_offset);
-        for event in group.iter().flat_map(|it| &it.events) {
-            let record = StoredEvent {
-                sequence_number,
-                offset,
-                enqueued_ms: now_ms,
-                partition_key: event.partition_key.clone(),
-                body: event.body.clone(),
-            };
+        for event in group.iter_mut().flat_map(|it| std::mem::take(&mut it.events)) {
+            let record = StoredEvent { sequence_number, offset, enqueued_ms: now_ms, partition_key: event.partition_key, body: event.body };
             let line = log_line(&record);
             offset += line.len() as u64;
             sequence_number += 1;

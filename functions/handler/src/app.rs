@@ -147,7 +147,7 @@ async fn fspiop_request(app: App, method: Method, uri: Uri, headers: HeaderMap, 
 fn event_bodies(body: &[u8]) -> Result<Vec<String>, String> {
     let batch = InvocationRequest::from_slice(body).and_then(|it| it.into_event_batch(EVENTS_BINDING));
     match batch {
-        Ok(batch) => Ok(batch.bodies().map(str::to_string).collect()),
+        Ok(batch) => Ok(batch.into_bodies()),
         // Not worth a retry: the same bytes would fail again. The host checkpoints past it.
         Err(err) => Err(format!("undecodable invocation: {err}")),
     }

@@ -113,12 +113,17 @@ fn inbound_transfer(request: &EdgeRequest) -> TransferKey {
     let segments: Vec<&str> = request.path.trim_end_matches('/').split('/').skip(1).collect();
     let candidate = match segments.as_slice() {
         ["transfers", id, ..] => Some(id.to_string()),
-        ["transfers"] => serde_json::from_slice::<Value>(&request.body)
-            .ok()
-            .and_then(|body| body.get("transferId").and_then(Value::as_str).map(str::to_string)),
+        ["transfers"] => serde_json::from_slice::<TransferIdOnly>(&request.body).ok().and_then(|body| body.transfer_id).map(|it| it.into_owned()),
         _ => None,
     };
     candidate.and_then(|it| TransferKey::parse(&it).ok()).unwrap_or_else(unidentified)
+}
+
+/// The one field of a `POST /transfers` body the key needs; the rest is skipped, not built.
+#[derive(serde::Deserialize)]
+struct TransferIdOnly<'a> {
+    #[serde(rename = "transferId", borrow)]
+    transfer_id: Option<std::borrow::Cow<'a, str>>,
 }
 
 fn unidentified() -> TransferKey {
@@ -132,7 +137,7 @@ fn hashed_id(prefix: &str, parts: &[&[u8]]) -> EntryId {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part);
     }
-    let hex: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(hasher.finalize());
     EntryId::parse(&format!("{prefix}{hex}")).expect("a prefix and hex digits make a valid id")
 }
 

@@ -305,7 +305,7 @@ fn data_uri(content_type: &str, body: &[u8]) -> String {
 /// A UUID-shaped id from SHA-256 of what it responds to, so re-running a step re-creates it.
 fn derived_event_id(seed: &str, kind: EventKind, action: Action) -> String {
     let digest = Sha256::digest(format!("{seed}|{kind:?}|{action:?}").as_bytes());
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(&digest[..16]);
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 

@@ -7,9 +7,9 @@ use crate::{Direction, EntryFields, EntryId, Header, JournalEntry, JournalError,
 pub(crate) const COLUMNS: &str = "entry_id, transfer_id, timestamp_ms, direction, method, url, headers, body, \
      body_length, body_sha256, truncated, source, destination, http_status";
 pub(crate) const COLUMN_COUNT: usize = 14;
-/// Most rows in one multi-row INSERT: 14 × 500 = 7 000 parameters, far under both servers'
+/// Most rows in one multi-row INSERT: 14 × 512 = 7 168 parameters, far under both servers'
 /// placeholder limits.
-pub(crate) const STATEMENT_ROWS_MAX: usize = 500;
+pub(crate) const STATEMENT_ROWS_MAX: usize = 512;
 /// Most body and header bytes in one INSERT, well under MariaDB's default 16 MiB
 /// `max_allowed_packet` (MySQL 8's is 64 MiB). One entry at its limits always fits.
 pub(crate) const STATEMENT_BYTES_MAX: usize = 4 * 1_048_576;
@@ -33,8 +33,26 @@ pub(crate) struct StoredRow {
 }
 
 /// Splits a batch into statements of at most [`STATEMENT_ROWS_MAX`] rows and about
-/// [`STATEMENT_BYTES_MAX`] bytes (a single larger entry gets a statement of its own).
+/// [`STATEMENT_BYTES_MAX`] bytes (a single larger entry gets a statement of its own), each a
+/// power of two rows long: a handful of statement texts then serve every batch size, so the
+/// driver's prepared-statement cache hits instead of preparing and closing one per append.
 pub(crate) fn statement_chunks(entries: &[JournalEntry]) -> Vec<&[JournalEntry]> {
+    byte_bounded_chunks(entries).into_iter().flat_map(power_of_two_runs).collect()
+}
+
+/// Runs of a power of two rows each, largest first, in order.
+fn power_of_two_runs<T>(mut rows: &[T]) -> Vec<&[T]> {
+    let mut runs = Vec::new();
+    while !rows.is_empty() {
+        let run = 1 << rows.len().ilog2();
+        let (head, rest) = rows.split_at(run);
+        runs.push(head);
+        rows = rest;
+    }
+    runs
+}
+
+fn byte_bounded_chunks(entries: &[JournalEntry]) -> Vec<&[JournalEntry]> {
     let mut res = Vec::new();
     let mut start = 0;
     let mut bytes = 0;
@@ -122,6 +140,11 @@ mod tests {
         let small: Vec<JournalEntry> = (0..STATEMENT_ROWS_MAX * 2 + 1).map(|n| entry(n, 10)).collect();
         let sizes: Vec<usize> = statement_chunks(&small).iter().map(|it| it.len()).collect();
         assert_eq!(sizes, [STATEMENT_ROWS_MAX, STATEMENT_ROWS_MAX, 1]);
+        let sizes: Vec<usize> = statement_chunks(&small[..37]).iter().map(|it| it.len()).collect();
+        assert_eq!(sizes, [32, 4, 1], "power-of-two statements, largest first");
+        let in_order: Vec<&str> = statement_chunks(&small[..37]).into_iter().flatten().map(|it| it.id().as_str()).collect();
+        let expected: Vec<&str> = small[..37].iter().map(|it| it.id().as_str()).collect();
+        assert_eq!(in_order, expected);
 
         let large: Vec<JournalEntry> = (0..9).map(|n| entry(n, BODY_BYTES_MAX)).collect();
         let chunks = statement_chunks(&large);

@@ -304,7 +304,7 @@ pub fn check_abort(settlement: SettlementState, accounts: &[AccountView]) -> Res
 /// repeated request finds the transfer it made instead of making another.
 pub fn settlement_transfer_id(settlement: SettlementId, account: AccountId) -> TransferId {
     let digest = Sha256::digest(format!("settlement|{}|{}", settlement.0, account.0).as_bytes());
-    let mut hex: Vec<u8> = digest[..16].iter().flat_map(|b| format!("{b:02x}").into_bytes()).collect();
+    let mut hex: Vec<u8> = hex::encode(&digest[..16]).into_bytes();
     hex[12] = b'5';
     hex[16] = b'8';
     let hex = String::from_utf8(hex).expect("hex digits are ASCII");

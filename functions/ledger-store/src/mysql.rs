@@ -41,10 +41,10 @@ use crate::operator::{AccountBalance, NewContent, NewContentState, NewSettlement
 use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
 use ledger_core::settlement::{ContentId, SettlementId};
 use crate::{
-    check_deliveries, check_length, dead_letter_texts, distinct_event_ids, lock_order, statement_chunks, truncate_chars,
+    check_deliveries, check_length, dead_letter_texts, distinct_event_ids, in_list_chunks, insert_runs, lock_order, truncate_chars,
     CurrentState, DeadLetterRecord, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
-    Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX, STATEMENT_ROWS_MAX,
+    Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX,
     STATE_REASON_LENGTH_MAX,
 };
 
@@ -72,6 +72,10 @@ const SESSION_SETUP: [&str; 2] = [
 /// matters on Azure where connections count against the server's limit.
 const POOL_IDLE_TTL_S: u64 = 60;
 const POOL_CONNECTIONS_MIN: usize = 1;
+/// Prepared statements each connection keeps (mysql_async's default is 32). The statement
+/// kinds times [`crate::STATEMENT_SHAPES`] come to about 150; the server's
+/// `max_prepared_stmt_count` (16,382 by default, on Azure too) bounds this times the pool size.
+const STATEMENT_CACHE_SIZE: usize = 256;
 
 const NET_DEBIT_CAP_LIMIT_TYPE: u8 = 1;
 const ZERO_DECIMAL: &str = "0.0000";
@@ -184,7 +188,8 @@ fn connection_opts(config: &MysqlStoreConfig) -> Result<Opts, StoreError> {
         .setup(SESSION_SETUP.to_vec())
         // Affected rows count matched rows, so an UPDATE to the same value still proves the
         // row exists (set_*_active tell "unchanged" from "not found" by it).
-        .client_found_rows(true);
+        .client_found_rows(true)
+        .stmt_cache_size(STATEMENT_CACHE_SIZE);
     if let Some(ca) = &config.ca_certificate {
         let ssl = SslOpts::default().with_root_certs(vec![ca.clone().into()]).with_disable_built_in_roots(true);
         builder = builder.ssl_opts(ssl);
@@ -469,7 +474,7 @@ impl LedgerStore for MysqlStore {
         let mut conn = self.conn().await?;
         // By event id alone, the key's prefix (a plain IN range on both servers); an event has
         // a recipient or two.
-        for chunk in statement_chunks(&events) {
+        for chunk in in_list_chunks(&events) {
             let sql = format!(
                 "SELECT event_id, recipient FROM notification_delivery WHERE event_id IN ({})",
                 placeholders(chunk.len())
@@ -586,13 +591,13 @@ impl LedgerStore for MysqlStore {
 }
 
 impl MysqlStore {
-    /// Inserts rows outside a [`LedgerTx`], one statement per chunk: a single chunk
-    /// autocommits, several share one transaction (all rows or none).
+    /// Inserts rows outside a [`LedgerTx`], one statement per run: a single run autocommits,
+    /// several share one transaction (all rows or none).
     async fn write_rows(&self, head: &str, tail: &str, rows: Vec<Vec<Value>>) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
-        if rows.len() <= STATEMENT_ROWS_MAX {
+        if insert_runs(&rows).len() == 1 {
             let mut conn = self.conn().await?;
             return insert_rows(&mut conn, head, tail, rows).await;
         }
@@ -640,22 +645,22 @@ impl LedgerTx for MysqlTx {
     async fn lock_positions(&mut self, accounts: &[AccountId]) -> Result<BTreeMap<AccountId, PositionAccount>, StoreError> {
         let mut res = BTreeMap::new();
         // Ascending ids in every chunk and across chunks: see lock_positions_chunk.
-        for chunk in statement_chunks(&lock_order(accounts)) {
-            lock_positions_chunk(&mut self.tx, chunk, &mut res).await?;
+        for chunk in in_list_chunks(&lock_order(accounts)) {
+            lock_positions_chunk(&mut self.tx, &chunk, &mut res).await?;
         }
         Ok(res)
     }
 
     async fn lock_balances(&mut self, accounts: &[AccountId]) -> Result<BTreeMap<AccountId, (Amount, Amount)>, StoreError> {
         let mut res = BTreeMap::new();
-        for chunk in statement_chunks(&lock_order(accounts)) {
+        for chunk in in_list_chunks(&lock_order(accounts)) {
             // Ascending order, as in lock_positions, so concurrent batches cannot deadlock.
             let sql = format!(
                 "SELECT account_id, value, reserved_value FROM participant_position \
                   WHERE account_id IN ({}) ORDER BY account_id FOR UPDATE",
                 placeholders(chunk.len())
             );
-            let rows: Vec<Row> = self.tx.exec(sql, account_values(chunk)).await.map_err(store_error)?;
+            let rows: Vec<Row> = self.tx.exec(sql, account_values(&chunk)).await.map_err(store_error)?;
             for row in rows {
                 let mut cols = Columns::new(row);
                 res.insert(AccountId(cols.value()?), (cols.amount()?, cols.amount()?));
@@ -683,9 +688,9 @@ impl LedgerTx for MysqlTx {
             }
         };
         let mut res = HashMap::new();
-        for chunk in statement_chunks(ids) {
+        for chunk in in_list_chunks(ids) {
             let sql = format!("{source} WHERE t.transfer_id IN ({})", placeholders(chunk.len()));
-            let rows: Vec<Row> = self.tx.exec(sql, transfer_id_values(chunk)).await.map_err(store_error)?;
+            let rows: Vec<Row> = self.tx.exec(sql, transfer_id_values(&chunk)).await.map_err(store_error)?;
             for row in rows {
                 let mut cols = Columns::new(row);
                 let id = cols.transfer_id()?;
@@ -821,7 +826,7 @@ impl LedgerTx for MysqlTx {
         // An unknown transfer has no timeout entry: nothing to delete, as for a deleted one.
         let keys: Vec<(u64, Timestamp)> =
             entries.iter().filter_map(|(id, at)| Some((*self.seqs.get(id)?, *at))).collect();
-        for chunk in statement_chunks(&keys) {
+        for chunk in in_list_chunks(&keys) {
             // Full primary keys, so both servers delete by a range lookup on the expiration-
             // ordered key instead of scanning the work-list.
             let rows = vec!["(?,?)"; chunk.len()].join(",");
@@ -901,7 +906,7 @@ async fn lock_positions_chunk(
         cap = NET_DEBIT_CAP_LIMIT_TYPE,
         ids = placeholders(chunk.len()),
     );
-    let rows: Vec<Row> = tx.exec(sql, account_values(chunk)).await.map_err(store_error)?;
+    let rows: Vec<Row> = tx.exec(sql, account_values(&chunk)).await.map_err(store_error)?;
     for row in rows {
         let mut cols = Columns::new(row);
         let id = AccountId(cols.value()?);
@@ -928,14 +933,14 @@ async fn current_states<Q: Queryable>(
     ids: &[TransferId],
 ) -> Result<HashMap<TransferId, CurrentState>, StoreError> {
     let mut res: HashMap<TransferId, CurrentState> = HashMap::new();
-    for chunk in statement_chunks(ids) {
+    for chunk in in_list_chunks(ids) {
         let sql = format!(
             "SELECT t.transfer_id, t.transfer_seq, s.state, s.seq, s.created_ms FROM transfer t \
                JOIN transfer_state_change s ON s.transfer_seq = t.transfer_seq \
               WHERE t.transfer_id IN ({})",
             placeholders(chunk.len())
         );
-        let rows: Vec<Row> = q.exec(sql, transfer_id_values(chunk)).await.map_err(store_error)?;
+        let rows: Vec<Row> = q.exec(sql, transfer_id_values(&chunk)).await.map_err(store_error)?;
         for row in rows {
             let mut cols = Columns::new(row);
             let id = cols.transfer_id()?;
@@ -954,7 +959,7 @@ async fn current_states<Q: Queryable>(
 async fn insert_transfers(tx: &mut Transaction<'static>, seqs: &mut SeqCache, rows: &[NewTransfer]) -> Result<(), StoreError> {
     let head = "INSERT INTO transfer (transfer_id, payer_fsp, payee_fsp, payer_account_id, payee_account_id, amount, \
                 currency, ilp_condition, expiration_ms, ilp_packet, prepare_hash, created_ms)";
-    for chunk in statement_chunks(rows) {
+    for chunk in insert_runs(rows) {
         let values = chunk.iter().map(transfer_values).collect::<Result<_, StoreError>>()?;
         insert_rows(tx, head, "", values).await?;
         cache_inserted_seqs(tx, seqs, chunk.len()).await?;
@@ -1056,9 +1061,9 @@ async fn load_seqs<'a>(
 ) -> Result<(), StoreError> {
     let mut seen = HashSet::new();
     let missing: Vec<TransferId> = ids.filter(|id| !seqs.contains_key(*id) && seen.insert(*id)).cloned().collect();
-    for chunk in statement_chunks(&missing) {
+    for chunk in in_list_chunks(&missing) {
         let sql = format!("SELECT transfer_id, transfer_seq FROM transfer WHERE transfer_id IN ({})", placeholders(chunk.len()));
-        let rows: Vec<Row> = tx.exec(sql, transfer_id_values(chunk)).await.map_err(store_error)?;
+        let rows: Vec<Row> = tx.exec(sql, transfer_id_values(&chunk)).await.map_err(store_error)?;
         for row in rows {
             let mut cols = Columns::new(row);
             seqs.insert(cols.transfer_id()?, cols.value()?);
@@ -1090,7 +1095,7 @@ async fn insert_children(
     insert_rows(tx, head, "", values).await
 }
 
-/// Writes rows with one multi-row INSERT per chunk of `STATEMENT_ROWS_MAX` rows, all values
+/// Writes rows with one multi-row INSERT per run of rows (see [`insert_runs`]), all values
 /// bound as parameters. `head` is the statement up to `VALUES`, `tail` what follows the rows.
 async fn insert_rows<Q: Queryable>(
     q: &mut Q,
@@ -1098,13 +1103,14 @@ async fn insert_rows<Q: Queryable>(
     tail: &str,
     rows: Vec<Vec<Value>>,
 ) -> Result<(), StoreError> {
-    let mut rows = rows.into_iter().peekable();
-    while let Some(first) = rows.peek() {
-        let row = format!("({})", placeholders(first.len()));
+    let run_lengths: Vec<usize> = insert_runs(&rows).iter().map(|run| run.len()).collect();
+    let mut rows = rows.into_iter();
+    for run_length in run_lengths {
         // The values move into the statement's parameters: an ILP packet is not copied again.
-        let chunk: Vec<Vec<Value>> = rows.by_ref().take(STATEMENT_ROWS_MAX).collect();
-        let sql = format!("{head} VALUES {}{tail}", vec![row.as_str(); chunk.len()].join(","));
-        let params: Vec<Value> = chunk.into_iter().flatten().collect();
+        let run: Vec<Vec<Value>> = rows.by_ref().take(run_length).collect();
+        let row = format!("({})", placeholders(run[0].len()));
+        let sql = format!("{head} VALUES {}{tail}", vec![row.as_str(); run.len()].join(","));
+        let params: Vec<Value> = run.into_iter().flatten().collect();
         q.exec_drop(sql, params).await.map_err(store_error)?;
     }
     Ok(())
@@ -1119,7 +1125,7 @@ async fn load_transfers<Q: Queryable>(
 ) -> Result<HashMap<TransferId, TransferRecord>, StoreError> {
     let states = current_states(q, seqs, ids).await?;
     let mut res = HashMap::new();
-    for chunk in statement_chunks(ids) {
+    for chunk in in_list_chunks(ids) {
         let sql = format!(
             "SELECT t.transfer_id, t.payer_fsp, t.payee_fsp, t.payer_account_id, t.payee_account_id, t.amount, \
                     t.currency, t.ilp_condition, t.expiration_ms, t.ilp_packet, t.created_ms, \
@@ -1130,7 +1136,7 @@ async fn load_transfers<Q: Queryable>(
               WHERE t.transfer_id IN ({})",
             placeholders(chunk.len())
         );
-        let rows: Vec<Row> = q.exec(sql, transfer_id_values(chunk)).await.map_err(store_error)?;
+        let rows: Vec<Row> = q.exec(sql, transfer_id_values(&chunk)).await.map_err(store_error)?;
         for row in rows {
             let mut cols = Columns::new(row);
             let record = transfer_record(&mut cols, &states)?;
@@ -1143,7 +1149,7 @@ async fn load_transfers<Q: Queryable>(
               WHERE t.transfer_id IN ({}) ORDER BY x.id",
             placeholders(chunk.len())
         );
-        let rows: Vec<Row> = q.exec(sql, transfer_id_values(chunk)).await.map_err(store_error)?;
+        let rows: Vec<Row> = q.exec(sql, transfer_id_values(&chunk)).await.map_err(store_error)?;
         for row in rows {
             let mut cols = Columns::new(row);
             let id = cols.transfer_id()?;
@@ -1426,7 +1432,7 @@ mod tests {
         let mut tx = store.begin_tx().await.unwrap();
         tx.query_drop("SET SESSION auto_increment_increment = 3").await.unwrap();
         let mut tx = MysqlTx { tx, seqs: SeqCache::new() };
-        let rows: Vec<NewTransfer> = (0..STATEMENT_ROWS_MAX + 7).map(|_| test_transfer()).collect();
+        let rows: Vec<NewTransfer> = (0..crate::STATEMENT_ROWS_MAX + 7).map(|_| test_transfer()).collect();
         tx.insert_transfers(&rows).await.unwrap();
         let stored: Vec<(String, u64)> = tx.tx.query("SELECT transfer_id, transfer_seq FROM transfer").await.unwrap();
         let stored: SeqCache = stored.into_iter().map(|(id, seq)| (transfer_id(&id).unwrap(), seq)).collect();

@@ -33,7 +33,7 @@ use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
 use ledger_core::settlement::{ContentId, SettlementId};
 use crate::decode::{condition, currency, fsp_id, fulfilment, transfer_id, transfer_state, window_state};
 use crate::{
-    check_deliveries, check_length, dead_letter_texts, distinct_event_ids, lock_order, statement_chunks, truncate_chars,
+    check_deliveries, check_length, dead_letter_texts, distinct_event_ids, in_list_chunks, insert_runs, lock_order, truncate_chars,
     CurrentState, DeadLetterRecord, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
     Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
@@ -424,14 +424,14 @@ impl LedgerStore for SqliteStore {
         (|| {
             let mut res = HashSet::new();
             // By event id alone, the key's prefix; an event has a recipient or two.
-            for chunk in statement_chunks(&events) {
+            for chunk in in_list_chunks(&events) {
                 let sql = format!(
                     "SELECT event_id, recipient FROM notification_delivery WHERE event_id IN ({})",
                     placeholders(chunk.len())
                 );
                 let mut stmt = conn.prepare_cached(&sql).map_err(sql_error)?;
                 let rows = stmt
-                    .query_map(params_from_iter(chunk), |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+                    .query_map(params_from_iter(chunk.iter()), |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
                     .map_err(sql_error)?;
                 for row in rows {
                     let (event, recipient) = row.map_err(sql_error)?;
@@ -603,7 +603,7 @@ impl LedgerTx for SqliteTx {
         let ids = lock_order(accounts);
         (|| {
             let mut res = BTreeMap::new();
-            for chunk in statement_chunks(&ids) {
+            for chunk in in_list_chunks(&ids) {
                 let sql = format!(
                     "SELECT account_id, value, reserved_value FROM participant_position WHERE account_id IN ({})",
                     placeholders(chunk.len())
@@ -641,7 +641,7 @@ impl LedgerTx for SqliteTx {
         };
         (|| {
             let mut res = HashMap::new();
-            for chunk in statement_chunks(ids) {
+            for chunk in in_list_chunks(ids) {
                 let sql = format!("{source} WHERE t.transfer_id IN ({})", placeholders(chunk.len()));
                 let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_error)?;
                 let rows = stmt
@@ -817,7 +817,7 @@ impl LedgerTx for SqliteTx {
 
 fn lock_positions(conn: &Connection, ids: &[AccountId]) -> Result<BTreeMap<AccountId, PositionAccount>, StoreError> {
     let mut res = BTreeMap::new();
-    for chunk in statement_chunks(ids) {
+    for chunk in in_list_chunks(ids) {
         // The settlement account is the same participant's SETTLEMENT account in the same
         // currency; the cap is the position account's active NET_DEBIT_CAP.
         let sql = format!(
@@ -864,7 +864,7 @@ fn lock_positions(conn: &Connection, ids: &[AccountId]) -> Result<BTreeMap<Accou
 
 fn current_states(conn: &Connection, ids: &[TransferId]) -> Result<HashMap<TransferId, CurrentState>, StoreError> {
     let mut res: HashMap<TransferId, CurrentState> = HashMap::new();
-    for chunk in statement_chunks(ids) {
+    for chunk in in_list_chunks(ids) {
         let sql = format!(
             "SELECT t.transfer_id, s.state, s.seq, s.created_ms FROM transfer t \
              JOIN transfer_state_change s ON s.transfer_seq = t.transfer_seq WHERE t.transfer_id IN ({})",
@@ -958,7 +958,7 @@ fn insert_state_changes<'a>(
     insert_children(conn, "transfer_state_change", "seq, state, reason, created_ms", values)
 }
 
-/// Inserts rows with one multi-row statement per chunk of `STATEMENT_ROWS_MAX` rows.
+/// Inserts rows with one multi-row statement per run of rows (see [`insert_runs`]).
 /// `head` is the statement up to `VALUES`, `tail` what follows the rows.
 fn insert_rows(
     conn: &Connection,
@@ -966,16 +966,9 @@ fn insert_rows(
     tail: &str,
     rows: impl Iterator<Item = Result<Vec<Value>, StoreError>>,
 ) -> Result<(), StoreError> {
-    let mut chunk: Vec<Vec<Value>> = Vec::new();
-    for row in rows {
-        chunk.push(row?);
-        if chunk.len() == crate::STATEMENT_ROWS_MAX {
-            execute_insert(conn, head, tail, &chunk)?;
-            chunk.clear();
-        }
-    }
-    if !chunk.is_empty() {
-        execute_insert(conn, head, tail, &chunk)?;
+    let rows: Vec<Vec<Value>> = rows.collect::<Result<_, _>>()?;
+    for run in insert_runs(&rows) {
+        execute_insert(conn, head, tail, run)?;
     }
     Ok(())
 }
@@ -998,21 +991,18 @@ fn insert_children<'a>(
     columns: &str,
     rows: impl Iterator<Item = Result<(&'a TransferId, Vec<Value>), StoreError>>,
 ) -> Result<(), StoreError> {
-    let mut chunk: Vec<Vec<Value>> = Vec::new();
+    let mut all: Vec<Vec<Value>> = Vec::new();
     for row in rows {
         let (id, values) = row?;
         let mut full = Vec::with_capacity(values.len() + 2);
-        full.push(Value::Integer(chunk.len() as i64));
+        // The row's place: each statement orders its rows by it.
+        full.push(Value::Integer(all.len() as i64));
         full.push(Value::Text(id.to_string()));
         full.extend(values);
-        chunk.push(full);
-        if chunk.len() == crate::STATEMENT_ROWS_MAX {
-            execute_child_insert(conn, table, columns, &chunk)?;
-            chunk.clear();
-        }
+        all.push(full);
     }
-    if !chunk.is_empty() {
-        execute_child_insert(conn, table, columns, &chunk)?;
+    for run in insert_runs(&all) {
+        execute_child_insert(conn, table, columns, run)?;
     }
     Ok(())
 }
@@ -1038,7 +1028,7 @@ fn execute_child_insert(conn: &Connection, table: &str, columns: &str, rows: &[V
 fn load_transfers(conn: &Connection, ids: &[TransferId]) -> Result<HashMap<TransferId, TransferRecord>, StoreError> {
     let states = current_states(conn, ids)?;
     let mut res = HashMap::new();
-    for chunk in statement_chunks(ids) {
+    for chunk in in_list_chunks(ids) {
         let sql = format!(
             "SELECT t.transfer_id, t.payer_fsp, t.payee_fsp, t.payer_account_id, t.payee_account_id, t.amount, \
                     t.currency, t.ilp_condition, t.expiration_ms, t.ilp_packet, t.created_ms, \
@@ -1092,7 +1082,7 @@ fn transfer_record(row: &Row<'_>, states: &HashMap<TransferId, CurrentState>) ->
 
 fn extensions(conn: &Connection, ids: &[TransferId]) -> Result<Vec<(TransferId, String, String)>, StoreError> {
     let mut res = Vec::new();
-    for chunk in statement_chunks(ids) {
+    for chunk in in_list_chunks(ids) {
         let sql = format!(
             "SELECT t.transfer_id, x.ext_key, x.ext_value FROM transfer t \
              JOIN transfer_extension x ON x.transfer_seq = t.transfer_seq WHERE t.transfer_id IN ({}) ORDER BY x.id",

@@ -90,6 +90,11 @@ impl EventBatch {
     pub fn bodies(&self) -> impl Iterator<Item = &str> {
         self.events.iter().map(|event| event.body.as_str())
     }
+
+    /// The bodies alone, in batch order, moved out of the batch.
+    pub fn into_bodies(self) -> Vec<String> {
+        self.events.into_iter().map(|event| event.body).collect()
+    }
 }
 
 impl PartitionContext {
