@@ -281,7 +281,7 @@ impl Partition {
         let (writer, appends) = mpsc::channel(GROUP_COMMIT_APPENDS_MAX);
         let partition = Arc::new(Partition { name, events: Mutex::new(kept.into_iter().map(Arc::new).collect()), end, writer });
         let file = open_append(log_path)?;
-        let cursor = WriterCursor { next_sequence, next_offset, file, path: log_path.to_path_buf() };
+        let cursor = WriterCursor { next_sequence, next_offset, file: Arc::new(file), path: log_path.to_path_buf() };
         tokio::spawn(write_appends(Arc::clone(&partition), cursor, appends));
         Ok(partition)
     }
@@ -319,7 +319,8 @@ impl Partition {
 struct WriterCursor {
     next_sequence: i64,
     next_offset: u64,
-    file: std::fs::File,
+    /// Shared with the blocking thread that writes and syncs it.
+    file: Arc<std::fs::File>,
     path: PathBuf,
 }
 
@@ -329,10 +330,7 @@ async fn write_appends(partition: Arc<Partition>, mut cursor: WriterCursor, mut 
     while let Some(mut group) = handler::group::recv_group(&mut appends, GROUP_COMMIT_APPENDS_MAX).await {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let (stored, bytes) = cursor.stamp(&mut group, now_ms);
-        let written = tokio::task::block_in_place(|| {
-            cursor.file.write_all(&bytes)?;
-            cursor.file.sync_data()
-        });
+        let (written, bytes) = write_and_sync(Arc::clone(&cursor.file), bytes).await;
         match written {
             Ok(()) => {
                 cursor.advance(&stored, bytes.len());
@@ -353,6 +351,20 @@ async fn write_appends(partition: Arc<Partition>, mut cursor: WriterCursor, mut 
                 }
             }
         }
+    }
+}
+
+/// Appends `bytes` to the log and syncs it on a blocking thread: `block_in_place` here handed
+/// the emulator's other tasks (the host, the edge, the load generator's) to another worker on
+/// every append, which cost more latency than the sync itself.
+async fn write_and_sync(file: Arc<std::fs::File>, bytes: Vec<u8>) -> (std::io::Result<()>, Vec<u8>) {
+    let work = move || {
+        let res = (&*file).write_all(&bytes).and_then(|()| file.sync_data());
+        (res, bytes)
+    };
+    match tokio::task::spawn_blocking(work).await {
+        Ok(done) => done,
+        Err(err) => (Err(std::io::Error::other(err.to_string())), Vec::new()),
     }
 }
 
