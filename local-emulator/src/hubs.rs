@@ -9,12 +9,15 @@
 //! is running are written and synced together (group commit), so many publishers cost one sync.
 //! A line torn by a crash is cut off when the log is opened again.
 //!
-//! A checkpoint takes effect in memory at once and reaches its file (written, synced, renamed)
-//! within [`CHECKPOINT_FLUSH_INTERVAL`], and when the hubs are dropped. Syncing a file per batch
-//! cost more than the batch's own ledger commit. A checkpoint lost in a crash only moves the
-//! restart point back: each consumer group resumes after its last checkpoint on file, so what
-//! it had not checkpointed there is delivered again, as on Azure after a crash between a batch
-//! and its checkpoint. Every function is idempotent for exactly that reason.
+//! A checkpoint takes effect in memory at once and reaches its file (written to a temporary file
+//! and renamed over it, not synced) within [`CHECKPOINT_FLUSH_INTERVAL`], and when the hubs are
+//! dropped. Syncing a file per batch cost more than the batch's own ledger commit, and syncing
+//! each flush stalled every other fsync on the disk (the ledger's commits among them) for about
+//! 10 ms, ten times a second. A checkpoint lost in a crash only moves the restart point back:
+//! each consumer group resumes after its last checkpoint on file (from the oldest retained event
+//! when the file is gone or unreadable), so what it had not checkpointed there is delivered
+//! again, as on Azure after a crash between a batch and its checkpoint. Every function is
+//! idempotent for exactly that reason.
 //!
 //! # Retention
 //! Events every consumer group has checkpointed are dropped from memory; when a log is opened the
@@ -249,7 +252,7 @@ impl Checkpoints {
         let mut first_error = None;
         for (path, sequence_number) in pending {
             let text = serde_json::json!({ "sequenceNumber": sequence_number }).to_string();
-            if let Err(err) = write_atomically(&path, &text) {
+            if let Err(err) = write_atomically_bytes(&path, text.as_bytes(), Sync::Lazy) {
                 self.lock().unwritten.insert(path);
                 first_error.get_or_insert(err);
             }
@@ -436,7 +439,7 @@ fn rewrite_log(path: &Path, events: &[StoredEvent]) -> Result<(), HubsError> {
         let line = log_line(&StoredEvent { offset: bytes.len() as u64, ..event.clone() });
         bytes.extend_from_slice(&line);
     }
-    write_atomically_bytes(path, &bytes)
+    write_atomically_bytes(path, &bytes, Sync::Durable)
 }
 
 fn open_append(path: &Path) -> Result<std::fs::File, HubsError> {
@@ -464,19 +467,29 @@ fn read_checkpoint(path: &Path) -> Option<i64> {
     value.get("sequenceNumber")?.as_i64()
 }
 
-fn write_atomically(path: &Path, text: &str) -> Result<(), HubsError> {
-    write_atomically_bytes(path, text.as_bytes())
+/// Whether a replaced file is synced before it takes the old one's place.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sync {
+    /// A log: what it holds must survive a crash.
+    Durable,
+    /// A checkpoint: losing the newest one in a crash only moves the restart point back. Syncing
+    /// each (and the journal commit its rename then forces) stalled every other file's fsync on
+    /// the disk, the ledger's commits included, for about 10 ms per flush.
+    Lazy,
 }
 
-/// Writes `bytes` to a sibling temporary file, syncs it and renames it over `path`, so a reader
-/// sees the old content or the new, never a mix.
-fn write_atomically_bytes(path: &Path, bytes: &[u8]) -> Result<(), HubsError> {
+/// Writes `bytes` to a sibling temporary file, syncs it if asked, and renames it over `path`, so
+/// a reader sees the old content or the new, never a mix.
+fn write_atomically_bytes(path: &Path, bytes: &[u8], sync: Sync) -> Result<(), HubsError> {
     if let Some(parent) = path.parent() {
         create_dir(parent)?;
     }
     let temporary = path.with_extension("tmp");
     let mut file = std::fs::File::create(&temporary).map_err(|err| io_error(&temporary, err))?;
-    file.write_all(bytes).and_then(|()| file.sync_data()).map_err(|err| io_error(&temporary, err))?;
+    file.write_all(bytes).map_err(|err| io_error(&temporary, err))?;
+    if sync == Sync::Durable {
+        file.sync_data().map_err(|err| io_error(&temporary, err))?;
+    }
     std::fs::rename(&temporary, path).map_err(|err| io_error(path, err))
 }
 
