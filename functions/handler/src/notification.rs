@@ -145,9 +145,14 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
             Err(reason) => dead.push(dead_letter(envelope, &reason, now)),
         }
     }
-    crate::audit::append(notifier.journal.as_deref(), &journaled).await;
-    store.record_deliveries(&sent).await?;
-    store.record_dead_letters(&dead).await?;
+    // The journal and the ledger are separate files: their syncs overlap instead of adding up,
+    // and the partition's next batch waits for both.
+    let ledger = async {
+        store.record_deliveries(&sent).await?;
+        store.record_dead_letters(&dead).await
+    };
+    let ((), recorded) = tokio::join!(crate::audit::append(notifier.journal.as_deref(), &journaled), ledger);
+    recorded?;
     Ok(sent.len())
 }
 
