@@ -521,8 +521,9 @@ pub(crate) fn statement_chunks<T>(rows: &[T]) -> std::slice::Chunks<'_, T> {
 
 /// The row counts statements are shaped to: powers of two, then [`STATEMENT_ROWS_MAX`]. Every
 /// distinct count is one more statement text to prepare; with any count from 1 to 500 the
-/// prepared-statement caches (rusqlite's, mysql_async's) missed nearly every time and the
-/// switch spent more time parsing SQL than running it.
+/// prepared-statement caches (rusqlite's, mysql_async's) kept missing: about a fifth of the
+/// handler's SQLite time went to parsing statements, and MariaDB prepared and closed them all
+/// the time.
 pub const STATEMENT_SHAPES: [usize; 10] = [1, 2, 4, 8, 16, 32, 64, 128, 256, STATEMENT_ROWS_MAX];
 
 /// The smallest shape that holds `n` rows (at most [`STATEMENT_ROWS_MAX`]).
