@@ -39,7 +39,9 @@ pub fn event_batch(function: &str, binding: &str, source: &BatchSource, events: 
     let sequence_numbers: Vec<i64> = events.iter().map(|it| it.sequence_number).collect();
     let enqueued: Vec<String> = events.iter().map(|it| utc_text(it.enqueued_ms)).collect();
     let properties: Vec<EmptyObject> = events.iter().map(|_| EmptyObject {}).collect();
-    let system_properties: Vec<SystemProperties> = events.iter().map(|it| SystemProperties::of(it)).collect();
+    let system_properties: Vec<SystemProperties> = (0..events.len())
+        .map(|index| SystemProperties::of(sequence_numbers[index], &offsets[index], &enqueued[index], keys[index]))
+        .collect();
     let invocation = EventBatchInvocation {
         data: [(binding, json_text(&bodies))].into_iter().collect(),
         metadata: EventBatchMetadata {
@@ -127,38 +129,38 @@ fn json_text(value: &impl Serialize) -> String {
 #[derive(Serialize)]
 struct EmptyObject {}
 
-/// An event's system properties, as the host lists them per event.
+/// An event's system properties, as the host lists them per event: the same values as the
+/// parallel arrays, so they are borrowed from those.
 #[derive(Serialize)]
 struct SystemProperties<'a> {
     #[serde(rename = "x-opt-sequence-number")]
     opt_sequence_number: i64,
     #[serde(rename = "x-opt-offset")]
-    opt_offset: String,
+    opt_offset: &'a str,
     #[serde(rename = "x-opt-enqueued-time")]
-    opt_enqueued_time: String,
+    opt_enqueued_time: &'a str,
     #[serde(rename = "x-opt-partition-key")]
     opt_partition_key: Option<&'a str>,
     #[serde(rename = "SequenceNumber")]
     sequence_number: i64,
     #[serde(rename = "Offset")]
-    offset: String,
+    offset: &'a str,
     #[serde(rename = "PartitionKey")]
     partition_key: Option<&'a str>,
     #[serde(rename = "EnqueuedTimeUtc")]
-    enqueued_time_utc: String,
+    enqueued_time_utc: &'a str,
 }
 
-impl SystemProperties<'_> {
-    fn of(event: &StoredEvent) -> SystemProperties<'_> {
-        let enqueued = utc_text(event.enqueued_ms);
+impl<'a> SystemProperties<'a> {
+    fn of(sequence_number: i64, offset: &'a str, enqueued: &'a str, partition_key: Option<&'a str>) -> SystemProperties<'a> {
         SystemProperties {
-            opt_sequence_number: event.sequence_number,
-            opt_offset: event.offset.to_string(),
-            opt_enqueued_time: enqueued.clone(),
-            opt_partition_key: event.partition_key.as_deref(),
-            sequence_number: event.sequence_number,
-            offset: event.offset.to_string(),
-            partition_key: event.partition_key.as_deref(),
+            opt_sequence_number: sequence_number,
+            opt_offset: offset,
+            opt_enqueued_time: enqueued,
+            opt_partition_key: partition_key,
+            sequence_number,
+            offset,
+            partition_key,
             enqueued_time_utc: enqueued,
         }
     }
