@@ -27,7 +27,7 @@ use ledger_core::prepare::PrepareRules;
 use ledger_core::time::Timestamp;
 use ledger_store::{LedgerStore, NewDeadLetter, StoreError};
 use switch_handler::invocation::EVENTS_BINDING;
-use switch_handler::{InvocationRequest, InvocationResponse};
+use switch_handler::{EventBatch, InvocationResponse};
 use tracing::Instrument as _;
 
 use crate::edge::{handle_checked, EdgeRequest};
@@ -145,9 +145,8 @@ async fn fspiop_request(app: App, method: Method, uri: Uri, headers: HeaderMap, 
 
 /// Decodes an Event Hubs invocation into its event bodies, or says why it cannot.
 fn event_bodies(body: &[u8]) -> Result<Vec<String>, String> {
-    let batch = InvocationRequest::from_slice(body).and_then(|it| it.into_event_batch(EVENTS_BINDING));
-    match batch {
-        Ok(batch) => Ok(batch.into_bodies()),
+    match EventBatch::bodies_from_slice(body, EVENTS_BINDING) {
+        Ok(bodies) => Ok(bodies),
         // Not worth a retry: the same bytes would fail again. The host checkpoints past it.
         Err(err) => Err(format!("undecodable invocation: {err}")),
     }

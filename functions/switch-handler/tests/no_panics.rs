@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use switch_handler::invocation::{EVENTS_BINDING, HTTP_REQUEST_BINDING, TIMER_BINDING};
-use switch_handler::{InvocationRequest, InvocationResponse};
+use switch_handler::{EventBatch, InvocationRequest, InvocationResponse};
 
 /// Keys the decoders look for, so generated objects often reach deep checks.
 const KEYS: [&str; 24] = [
@@ -60,11 +60,20 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
-/// Runs every decoder on `request`; none may panic, and an accepted batch must have one event per body.
+/// Runs every decoder on `request`; none may panic, an accepted batch must have one event per body,
+/// and the bodies-only reader must give the same bodies as the full decoder.
 fn decode_everything(request: InvocationRequest) {
+    let bytes = serde_json::to_vec(&Value::Object(
+        [("Data".to_string(), Value::Object(request.data.clone())), ("Metadata".to_string(), Value::Object(request.metadata.clone()))]
+            .into_iter()
+            .collect(),
+    ))
+    .unwrap_or_default();
     for binding in [EVENTS_BINDING, TIMER_BINDING, HTTP_REQUEST_BINDING, "Events"] {
+        let quick = EventBatch::bodies_from_slice(&bytes, binding);
         if let Ok(batch) = request.clone().into_event_batch(binding) {
             assert_eq!(batch.bodies().count(), batch.events.len());
+            assert_eq!(quick, Ok(batch.into_bodies()));
         }
         let _ = request.clone().into_timer(binding);
         let _ = request.clone().into_http_request(binding);

@@ -5,7 +5,16 @@
 //! an array (or a string holding one) indexed like the bodies. [`EventBatch::decode`] checks the
 //! arrays line up and zips them into one [`Event`] per body, so a caller can never pair a body
 //! with another event's partition key or sequence number.
+//!
+//! A function that needs only the bodies reads them with [`EventBatch::bodies_from_slice`], which
+//! borrows from the request bytes instead of building a JSON tree of the whole batch: on the hot
+//! path that tree cost a tenth of the handler's CPU.
 
+use std::collections::HashMap;
+
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::decode::{self, join};
@@ -94,6 +103,63 @@ impl EventBatch {
     /// The bodies alone, in batch order, moved out of the batch.
     pub fn into_bodies(self) -> Vec<String> {
         self.events.into_iter().map(|event| event.body).collect()
+    }
+
+    /// The bodies of the batch bound to `binding`, read straight from the request bytes: the
+    /// same bodies [`EventBatch::decode`] gives whenever it accepts the request.
+    ///
+    /// The quick reading takes the shape the host sends (exact key names, each array plain or in
+    /// one string layer, no `RetryContext`) and checks what makes a batch a batch: every metadata
+    /// array has one entry per body, and `PartitionContext` and `sys` are there. It does not look
+    /// inside the metadata it does not return. Anything else (other key cases, deeper encodings,
+    /// a retry) goes through [`EventBatch::decode`], which also names what is wrong.
+    pub fn bodies_from_slice(body: &[u8], binding: &str) -> Result<Vec<String>, InvocationError> {
+        match quick_bodies(body, binding) {
+            Some(bodies) => Ok(bodies),
+            None => InvocationRequest::from_slice(body).and_then(|it| it.into_event_batch(binding)).map(EventBatch::into_bodies),
+        }
+    }
+}
+
+/// The invocation's two halves, each value left as its raw JSON text.
+#[derive(Deserialize)]
+struct RawInvocation<'a> {
+    #[serde(rename = "Data", borrow)]
+    data: HashMap<&'a str, &'a RawValue>,
+    #[serde(rename = "Metadata", borrow)]
+    metadata: HashMap<&'a str, &'a RawValue>,
+}
+
+/// [`EventBatch::bodies_from_slice`]'s quick reading; `None` whenever it is not sure.
+fn quick_bodies(body: &[u8], binding: &str) -> Option<Vec<String>> {
+    let request: RawInvocation = serde_json::from_slice(body).ok()?;
+    let metadata = &request.metadata;
+    let has = |key: &str| metadata.get(key).is_some_and(|raw| raw.get() != "null");
+    if !has("PartitionContext") || !has("sys") || metadata.contains_key("RetryContext") {
+        return None;
+    }
+    let bodies = unwrap_one_layer(request.data.get(binding)?, |text| serde_json::from_str::<Vec<String>>(text).ok())?;
+    for key in [PARTITION_KEYS, OFFSETS, SEQUENCE_NUMBERS, ENQUEUED_TIMES, PROPERTIES, SYSTEM_PROPERTIES] {
+        let count = unwrap_one_layer(metadata.get(key)?, |text| serde_json::from_str::<Vec<IgnoredAny>>(text).ok().map(|it| it.len()))?;
+        if count != bodies.len() {
+            return None;
+        }
+    }
+    // A body the host quoted once more loses those quotes, as in `decode::text`.
+    bodies.into_iter().map(|body| decode::text(Value::String(body), "").ok()).collect()
+}
+
+/// Reads an array with `read`, from `raw` itself or from the JSON text inside the string `raw`
+/// holds (the host's one layer of encoding).
+fn unwrap_one_layer<T>(raw: &RawValue, read: impl Fn(&str) -> Option<T>) -> Option<T> {
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'[') => read(text),
+        Some(b'"') => {
+            let inner: std::borrow::Cow<str> = serde_json::from_str(text).ok()?;
+            inner.trim_start().starts_with('[').then(|| read(&inner)).flatten()
+        }
+        _ => None,
     }
 }
 
