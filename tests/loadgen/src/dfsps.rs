@@ -15,17 +15,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
-use http_body_util::{BodyExt as _, Full, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-use rustls_platform_verifier::ConfigVerifierExt as _;
 use axum::routing::{post, put};
 use axum::Router;
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
 use handler::callback_client::describe;
+use http_body_util::{BodyExt as _, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
 use ledger_core::time::Timestamp;
+use rustls_platform_verifier::ConfigVerifierExt as _;
 use serde::Deserialize;
 
 use crate::ids::{self, DfspNames, RunIds};
@@ -157,8 +157,8 @@ impl Dfsps {
             if status.is_success() {
                 return Ok((status, Bytes::new()));
             }
-            let body = Limited::new(response.into_body(), ERROR_BODY_BYTES_MAX).collect().await;
-            Ok((status, body.map(|it| it.to_bytes()).unwrap_or_default()))
+            let body = response.into_body().collect().await.map(|it| it.to_bytes()).unwrap_or_default();
+            Ok((status, body.slice(..body.len().min(ERROR_BODY_BYTES_MAX))))
         })
         .await
         .unwrap_or_else(|_| Err(format!("no answer within {REQUEST_TIMEOUT:?}")));
