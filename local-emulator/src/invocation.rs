@@ -61,12 +61,13 @@ pub fn event_batch(function: &str, binding: &str, source: &BatchSource, events: 
     };
     // `{"Data":{<binding>:<bodies>},"Metadata":<metadata>}`, the bodies escaped in one pass.
     let mut invocation = Vec::with_capacity(bodies.iter().map(|it| it.len() + it.len() / 4).sum::<usize>() + 1024);
+    // Writing strings and derived structs into a Vec cannot fail.
     invocation.extend_from_slice(b"{\"Data\":{");
-    invocation.extend_from_slice(json_text(&binding).as_bytes());
+    let _ = serde_json::to_writer(&mut invocation, binding);
     invocation.push(b':');
     push_string_array_json_text(&mut invocation, &bodies);
     invocation.extend_from_slice(b"},\"Metadata\":");
-    invocation.extend_from_slice(json_text(&metadata).as_bytes());
+    let _ = serde_json::to_writer(&mut invocation, &metadata);
     invocation.push(b'}');
     invocation
 }

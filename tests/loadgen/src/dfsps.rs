@@ -155,16 +155,16 @@ impl Dfsps {
             let response = self.client.request(request).await.map_err(|err| describe(&err))?;
             let status = response.status();
             if status.is_success() {
-                return Ok((status, Bytes::new()));
+                return Ok(None);
             }
             let body = response.into_body().collect().await.map(|it| it.to_bytes()).unwrap_or_default();
-            Ok((status, body.slice(..body.len().min(ERROR_BODY_BYTES_MAX))))
+            Ok(Some((status, body.slice(..body.len().min(ERROR_BODY_BYTES_MAX)))))
         })
         .await
         .unwrap_or_else(|_| Err(format!("no answer within {REQUEST_TIMEOUT:?}")));
         match answer {
-            Ok((status, _)) if status.is_success() => Ok(()),
-            Ok((status, bytes)) => Err(error_code(status, &bytes)),
+            Ok(None) => Ok(()),
+            Ok(Some((status, bytes))) => Err(error_code(status, &bytes)),
             Err(reason) => Err((TRANSPORT_ERROR.to_string(), reason)),
         }
     }
