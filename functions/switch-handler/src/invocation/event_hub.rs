@@ -16,6 +16,8 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+#[cfg(test)]
+use serde_json::json;
 
 use super::decode::{self, join};
 use super::error::InvocationError;
@@ -109,10 +111,10 @@ impl EventBatch {
     /// same bodies [`EventBatch::decode`] gives whenever it accepts the request.
     ///
     /// The quick reading takes the shape the host sends (exact key names, each array plain or in
-    /// one string layer, no `RetryContext`) and checks what makes a batch a batch: every metadata
-    /// array has one entry per body, and `PartitionContext` and `sys` are there. It does not look
-    /// inside the metadata it does not return. Anything else (other key cases, deeper encodings,
-    /// a retry) goes through [`EventBatch::decode`], which also names what is wrong.
+    /// one string layer) and checks what makes a batch a batch: every metadata array has one entry
+    /// per body, `PartitionContext` and `sys` are there, and a `RetryContext`, if any, reads. It
+    /// does not look inside the other metadata it does not return. Anything else (other key cases,
+    /// deeper encodings) goes through [`EventBatch::decode`], which also names what is wrong.
     pub fn bodies_from_slice(body: &[u8], binding: &str) -> Result<Vec<String>, InvocationError> {
         match quick_bodies(body, binding) {
             Some(bodies) => Ok(bodies),
@@ -135,7 +137,7 @@ fn quick_bodies(body: &[u8], binding: &str) -> Option<Vec<String>> {
     let request: RawInvocation = serde_json::from_slice(body).ok()?;
     let metadata = &request.metadata;
     let has = |key: &str| metadata.get(key).is_some_and(|raw| raw.get() != "null");
-    if !has("PartitionContext") || !has("sys") || metadata.contains_key("RetryContext") {
+    if !has("PartitionContext") || !has("sys") || !retry_context_reads(metadata) {
         return None;
     }
     let bodies = unwrap_one_layer(request.data.get(binding)?, |text| serde_json::from_str::<Vec<String>>(text).ok())?;
@@ -147,6 +149,19 @@ fn quick_bodies(body: &[u8], binding: &str) -> Option<Vec<String>> {
     }
     // A body the host quoted once more loses those quotes, as in `decode::text`.
     bodies.into_iter().map(|body| decode::text(Value::String(body), "").ok()).collect()
+}
+
+/// Every function with a retry policy gets a `RetryContext` with every batch, so the quick
+/// reading takes one, but only under its exact name and only if it reads as the full decoder
+/// reads it (the bodies do not depend on it; whether the request is accepted does).
+fn retry_context_reads(metadata: &HashMap<&str, &RawValue>) -> bool {
+    const KEY: &str = "RetryContext";
+    if metadata.keys().any(|key| *key != KEY && key.eq_ignore_ascii_case(KEY)) {
+        return false;
+    }
+    let Some(raw) = metadata.get(KEY) else { return true };
+    let Ok(value) = serde_json::from_str::<Value>(raw.get()) else { return false };
+    RetryContext::decode_optional(&mut Map::from_iter([(KEY.to_string(), value)])).is_ok()
 }
 
 /// Reads an array with `read`, from `raw` itself or from the JSON text inside the string `raw`
@@ -248,5 +263,40 @@ fn optional_object(value: Value, field: &str) -> Result<Map<String, Value>, Invo
     match value {
         Value::Null => Ok(Map::new()),
         other => decode::object(other, field),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RETRY_FIXTURE: &str = include_str!("../../tests/fixtures/invocations/eventhub_batch_retry.json");
+
+    fn with_metadata(key: &str, value: Value) -> Vec<u8> {
+        let mut request: Value = serde_json::from_str(RETRY_FIXTURE).unwrap();
+        request["Metadata"][key] = value;
+        request.to_string().into_bytes()
+    }
+
+    #[test]
+    fn a_batch_under_a_retry_policy_is_read_quickly() {
+        // Every function of the app has a retry policy, so this is the usual invocation.
+        let full = InvocationRequest::from_slice(RETRY_FIXTURE.as_bytes()).and_then(|it| it.into_event_batch("events"));
+        assert!(full.as_ref().is_ok_and(|it| it.retry.is_some()), "{full:?}");
+        assert_eq!(quick_bodies(RETRY_FIXTURE.as_bytes(), "events"), full.ok().map(EventBatch::into_bodies));
+        let in_a_string = with_metadata("RetryContext", json!(json!({"RetryCount": 1, "MaxRetryCount": 3}).to_string()));
+        assert!(quick_bodies(&in_a_string, "events").is_some());
+    }
+
+    #[test]
+    fn a_retry_context_the_full_decoder_refuses_or_another_case_goes_to_it() {
+        for (key, value) in [
+            ("RetryContext", json!({"RetryCount": -1, "MaxRetryCount": 3})),
+            ("RetryContext", json!({"MaxRetryCount": 3})),
+            ("RetryContext", json!(7)),
+            ("retryContext", json!({"RetryCount": 1, "MaxRetryCount": 3})),
+        ] {
+            assert_eq!(quick_bodies(&with_metadata(key, value.clone()), "events"), None, "{key}: {value}");
+        }
     }
 }
