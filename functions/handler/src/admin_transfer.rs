@@ -92,18 +92,12 @@ impl Accounts {
 }
 
 async fn load_accounts(store: &dyn LedgerStore, commands: &[FundsCommand]) -> Result<Accounts, StoreError> {
-    let names: BTreeSet<&FspId> = commands.iter().map(|it| &it.participant).collect();
-    let mut by_participant = HashMap::new();
-    for name in names {
-        if let Some(participant) = store.participant(name).await? {
-            by_participant.insert(name.clone(), store.accounts(participant.id).await?);
-        }
-    }
     let hub_name = FspId::parse(HUB_NAME).expect("the Hub's name is an FSP id");
-    let hub = match store.participant(&hub_name).await? {
-        Some(hub) => store.accounts(hub.id).await?,
-        None => Vec::new(),
-    };
+    let names: BTreeSet<&FspId> = commands.iter().map(|it| &it.participant).chain([&hub_name]).collect();
+    let names: Vec<FspId> = names.into_iter().cloned().collect();
+    let by_participant: HashMap<FspId, Vec<Account>> =
+        store.participants_with_accounts(&names).await?.into_iter().map(|(participant, accounts)| (participant.name, accounts)).collect();
+    let hub = by_participant.get(&hub_name).cloned().unwrap_or_default();
     Ok(Accounts { by_participant, hub })
 }
 

@@ -22,7 +22,7 @@
 //! one append per batch (`crate::audit`); with signing keys, Hub-made callbacks carry an
 //! `FSPIOP-Signature` (`crate::signatures`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -121,13 +121,12 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
         planned.iter().map(|(index, cb)| (envelopes[*index].metadata.event.id.clone(), cb.recipient.to_string())).collect();
     // Recorded deliveries, and those of this batch as it goes: a repeated event is sent once.
     let mut delivered = store.delivered(&keys).await?;
-    let mut endpoints = EndpointCache::default();
+    let due: Vec<((usize, Callback), (String, String))> =
+        planned.into_iter().zip(keys).filter(|(_, key)| delivered.insert(key.clone())).collect();
+    let endpoints = Endpoints::of(store, due.iter().map(|((_, callback), _)| &callback.recipient)).await?;
     let mut jobs = Vec::new();
-    for ((envelope_index, mut callback), key) in planned.into_iter().zip(keys) {
-        if !delivered.insert(key.clone()) {
-            continue;
-        }
-        let url = endpoints.url(store, &callback, &envelopes[envelope_index].id).await?;
+    for ((envelope_index, mut callback), key) in due {
+        let url = endpoints.url(&callback, &envelopes[envelope_index].id);
         if let (Some(keys), Some(url)) = (&notifier.signing_keys, &url) {
             crate::signatures::sign_callback(keys, &mut callback, url, now).await;
         }
@@ -402,23 +401,24 @@ async fn send_in_order(notifier: &Notifier, group: Vec<(usize, CallbackJob)>) ->
     results
 }
 
-/// The recipients' endpoint templates, read once per batch per DFSP.
-#[derive(Default)]
-struct EndpointCache {
+/// The recipients' endpoint templates, read once per batch for all of them.
+struct Endpoints {
     by_fsp: HashMap<FspId, Vec<(String, String)>>,
 }
 
-impl EndpointCache {
-    async fn url(&mut self, store: &dyn LedgerStore, callback: &Callback, transfer_id: &str) -> Result<Option<String>, StoreError> {
-        if !self.by_fsp.contains_key(&callback.recipient) {
-            let endpoints = match store.participant(&callback.recipient).await? {
-                Some(participant) => store.endpoints(participant.id).await?,
-                None => Vec::new(),
-            };
-            self.by_fsp.insert(callback.recipient.clone(), endpoints);
-        }
-        let template = self.by_fsp[&callback.recipient].iter().find(|(kind, _)| kind == callback.endpoint_type);
-        Ok(template.map(|(_, value)| value.replace(TRANSFER_ID_PLACEHOLDER, transfer_id)))
+impl Endpoints {
+    async fn of(store: &dyn LedgerStore, recipients: impl Iterator<Item = &FspId>) -> Result<Endpoints, StoreError> {
+        let names: Vec<FspId> = recipients.cloned().collect::<BTreeSet<_>>().into_iter().collect();
+        let by_fsp = match names.is_empty() {
+            true => HashMap::new(),
+            false => store.endpoints_by_name(&names).await?,
+        };
+        Ok(Endpoints { by_fsp })
+    }
+
+    fn url(&self, callback: &Callback, transfer_id: &str) -> Option<String> {
+        let template = self.by_fsp.get(&callback.recipient)?.iter().find(|(kind, _)| kind == callback.endpoint_type);
+        template.map(|(_, value)| value.replace(TRANSFER_ID_PLACEHOLDER, transfer_id))
     }
 }
 

@@ -119,11 +119,11 @@ impl References {
     async fn load(store: &dyn LedgerStore, incoming: &[Incoming]) -> Result<References, StoreError> {
         let names: BTreeSet<&FspId> =
             incoming.iter().flat_map(|it| [&it.request.payer_fsp, &it.request.payee_fsp]).collect();
+        let names: Vec<FspId> = names.into_iter().cloned().collect();
         let mut references = References { participants: HashMap::new(), accounts: HashMap::new() };
-        for name in names {
-            let Some(participant) = store.participant(name).await? else { continue };
-            references.accounts.insert(participant.id, store.accounts(participant.id).await?);
-            references.participants.insert(name.clone(), participant);
+        for (participant, accounts) in store.participants_with_accounts(&names).await? {
+            references.accounts.insert(participant.id, accounts);
+            references.participants.insert(participant.name.clone(), participant);
         }
         Ok(references)
     }

@@ -402,6 +402,35 @@ impl LedgerStore for MysqlStore {
         rows.into_iter().map(|row| Columns::new(row).account()).collect()
     }
 
+    async fn participants_with_accounts(&self, names: &[FspId]) -> Result<Vec<(Participant, Vec<Account>)>, StoreError> {
+        let mut conn = self.conn().await?;
+        let mut participants: BTreeMap<ParticipantId, (Participant, Vec<Account>)> = BTreeMap::new();
+        for chunk in in_list_chunks(names) {
+            let sql = format!("SELECT participant_id, name, is_active FROM participant WHERE name IN ({})", placeholders(chunk.len()));
+            let rows: Vec<Row> = conn.exec(sql, fsp_id_values(&chunk)).await.map_err(store_error)?;
+            for row in rows {
+                let participant = Columns::new(row).participant()?;
+                participants.insert(participant.id, (participant, Vec::new()));
+            }
+        }
+        let ids: Vec<Value> = participants.keys().map(|id| Value::from(id.0)).collect();
+        for chunk in in_list_chunks(&ids) {
+            let sql = format!(
+                "SELECT account_id, participant_id, currency, ledger_account_type, is_active \
+                 FROM participant_currency WHERE participant_id IN ({}) ORDER BY account_id",
+                placeholders(chunk.len())
+            );
+            let rows: Vec<Row> = conn.exec(sql, chunk.to_vec()).await.map_err(store_error)?;
+            for row in rows {
+                let account = Columns::new(row).account()?;
+                if let Some((_, accounts)) = participants.get_mut(&account.participant) {
+                    accounts.push(account);
+                }
+            }
+        }
+        Ok(participants.into_values().collect())
+    }
+
     async fn set_account_active(&self, id: AccountId, active: bool) -> Result<(), StoreError> {
         let sql = "UPDATE participant_currency SET is_active = ? WHERE account_id = ?";
         self.update_one(sql, (i64::from(active), id.0), &format!("account {id}")).await
@@ -462,6 +491,27 @@ impl LedgerStore for MysqlStore {
                 Ok((cols.value()?, cols.value()?))
             })
             .collect()
+    }
+
+    async fn endpoints_by_name(&self, names: &[FspId]) -> Result<HashMap<FspId, Vec<(String, String)>>, StoreError> {
+        let mut conn = self.conn().await?;
+        let mut res: HashMap<FspId, Vec<(String, String)>> = HashMap::new();
+        for chunk in in_list_chunks(names) {
+            let sql = format!(
+                "SELECT p.name, e.endpoint_type, e.value FROM participant p \
+                 JOIN participant_endpoint e ON e.participant_id = p.participant_id AND e.is_active = 1 \
+                 WHERE p.name IN ({}) ORDER BY p.name, e.endpoint_type",
+                placeholders(chunk.len())
+            );
+            let rows: Vec<Row> = conn.exec(sql, fsp_id_values(&chunk)).await.map_err(store_error)?;
+            for row in rows {
+                let mut cols = Columns::new(row);
+                let name = fsp_id(&cols.value::<String>()?)?;
+                let endpoint = (cols.value()?, cols.value()?);
+                res.entry(name).or_default().push(endpoint);
+            }
+        }
+        Ok(res)
     }
 
     async fn delivered(&self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError> {
@@ -1278,6 +1328,10 @@ fn state_of(states: &HashMap<TransferId, CurrentState>, id: &TransferId) -> Resu
 
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(",")
+}
+
+fn fsp_id_values(names: &[FspId]) -> Vec<Value> {
+    names.iter().map(|it| Value::from(it.as_str())).collect()
 }
 
 fn transfer_id_values(ids: &[TransferId]) -> Vec<Value> {

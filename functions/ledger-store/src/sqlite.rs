@@ -251,12 +251,8 @@ impl LedgerStore for SqliteStore {
     async fn participant(&self, name: &FspId) -> Result<Option<Participant>, StoreError> {
         let conn = self.reader.lock().await;
         (|| {
-            conn.query_row(
-                "SELECT participant_id, name, is_active FROM participant WHERE name = ?",
-                [name.as_str()],
-                participant_row,
-            )
-            .optional()
+            conn.prepare_cached("SELECT participant_id, name, is_active FROM participant WHERE name = ?")
+                .and_then(|mut stmt| stmt.query_row([name.as_str()], participant_row).optional())
             .map_err(sql_error)?
             .transpose()
         })()
@@ -320,6 +316,36 @@ impl LedgerStore for SqliteStore {
             let rows = stmt.query_map([participant.0 as i64], account_row).map_err(sql_error)?;
             rows.map(|it| it.map_err(sql_error)?).collect()
         })()
+    }
+
+    async fn participants_with_accounts(&self, names: &[FspId]) -> Result<Vec<(Participant, Vec<Account>)>, StoreError> {
+        let conn = self.reader.lock().await;
+        let mut participants: BTreeMap<ParticipantId, (Participant, Vec<Account>)> = BTreeMap::new();
+        for chunk in in_list_chunks(names) {
+            let names = params_from_iter(chunk.iter().map(FspId::as_str));
+            let sql = format!("SELECT participant_id, name, is_active FROM participant WHERE name IN ({})", placeholders(chunk.len()));
+            let mut stmt = conn.prepare_cached(&sql).map_err(sql_error)?;
+            for participant in stmt.query_map(names, participant_row).map_err(sql_error)? {
+                let participant = participant.map_err(sql_error)??;
+                participants.insert(participant.id, (participant, Vec::new()));
+            }
+        }
+        let ids: Vec<i64> = participants.keys().map(|id| id.0 as i64).collect();
+        for chunk in in_list_chunks(&ids) {
+            let sql = format!(
+                "SELECT account_id, participant_id, currency, ledger_account_type, is_active \
+                 FROM participant_currency WHERE participant_id IN ({}) ORDER BY account_id",
+                placeholders(chunk.len())
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(sql_error)?;
+            for account in stmt.query_map(params_from_iter(chunk.iter()), account_row).map_err(sql_error)? {
+                let account = account.map_err(sql_error)??;
+                if let Some((_, accounts)) = participants.get_mut(&account.participant) {
+                    accounts.push(account);
+                }
+            }
+        }
+        Ok(participants.into_values().collect())
     }
 
     async fn set_account_active(&self, id: AccountId, active: bool) -> Result<(), StoreError> {
@@ -415,6 +441,27 @@ impl LedgerStore for SqliteStore {
             let rows = stmt.query_map([participant.0 as i64], |row| Ok((row.get(0)?, row.get(1)?))).map_err(sql_error)?;
             rows.map(|it| it.map_err(sql_error)).collect()
         })()
+    }
+
+    async fn endpoints_by_name(&self, names: &[FspId]) -> Result<HashMap<FspId, Vec<(String, String)>>, StoreError> {
+        let conn = self.reader.lock().await;
+        let mut res: HashMap<FspId, Vec<(String, String)>> = HashMap::new();
+        for chunk in in_list_chunks(names) {
+            let sql = format!(
+                "SELECT p.name, e.endpoint_type, e.value FROM participant p \
+                 JOIN participant_endpoint e ON e.participant_id = p.participant_id AND e.is_active = 1 \
+                 WHERE p.name IN ({}) ORDER BY p.name, e.endpoint_type",
+                placeholders(chunk.len())
+            );
+            let mut stmt = conn.prepare_cached(&sql).map_err(sql_error)?;
+            let mut rows = stmt.query(params_from_iter(chunk.iter().map(FspId::as_str))).map_err(sql_error)?;
+            while let Some(row) = rows.next().map_err(sql_error)? {
+                let name = fsp_id(&row.get::<_, String>(0).map_err(sql_error)?)?;
+                let endpoint = (row.get(1).map_err(sql_error)?, row.get(2).map_err(sql_error)?);
+                res.entry(name).or_default().push(endpoint);
+            }
+        }
+        Ok(res)
     }
 
     async fn delivered(&self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError> {
@@ -1104,8 +1151,10 @@ fn extensions(conn: &Connection, ids: &[TransferId]) -> Result<Vec<(TransferId, 
 
 fn open_window(conn: &Connection) -> Result<Window, StoreError> {
     let sql = "SELECT settlement_window_id, state, created_ms FROM settlement_window WHERE open_marker = 1";
-    let row: (i64, String, i64) =
-        conn.query_row(sql, [], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?))).map_err(sql_error)?;
+    let row: (i64, String, i64) = conn
+        .prepare_cached(sql)
+        .and_then(|mut stmt| stmt.query_row([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?))))
+        .map_err(sql_error)?;
     window(row)
 }
 

@@ -71,6 +71,7 @@ conformance!(
     concurrent_batches_over_shared_accounts_all_commit,
     a_random_workload_keeps_journal_and_positions_equal,
     endpoints_are_upserted_per_participant_and_type,
+    batch_reference_reads_equal_the_single_reads,
     deliveries_are_recorded_once_per_event_and_recipient,
     dead_letters_read_back_newest_first,
     operator_reference_rows_read_back,
@@ -540,6 +541,51 @@ async fn endpoints_are_upserted_per_participant_and_type(store: Arc<dyn LedgerSt
     let stored: Vec<(String, String)> = store.endpoints(payee.id).await.unwrap();
     assert_eq!(stored.len(), 4);
     assert!(stored.contains(&(POST.to_string(), longest)));
+}
+
+async fn batch_reference_reads_equal_the_single_reads(store: Arc<dyn LedgerStore>) {
+    const PUT: &str = "FSPIOP_CALLBACK_URL_TRANSFER_PUT";
+    // 37 participants: IN lists padded to a shape, and more than one shape's worth.
+    let mut names = Vec::new();
+    for n in 0..37u32 {
+        let name = fsp(&format!("dfsp{n:02}"));
+        let participant = store.create_participant(&name, NOW).await.unwrap();
+        if n % 3 != 0 {
+            store.create_account(participant.id, usd(), LedgerAccountType::Position, n % 2 == 0, NOW).await.unwrap();
+            store.create_account(participant.id, usd(), LedgerAccountType::Settlement, true, NOW).await.unwrap();
+        }
+        if n % 4 != 0 {
+            store.set_endpoint(participant.id, PUT, &format!("http://{name}/transfers/{{{{transferId}}}}"), NOW).await.unwrap();
+            store.set_endpoint(participant.id, "FSPIOP_CALLBACK_URL_TRANSFER_ERROR", "http://x/error", NOW).await.unwrap();
+        }
+        names.push(name);
+    }
+    store.set_participant_active(store.participant(&names[5]).await.unwrap().unwrap().id, false).await.unwrap();
+    // Unknown names are left out; a repeated name is read once.
+    let mut asked = names.clone();
+    asked.extend([fsp("nobody"), names[7].clone(), fsp("HUB")]);
+    let read = store.participants_with_accounts(&asked).await.unwrap();
+    let mut expected = Vec::new();
+    for name in &names {
+        let participant = store.participant(name).await.unwrap().unwrap();
+        let accounts = store.accounts(participant.id).await.unwrap();
+        expected.push((participant, accounts));
+    }
+    assert_eq!(read, expected);
+    assert!(read.iter().any(|(participant, _)| !participant.is_active));
+    assert!(read.iter().any(|(_, accounts)| accounts.iter().any(|it| !it.is_active)));
+    let endpoints = store.endpoints_by_name(&asked).await.unwrap();
+    let mut expected = std::collections::HashMap::new();
+    for (participant, _) in &read {
+        let listed = store.endpoints(participant.id).await.unwrap();
+        if !listed.is_empty() {
+            expected.insert(participant.name.clone(), listed);
+        }
+    }
+    assert_eq!(endpoints, expected);
+    assert_eq!(endpoints.len(), 27);
+    assert!(store.participants_with_accounts(&[]).await.unwrap().is_empty());
+    assert!(store.endpoints_by_name(&[fsp("nobody")]).await.unwrap().is_empty());
 }
 
 async fn deliveries_are_recorded_once_per_event_and_recipient(store: Arc<dyn LedgerStore>) {
