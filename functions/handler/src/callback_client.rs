@@ -32,22 +32,34 @@ pub enum CallbackError {
     Timeout(Duration),
 }
 
+/// A pooled HTTP/1.1 client over plain TCP or TLS, adding no header of its own.
+pub type PooledClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// Builds a [`PooledClient`] whose connection attempts give up after `connect_timeout`.
+pub fn pooled_client(connect_timeout: Option<Duration>) -> Result<PooledClient, String> {
+    let tls = rustls::ClientConfig::with_platform_verifier().map_err(|err| err.to_string())?;
+    let mut tcp = HttpConnector::new();
+    tcp.enforce_http(false);
+    tcp.set_nodelay(true);
+    tcp.set_connect_timeout(connect_timeout);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(tcp);
+    Ok(Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(IDLE_CONNECTIONS_PER_HOST_MAX)
+        .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
+        .build(connector))
+}
+
 /// A cheap-to-clone, pooled callback client.
 #[derive(Clone)]
 pub struct CallbackClient {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: PooledClient,
     timeout: Duration,
 }
 
 impl CallbackClient {
     /// A client whose requests each get `timeout` in all.
     pub fn new(timeout: Duration) -> Result<CallbackClient, CallbackError> {
-        let tls = rustls::ClientConfig::with_platform_verifier().map_err(|err| CallbackError::Invalid(err.to_string()))?;
-        let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().build();
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(IDLE_CONNECTIONS_PER_HOST_MAX)
-            .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
-            .build(connector);
+        let client = pooled_client(None).map_err(CallbackError::Invalid)?;
         Ok(CallbackClient { client, timeout })
     }
 

@@ -155,8 +155,8 @@ async fn a_refused_connection_is_transient() {
 #[tokio::test]
 async fn a_slow_emulator_is_a_transient_timeout() {
     let (url, _log) = spawn_emulator(StatusCode::ACCEPTED, Duration::from_secs(5)).await;
-    let client = reqwest::Client::builder().timeout(Duration::from_millis(200)).build().expect("client");
-    let error = LocalHubsPublisher::with_client(url, client)
+    let error = LocalHubsPublisher::with_timeout(url, Duration::from_millis(200))
+        .expect("client")
         .publish(Hub::SettlementWindowClose, events())
         .await
         .expect_err("times out");

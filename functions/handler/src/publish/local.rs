@@ -29,17 +29,24 @@
 //! A refused or dropped connection is `Unavailable` and a request over [`REQUEST_TIMEOUT`] is
 //! `Timeout`, both transient. The response body is free text, quoted in the error.
 //!
-//! One pooled `reqwest::Client` serves every hub for the life of the publisher. Redirects are not
-//! followed and proxies are not used: the emulator is a direct, usually loopback, peer.
+//! One pooled hyper client (`crate::callback_client::pooled_client`) serves every hub for the
+//! life of the publisher: a publish is a hop on the hot path of every transfer, and a
+//! general-purpose client's URL parsing, redirect policy and header building cost a tenth of the
+//! hop. Redirects are not followed and proxies are not used: the emulator is a direct, usually
+//! loopback, peer.
 
-use std::error::Error as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::{StatusCode, Url};
+use axum::body::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper::header::CONTENT_TYPE;
+use hyper::{Method, Request, StatusCode, Uri};
+use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
 use super::{Hub, OutgoingEvent, PublishError, Publisher, PublisherConfigError};
+use crate::callback_client::{describe, pooled_client, PooledClient};
 
 /// How long to wait for the emulator to accept a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -70,11 +77,19 @@ impl From<OutgoingEvent> for IngestEvent {
 }
 
 /// Publishes to the local emulator over HTTP.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LocalHubsPublisher {
-    client: reqwest::Client,
+    client: PooledClient,
     /// The base URL without a trailing `/`, so paths append uniformly.
     base_url: String,
+    /// How long one publish may take in all.
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for LocalHubsPublisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalHubsPublisher").field("base_url", &self.base_url).field("timeout", &self.timeout).finish()
+    }
 }
 
 /// Accepts an absolute `http`/`https` URL without query or fragment.
@@ -93,23 +108,41 @@ pub(crate) fn parse_base_url(value: &str) -> Result<Url, PublisherConfigError> {
 impl LocalHubsPublisher {
     /// Builds the pooled HTTP client; no connection is opened until the first publish.
     pub fn new(base_url: Url) -> Result<LocalHubsPublisher, PublisherConfigError> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()
-            .map_err(|e| PublisherConfigError::HttpClient(error_chain(&e)))?;
-        Ok(LocalHubsPublisher::with_client(base_url, client))
+        LocalHubsPublisher::with_timeout(base_url, REQUEST_TIMEOUT)
     }
 
-    /// Uses a client the caller already has, to share its connection pool.
-    pub fn with_client(base_url: Url, client: reqwest::Client) -> LocalHubsPublisher {
-        LocalHubsPublisher { client, base_url: base_url.as_str().trim_end_matches('/').to_string() }
+    /// The same with another limit on one publish than [`REQUEST_TIMEOUT`].
+    pub fn with_timeout(base_url: Url, timeout: Duration) -> Result<LocalHubsPublisher, PublisherConfigError> {
+        let client = pooled_client(Some(CONNECT_TIMEOUT)).map_err(PublisherConfigError::HttpClient)?;
+        Ok(LocalHubsPublisher { client, base_url: base_url.as_str().trim_end_matches('/').to_string(), timeout })
     }
 
     pub fn events_url(&self, hub: Hub) -> String {
         format!("{}/hubs/{}/events", self.base_url, hub.name())
+    }
+
+    /// Sends one ingestion request; the status and, unless it accepted, the body.
+    async fn exchange(&self, hub: Hub, body: Vec<u8>) -> Result<(StatusCode, Bytes), PublishError> {
+        let rejected = |reason: String| PublishError::Rejected { hub, reason };
+        let uri: Uri = self.events_url(hub).parse().map_err(|err: hyper::http::uri::InvalidUri| rejected(err.to_string()))?;
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header(CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|err| rejected(err.to_string()))?;
+        let timed_out = || PublishError::Timeout { hub, reason: format!("no answer within {:?}", self.timeout) };
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(|err| PublishError::Unavailable { hub, reason: describe(&err) })?;
+            let status = response.status();
+            if status == StatusCode::OK || status == StatusCode::ACCEPTED {
+                return Ok((status, Bytes::new()));
+            }
+            // The body only decorates the error; failing to read it must not hide the status.
+            let detail = response.into_body().collect().await.map(|it| it.to_bytes()).unwrap_or_default();
+            Ok((status, detail))
+        };
+        tokio::time::timeout(self.timeout, exchange).await.map_err(|_| timed_out())?
     }
 }
 
@@ -120,48 +153,15 @@ impl Publisher for LocalHubsPublisher {
             return Ok(());
         }
         let request = IngestRequest { events: events.into_iter().map(IngestEvent::from).collect() };
-        let response = self
-            .client
-            .post(self.events_url(hub))
-            .json(&request)
-            .send()
-            .await
-            .map_err(|e| classify_transport(hub, &e))?;
-        let status = response.status();
+        let body = serde_json::to_vec(&request).map_err(|err| PublishError::Rejected { hub, reason: err.to_string() })?;
+        let (status, detail) = self.exchange(hub, body).await?;
         if status == StatusCode::OK || status == StatusCode::ACCEPTED {
             return Ok(());
         }
-        // The body only decorates the error; failing to read it must not hide the status.
-        let detail = response.text().await.unwrap_or_default();
+        let detail = String::from_utf8_lossy(&detail);
         let reason = format!("{status}: {}", truncate(detail.trim(), RESPONSE_DETAIL_BYTES_MAX));
         Err(PublishError::from_status(hub, status.as_u16(), reason))
     }
-}
-
-/// Maps a failure to get any response. Everything but a malformed request is worth retrying:
-/// the emulator may be starting, restarting, or busy.
-fn classify_transport(hub: Hub, error: &reqwest::Error) -> PublishError {
-    let reason = error_chain(error);
-    if error.is_timeout() {
-        return PublishError::Timeout { hub, reason };
-    }
-    if error.is_builder() {
-        return PublishError::Rejected { hub, reason };
-    }
-    PublishError::Unavailable { hub, reason }
-}
-
-/// The error and its sources, because reqwest's own message omits the cause
-/// ("error sending request" without "connection refused").
-fn error_chain(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// At most `bytes_max` bytes of `text`, cut on a character boundary.
