@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::types::Value;
 use rusqlite::Connection;
+use sqlite_wal::{WalPolicy, WalRestart};
 
 use crate::sql::{encode_headers, entry_from_row, row_placeholders, StoredRow, COLUMNS};
 use crate::{check_batch, transfer_journal, Journal, JournalEntry, JournalError, TransferJournal, TransferKey, READ_ENTRIES_MAX};
@@ -31,8 +32,6 @@ const BUSY_TIMEOUT_MS: u64 = 5_000;
 /// checkpoint there delays the append, and with it every FSPIOP answer waiting on that group,
 /// so the checkpointer thread does the work instead (as in the ledger store).
 const WAL_CHECKPOINT_PAGES: u32 = 200_000;
-/// How often the checkpointer thread copies committed WAL pages into the journal file.
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
 
 const MIGRATION: &str = "
 CREATE TABLE IF NOT EXISTS journal_entry (
@@ -68,6 +67,7 @@ DROP INDEX IF EXISTS journal_entry_by_transfer;
 pub struct SqliteJournal {
     // std's Mutex: it is only taken inside spawn_blocking, never across an await.
     conn: Arc<Mutex<Connection>>,
+    wal: WalRestart,
 }
 
 impl SqliteJournal {
@@ -90,8 +90,11 @@ impl SqliteJournal {
         .await?;
         let (conn, checkpointer) = conn;
         let conn = Arc::new(Mutex::new(conn));
-        start_checkpointer(checkpointer, Arc::downgrade(&conn));
-        Ok(SqliteJournal { conn })
+        // The checkpointer copies the WAL on its own thread until the journal is gone, and asks
+        // the appending connection to start the log again when it is long.
+        let alive = Arc::downgrade(&conn);
+        let wal = sqlite_wal::start_checkpointer("journal-checkpoint", checkpointer, WalPolicy::default(), move || alive.strong_count() > 0);
+        Ok(SqliteJournal { conn, wal })
     }
 
     async fn with_conn<T: Send + 'static>(
@@ -114,6 +117,7 @@ impl Journal for SqliteJournal {
     async fn append(&self, entries: &[JournalEntry]) -> Result<(), JournalError> {
         check_batch(entries)?;
         let rows: Vec<Vec<Value>> = entries.iter().map(row_values).collect();
+        let wal = self.wal.clone();
         self.with_conn(move |conn| {
             let tx = conn.transaction()?;
             {
@@ -122,7 +126,9 @@ impl Journal for SqliteJournal {
                     insert.execute(rusqlite::params_from_iter(values.iter()))?;
                 }
             }
-            tx.commit()
+            tx.commit()?;
+            wal.restart_if_due(conn, std::time::Duration::from_millis(BUSY_TIMEOUT_MS));
+            Ok(())
         })
         .await
     }
@@ -145,19 +151,6 @@ impl Journal for SqliteJournal {
         let entries = rows.into_iter().map(entry_from_row).collect::<Result<Vec<_>, _>>()?;
         Ok(transfer_journal(entries))
     }
-}
-
-/// Checkpoints the WAL every [`CHECKPOINT_INTERVAL`] on its own thread and connection until the
-/// journal is gone. A failed passive checkpoint leaves the pages in the WAL for the next one.
-fn start_checkpointer(conn: Connection, journal: std::sync::Weak<Mutex<Connection>>) {
-    let work = move || {
-        while journal.strong_count() > 0 {
-            std::thread::sleep(CHECKPOINT_INTERVAL);
-            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-        }
-    };
-    // Without the thread the backstop (WAL_CHECKPOINT_PAGES) checkpoints instead.
-    let _ = std::thread::Builder::new().name("journal-checkpoint".to_string()).spawn(work);
 }
 
 fn insert_sql() -> String {

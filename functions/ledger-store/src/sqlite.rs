@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use sqlite_wal::{WalPolicy, WalRestart};
 use ledger_core::account::{Account, LedgerAccountType, NetDebitCap, Participant};
 use ledger_core::amount::Amount;
 use ledger_core::currency::Currency;
@@ -50,6 +51,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
 ];
 /// How long a connection waits for another process's lock before giving up.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(BUSY_TIMEOUT_MS);
 /// Prepared statements kept per connection (multi-row statements vary by row count).
 const STATEMENT_CACHE_CAPACITY: usize = 256;
 const NET_DEBIT_CAP_LIMIT_TYPE: i64 = 1;
@@ -61,9 +63,6 @@ const PAGE_CACHE_KIB: u32 = 131_072;
 /// single writer (and its task's worker thread) while it copies and syncs; at 10 000 pages that
 /// stalled every function for a few hundred milliseconds each second under load (issue 7).
 const WAL_CHECKPOINT_PAGES: u32 = 200_000;
-/// How often the checkpointer thread copies committed WAL pages into the database file. A
-/// passive checkpoint runs beside the writer and readers and never waits for them.
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The embedded ledger store.
 #[derive(Clone)]
@@ -71,6 +70,7 @@ pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
     reader: Arc<Mutex<Connection>>,
     path: PathBuf,
+    wal: WalRestart,
 }
 
 impl SqliteStore {
@@ -80,27 +80,21 @@ impl SqliteStore {
         blocking(|| migrate(&writer))?;
         let reader = blocking(|| open_connection(path))?;
         let writer = Arc::new(Mutex::new(writer));
-        start_checkpointer(blocking(|| open_connection(path))?, Arc::downgrade(&writer));
-        Ok(SqliteStore { writer, reader: Arc::new(Mutex::new(reader)), path: path.to_path_buf() })
+        // The checkpointer copies the WAL on its own thread and connection until the store (its
+        // writer) is gone, and asks the writer to start the log again when it is long.
+        let alive = Arc::downgrade(&writer);
+        let wal = sqlite_wal::start_checkpointer(
+            "ledger-checkpoint",
+            blocking(|| open_connection(path))?,
+            WalPolicy::default(),
+            move || alive.strong_count() > 0,
+        );
+        Ok(SqliteStore { writer, reader: Arc::new(Mutex::new(reader)), path: path.to_path_buf(), wal })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
-}
-
-/// Checkpoints the WAL every [`CHECKPOINT_INTERVAL`] on its own thread and connection, until the
-/// store (its writer) is gone. A failed checkpoint leaves the pages in the WAL, where readers find
-/// them; the next one copies them.
-fn start_checkpointer(conn: Connection, store: std::sync::Weak<Mutex<Connection>>) {
-    let work = move || {
-        while store.strong_count() > 0 {
-            std::thread::sleep(CHECKPOINT_INTERVAL);
-            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-        }
-    };
-    // Without the thread the writer's backstop checkpoints instead (WAL_CHECKPOINT_PAGES).
-    let _ = std::thread::Builder::new().name("ledger-checkpoint".to_string()).spawn(work);
 }
 
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
@@ -177,7 +171,7 @@ impl LedgerStore for SqliteStore {
     async fn begin(&self) -> Result<Box<dyn LedgerTx>, StoreError> {
         let conn = self.writer.clone().lock_owned().await;
         conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_error)?;
-        Ok(Box::new(SqliteTx { conn, finished: false }))
+        Ok(Box::new(SqliteTx { conn, finished: false, wal: self.wal.clone() }))
     }
 
     async fn transfer(&self, id: &TransferId) -> Result<Option<TransferRecord>, StoreError> {
@@ -612,7 +606,9 @@ impl SqliteStore {
         (|| {
             let tx = conn.transaction().map_err(sql_error)?;
             insert_rows(&tx, head, tail, rows.into_iter().map(Ok))?;
-            tx.commit().map_err(sql_error)
+            tx.commit().map_err(sql_error)?;
+            self.wal.restart_if_due(&conn, BUSY_TIMEOUT);
+            Ok(())
         })()
     }
 }
@@ -628,6 +624,7 @@ fn expect_one_row(n_rows: usize, what: &str) -> Result<(), StoreError> {
 struct SqliteTx {
     conn: OwnedMutexGuard<Connection>,
     finished: bool,
+    wal: WalRestart,
 }
 
 impl Drop for SqliteTx {
@@ -858,6 +855,9 @@ impl LedgerTx for SqliteTx {
         let res = self.conn.execute_batch("COMMIT").map_err(sql_error);
         // After a failed COMMIT SQLite may still hold the transaction; Drop rolls it back.
         self.finished = res.is_ok();
+        if self.finished {
+            self.wal.restart_if_due(&self.conn, BUSY_TIMEOUT);
+        }
         res
     }
 }
