@@ -127,7 +127,7 @@ impl Journal for SqliteJournal {
                 }
             }
             tx.commit()?;
-            wal.restart_if_due(conn, std::time::Duration::from_millis(BUSY_TIMEOUT_MS));
+            wal.restart_if_due(conn);
             Ok(())
         })
         .await

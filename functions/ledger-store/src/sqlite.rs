@@ -51,7 +51,6 @@ const MIGRATIONS: &[(u32, &str)] = &[
 ];
 /// How long a connection waits for another process's lock before giving up.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
-const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(BUSY_TIMEOUT_MS);
 /// Prepared statements kept per connection (multi-row statements vary by row count).
 const STATEMENT_CACHE_CAPACITY: usize = 256;
 const NET_DEBIT_CAP_LIMIT_TYPE: i64 = 1;
@@ -607,7 +606,7 @@ impl SqliteStore {
             let tx = conn.transaction().map_err(sql_error)?;
             insert_rows(&tx, head, tail, rows.into_iter().map(Ok))?;
             tx.commit().map_err(sql_error)?;
-            self.wal.restart_if_due(&conn, BUSY_TIMEOUT);
+            self.wal.restart_if_due(&conn);
             Ok(())
         })()
     }
@@ -856,7 +855,7 @@ impl LedgerTx for SqliteTx {
         // After a failed COMMIT SQLite may still hold the transaction; Drop rolls it back.
         self.finished = res.is_ok();
         if self.finished {
-            self.wal.restart_if_due(&self.conn, BUSY_TIMEOUT);
+            self.wal.restart_if_due(&self.conn);
         }
         res
     }

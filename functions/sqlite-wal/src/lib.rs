@@ -11,11 +11,14 @@
 //!
 //! So the checkpointer thread copies (passive checkpoints) and, when the log is longer than
 //! [`WalPolicy::restart_frames`], marks a restart as due; the store's single writer, right after
-//! its next commit, runs a `RESTART` checkpoint on its own connection ([`WalRestart::restart_if_due`]):
-//! it copies the few frames written since, waits for readers to leave the log (at most
-//! [`RESTART_WAIT_MS`]) and lets the next transaction start the log from its beginning. Run from
-//! the checkpointer's connection instead, the restart never got the write lock: SQLite's busy
-//! handler polls, and a writer that commits back to back always took the lock first.
+//! its next commit, runs one more passive checkpoint on its own connection
+//! ([`WalRestart::restart_if_due`]). While the writer holds its connection no frame can arrive,
+//! so that checkpoint copies the few frames written since the last one, and the writer's next
+//! transaction starts the log from its beginning. Neither waits for anybody: a `RESTART`
+//! checkpoint, which waits for readers and holds new writers off meanwhile, never got the write
+//! lock from the checkpointer's connection (SQLite's busy handler polls, and a writer committing
+//! back to back always took the lock first), and run by the writer it stalled the whole pipeline
+//! for up to a second now and then.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -28,9 +31,6 @@ pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
 /// Log length, in frames (pages), beyond which the log is started again by default: 16 MiB of
 /// 4 KiB pages, under a second of writes at the loads the switch is built for.
 pub const WAL_RESTART_FRAMES: i64 = 4_096;
-/// Longest a restart waits for readers to leave the log; other writers wait for it meanwhile,
-/// so it is short. A restart that runs out of time leaves the log as it is until the next one.
-pub const RESTART_WAIT_MS: u64 = 100;
 
 /// When the checkpointer runs and when it asks for a restart.
 #[derive(Debug, Clone, Copy)]
@@ -53,15 +53,19 @@ pub struct WalRestart {
 
 impl WalRestart {
     /// Called by the writer right after a commit, on the writer's connection (outside any
-    /// transaction): restarts the log if the checkpointer asked for it. The connection's busy
-    /// timeout is `restore_busy_timeout` again afterwards.
-    pub fn restart_if_due(&self, writer: &Connection, restore_busy_timeout: Duration) {
+    /// transaction): if the checkpointer asked for it, copies what is left of the log while no
+    /// new frame can arrive, so the writer's next transaction starts the log again. Passive: it
+    /// waits for nobody, and stays due if a reader's older snapshot kept frames from being copied.
+    pub fn restart_if_due(&self, writer: &Connection) {
         if !self.due.swap(false, Ordering::Relaxed) {
             return;
         }
-        let _ = writer.busy_timeout(Duration::from_millis(RESTART_WAIT_MS));
-        let _ = wal_checkpoint(writer, "RESTART");
-        let _ = writer.busy_timeout(restore_busy_timeout);
+        let copied_all = writer
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| Ok(row.get::<_, i64>(0)? == 0 && row.get::<_, i64>(1)? == row.get::<_, i64>(2)?))
+            .unwrap_or(false);
+        if !copied_all {
+            self.due.store(true, Ordering::Relaxed);
+        }
     }
 }
 
@@ -135,7 +139,7 @@ mod tests {
         let mut largest_log = 0;
         for n in 0..ROWS {
             writer.execute("INSERT INTO row (data) VALUES (?)", [vec![n as u8; ROW_BYTES]]).unwrap();
-            restart.restart_if_due(&writer, Duration::from_secs(5));
+            restart.restart_if_due(&writer);
             largest_log = largest_log.max(std::fs::metadata(dir.join("test.db-wal")).map(|it| it.len()).unwrap_or(0));
         }
         running.store(false, Ordering::Relaxed);
