@@ -60,10 +60,7 @@ impl WalRestart {
         if !self.due.swap(false, Ordering::Relaxed) {
             return;
         }
-        let copied_all = writer
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| Ok(row.get::<_, i64>(0)? == 0 && row.get::<_, i64>(1)? == row.get::<_, i64>(2)?))
-            .unwrap_or(false);
-        if !copied_all {
+        if !passive_checkpoint(writer).is_some_and(|it| it.copied_all()) {
             self.due.store(true, Ordering::Relaxed);
         }
     }
@@ -79,7 +76,7 @@ pub fn start_checkpointer(name: &str, conn: Connection, policy: WalPolicy, alive
     let work = move || {
         while alive() {
             std::thread::sleep(policy.interval);
-            if wal_checkpoint(&conn, "PASSIVE").is_some_and(|frames| frames > policy.restart_frames) {
+            if passive_checkpoint(&conn).is_some_and(|it| it.log_frames > policy.restart_frames) {
                 due.store(true, Ordering::Relaxed);
             }
         }
@@ -89,10 +86,26 @@ pub fn start_checkpointer(name: &str, conn: Connection, policy: WalPolicy, alive
     restart
 }
 
-/// Runs `PRAGMA wal_checkpoint(mode)`; the log's length in frames.
-fn wal_checkpoint(conn: &Connection, mode: &str) -> Option<i64> {
-    let sql = format!("PRAGMA wal_checkpoint({mode})");
-    conn.query_row(&sql, [], |row| row.get::<_, i64>(1)).ok()
+/// What `PRAGMA wal_checkpoint` reports.
+struct Checkpointed {
+    /// Whether it could not run (another checkpoint was running).
+    busy: bool,
+    log_frames: i64,
+    copied_frames: i64,
+}
+
+impl Checkpointed {
+    fn copied_all(&self) -> bool {
+        !self.busy && self.copied_frames == self.log_frames
+    }
+}
+
+/// Runs a passive checkpoint; `None` if SQLite refused it.
+fn passive_checkpoint(conn: &Connection) -> Option<Checkpointed> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok(Checkpointed { busy: row.get::<_, i64>(0)? != 0, log_frames: row.get(1)?, copied_frames: row.get(2)? })
+    })
+    .ok()
 }
 
 #[cfg(test)]
