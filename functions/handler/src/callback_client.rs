@@ -16,8 +16,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use rustls_platform_verifier::ConfigVerifierExt as _;
 
-/// Idle connections kept per DFSP host.
-const IDLE_CONNECTIONS_PER_HOST_MAX: usize = 32;
+/// Idle connections kept per DFSP host (and per emulator, by the local publisher).
+pub const IDLE_CONNECTIONS_PER_HOST_MAX: usize = 32;
 /// How long an idle pooled connection is kept.
 const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -35,8 +35,9 @@ pub enum CallbackError {
 /// A pooled HTTP/1.1 client over plain TCP or TLS, adding no header of its own.
 pub type PooledClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-/// Builds a [`PooledClient`] whose connection attempts give up after `connect_timeout`.
-pub fn pooled_client(connect_timeout: Option<Duration>) -> Result<PooledClient, String> {
+/// Builds a [`PooledClient`] whose connection attempts give up after `connect_timeout` and
+/// which keeps up to `idle_per_host_max` idle connections per host.
+pub fn pooled_client(connect_timeout: Option<Duration>, idle_per_host_max: usize) -> Result<PooledClient, String> {
     let tls = rustls::ClientConfig::with_platform_verifier().map_err(|err| err.to_string())?;
     let mut tcp = HttpConnector::new();
     tcp.enforce_http(false);
@@ -44,7 +45,7 @@ pub fn pooled_client(connect_timeout: Option<Duration>) -> Result<PooledClient, 
     tcp.set_connect_timeout(connect_timeout);
     let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(tcp);
     Ok(Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(IDLE_CONNECTIONS_PER_HOST_MAX)
+        .pool_max_idle_per_host(idle_per_host_max)
         .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
         .build(connector))
 }
@@ -59,7 +60,7 @@ pub struct CallbackClient {
 impl CallbackClient {
     /// A client whose requests each get `timeout` in all.
     pub fn new(timeout: Duration) -> Result<CallbackClient, CallbackError> {
-        let client = pooled_client(None).map_err(CallbackError::Invalid)?;
+        let client = pooled_client(None, IDLE_CONNECTIONS_PER_HOST_MAX).map_err(CallbackError::Invalid)?;
         Ok(CallbackClient { client, timeout })
     }
 

@@ -541,6 +541,35 @@ pub(crate) fn shape_for(n: usize) -> usize {
     STATEMENT_SHAPES.iter().copied().find(|shape| n <= *shape).unwrap_or(STATEMENT_ROWS_MAX)
 }
 
+/// The batch reference reads' statements, the same text on both backends, for an `IN` list of
+/// `n` values.
+pub(crate) mod reference_sql {
+    fn list(n: usize) -> String {
+        vec!["?"; n].join(",")
+    }
+
+    pub fn participants_by_name(n: usize) -> String {
+        format!("SELECT participant_id, name, is_active FROM participant WHERE name IN ({})", list(n))
+    }
+
+    pub fn accounts_of_participants(n: usize) -> String {
+        format!(
+            "SELECT account_id, participant_id, currency, ledger_account_type, is_active \
+             FROM participant_currency WHERE participant_id IN ({}) ORDER BY account_id",
+            list(n)
+        )
+    }
+
+    pub fn endpoints_by_name(n: usize) -> String {
+        format!(
+            "SELECT p.name, e.endpoint_type, e.value FROM participant p \
+             JOIN participant_endpoint e ON e.participant_id = p.participant_id AND e.is_active = 1 \
+             WHERE p.name IN ({}) ORDER BY p.name, e.endpoint_type",
+            list(n)
+        )
+    }
+}
+
 /// Chunks of an `IN (…)` list, each padded to a shape by repeating its last id: a repeated id
 /// matches no row the list did not already match, so the query's answer is unchanged.
 pub(crate) fn in_list_chunks<T: Clone>(ids: &[T]) -> Vec<std::borrow::Cow<'_, [T]>> {

@@ -41,7 +41,7 @@ use crate::operator::{AccountBalance, NewContent, NewContentState, NewSettlement
 use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
 use ledger_core::settlement::{ContentId, SettlementId};
 use crate::{
-    check_deliveries, check_length, dead_letter_texts, distinct_event_ids, in_list_chunks, insert_runs, lock_order, truncate_chars,
+    check_deliveries, check_length, dead_letter_texts, distinct_event_ids, in_list_chunks, insert_runs, lock_order, reference_sql, truncate_chars,
     CurrentState, DeadLetterRecord, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
     Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX,
@@ -406,7 +406,7 @@ impl LedgerStore for MysqlStore {
         let mut conn = self.conn().await?;
         let mut participants: BTreeMap<ParticipantId, (Participant, Vec<Account>)> = BTreeMap::new();
         for chunk in in_list_chunks(names) {
-            let sql = format!("SELECT participant_id, name, is_active FROM participant WHERE name IN ({})", placeholders(chunk.len()));
+            let sql = reference_sql::participants_by_name(chunk.len());
             let rows: Vec<Row> = conn.exec(sql, fsp_id_values(&chunk)).await.map_err(store_error)?;
             for row in rows {
                 let participant = Columns::new(row).participant()?;
@@ -415,11 +415,7 @@ impl LedgerStore for MysqlStore {
         }
         let ids: Vec<Value> = participants.keys().map(|id| Value::from(id.0)).collect();
         for chunk in in_list_chunks(&ids) {
-            let sql = format!(
-                "SELECT account_id, participant_id, currency, ledger_account_type, is_active \
-                 FROM participant_currency WHERE participant_id IN ({}) ORDER BY account_id",
-                placeholders(chunk.len())
-            );
+            let sql = reference_sql::accounts_of_participants(chunk.len());
             let rows: Vec<Row> = conn.exec(sql, chunk.to_vec()).await.map_err(store_error)?;
             for row in rows {
                 let account = Columns::new(row).account()?;
@@ -497,12 +493,7 @@ impl LedgerStore for MysqlStore {
         let mut conn = self.conn().await?;
         let mut res: HashMap<FspId, Vec<(String, String)>> = HashMap::new();
         for chunk in in_list_chunks(names) {
-            let sql = format!(
-                "SELECT p.name, e.endpoint_type, e.value FROM participant p \
-                 JOIN participant_endpoint e ON e.participant_id = p.participant_id AND e.is_active = 1 \
-                 WHERE p.name IN ({}) ORDER BY p.name, e.endpoint_type",
-                placeholders(chunk.len())
-            );
+            let sql = reference_sql::endpoints_by_name(chunk.len());
             let rows: Vec<Row> = conn.exec(sql, fsp_id_values(&chunk)).await.map_err(store_error)?;
             for row in rows {
                 let mut cols = Columns::new(row);

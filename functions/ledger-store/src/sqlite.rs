@@ -34,7 +34,7 @@ use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
 use ledger_core::settlement::{ContentId, SettlementId};
 use crate::decode::{condition, currency, fsp_id, fulfilment, transfer_id, transfer_state, window_state};
 use crate::{
-    check_deliveries, check_length, dead_letter_texts, distinct_event_ids, in_list_chunks, insert_runs, lock_order, truncate_chars,
+    check_deliveries, check_length, dead_letter_texts, distinct_event_ids, in_list_chunks, insert_runs, lock_order, reference_sql, truncate_chars,
     CurrentState, DeadLetterRecord, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
     Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
@@ -316,7 +316,7 @@ impl LedgerStore for SqliteStore {
         let mut participants: BTreeMap<ParticipantId, (Participant, Vec<Account>)> = BTreeMap::new();
         for chunk in in_list_chunks(names) {
             let names = params_from_iter(chunk.iter().map(FspId::as_str));
-            let sql = format!("SELECT participant_id, name, is_active FROM participant WHERE name IN ({})", placeholders(chunk.len()));
+            let sql = reference_sql::participants_by_name(chunk.len());
             let mut stmt = conn.prepare_cached(&sql).map_err(sql_error)?;
             for participant in stmt.query_map(names, participant_row).map_err(sql_error)? {
                 let participant = participant.map_err(sql_error)??;
@@ -325,11 +325,7 @@ impl LedgerStore for SqliteStore {
         }
         let ids: Vec<i64> = participants.keys().map(|id| id.0 as i64).collect();
         for chunk in in_list_chunks(&ids) {
-            let sql = format!(
-                "SELECT account_id, participant_id, currency, ledger_account_type, is_active \
-                 FROM participant_currency WHERE participant_id IN ({}) ORDER BY account_id",
-                placeholders(chunk.len())
-            );
+            let sql = reference_sql::accounts_of_participants(chunk.len());
             let mut stmt = conn.prepare_cached(&sql).map_err(sql_error)?;
             for account in stmt.query_map(params_from_iter(chunk.iter()), account_row).map_err(sql_error)? {
                 let account = account.map_err(sql_error)??;
@@ -440,12 +436,7 @@ impl LedgerStore for SqliteStore {
         let conn = self.reader.lock().await;
         let mut res: HashMap<FspId, Vec<(String, String)>> = HashMap::new();
         for chunk in in_list_chunks(names) {
-            let sql = format!(
-                "SELECT p.name, e.endpoint_type, e.value FROM participant p \
-                 JOIN participant_endpoint e ON e.participant_id = p.participant_id AND e.is_active = 1 \
-                 WHERE p.name IN ({}) ORDER BY p.name, e.endpoint_type",
-                placeholders(chunk.len())
-            );
+            let sql = reference_sql::endpoints_by_name(chunk.len());
             let mut stmt = conn.prepare_cached(&sql).map_err(sql_error)?;
             let mut rows = stmt.query(params_from_iter(chunk.iter().map(FspId::as_str))).map_err(sql_error)?;
             while let Some(row) = rows.next().map_err(sql_error)? {

@@ -18,14 +18,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::routing::{post, put};
 use axum::Router;
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
-use handler::callback_client::describe;
+use handler::callback_client::{describe, pooled_client, PooledClient};
 use http_body_util::{BodyExt as _, Full};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use ledger_core::time::Timestamp;
-use rustls_platform_verifier::ConfigVerifierExt as _;
 use serde::Deserialize;
 
 use crate::ids::{self, DfspNames, RunIds};
@@ -45,7 +40,7 @@ pub struct Dfsps {
     pub ids: RunIds,
     pub names: DfspNames,
     pub tracker: Tracker,
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: PooledClient,
     /// The FSPIOP API's base URL, without a trailing slash.
     fspiop_url: String,
     amount: String,
@@ -86,12 +81,7 @@ struct ErrorInformation {
 
 impl Dfsps {
     pub fn new(ids: RunIds, names: DfspNames, tracker: Tracker, fspiop_url: &str, amount: &str, currency: &str, expiration: Duration) -> Dfsps {
-        let tls = rustls::ClientConfig::with_platform_verifier().expect("the platform's TLS roots");
-        let mut http = HttpConnector::new();
-        http.set_nodelay(true);
-        http.enforce_http(false);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(POOL_IDLE_PER_HOST_MAX).build(connector);
+        let client = pooled_client(None, POOL_IDLE_PER_HOST_MAX).expect("the platform's TLS roots");
         Dfsps {
             ids,
             names,

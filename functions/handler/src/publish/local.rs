@@ -46,7 +46,7 @@ use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
 use super::{Hub, OutgoingEvent, PublishError, Publisher, PublisherConfigError};
-use crate::callback_client::{describe, pooled_client, PooledClient};
+use crate::callback_client::{describe, pooled_client, PooledClient, IDLE_CONNECTIONS_PER_HOST_MAX};
 
 /// How long to wait for the emulator to accept a connection.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -113,7 +113,7 @@ impl LocalHubsPublisher {
 
     /// The same with another limit on one publish than [`REQUEST_TIMEOUT`].
     pub fn with_timeout(base_url: Url, timeout: Duration) -> Result<LocalHubsPublisher, PublisherConfigError> {
-        let client = pooled_client(Some(CONNECT_TIMEOUT)).map_err(PublisherConfigError::HttpClient)?;
+        let client = pooled_client(Some(CONNECT_TIMEOUT), IDLE_CONNECTIONS_PER_HOST_MAX).map_err(PublisherConfigError::HttpClient)?;
         Ok(LocalHubsPublisher { client, base_url: base_url.as_str().trim_end_matches('/').to_string(), timeout })
     }
 
