@@ -222,7 +222,7 @@ async fn serve_fspiop_mtls(files: &MtlsFiles, port: u16, routes: &Arc<Vec<Route>
 
 async fn listen(what: &'static str, port: u16) -> Result<(TcpListener, SocketAddr), StartError> {
     let failed = |err: std::io::Error| StartError::Listen { what, port, reason: err.to_string() };
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(failed)?;
+    let listener = handler::listen::bind(SocketAddr::from(([127, 0, 0, 1], port))).map_err(failed)?;
     let address = listener.local_addr().map_err(failed)?;
     Ok((listener, address))
 }

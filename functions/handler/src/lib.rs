@@ -15,6 +15,7 @@
 //! - `envelope`: the versioned event every hub carries (Mojaloop's message shape).
 //! - `group`: group commit's shared step (take what waits, write once).
 //! - `journal_group`: the message journal behind group commit (one append for concurrent requests).
+//! - `listen`: TCP listeners with an accept queue deep enough for a connection burst.
 //! - `fault`: crash points for fault-injection tests (inert unless `SWITCH_FAULT_CRASH` is set).
 //! - `outbox`: what a function emits after its commit, and its dead letters.
 //! - `prepare`: the prepare function.
@@ -42,6 +43,7 @@ pub mod fault;
 pub mod fulfil;
 pub mod group;
 pub mod journal_group;
+pub mod listen;
 pub mod get;
 pub mod notification;
 pub mod operator_http;

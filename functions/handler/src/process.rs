@@ -70,7 +70,7 @@ pub async fn run() -> Result<(), String> {
 async fn serve() -> Result<(), String> {
     let port = std::env::var("FUNCTIONS_CUSTOMHANDLER_PORT").ok().and_then(|it| it.parse().ok()).unwrap_or(PORT_DEFAULT);
     // Bind first: the host counts any answer on this port as "ready" and gives up after 60 s.
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|err| format!("bind port {port}: {err}"))?;
+    let listener = crate::listen::bind(std::net::SocketAddr::from(([127, 0, 0, 1], port))).map_err(|err| format!("bind port {port}: {err}"))?;
     let store = open_store().await?;
     // Concurrent requests' events share one send per hub (group commit).
     let publisher: Arc<dyn Publisher> = Arc::new(CoalescingPublisher::new(publisher_from_env().map_err(|err| err.to_string())?));

@@ -191,7 +191,7 @@ pub fn serve(dfsps: Arc<Dfsps>, listener: tokio::net::TcpListener) {
 
 /// Binds the callback server; the listener and its address.
 pub async fn bind(address: SocketAddr) -> std::io::Result<(tokio::net::TcpListener, SocketAddr)> {
-    let listener = tokio::net::TcpListener::bind(address).await?;
+    let listener = handler::listen::bind(address)?;
     let bound = listener.local_addr()?;
     Ok((listener, bound))
 }
