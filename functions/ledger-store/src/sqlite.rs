@@ -34,8 +34,8 @@ use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
 use ledger_core::settlement::{ContentId, SettlementId};
 use crate::decode::{condition, currency, fsp_id, fulfilment, transfer_id, transfer_state, window_state};
 use crate::{
-    check_deliveries, check_length, dead_letter_texts, distinct_event_ids, in_list_chunks, insert_runs, lock_order, reference_sql, truncate_chars,
-    CurrentState, DeadLetterRecord, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
+    check_deliveries, check_length, dead_letter_texts, distinct_transfer_ids, in_list_chunks, insert_runs, lock_order, reference_sql, truncate_chars,
+    CurrentState, DeadLetterRecord, DeliveryKey, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
     Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
 };
@@ -48,6 +48,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_ledger.sql")),
     (2, include_str!("../migrations/sqlite/0002_notifications.sql")),
     (3, include_str!("../migrations/sqlite/0003_settlement.sql")),
+    (4, include_str!("../migrations/sqlite/0004_deliveries_by_transfer.sql")),
 ];
 /// How long a connection waits for another process's lock before giving up.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
@@ -448,26 +449,28 @@ impl LedgerStore for SqliteStore {
         Ok(res)
     }
 
-    async fn delivered(&self, keys: &[(String, String)]) -> Result<HashSet<(String, String)>, StoreError> {
-        let wanted: HashSet<(&str, &str)> = keys.iter().map(|(event, recipient)| (event.as_str(), recipient.as_str())).collect();
-        let events = distinct_event_ids(keys);
+    async fn delivered(&self, keys: &[DeliveryKey]) -> Result<HashSet<DeliveryKey>, StoreError> {
+        let wanted: HashSet<&DeliveryKey> = keys.iter().collect();
+        let transfers = distinct_transfer_ids(keys);
         let conn = self.reader.lock().await;
         (|| {
             let mut res = HashSet::new();
-            // By event id alone, the key's prefix; an event has a recipient or two.
-            for chunk in in_list_chunks(&events) {
+            // By transfer id alone, the key's prefix; a transfer has a few deliveries.
+            for chunk in in_list_chunks(&transfers) {
                 let sql = format!(
-                    "SELECT event_id, recipient FROM notification_delivery WHERE event_id IN ({})",
+                    "SELECT transfer_id, event_id, recipient FROM notification_delivery WHERE transfer_id IN ({})",
                     placeholders(chunk.len())
                 );
                 let mut stmt = conn.prepare_cached(&sql).map_err(sql_error)?;
                 let rows = stmt
-                    .query_map(params_from_iter(chunk.iter()), |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+                    .query_map(params_from_iter(chunk.iter()), |row| {
+                        Ok(DeliveryKey { transfer_id: row.get(0)?, event_id: row.get(1)?, recipient: row.get(2)? })
+                    })
                     .map_err(sql_error)?;
                 for row in rows {
-                    let (event, recipient) = row.map_err(sql_error)?;
-                    if wanted.contains(&(event.as_str(), recipient.as_str())) {
-                        res.insert((event, recipient));
+                    let key = row.map_err(sql_error)?;
+                    if wanted.contains(&key) {
+                        res.insert(key);
                     }
                 }
             }
@@ -490,7 +493,7 @@ impl LedgerStore for SqliteStore {
             .collect();
         let head = "INSERT INTO notification_delivery (event_id, recipient, transfer_id, delivered_ms)";
         // Only a repeated key is skipped (not every constraint, as OR IGNORE would).
-        let tail = " ON CONFLICT (event_id, recipient) DO NOTHING";
+        let tail = " ON CONFLICT (transfer_id, event_id, recipient) DO NOTHING";
         self.write_rows(head, tail, values).await
     }
 

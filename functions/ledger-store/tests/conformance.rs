@@ -20,7 +20,7 @@ use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
 use ledger_core::window::WindowState;
 use ledger_store::{
-    HashKind, LedgerStore, NewDeadLetter, NewDelivery, NewFulfilment, NewStateChange, NewTransferError, StoreError,
+    DeliveryKey, HashKind, LedgerStore, NewDeadLetter, NewDelivery, NewFulfilment, NewStateChange, NewTransferError, StoreError,
     DEAD_LETTER_REASON_BYTES_MAX, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, RECIPIENT_LENGTH_MAX,
     STATEMENT_ROWS_MAX,
 };
@@ -589,11 +589,16 @@ async fn batch_reference_reads_equal_the_single_reads(store: Arc<dyn LedgerStore
 }
 
 async fn deliveries_are_recorded_once_per_event_and_recipient(store: Arc<dyn LedgerStore>) {
-    let key = |event: &str, recipient: &str| (event.to_string(), recipient.to_string());
+    const TRANSFER: &str = "b51ec534-ee48-4575-b6a9-ead2955b8069";
+    let key = |event: &str, recipient: &str| DeliveryKey {
+        transfer_id: TRANSFER.to_string(),
+        event_id: event.to_string(),
+        recipient: recipient.to_string(),
+    };
     let delivery = |event: &str, recipient: &str| NewDelivery {
         event_id: event.to_string(),
         recipient: recipient.to_string(),
-        transfer_id: "b51ec534-ee48-4575-b6a9-ead2955b8069".to_string(),
+        transfer_id: TRANSFER.to_string(),
         delivered: NOW,
     };
     assert!(store.delivered(&[]).await.unwrap().is_empty());
@@ -615,9 +620,12 @@ async fn deliveries_are_recorded_once_per_event_and_recipient(store: Arc<dyn Led
         key("e3", "payerfsp"),
         key("e4", "payeefsp"),
     ];
-    let expected: HashSet<(String, String)> =
+    let expected: HashSet<DeliveryKey> =
         [key("e1", "payerfsp"), key("e1", "payeefsp"), key("e2", "payeefsp"), key("e3", "payerfsp")].into_iter().collect();
     assert_eq!(store.delivered(&asked).await.unwrap(), expected);
+    // The same event and recipient under another transfer is another key.
+    let other_transfer = DeliveryKey { transfer_id: "0e4e7d9c-6d43-4b7e-9a61-3e4b5c2a1f00".to_string(), ..key("e1", "payerfsp") };
+    assert!(store.delivered(&[other_transfer]).await.unwrap().is_empty());
     // A text beyond its column refuses the whole call before anything is written.
     let too_long = [delivery("e5", "payerfsp"), delivery("e5", &"r".repeat(RECIPIENT_LENGTH_MAX + 1))];
     assert!(matches!(store.record_deliveries(&too_long).await, Err(StoreError::Invalid(_))));
@@ -626,7 +634,7 @@ async fn deliveries_are_recorded_once_per_event_and_recipient(store: Arc<dyn Led
     let many: Vec<NewDelivery> = (0..STATEMENT_ROWS_MAX + 100).map(|idx| delivery(&format!("m{idx}"), "payerfsp")).collect();
     store.record_deliveries(&many[..STATEMENT_ROWS_MAX / 2]).await.unwrap();
     store.record_deliveries(&many).await.unwrap();
-    let keys: Vec<(String, String)> = many.iter().map(|it| key(&it.event_id, &it.recipient)).collect();
+    let keys: Vec<DeliveryKey> = many.iter().map(|it| key(&it.event_id, &it.recipient)).collect();
     assert_eq!(store.delivered(&keys).await.unwrap(), keys.iter().cloned().collect::<HashSet<_>>());
 }
 

@@ -15,7 +15,7 @@ use ledger_core::amount::Amount;
 use ledger_core::ids::TransferId;
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
-use ledger_store::{HashKind, LedgerStore, MysqlStore, MysqlStoreConfig, NewPositionChange, NewStateChange, StoreError};
+use ledger_store::{DeliveryKey, HashKind, LedgerStore, MysqlStore, MysqlStoreConfig, NewDelivery, NewPositionChange, NewStateChange, StoreError};
 use mysql_async::prelude::Queryable;
 
 fn server() -> String {
@@ -38,7 +38,7 @@ async fn opening_twice_and_concurrently_is_idempotent() {
     assert_eq!(d.participants().await.unwrap().len(), 1);
     let mut conn = raw(&name).await;
     let versions: Vec<u32> = conn.query("SELECT version FROM schema_migration").await.unwrap();
-    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(versions, [1, 2, 3, 4]);
     let windows: Vec<u64> = conn.query("SELECT settlement_window_id FROM settlement_window").await.unwrap();
     assert_eq!(windows, [1]);
     conn.disconnect().await.unwrap();
@@ -46,6 +46,45 @@ async fn opening_twice_and_concurrently_is_idempotent() {
     for store in [a, b, c, d] {
         store.close().await.unwrap();
     }
+}
+
+/// A database migration 3 left (deliveries keyed by event id) keeps its deliveries when
+/// migration 4 keys them by transfer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_recorded_under_the_event_keyed_layout_survive_the_upgrade() {
+    const TRANSFER: &str = "b51ec534-ee48-4575-b6a9-ead2955b8069";
+    let delivery = |event: &str| NewDelivery { event_id: event.to_string(), recipient: "payerfsp".to_string(), transfer_id: TRANSFER.to_string(), delivered: NOW };
+    let key = |event: &str| DeliveryKey { transfer_id: TRANSFER.to_string(), event_id: event.to_string(), recipient: "payerfsp".to_string() };
+    let primary_key = |name: String| async move {
+        let mut conn = raw(&name).await;
+        let columns: Vec<String> = conn
+            .query(format!(
+                "SELECT column_name FROM information_schema.key_column_usage WHERE table_schema = '{name}' \
+                 AND table_name = 'notification_delivery' AND constraint_name = 'PRIMARY' ORDER BY ordinal_position"
+            ))
+            .await
+            .unwrap();
+        conn.disconnect().await.unwrap();
+        columns
+    };
+    let name = fresh_name();
+    let store = open_mysql(&name).await;
+    store.record_deliveries(&[delivery("e1"), delivery("e2")]).await.unwrap();
+    store.close().await.unwrap();
+    let mut conn = raw(&name).await;
+    conn.query_drop("ALTER TABLE notification_delivery DROP PRIMARY KEY, ADD PRIMARY KEY (event_id, recipient)").await.unwrap();
+    conn.query_drop("DELETE FROM schema_migration WHERE version = 4").await.unwrap();
+    conn.disconnect().await.unwrap();
+    assert_eq!(primary_key(name.clone()).await, ["event_id", "recipient"]);
+
+    let store = open_mysql(&name).await;
+    assert_eq!(primary_key(name.clone()).await, ["transfer_id", "event_id", "recipient"]);
+    let found = store.delivered(&[key("e1"), key("e2"), key("e3")]).await.unwrap();
+    assert_eq!(found, [key("e1"), key("e2")].into_iter().collect());
+    store.record_deliveries(&[delivery("e1"), delivery("e3")]).await.unwrap();
+    assert_eq!(store.delivered(&[key("e1"), key("e3")]).await.unwrap().len(), 2);
+    store.drop_database().await.unwrap();
+    store.close().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,61 @@
+//! SQLite-only behaviour the conformance suite cannot express: upgrading a file written by an
+//! earlier layout.
+
+mod common;
+
+use common::*;
+use ledger_store::{DeliveryKey, LedgerStore, NewDelivery, SqliteStore};
+
+const TRANSFER: &str = "b51ec534-ee48-4575-b6a9-ead2955b8069";
+
+fn delivery(event: &str) -> NewDelivery {
+    NewDelivery { event_id: event.to_string(), recipient: "payerfsp".to_string(), transfer_id: TRANSFER.to_string(), delivered: NOW }
+}
+
+fn key(event: &str) -> DeliveryKey {
+    DeliveryKey { transfer_id: TRANSFER.to_string(), event_id: event.to_string(), recipient: "payerfsp".to_string() }
+}
+
+/// Puts the file back as migration 3 left it: deliveries keyed by event id, version 4 unrecorded.
+fn restore_event_keyed_deliveries(path: &std::path::Path) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "BEGIN;
+         CREATE TABLE old_delivery (event_id TEXT NOT NULL, recipient TEXT NOT NULL, transfer_id TEXT NOT NULL,
+             delivered_ms INTEGER NOT NULL, PRIMARY KEY (event_id, recipient)) WITHOUT ROWID;
+         INSERT INTO old_delivery SELECT event_id, recipient, transfer_id, delivered_ms FROM notification_delivery;
+         DROP TABLE notification_delivery;
+         ALTER TABLE old_delivery RENAME TO notification_delivery;
+         DELETE FROM schema_migration WHERE version = 4;
+         COMMIT;",
+    )
+    .unwrap();
+}
+
+fn delivery_table_sql(path: &std::path::Path) -> String {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row("SELECT sql FROM sqlite_master WHERE name = 'notification_delivery'", [], |row| row.get(0)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_recorded_under_the_event_keyed_layout_survive_the_upgrade() {
+    let path = std::env::temp_dir().join(format!("{TEST_DATABASE_PREFIX}{}.db", uuid::Uuid::new_v4().simple()));
+    {
+        let store = SqliteStore::open(&path).await.unwrap();
+        store.record_deliveries(&[delivery("e1"), delivery("e2")]).await.unwrap();
+    }
+    restore_event_keyed_deliveries(&path);
+    assert!(delivery_table_sql(&path).contains("PRIMARY KEY (event_id, recipient)"));
+
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert!(delivery_table_sql(&path).contains("PRIMARY KEY (transfer_id, event_id, recipient)"));
+    let found = store.delivered(&[key("e1"), key("e2"), key("e3")]).await.unwrap();
+    assert_eq!(found, [key("e1"), key("e2")].into_iter().collect());
+    // A repeated delivery is still skipped under the new key.
+    store.record_deliveries(&[delivery("e1"), delivery("e3")]).await.unwrap();
+    assert_eq!(store.delivered(&[key("e1"), key("e3")]).await.unwrap().len(), 2);
+    drop(store);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
