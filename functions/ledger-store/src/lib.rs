@@ -233,8 +233,8 @@ pub struct Window {
 
 /// Which notification went to whom. Deliveries are stored and looked up by transfer first:
 /// event ids are hashes, and a table keyed by them took every row to a page of its own (135
-/// pages written per commit of 90 rows against 8 when keyed by transfer, with transfer ids in
-/// the order they arrive), while a transfer's deliveries sit together.
+/// pages written per commit of 90 rows, against 8 keyed by time-ordered transfer ids such as
+/// ULIDs, UUIDv7 or the load generator's). A transfer's deliveries always sit together.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DeliveryKey {
     pub transfer_id: String,
@@ -356,7 +356,7 @@ pub trait LedgerStore: Send + Sync {
     /// Which of `keys` have a recorded delivery.
     async fn delivered(&self, keys: &[DeliveryKey]) -> Result<HashSet<DeliveryKey>, StoreError>;
 
-    /// Records deliveries; a pair already recorded is left as it is (not an error).
+    /// Records deliveries; a key already recorded is left as it is (not an error).
     /// [`StoreError::Invalid`] if a text exceeds its column, before anything is written.
     async fn record_deliveries(&self, rows: &[NewDelivery]) -> Result<(), StoreError>;
 
@@ -529,7 +529,7 @@ pub(crate) fn dead_letter_texts(row: &NewDeadLetter) -> (&str, Option<&str>, Opt
     )
 }
 
-/// The distinct event ids of delivery keys, in first-seen order.
+/// The distinct transfer ids of delivery keys, in first-seen order.
 pub(crate) fn distinct_transfer_ids(keys: &[DeliveryKey]) -> Vec<&str> {
     let mut seen = HashSet::new();
     keys.iter().map(|key| key.transfer_id.as_str()).filter(|it| seen.insert(*it)).collect()
