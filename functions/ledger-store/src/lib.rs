@@ -552,12 +552,14 @@ pub(crate) fn shape_for(n: usize) -> usize {
     STATEMENT_SHAPES.iter().copied().find(|shape| n <= *shape).unwrap_or(STATEMENT_ROWS_MAX)
 }
 
-/// The batch reference reads' statements, the same text on both backends, for an `IN` list of
-/// `n` values.
+/// `n` comma-separated `?` placeholders, for an `IN (…)` list or a VALUES row.
+pub(crate) fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(",")
+}
+
+/// The batch reads' statements, the same text on both backends, for an `IN` list of `n` values.
 pub(crate) mod reference_sql {
-    fn list(n: usize) -> String {
-        vec!["?"; n].join(",")
-    }
+    use super::placeholders as list;
 
     pub fn participants_by_name(n: usize) -> String {
         format!("SELECT participant_id, name, is_active FROM participant WHERE name IN ({})", list(n))
@@ -578,6 +580,12 @@ pub(crate) mod reference_sql {
              WHERE p.name IN ({}) ORDER BY p.name, e.endpoint_type",
             list(n)
         )
+    }
+
+    /// By transfer id alone, the key's prefix (a plain `IN` range on every server); a transfer
+    /// has a few deliveries.
+    pub fn deliveries_of_transfers(n: usize) -> String {
+        format!("SELECT transfer_id, event_id, recipient FROM notification_delivery WHERE transfer_id IN ({})", list(n))
     }
 }
 

@@ -41,7 +41,7 @@ use crate::operator::{AccountBalance, NewContent, NewContentState, NewSettlement
 use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
 use ledger_core::settlement::{ContentId, SettlementId};
 use crate::{
-    check_deliveries, check_length, dead_letter_texts, distinct_transfer_ids, in_list_chunks, insert_runs, lock_order, reference_sql, truncate_chars,
+    check_deliveries, check_length, dead_letter_texts, distinct_transfer_ids, in_list_chunks, insert_runs, lock_order, placeholders, reference_sql, truncate_chars,
     CurrentState, DeadLetterRecord, DeliveryKey, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
     Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX,
@@ -514,13 +514,8 @@ impl LedgerStore for MysqlStore {
         }
         let wanted: HashSet<&DeliveryKey> = keys.iter().collect();
         let mut conn = self.conn().await?;
-        // By transfer id alone, the key's prefix (a plain IN range on both servers); a transfer
-        // has a few deliveries.
         for chunk in in_list_chunks(&transfers) {
-            let sql = format!(
-                "SELECT transfer_id, event_id, recipient FROM notification_delivery WHERE transfer_id IN ({})",
-                placeholders(chunk.len())
-            );
+            let sql = reference_sql::deliveries_of_transfers(chunk.len());
             let params: Vec<Value> = chunk.iter().map(|it| Value::from(*it)).collect();
             let rows: Vec<Row> = conn.exec(sql, params).await.map_err(store_error)?;
             for row in rows {
@@ -1316,10 +1311,6 @@ async fn expired_transfers(
 /// Every transfer is written with its first state, so one without is a broken journal.
 fn state_of(states: &HashMap<TransferId, CurrentState>, id: &TransferId) -> Result<CurrentState, StoreError> {
     states.get(id).copied().ok_or_else(|| StoreError::Corrupt(format!("transfer {id} has no state")))
-}
-
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(",")
 }
 
 fn fsp_id_values(names: &[FspId]) -> Vec<Value> {

@@ -34,7 +34,7 @@ use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
 use ledger_core::settlement::{ContentId, SettlementId};
 use crate::decode::{condition, currency, fsp_id, fulfilment, transfer_id, transfer_state, window_state};
 use crate::{
-    check_deliveries, check_length, dead_letter_texts, distinct_transfer_ids, in_list_chunks, insert_runs, lock_order, reference_sql, truncate_chars,
+    check_deliveries, check_length, dead_letter_texts, distinct_transfer_ids, in_list_chunks, insert_runs, lock_order, placeholders, reference_sql, truncate_chars,
     CurrentState, DeadLetterRecord, DeliveryKey, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
     Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
@@ -455,12 +455,8 @@ impl LedgerStore for SqliteStore {
         let conn = self.reader.lock().await;
         (|| {
             let mut res = HashSet::new();
-            // By transfer id alone, the key's prefix; a transfer has a few deliveries.
             for chunk in in_list_chunks(&transfers) {
-                let sql = format!(
-                    "SELECT transfer_id, event_id, recipient FROM notification_delivery WHERE transfer_id IN ({})",
-                    placeholders(chunk.len())
-                );
+                let sql = reference_sql::deliveries_of_transfers(chunk.len());
                 let mut stmt = conn.prepare_cached(&sql).map_err(sql_error)?;
                 let rows = stmt
                     .query_map(params_from_iter(chunk.iter()), |row| {
@@ -1210,10 +1206,6 @@ fn expired_transfers(conn: &Connection, now: Timestamp, limit: usize) -> Result<
             })
         })
         .collect()
-}
-
-fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(",")
 }
 
 fn amount_to_sql(value: Amount) -> Result<i64, StoreError> {
