@@ -1,13 +1,17 @@
-//! The Event Hubs stand-in: named hubs with a fixed number of partitions, durable append-only
-//! partition logs in the data directory, partition-key hashing, and per-consumer-group
+//! The Event Hubs stand-in: named hubs with a fixed number of partitions, one durable
+//! append-only log in the data directory, partition-key hashing, and per-consumer-group
 //! checkpoints. The Functions host stand-in reads from it; the handler publishes to it over HTTP
 //! (`handler::publish::local` documents that wire protocol; [`router`] serves it).
 //!
 //! # Durability
-//! Each partition is one file of JSON lines, `hubs/<hub>/<partition>.log`. An append is
-//! acknowledged only after its lines are written and `fsync`ed; appends that arrive while a sync
-//! is running are written and synced together (group commit), so many publishers cost one sync.
-//! A line torn by a crash is cut off when the log is opened again.
+//! Every partition of every hub appends to one file of JSON lines, `hubs/events.log`; each line
+//! names its hub and partition. An append is acknowledged only after its lines are written and
+//! `fsync`ed; appends that arrive while a sync is running, to any hub, are written and synced
+//! together (group commit), so the whole namespace costs one sync per group. With a file per
+//! partition every group cost a sync per partition, all at once, and syncs that pile up are what
+//! stalls the disk (the load generator's README). A line torn by a crash is cut off when the log
+//! is opened again. The logs of earlier versions, one per partition
+//! (`hubs/<hub>/<partition>.log`), are moved into the shared log when it is opened.
 //!
 //! A checkpoint takes effect in memory at once and reaches its file (written to a temporary file
 //! and renamed over it, not synced) within [`CHECKPOINT_FLUSH_INTERVAL`], and when the hubs are
@@ -21,9 +25,10 @@
 //! idempotent for exactly that reason.
 //!
 //! # Retention
-//! Events every consumer group has checkpointed are dropped from memory; when a log is opened the
-//! file is rewritten without them. (Azure keeps events for the hub's retention period instead;
-//! nothing here reads behind a checkpoint.)
+//! Events every consumer group has checkpointed are dropped from memory; when the log is opened
+//! the file is rewritten without them. (Azure keeps events for the hub's retention period instead;
+//! nothing here reads behind a checkpoint.) Events of hubs or partitions the current
+//! configuration does not have are kept as they are, for a later run that has them again.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io::{BufRead as _, Write as _};
@@ -41,10 +46,12 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 /// Largest event body accepted, in bytes: the Standard tier's 1 MB limit (azure.md §2.1).
 pub const EVENT_BYTES_MAX: usize = 1_048_576;
-/// Most appends written and synced together by one partition writer.
+/// Most appends written and synced together by the log writer.
 const GROUP_COMMIT_APPENDS_MAX: usize = 1024;
 /// How long a checkpoint may live only in memory before it is written to its file.
 pub const CHECKPOINT_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+/// The shared log's file, under the data directory.
+const LOG_FILE: &str = "hubs/events.log";
 
 /// Why the hubs could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +60,7 @@ pub enum HubsError {
     UnknownHub(String),
     #[error("{path}: {reason}")]
     Io { path: PathBuf, reason: String },
-    #[error("the partition writer for {0} has stopped")]
+    #[error("the log writer for {0} has stopped")]
     WriterStopped(String),
 }
 
@@ -63,8 +70,8 @@ pub struct StoredEvent {
     /// Dense per partition, from 0.
     #[serde(rename = "seq")]
     pub sequence_number: i64,
-    /// The event's byte position in the partition log (logs are compacted when opened, so it
-    /// only grows within one run).
+    /// The event's byte position in the log (the log is compacted when opened, so it only grows
+    /// within one run, and within a partition).
     pub offset: u64,
     /// When the hub accepted it, in Unix milliseconds.
     #[serde(rename = "t")]
@@ -81,6 +88,38 @@ pub struct NewEvent {
     pub body: String,
 }
 
+/// One line of the shared log: an event and the partition it belongs to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LogLine {
+    hub: String,
+    #[serde(rename = "p")]
+    partition: u32,
+    #[serde(rename = "seq")]
+    sequence_number: i64,
+    offset: u64,
+    #[serde(rename = "t")]
+    enqueued_ms: i64,
+    #[serde(rename = "key")]
+    partition_key: Option<String>,
+    body: String,
+}
+
+/// [`LogLine`] as the writer renders it, borrowing the event.
+#[derive(Serialize)]
+struct LogLineRef<'a> {
+    hub: &'a str,
+    #[serde(rename = "p")]
+    partition: u32,
+    #[serde(rename = "seq")]
+    sequence_number: i64,
+    offset: u64,
+    #[serde(rename = "t")]
+    enqueued_ms: i64,
+    #[serde(rename = "key")]
+    partition_key: Option<&'a str>,
+    body: &'a str,
+}
+
 /// The hubs of one emulated namespace.
 pub struct Hubs {
     dir: PathBuf,
@@ -88,6 +127,7 @@ pub struct Hubs {
     /// Consumer groups per hub, from the function.json files; retention waits for all of them.
     consumer_groups: BTreeMap<String, Vec<String>>,
     checkpoints: Arc<Checkpoints>,
+    writer: mpsc::Sender<Append>,
 }
 
 /// Every consumer group's checkpoints as last recorded (or read), keyed by their file, and which
@@ -111,45 +151,58 @@ struct Hub {
     round_robin: AtomicU64,
 }
 
-/// One partition: the events not yet checkpointed by every consumer group, and the writer that
-/// appends to its log.
+/// One partition: the events not yet checkpointed by every consumer group.
 pub struct Partition {
-    name: String,
+    hub: String,
+    number: u32,
     events: Mutex<VecDeque<Arc<StoredEvent>>>,
-    /// The next sequence number to be assigned; consumers wait on it.
+    /// The next sequence number to be assigned; consumers wait on it, and only the log writer
+    /// moves it, once the events before it are durable.
     end: watch::Sender<i64>,
-    writer: mpsc::Sender<Append>,
 }
 
+/// Events for one or more partitions of one hub, acknowledged together.
 struct Append {
-    events: Vec<NewEvent>,
+    parts: Vec<(Arc<Partition>, Vec<NewEvent>)>,
     done: oneshot::Sender<Result<(), String>>,
 }
 
 impl Hubs {
     /// Opens (or creates) the hubs under `dir`: each hub in `consumer_groups` with `n_partitions`
-    /// partitions. Existing logs are read back and compacted past the oldest checkpoint.
+    /// partitions. The log is read back and compacted past each partition's oldest checkpoint.
     pub fn open(dir: &Path, consumer_groups: BTreeMap<String, Vec<String>>, n_partitions: u32) -> Result<Hubs, HubsError> {
-        let mut hubs = BTreeMap::new();
+        let mut wanted = BTreeMap::new();
         for (hub, groups) in &consumer_groups {
-            let hub_dir = dir.join("hubs").join(hub);
-            create_dir(&hub_dir)?;
-            let mut partitions = Vec::new();
             for partition in 0..n_partitions {
                 let oldest_checkpoint = groups
                     .iter()
                     .map(|group| read_checkpoint(&checkpoint_path(dir, hub, group, partition)))
                     .min()
                     .unwrap_or(None);
-                let name = format!("{hub}/{partition}");
-                let log_path = hub_dir.join(format!("{partition}.log"));
-                partitions.push(Partition::open(name, &log_path, oldest_checkpoint)?);
+                wanted.insert((hub.clone(), partition), oldest_checkpoint);
             }
+        }
+        let log_path = dir.join(LOG_FILE);
+        let mut recovered = recover_log(dir, &log_path, &wanted)?;
+        let mut hubs = BTreeMap::new();
+        for hub in consumer_groups.keys() {
+            let partitions = (0..n_partitions)
+                .map(|number| {
+                    let (kept, next_sequence) = recovered.remove(&(hub.clone(), number)).unwrap_or_default();
+                    let (end, _) = watch::channel(next_sequence);
+                    let events = Mutex::new(kept.into_iter().map(Arc::new).collect());
+                    Arc::new(Partition { hub: hub.clone(), number, events, end })
+                })
+                .collect();
             hubs.insert(hub.clone(), Hub { partitions, round_robin: AtomicU64::new(0) });
         }
+        let file = open_append(&log_path)?;
+        let next_offset = file.metadata().map_err(|err| io_error(&log_path, err))?.len();
+        let (writer, appends) = mpsc::channel(GROUP_COMMIT_APPENDS_MAX);
+        tokio::spawn(write_appends(LogWriter { file: Arc::new(file), path: log_path, next_offset }, appends));
         let checkpoints = Arc::new(Checkpoints::default());
         tokio::spawn(flush_checkpoints_periodically(Arc::downgrade(&checkpoints)));
-        Ok(Hubs { dir: dir.to_path_buf(), hubs, consumer_groups, checkpoints })
+        Ok(Hubs { dir: dir.to_path_buf(), hubs, consumer_groups, checkpoints, writer })
     }
 
     pub fn hub_names(&self) -> impl Iterator<Item = &str> {
@@ -177,22 +230,12 @@ impl Hubs {
             };
             per_partition.entry(index).or_default().push(event);
         }
-        let mut pending = Vec::new();
-        for (index, events) in per_partition {
-            let partition = &target.partitions[index];
-            let (done, answer) = oneshot::channel();
-            partition
-                .writer
-                .send(Append { events, done })
-                .await
-                .map_err(|_| HubsError::WriterStopped(partition.name.clone()))?;
-            pending.push((partition.name.clone(), answer));
-        }
-        for (name, answer) in pending {
-            let written = answer.await.map_err(|_| HubsError::WriterStopped(name.clone()))?;
-            written.map_err(|reason| HubsError::Io { path: PathBuf::from(&name), reason })?;
-        }
-        Ok(())
+        let parts = per_partition.into_iter().map(|(index, events)| (Arc::clone(&target.partitions[index]), events)).collect();
+        let (done, answer) = oneshot::channel();
+        let stopped = || HubsError::WriterStopped(self.dir.join(LOG_FILE).display().to_string());
+        self.writer.send(Append { parts, done }).await.map_err(|_| stopped())?;
+        let written = answer.await.map_err(|_| stopped())?;
+        written.map_err(|reason| HubsError::Io { path: self.dir.join(LOG_FILE), reason })
     }
 
     /// The last sequence number `group` has checkpointed on `hub`'s `partition`, if any.
@@ -221,7 +264,6 @@ impl Hubs {
         }
     }
 }
-
 impl Drop for Hubs {
     fn drop(&mut self) {
         if let Err(err) = self.checkpoints.flush() {
@@ -278,18 +320,6 @@ async fn flush_checkpoints_periodically(checkpoints: std::sync::Weak<Checkpoints
 }
 
 impl Partition {
-    fn open(name: String, log_path: &Path, checkpointed: Option<i64>) -> Result<Arc<Partition>, HubsError> {
-        let (kept, next_sequence) = recover_log(log_path, checkpointed)?;
-        let next_offset = std::fs::metadata(log_path).map(|it| it.len()).unwrap_or(0);
-        let (end, _) = watch::channel(next_sequence);
-        let (writer, appends) = mpsc::channel(GROUP_COMMIT_APPENDS_MAX);
-        let partition = Arc::new(Partition { name, events: Mutex::new(kept.into_iter().map(Arc::new).collect()), end, writer });
-        let file = open_append(log_path)?;
-        let cursor = WriterCursor { next_sequence, next_offset, file: Arc::new(file), path: log_path.to_path_buf() };
-        tokio::spawn(write_appends(Arc::clone(&partition), cursor, appends));
-        Ok(partition)
-    }
-
     /// The next sequence number to be assigned (so the last event is this minus one).
     pub fn end(&self) -> i64 {
         *self.end.borrow()
@@ -318,29 +348,42 @@ impl Partition {
             events.pop_front();
         }
     }
+
+    /// Hands durable events to consumers.
+    fn publish(&self, stored: Vec<StoredEvent>) {
+        let n = stored.len() as i64;
+        self.events.lock().unwrap_or_else(|it| it.into_inner()).extend(stored.into_iter().map(Arc::new));
+        self.end.send_modify(|end| *end += n);
+    }
 }
 
-struct WriterCursor {
-    next_sequence: i64,
-    next_offset: u64,
+/// The shared log's single writer: where the next line goes.
+struct LogWriter {
     /// Shared with the blocking thread that writes and syncs it.
     file: Arc<std::fs::File>,
     path: PathBuf,
+    next_offset: u64,
 }
 
-/// The partition's single writer: takes every append waiting, writes them, syncs once, then
-/// publishes them to consumers and acknowledges each.
-async fn write_appends(partition: Arc<Partition>, mut cursor: WriterCursor, mut appends: mpsc::Receiver<Append>) {
+/// Events stamped for one partition in one group, not yet durable.
+struct Stamped {
+    partition: Arc<Partition>,
+    events: Vec<StoredEvent>,
+}
+
+/// The log's single writer: takes every append waiting, for any hub, writes them, syncs once,
+/// then publishes them to consumers and acknowledges each.
+async fn write_appends(mut log: LogWriter, mut appends: mpsc::Receiver<Append>) {
     while let Some(mut group) = handler::group::recv_group(&mut appends, GROUP_COMMIT_APPENDS_MAX).await {
         let now_ms = chrono::Utc::now().timestamp_millis();
-        let (stored, bytes) = cursor.stamp(&mut group, now_ms);
-        let (written, bytes) = write_and_sync(Arc::clone(&cursor.file), bytes).await;
+        let (stamped, bytes) = log.stamp(&mut group, now_ms);
+        let (written, bytes) = write_and_sync(Arc::clone(&log.file), bytes).await;
         match written {
             Ok(()) => {
-                cursor.advance(&stored, bytes.len());
-                let n = stored.len() as i64;
-                partition.events.lock().unwrap_or_else(|it| it.into_inner()).extend(stored.into_iter().map(Arc::new));
-                partition.end.send_modify(|end| *end += n);
+                log.next_offset += bytes.len() as u64;
+                for Stamped { partition, events } in stamped {
+                    partition.publish(events);
+                }
                 for append in group {
                     let _ = append.done.send(Ok(()));
                 }
@@ -348,8 +391,8 @@ async fn write_appends(partition: Arc<Partition>, mut cursor: WriterCursor, mut 
             Err(err) => {
                 // Nothing is acknowledged, so the publishers retry; cut what may have been
                 // written so the log holds no event twice.
-                let reason = format!("{}: {err}", cursor.path.display());
-                let _ = cursor.file.set_len(cursor.next_offset);
+                let reason = format!("{}: {err}", log.path.display());
+                let _ = log.file.set_len(log.next_offset);
                 for append in group {
                     let _ = append.done.send(Err(reason.clone()));
                 }
@@ -372,81 +415,141 @@ async fn write_and_sync(file: Arc<std::fs::File>, bytes: Vec<u8>) -> (std::io::R
     }
 }
 
-impl WriterCursor {
-    /// Assigns sequence numbers, offsets and the enqueue time, and renders the log lines; the
-    /// cursor moves only once they are durable ([`WriterCursor::advance`]). The events are moved
-    /// out of the appends, which keep only their answers.
-    fn stamp(&self, group: &mut [Append], now_ms: i64) -> (Vec<StoredEvent>, Vec<u8>) {
-        let mut stored = Vec::new();
+impl LogWriter {
+    /// Assigns sequence numbers (following each partition's durable end and what this group
+    /// gave it before), offsets and the enqueue time, and renders the log lines; nothing moves
+    /// until they are durable. The events are moved out of the appends, which keep only their
+    /// answers.
+    fn stamp(&self, group: &mut [Append], now_ms: i64) -> (Vec<Stamped>, Vec<u8>) {
+        let mut stamped: Vec<Stamped> = Vec::new();
         let mut bytes = Vec::new();
-        let (mut sequence_number, mut offset) = (self.next_sequence, self.next_offset);
-        for event in group.iter_mut().flat_map(|it| std::mem::take(&mut it.events)) {
-            let record = StoredEvent { sequence_number, offset, enqueued_ms: now_ms, partition_key: event.partition_key, body: event.body };
-            let line = log_line(&record);
-            offset += line.len() as u64;
-            sequence_number += 1;
-            bytes.extend_from_slice(&line);
-            stored.push(record);
+        for (partition, events) in group.iter_mut().flat_map(|it| std::mem::take(&mut it.parts)) {
+            let slot = match stamped.iter().position(|it| Arc::ptr_eq(&it.partition, &partition)) {
+                Some(slot) => slot,
+                None => {
+                    stamped.push(Stamped { partition, events: Vec::new() });
+                    stamped.len() - 1
+                }
+            };
+            let Stamped { partition, events: stored } = &mut stamped[slot];
+            for event in events {
+                let record = StoredEvent {
+                    sequence_number: partition.end() + stored.len() as i64,
+                    offset: self.next_offset + bytes.len() as u64,
+                    enqueued_ms: now_ms,
+                    partition_key: event.partition_key,
+                    body: event.body,
+                };
+                write_line(&mut bytes, &partition.hub, partition.number, &record);
+                stored.push(record);
+            }
         }
-        (stored, bytes)
-    }
-
-    fn advance(&mut self, stored: &[StoredEvent], n_bytes: usize) {
-        self.next_sequence += stored.len() as i64;
-        self.next_offset += n_bytes as u64;
+        (stamped, bytes)
     }
 }
 
-fn log_line(event: &StoredEvent) -> Vec<u8> {
-    let mut line = serde_json::to_vec(event).unwrap_or_default();
-    line.push(b'\n');
-    line
+/// Renders `event` of `hub`'s `partition` as one log line onto `bytes`.
+fn write_line(bytes: &mut Vec<u8>, hub: &str, partition: u32, event: &StoredEvent) {
+    let line = LogLineRef {
+        hub,
+        partition,
+        sequence_number: event.sequence_number,
+        offset: event.offset,
+        enqueued_ms: event.enqueued_ms,
+        partition_key: event.partition_key.as_deref(),
+        body: &event.body,
+    };
+    if serde_json::to_writer(&mut *bytes, &line).is_ok() {
+        bytes.push(b'\n');
+    }
 }
 
-/// Reads a partition log: the events after `checkpointed`, and the next sequence number. A torn
-/// last line is cut off, and the file is rewritten without the checkpointed events.
-fn recover_log(path: &Path, checkpointed: Option<i64>) -> Result<(Vec<StoredEvent>, i64), HubsError> {
+/// What a partition gets back from the log when it is opened: its events after its oldest
+/// checkpoint, and its next sequence number.
+type Recovered = (Vec<StoredEvent>, i64);
+
+/// Reads the shared log (and any per-partition log of an earlier version) back: for each of the
+/// `wanted` partitions (with its oldest checkpoint), its events after that checkpoint and its next
+/// sequence number. A torn last line is cut off; the log is rewritten without the checkpointed
+/// events (each partition keeps its last, which carries the numbering on) and re-offset from 0,
+/// and the earlier version's logs are removed once it is.
+fn recover_log(dir: &Path, log_path: &Path, wanted: &BTreeMap<(String, u32), Option<i64>>) -> Result<BTreeMap<(String, u32), Recovered>, HubsError> {
+    let mut by_partition: BTreeMap<(String, u32), BTreeMap<i64, StoredEvent>> = BTreeMap::new();
+    let earlier_logs: Vec<PathBuf> = wanted.keys().map(|(hub, partition)| earlier_log_path(dir, hub, *partition)).filter(|it| it.exists()).collect();
+    for ((hub, partition), _) in wanted {
+        let events = read_lines::<StoredEvent>(&earlier_log_path(dir, hub, *partition))?;
+        let slot = by_partition.entry((hub.clone(), *partition)).or_default();
+        slot.extend(events.into_iter().map(|it| (it.sequence_number, it)));
+    }
+    // Lines of the shared log win over an earlier version's copy of the same event (a crash
+    // between the move and the removal leaves both).
+    for line in read_lines::<LogLine>(log_path)? {
+        let event = StoredEvent { sequence_number: line.sequence_number, offset: line.offset, enqueued_ms: line.enqueued_ms, partition_key: line.partition_key, body: line.body };
+        by_partition.entry((line.hub, line.partition)).or_default().insert(event.sequence_number, event);
+    }
+    let mut bytes = Vec::new();
+    let mut recovered = BTreeMap::new();
+    for ((hub, partition), events) in by_partition {
+        let next_sequence = events.keys().next_back().map_or(0, |last| last + 1);
+        // A partition the configuration lacks keeps every event, for a run that has it again.
+        let checkpointed = wanted.get(&(hub.clone(), partition)).copied().flatten();
+        let is_pending = |seq: i64| checkpointed.is_none_or(|done| seq > done);
+        let mut kept = Vec::new();
+        for (seq, event) in &events {
+            let is_last = *seq + 1 == next_sequence;
+            if is_pending(*seq) || is_last {
+                let event = StoredEvent { offset: bytes.len() as u64, ..event.clone() };
+                write_line(&mut bytes, &hub, partition, &event);
+                if is_pending(*seq) {
+                    kept.push(event);
+                }
+            }
+        }
+        recovered.insert((hub, partition), (kept, next_sequence));
+    }
+    write_atomically_bytes(log_path, &bytes, Sync::Durable)?;
+    if !earlier_logs.is_empty() {
+        // The moved events must be on file under their new name before the old files go.
+        sync_directory(log_path)?;
+    }
+    for earlier in earlier_logs {
+        std::fs::remove_file(&earlier).map_err(|err| io_error(&earlier, err))?;
+    }
+    Ok(recovered)
+}
+
+/// Every whole line of a JSON-lines file, in order, up to the first that does not parse (a line
+/// cut short by a crash ends the readable log); nothing when the file does not exist.
+fn read_lines<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, HubsError> {
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), 0)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(err) => return Err(io_error(path, err)),
     };
     let mut all = Vec::new();
     for line in std::io::BufReader::new(file).lines() {
         let Ok(line) = line else { break };
-        match serde_json::from_str::<StoredEvent>(&line) {
-            Ok(event) => all.push(event),
-            // A line cut short by a crash ends the readable log.
+        match serde_json::from_str::<T>(&line) {
+            Ok(item) => all.push(item),
             Err(_) => break,
         }
     }
-    let next_sequence = all.last().map_or(0, |it| it.sequence_number + 1);
-    let is_pending = |event: &StoredEvent| checkpointed.is_none_or(|done| event.sequence_number > done);
-    // The file keeps the last event even when it is checkpointed: it carries the numbering on.
-    let last = all.last().cloned();
-    let kept: Vec<StoredEvent> = all.into_iter().filter(is_pending).collect();
-    let on_disk: Vec<StoredEvent> = match (kept.is_empty(), last) {
-        (true, Some(last)) => vec![last],
-        _ => kept.clone(),
-    };
-    rewrite_log(path, &on_disk)?;
-    Ok((kept, next_sequence))
+    Ok(all)
 }
 
-/// Replaces the log with `events`, re-offset from 0.
-fn rewrite_log(path: &Path, events: &[StoredEvent]) -> Result<(), HubsError> {
-    let mut bytes = Vec::new();
-    for event in events {
-        let line = log_line(&StoredEvent { offset: bytes.len() as u64, ..event.clone() });
-        bytes.extend_from_slice(&line);
-    }
-    write_atomically_bytes(path, &bytes, Sync::Durable)
+/// Where an earlier version kept `hub`'s `partition`.
+fn earlier_log_path(dir: &Path, hub: &str, partition: u32) -> PathBuf {
+    dir.join("hubs").join(hub).join(format!("{partition}.log"))
+}
+
+fn sync_directory(path: &Path) -> Result<(), HubsError> {
+    let Some(parent) = path.parent() else { return Ok(()) };
+    std::fs::File::open(parent).and_then(|it| it.sync_all()).map_err(|err| io_error(parent, err))
 }
 
 fn open_append(path: &Path) -> Result<std::fs::File, HubsError> {
     std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(|err| io_error(path, err))
 }
-
 /// A stable partition for a key (FNV-1a), so one key always lands on one partition. Azure uses
 /// its own hash; only the stability matters for ordering.
 pub fn partition_for_key(key: &str, n_partitions: usize) -> usize {
@@ -542,11 +645,15 @@ mod tests {
     use super::*;
 
     fn groups() -> BTreeMap<String, Vec<String>> {
-        BTreeMap::from([("hub-a".to_string(), vec!["cg-1".to_string(), "cg-2".to_string()])])
+        BTreeMap::from([("hub-a".to_string(), vec!["cg-1".to_string(), "cg-2".to_string()]), ("hub-b".to_string(), vec!["cg-1".to_string()])])
     }
 
     fn events(keys: &[&str]) -> Vec<NewEvent> {
         keys.iter().enumerate().map(|(n, key)| NewEvent { partition_key: Some(key.to_string()), body: format!("{key}-{n}") }).collect()
+    }
+
+    fn bodies(partition: &Partition, from: i64) -> Vec<String> {
+        partition.read(from, 100).iter().map(|it| it.body.clone()).collect()
     }
 
     fn temporary_dir() -> PathBuf {
@@ -561,9 +668,38 @@ mod tests {
         let hubs = Hubs::open(&dir, groups(), 4).unwrap();
         hubs.append("hub-a", events(&["k", "k", "k"])).await.unwrap();
         let partition = hubs.partition("hub-a", partition_for_key("k", 4) as u32).unwrap();
-        let bodies: Vec<String> = partition.read(0, 10).iter().map(|it| it.body.clone()).collect();
-        assert_eq!(bodies, ["k-0", "k-1", "k-2"]);
+        assert_eq!(bodies(&partition, 0), ["k-0", "k-1", "k-2"]);
         assert!(matches!(hubs.append("no-such-hub", events(&["k"])).await, Err(HubsError::UnknownHub(_))));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_appends_to_several_hubs_share_the_log_and_number_each_partition_densely() {
+        let dir = temporary_dir();
+        let hubs = Arc::new(Hubs::open(&dir, groups(), 2).unwrap());
+        let appends: Vec<_> = (0..40)
+            .map(|n| {
+                let hubs = Arc::clone(&hubs);
+                let hub = if n % 2 == 0 { "hub-a" } else { "hub-b" };
+                tokio::spawn(async move { hubs.append(hub, vec![NewEvent { partition_key: Some(format!("key-{}", n % 5)), body: format!("{n}") }]).await })
+            })
+            .collect();
+        for append in appends {
+            append.await.unwrap().unwrap();
+        }
+        let mut total = 0;
+        for hub in ["hub-a", "hub-b"] {
+            for number in 0..2 {
+                let partition = hubs.partition(hub, number).unwrap();
+                let numbers: Vec<i64> = partition.read(0, 100).iter().map(|it| it.sequence_number).collect();
+                assert_eq!(numbers, (0..partition.end()).collect::<Vec<_>>(), "{hub}/{number} is numbered from 0 without gaps");
+                total += numbers.len();
+            }
+        }
+        assert_eq!(total, 40);
+        let lines = read_lines::<LogLine>(&dir.join(LOG_FILE)).unwrap();
+        assert_eq!(lines.len(), 40, "one file holds every hub's events");
+        assert!(lines.windows(2).all(|it| it[0].offset < it[1].offset));
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -573,8 +709,10 @@ mod tests {
         {
             let hubs = Hubs::open(&dir, groups(), 1).unwrap();
             hubs.append("hub-a", events(&["a", "b", "c", "d"])).await.unwrap();
+            hubs.append("hub-b", events(&["x"])).await.unwrap();
             hubs.record_checkpoint("hub-a", "cg-1", 0, 2);
             hubs.record_checkpoint("hub-a", "cg-2", 0, 0);
+            hubs.record_checkpoint("hub-b", "cg-1", 0, 0);
         }
         let hubs = Hubs::open(&dir, groups(), 1).unwrap();
         let partition = hubs.partition("hub-a", 0).unwrap();
@@ -584,6 +722,8 @@ mod tests {
         let for_group_2: Vec<i64> = partition.read(resume("cg-2"), 10).iter().map(|it| it.sequence_number).collect();
         assert_eq!(for_group_1, [3], "cg-1 gets what it had not checkpointed");
         assert_eq!(for_group_2, [1, 2, 3], "cg-2 too: nothing both had not processed is lost");
+        assert_eq!(hubs.partition("hub-b", 0).unwrap().end(), 1, "the other hub's numbering too");
+        assert!(bodies(&hubs.partition("hub-b", 0).unwrap(), 0).is_empty(), "its checkpointed event is not delivered again");
 
         // Once every group has everything, a restart keeps the numbering and nothing is redelivered.
         hubs.record_checkpoint("hub-a", "cg-1", 0, 3);
@@ -596,6 +736,44 @@ mod tests {
         hubs.append("hub-a", events(&["e"])).await.unwrap();
         let next: Vec<(i64, String)> = partition.read(4, 10).iter().map(|it| (it.sequence_number, it.body.clone())).collect();
         assert_eq!(next, [(4, "e-0".to_string())]);
+        assert_eq!(read_lines::<LogLine>(&dir.join(LOG_FILE)).unwrap().len(), 3, "compacted to each partition's last event, and the new one");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_partition_left_out_of_a_run_keeps_its_events_for_the_next() {
+        let dir = temporary_dir();
+        let key_on_1 = (0..).map(|n| format!("k{n}")).find(|key| partition_for_key(key, 2) == 1).unwrap();
+        {
+            let hubs = Hubs::open(&dir, groups(), 2).unwrap();
+            hubs.append("hub-a", events(&[&key_on_1])).await.unwrap();
+        }
+        drop(Hubs::open(&dir, groups(), 1).unwrap());
+        let hubs = Hubs::open(&dir, groups(), 2).unwrap();
+        assert_eq!(bodies(&hubs.partition("hub-a", 1).unwrap(), 0), [format!("{key_on_1}-0")]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_earlier_versions_partition_logs_move_into_the_shared_log() {
+        let dir = temporary_dir();
+        let earlier = earlier_log_path(&dir, "hub-a", 0);
+        std::fs::create_dir_all(earlier.parent().unwrap()).unwrap();
+        let line = |seq: i64, body: &str| serde_json::to_string(&StoredEvent { sequence_number: seq, offset: 0, enqueued_ms: 1, partition_key: None, body: body.to_string() }).unwrap() + "\n";
+        std::fs::write(&earlier, line(5, "old-5") + &line(6, "old-6")).unwrap();
+        {
+            let hubs = Hubs::open(&dir, groups(), 1).unwrap();
+            let partition = hubs.partition("hub-a", 0).unwrap();
+            assert_eq!(bodies(&partition, 0), ["old-5", "old-6"]);
+            assert_eq!(partition.end(), 7);
+            assert!(!earlier.exists(), "the old file is gone once its events are in the shared log");
+            hubs.append("hub-a", events(&["new"])).await.unwrap();
+        }
+        // A crash between the move and the removal leaves both: each event still counts once.
+        std::fs::write(&earlier, line(6, "old-6")).unwrap();
+        let hubs = Hubs::open(&dir, groups(), 1).unwrap();
+        let partition = hubs.partition("hub-a", 0).unwrap();
+        assert_eq!(bodies(&partition, 0), ["old-5", "old-6", "new-0"]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -622,16 +800,15 @@ mod tests {
             let hubs = Hubs::open(&dir, groups(), 1).unwrap();
             hubs.append("hub-a", events(&["a", "b"])).await.unwrap();
         }
-        let log = dir.join("hubs/hub-a/0.log");
+        let log = dir.join(LOG_FILE);
         let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
-        file.write_all(br#"{"seq":2,"offset":999,"t":1,"key":"c","bo"#).unwrap();
+        file.write_all(br#"{"hub":"hub-a","p":0,"seq":2,"offset":999,"t":1,"key":"c","bo"#).unwrap();
         drop(file);
         let hubs = Hubs::open(&dir, groups(), 1).unwrap();
         let partition = hubs.partition("hub-a", 0).unwrap();
         assert_eq!(partition.end(), 2);
         hubs.append("hub-a", events(&["c"])).await.unwrap();
-        let bodies: Vec<String> = partition.read(0, 10).iter().map(|it| it.body.clone()).collect();
-        assert_eq!(bodies, ["a-0", "b-1", "c-0"]);
+        assert_eq!(bodies(&partition, 0), ["a-0", "b-1", "c-0"]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
