@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use rusqlite::types::Value;
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 use sqlite_wal::{WalPolicy, WalRestart};
 
 use crate::sql::{encode_headers, entry_from_row, row_placeholders, StoredRow, COLUMNS};
@@ -119,7 +119,7 @@ impl Journal for SqliteJournal {
         let rows: Vec<Vec<Value>> = entries.iter().map(row_values).collect();
         let wal = self.wal.clone();
         self.with_conn(move |conn| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             {
                 let mut insert = tx.prepare_cached(&insert_sql())?;
                 for values in &rows {

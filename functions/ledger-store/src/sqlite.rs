@@ -3,7 +3,10 @@
 //!
 //! SQLite has one writer at a time, so the store keeps one writer connection behind an async
 //! mutex: a [`LedgerTx`] holds it from `BEGIN IMMEDIATE` to `COMMIT`, which serialises batches
-//! exactly as row locks would. Reads outside a transaction use a second connection, which WAL
+//! exactly as row locks would. Every write transaction, the operator's single writes too, begins
+//! `IMMEDIATE`: one begun as a read cannot become a write while another connection (the journal's,
+//! another process's) writes, and SQLite fails it at once ("database is locked") instead of
+//! waiting out the busy timeout. Reads outside a transaction use a second connection, which WAL
 //! lets run beside the writer. Statements take microseconds and a commit's fsync well under a
 //! millisecond, so they run inline on the calling task. Wrapping each in `block_in_place` (as
 //! this store once did) handed the worker's other tasks to another thread per statement; under
@@ -26,7 +29,7 @@ use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
 use ledger_core::window::WindowState;
 use rusqlite::types::Value;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row, TransactionBehavior};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::operator::{AccountBalance, NewContent, NewContentState, NewSettlement, NewSettlementState, SettlementRecord, WindowRecord, WindowSum};
@@ -280,7 +283,7 @@ impl LedgerStore for SqliteStore {
     ) -> Result<Account, StoreError> {
         let mut conn = self.writer.lock().await;
         (|| {
-            let tx = conn.transaction().map_err(sql_error)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error)?;
             tx.execute(
                 "INSERT INTO participant_currency (participant_id, currency, ledger_account_type, is_active, created_ms) \
                  VALUES (?, ?, ?, ?, ?)",
@@ -349,7 +352,7 @@ impl LedgerStore for SqliteStore {
         let value = amount_to_sql(cap.value())?;
         let mut conn = self.writer.lock().await;
         (|| {
-            let tx = conn.transaction().map_err(sql_error)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error)?;
             let exists: Option<i64> = tx
                 .query_row("SELECT account_id FROM participant_currency WHERE account_id = ?", [account.0 as i64], |row| {
                     row.get(0)
@@ -593,7 +596,7 @@ impl SqliteStore {
         }
         let mut conn = self.writer.lock().await;
         (|| {
-            let tx = conn.transaction().map_err(sql_error)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error)?;
             insert_rows(&tx, head, tail, rows.into_iter().map(Ok))?;
             tx.commit().map_err(sql_error)?;
             self.wal.restart_if_due(&conn);

@@ -1,9 +1,10 @@
 //! SQLite-only behaviour the conformance suite cannot express: upgrading a file written by an
-//! earlier layout.
+//! earlier layout, and two processes writing one file.
 
 mod common;
 
 use common::*;
+use ledger_core::account::NetDebitCap;
 use ledger_store::{DeliveryKey, LedgerStore, NewDelivery, SqliteStore};
 
 const TRANSFER: &str = "b51ec534-ee48-4575-b6a9-ead2955b8069";
@@ -58,4 +59,37 @@ async fn deliveries_recorded_under_the_event_keyed_layout_survive_the_upgrade() 
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
+}
+
+fn remove_database(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+/// The handler and an operator's tool (or a test) may open one file from two processes. A write
+/// that reads first must wait for the other's transaction like any other write: started as a
+/// read, SQLite cannot upgrade it while another connection writes, and fails it at once
+/// ("database is locked") without waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_that_reads_first_waits_for_another_connections_transaction() {
+    let path = std::env::temp_dir().join(format!("{TEST_DATABASE_PREFIX}{}.db", uuid::Uuid::new_v4().simple()));
+    let first = SqliteStore::open(&path).await.unwrap();
+    let second = SqliteStore::open(&path).await.unwrap();
+    let dfsp = provision_dfsp(&first, "dfspa", "1000", "500").await;
+
+    let mut held = first.begin().await.unwrap();
+    held.lock_balances(&[dfsp.settlement.id]).await.unwrap();
+    let waiting = tokio::spawn(async move {
+        let outcome = second.set_net_debit_cap(dfsp.position.id, NetDebitCap::new(amount("700")).unwrap(), NOW).await;
+        (outcome, second)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "the second writer waits while the first holds the file");
+    held.commit().await.unwrap();
+    let (outcome, second) = waiting.await.unwrap();
+    outcome.expect("the second writer goes ahead once the first commits");
+    assert_eq!(second.net_debit_cap(dfsp.position.id).await.unwrap().map(|it| it.value()), Some(amount("700")));
+    drop((first, second));
+    remove_database(&path);
 }
