@@ -4,9 +4,9 @@
 //! SQLite has one writer at a time, so the store keeps one writer connection behind an async
 //! mutex: a [`LedgerTx`] holds it from `BEGIN IMMEDIATE` to `COMMIT`, which serialises batches
 //! exactly as row locks would. Every write transaction, the operator's single writes too, begins
-//! `IMMEDIATE`: one begun as a read cannot become a write while another connection (the journal's,
-//! another process's) writes, and SQLite fails it at once ("database is locked") instead of
-//! waiting out the busy timeout. Reads outside a transaction use a second connection, which WAL
+//! `IMMEDIATE`: one begun as a read cannot become a write while another process (a second
+//! handler, an operator's tool, a test) writes the file, and SQLite fails it at once ("database
+//! is locked") instead of waiting out the busy timeout. Reads outside a transaction use a second connection, which WAL
 //! lets run beside the writer. Statements take microseconds and a commit's fsync well under a
 //! millisecond, so they run inline on the calling task. Wrapping each in `block_in_place` (as
 //! this store once did) handed the worker's other tasks to another thread per statement; under
