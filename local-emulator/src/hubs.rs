@@ -11,7 +11,8 @@
 //! partition every group cost a sync per partition, all at once, and syncs that pile up are what
 //! stalls the disk (the load generator's README). A line torn by a crash is cut off when the log
 //! is opened again. The logs of earlier versions, one per partition
-//! (`hubs/<hub>/<partition>.log`), are moved into the shared log when it is opened.
+//! (`hubs/<hub>/<partition>.log`), are moved into the shared log when it is opened (those of the
+//! hubs and partitions the run has; others stay where they are).
 //!
 //! A checkpoint takes effect in memory at once and reaches its file (written to a temporary file
 //! and renamed over it, not synced) within [`CHECKPOINT_FLUSH_INTERVAL`], and when the hubs are
