@@ -31,6 +31,7 @@
 //! nothing here reads behind a checkpoint.) Events of hubs or partitions the current
 //! configuration does not have are kept as they are, for a later run that has them again.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io::{BufRead as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -89,10 +90,11 @@ pub struct NewEvent {
     pub body: String,
 }
 
-/// One line of the shared log: an event and the partition it belongs to.
+/// One line of the shared log: an event and the partition it belongs to. The writer borrows the
+/// event's text; recovery reads owned text (serde gives `Cow` fields their owned form).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct LogLine {
-    hub: String,
+struct LogLine<'a> {
+    hub: Cow<'a, str>,
     #[serde(rename = "p")]
     partition: u32,
     #[serde(rename = "seq")]
@@ -101,24 +103,8 @@ struct LogLine {
     #[serde(rename = "t")]
     enqueued_ms: i64,
     #[serde(rename = "key")]
-    partition_key: Option<String>,
-    body: String,
-}
-
-/// [`LogLine`] as the writer renders it, borrowing the event.
-#[derive(Serialize)]
-struct LogLineRef<'a> {
-    hub: &'a str,
-    #[serde(rename = "p")]
-    partition: u32,
-    #[serde(rename = "seq")]
-    sequence_number: i64,
-    offset: u64,
-    #[serde(rename = "t")]
-    enqueued_ms: i64,
-    #[serde(rename = "key")]
-    partition_key: Option<&'a str>,
-    body: &'a str,
+    partition_key: Option<Cow<'a, str>>,
+    body: Cow<'a, str>,
 }
 
 /// The hubs of one emulated namespace.
@@ -451,14 +437,14 @@ impl LogWriter {
 
 /// Renders `event` of `hub`'s `partition` as one log line onto `bytes`.
 fn write_line(bytes: &mut Vec<u8>, hub: &str, partition: u32, event: &StoredEvent) {
-    let line = LogLineRef {
-        hub,
+    let line = LogLine {
+        hub: Cow::Borrowed(hub),
         partition,
         sequence_number: event.sequence_number,
         offset: event.offset,
         enqueued_ms: event.enqueued_ms,
-        partition_key: event.partition_key.as_deref(),
-        body: &event.body,
+        partition_key: event.partition_key.as_deref().map(Cow::Borrowed),
+        body: Cow::Borrowed(&event.body),
     };
     if serde_json::to_writer(&mut *bytes, &line).is_ok() {
         bytes.push(b'\n');
@@ -476,17 +462,23 @@ type Recovered = (Vec<StoredEvent>, i64);
 /// and the earlier version's logs are removed once it is.
 fn recover_log(dir: &Path, log_path: &Path, wanted: &BTreeMap<(String, u32), Option<i64>>) -> Result<BTreeMap<(String, u32), Recovered>, HubsError> {
     let mut by_partition: BTreeMap<(String, u32), BTreeMap<i64, StoredEvent>> = BTreeMap::new();
-    let earlier_logs: Vec<PathBuf> = wanted.keys().map(|(hub, partition)| earlier_log_path(dir, hub, *partition)).filter(|it| it.exists()).collect();
-    for ((hub, partition), _) in wanted {
-        let events = read_lines::<StoredEvent>(&earlier_log_path(dir, hub, *partition))?;
-        let slot = by_partition.entry((hub.clone(), *partition)).or_default();
-        slot.extend(events.into_iter().map(|it| (it.sequence_number, it)));
+    let earlier_logs: Vec<(&(String, u32), PathBuf)> =
+        wanted.keys().map(|key| (key, earlier_log_path(dir, &key.0, key.1))).filter(|(_, path)| path.exists()).collect();
+    for (key, path) in &earlier_logs {
+        let events = read_lines::<StoredEvent>(path)?;
+        by_partition.entry((*key).clone()).or_default().extend(events.into_iter().map(|it| (it.sequence_number, it)));
     }
     // Lines of the shared log win over an earlier version's copy of the same event (a crash
     // between the move and the removal leaves both).
-    for line in read_lines::<LogLine>(log_path)? {
-        let event = StoredEvent { sequence_number: line.sequence_number, offset: line.offset, enqueued_ms: line.enqueued_ms, partition_key: line.partition_key, body: line.body };
-        by_partition.entry((line.hub, line.partition)).or_default().insert(event.sequence_number, event);
+    for line in read_lines::<LogLine<'static>>(log_path)? {
+        let event = StoredEvent {
+            sequence_number: line.sequence_number,
+            offset: line.offset,
+            enqueued_ms: line.enqueued_ms,
+            partition_key: line.partition_key.map(Cow::into_owned),
+            body: line.body.into_owned(),
+        };
+        by_partition.entry((line.hub.into_owned(), line.partition)).or_default().insert(event.sequence_number, event);
     }
     let mut bytes = Vec::new();
     let mut recovered = BTreeMap::new();
@@ -513,7 +505,7 @@ fn recover_log(dir: &Path, log_path: &Path, wanted: &BTreeMap<(String, u32), Opt
         // The moved events must be on file under their new name before the old files go.
         sync_directory(log_path)?;
     }
-    for earlier in earlier_logs {
+    for (_, earlier) in earlier_logs {
         std::fs::remove_file(&earlier).map_err(|err| io_error(&earlier, err))?;
     }
     Ok(recovered)
@@ -698,7 +690,7 @@ mod tests {
             }
         }
         assert_eq!(total, 40);
-        let lines = read_lines::<LogLine>(&dir.join(LOG_FILE)).unwrap();
+        let lines = read_lines::<LogLine<'static>>(&dir.join(LOG_FILE)).unwrap();
         assert_eq!(lines.len(), 40, "one file holds every hub's events");
         assert!(lines.windows(2).all(|it| it[0].offset < it[1].offset));
         let _ = std::fs::remove_dir_all(&dir);
@@ -737,7 +729,7 @@ mod tests {
         hubs.append("hub-a", events(&["e"])).await.unwrap();
         let next: Vec<(i64, String)> = partition.read(4, 10).iter().map(|it| (it.sequence_number, it.body.clone())).collect();
         assert_eq!(next, [(4, "e-0".to_string())]);
-        assert_eq!(read_lines::<LogLine>(&dir.join(LOG_FILE)).unwrap().len(), 3, "compacted to each partition's last event, and the new one");
+        assert_eq!(read_lines::<LogLine<'static>>(&dir.join(LOG_FILE)).unwrap().len(), 3, "compacted to each partition's last event, and the new one");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
