@@ -1,17 +1,17 @@
 //! The embedded store: SQLite (bundled), WAL journal, `synchronous = FULL` so a commit is on
 //! disk before it returns.
 //!
-//! SQLite has one writer at a time, so the store keeps one writer connection behind an async
-//! mutex: a [`LedgerTx`] holds it from `BEGIN IMMEDIATE` to `COMMIT`, which serialises batches
-//! exactly as row locks would. Every write transaction, the operator's single writes too, begins
-//! `IMMEDIATE`: one begun as a read cannot become a write while another process (a second
-//! handler, an operator's tool, a test) writes the file, and SQLite fails it at once ("database
-//! is locked") instead of waiting out the busy timeout. Reads outside a transaction use a second connection, which WAL
-//! lets run beside the writer. Statements take microseconds and a commit's fsync well under a
-//! millisecond, so they run inline on the calling task. Wrapping each in `block_in_place` (as
-//! this store once did) handed the worker's other tasks to another thread per statement; under
-//! load that made every transaction hold the writer longer and doubled end-to-end latency
-//! (issue 7's measurements).
+//! SQLite has one writer at a time, so the store keeps one writer connection behind an async mutex:
+//! a [`LedgerTx`] holds it from `BEGIN IMMEDIATE` to `COMMIT`, which serialises batches exactly as
+//! row locks would. Every write transaction, the operator's single writes too, begins `IMMEDIATE`
+//! (`write_transaction`): one begun as a read cannot become a write while another process (a second
+//! handler, an operator's tool, a test) writes the file, and SQLite fails it at once ("database is
+//! locked") instead of waiting out the busy timeout. Reads outside a transaction use a second
+//! connection, which WAL lets run beside the writer. Statements take microseconds and a commit's
+//! fsync well under a millisecond, so they run inline on the calling task. Wrapping each in
+//! `block_in_place` (as this store once did) handed the worker's other tasks to another thread per
+//! statement; under load that made every transaction hold the writer longer and doubled end-to-end
+//! latency (issue 7's measurements).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -112,6 +112,11 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     ))
     .map_err(sql_error)?;
     Ok(conn)
+}
+
+/// A transaction that holds the write lock from its start (see the module's first section).
+fn write_transaction(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>, StoreError> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error)
 }
 
 fn migrate(conn: &Connection) -> Result<(), StoreError> {
@@ -283,7 +288,7 @@ impl LedgerStore for SqliteStore {
     ) -> Result<Account, StoreError> {
         let mut conn = self.writer.lock().await;
         (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error)?;
+            let tx = write_transaction(&mut conn)?;
             tx.execute(
                 "INSERT INTO participant_currency (participant_id, currency, ledger_account_type, is_active, created_ms) \
                  VALUES (?, ?, ?, ?, ?)",
@@ -352,7 +357,7 @@ impl LedgerStore for SqliteStore {
         let value = amount_to_sql(cap.value())?;
         let mut conn = self.writer.lock().await;
         (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error)?;
+            let tx = write_transaction(&mut conn)?;
             let exists: Option<i64> = tx
                 .query_row("SELECT account_id FROM participant_currency WHERE account_id = ?", [account.0 as i64], |row| {
                     row.get(0)
@@ -596,7 +601,7 @@ impl SqliteStore {
         }
         let mut conn = self.writer.lock().await;
         (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error)?;
+            let tx = write_transaction(&mut conn)?;
             insert_rows(&tx, head, tail, rows.into_iter().map(Ok))?;
             tx.commit().map_err(sql_error)?;
             self.wal.restart_if_due(&conn);
