@@ -16,6 +16,7 @@
 pub mod dfsps;
 pub mod driver;
 pub mod ids;
+pub mod machine;
 pub mod options;
 pub mod report;
 pub mod run;

@@ -33,6 +33,9 @@ fn main() -> ExitCode {
             if 0 < outcome.unfinished {
                 println!("unfinished (no final callback within --drain): {}", outcome.unfinished);
             }
+            if let Some(line) = &outcome.machine_cpu {
+                print!("{line}");
+            }
             println!("load average (1, 5, 15 min) after the run: {}", loadgen::run::load_average());
             println!("result: {}", outcome.out_dir.join("result.json").display());
             println!("plot:   {}", outcome.out_dir.join("result.svg").display());

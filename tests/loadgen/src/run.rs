@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::dfsps::{self, Dfsps};
 use crate::driver::{self, Limits};
 use crate::ids::{DfspNames, RunIds};
+use crate::machine::{CpuTimes, CpuUsage};
 use crate::options::{Options, Pacing, Store, Target};
 use crate::report::{Percentiles, RunFacts, Summary};
 use crate::switch::Switch;
@@ -31,6 +32,8 @@ pub struct Outcome {
     pub summary: Summary,
     /// Transfers still open when the drain gave up.
     pub unfinished: usize,
+    /// The machine's CPU while sending and draining, as one line; `None` off Linux.
+    pub machine_cpu: Option<String>,
 }
 
 /// Runs `options` to the end.
@@ -59,7 +62,7 @@ pub async fn run(options: &Options) -> Result<Outcome, String> {
         Err(err) => Err(err),
     };
     let stopped = switch.stop().await;
-    let (summary, unfinished) = measured?;
+    let (summary, unfinished, machine_cpu) = measured?;
     stopped?;
     let json = serde_json::to_string_pretty(&summary.to_json()).unwrap_or_default();
     let json_path = out_dir.join("result.json");
@@ -67,7 +70,7 @@ pub async fn run(options: &Options) -> Result<Outcome, String> {
     let svg_path = out_dir.join("result.svg");
     let title = format!("loadgen {} against {}", options.scenario.name(), target_name(&options.target));
     std::fs::write(&svg_path, summary.svg(&title)).map_err(|err| format!("{}: {err}", svg_path.display()))?;
-    Ok(Outcome { out_dir, summary, unfinished })
+    Ok(Outcome { out_dir, summary, unfinished, machine_cpu })
 }
 
 /// What is known before the measurement starts.
@@ -76,15 +79,20 @@ struct Before {
     started_at: String,
 }
 
-async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener: tokio::net::TcpListener, before: Before, callback_base: &str) -> Result<(Summary, usize), String> {
+/// What `measure` found: the summary, the transfers left unfinished, and the machine's CPU line.
+type Measurement = (Summary, usize, Option<String>);
+
+async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener: tokio::net::TcpListener, before: Before, callback_base: &str) -> Result<Measurement, String> {
     let permits = driver::permits(&options.pacing);
     let tracker = Tracker::new(Instant::now(), options.warmup, permits.clone());
     let generator = Arc::new(Dfsps::new(RunIds::new(), names, tracker, &switch.fspiop_url, &options.amount, &options.currency, options.expiration));
     dfsps::serve(Arc::clone(&generator), listener);
     let progress = (!options.quiet).then(|| tokio::spawn(progress(Arc::clone(&generator))));
     let limits = Limits { duration: options.duration, transfers: options.transfers };
+    let cpu_before = CpuTimes::read();
     let sent = driver::drive(Arc::clone(&generator), options.scenario.clone(), options.pacing.clone(), limits, permits).await;
     let unfinished = driver::drain(&generator, options.drain).await;
+    let cpu = cpu_before.zip(CpuTimes::read()).and_then(|(before, after)| CpuUsage::between(before, after));
     if let Some(progress) = progress {
         progress.abort();
         eprintln!();
@@ -93,6 +101,7 @@ async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener:
     let warmup_ns = options.warmup.as_nanos() as u64;
     let window_s = recorder.last_end_ns.saturating_sub(warmup_ns) as f64 / 1e9;
     let counters = &generator.tracker.counters;
+    let committed = counters.committed.load(Ordering::Relaxed);
     let header = json!({
         "scenario": options.scenario.name(),
         "pacing": pacing_json(&options.pacing),
@@ -106,12 +115,17 @@ async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener:
         "warmup_s": options.warmup.as_secs_f64(),
         "throughput_window_s": window_s,
         "callbacks_at": callback_base,
-        "machine": { "cpus": std::thread::available_parallelism().map_or(0, |it| it.get()), "load_before": before.load, "load_after": load_average() },
+        "machine": {
+            "cpus": std::thread::available_parallelism().map_or(0, |it| it.get()),
+            "load_before": before.load,
+            "load_after": load_average(),
+            "cpu_during_run": cpu.map(|it| it.to_json(committed)),
+        },
         "transfers": {
             "scheduled": sent.transfers,
             "sent": counters.sent.load(Ordering::Relaxed),
             "not_sent_in_flight_bound": counters.not_sent.load(Ordering::Relaxed),
-            "committed_total": counters.committed.load(Ordering::Relaxed),
+            "committed_total": committed,
             "failed_total": counters.failed.load(Ordering::Relaxed),
             "committed_warmup": recorder.committed_warmup,
             "failed_warmup": recorder.failed_warmup,
@@ -120,7 +134,8 @@ async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener:
             "other_callbacks": counters.other_callbacks.load(Ordering::Relaxed),
         },
     });
-    Ok((Summary::new(&recorder, RunFacts { header, window_s }), unfinished))
+    let cpu_text = cpu.map(|it| it.text(committed));
+    Ok((Summary::new(&recorder, RunFacts { header, window_s }), unfinished, cpu_text))
 }
 
 /// Redraws one line (on a terminal) or writes one every few seconds (otherwise) until aborted.

@@ -56,6 +56,9 @@ fn check_run(out: &Path, output: &std::process::Output, store: &str) {
     assert_eq!(timeline.iter().map(|it| it["committed"].as_u64().unwrap()).sum::<u64>(), TRANSFERS);
     assert!(0.0 < result["throughput_tps"].as_f64().unwrap());
     assert!(result["machine"]["load_before"].is_string());
+    let cpu = &result["machine"]["cpu_during_run"];
+    assert!(cpu["busy_share"].as_f64().is_some_and(|it| 0.0 < it && it <= 1.0), "machine CPU: {cpu}");
+    assert!(cpu["busy_cpu_ms_per_committed_transfer"].as_f64().is_some_and(|it| 0.0 < it), "machine CPU: {cpu}");
 
     let svg = std::fs::read_to_string(out.join("result.svg")).unwrap();
     let document = roxmltree::Document::parse(&svg).expect("the plot is well-formed XML");

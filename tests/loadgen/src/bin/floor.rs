@@ -39,8 +39,6 @@ const APPEND_BYTES: usize = 3_000;
 const WORKERS_PER_SIDE: usize = 2;
 /// Exchanges before measuring starts: connections opened, caches warm.
 const WARMUP: Duration = Duration::from_secs(1);
-/// Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ) on x86-64 and ARM64.
-const TICKS_PER_SECOND: f64 = 100.0;
 
 struct Options {
     duration: Duration,
@@ -210,15 +208,9 @@ fn measure_appends(dir: &Path, duration: Duration) -> Appends {
     Appends { count: latencies.len() as u64, elapsed_s, cpu_s, p50_ms: at(0.5), p99_ms: at(0.99) }
 }
 
-/// This process's CPU time so far, user and system, all threads (`/proc/self/stat`).
+/// This process's CPU time so far, user and system, all threads.
 fn process_cpu_s() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    // The command name (field 2) may hold spaces; fields after its closing parenthesis are plain.
-    let after_name = &stat[stat.rfind(')').expect("a stat line") + 2..];
-    let fields: Vec<&str> = after_name.split(' ').collect();
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    let ticks: u64 = fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
-    ticks as f64 / TICKS_PER_SECOND
+    loadgen::machine::process_cpu_s().expect("/proc/self/stat, which floor needs")
 }
 
 #[cfg(test)]
@@ -233,19 +225,6 @@ mod tests {
         assert!(parse_options(vec!["--concurrency".into(), "0".into()]).is_err());
         assert!(parse_options(vec!["--dir".into()]).is_err());
         assert!(parse_options(vec!["--bogus".into()]).is_err());
-    }
-
-    #[test]
-    fn process_cpu_time_grows_with_work() {
-        let before = process_cpu_s();
-        let started = Instant::now();
-        let mut spin = 0u64;
-        // Bounded by wall time only so a broken reading fails instead of hanging; on a busy
-        // machine the spinning thread may get a fraction of a core.
-        while process_cpu_s() - before < 0.2 && started.elapsed() < Duration::from_secs(30) {
-            spin = std::hint::black_box(spin.wrapping_add(1));
-        }
-        assert!(process_cpu_s() - before >= 0.2, "30 s of spinning counted as under 200 ms of CPU");
     }
 
     #[test]
