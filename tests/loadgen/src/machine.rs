@@ -1,7 +1,8 @@
 //! The machine's CPU time while a run sends and drains, from `/proc/stat`: how busy the cores
 //! were, how much the hypervisor kept for others (steal), and what every committed transfer cost
-//! the whole machine (generator, switch and a local database server together). On a virtual
-//! machine whose speed drifts these say whether two runs are comparable.
+//! the whole machine (generator, switch and a local database server together; against a remote
+//! target, the generator's machine alone). On a virtual machine whose speed drifts these say
+//! whether two runs are comparable.
 
 use serde_json::{json, Value};
 
