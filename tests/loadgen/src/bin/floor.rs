@@ -57,22 +57,22 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |it| it.get());
     let exchange = measure_exchanges(&options);
     let append = measure_appends(&options.dir, options.duration);
-    let exchange_us = exchange.cpu_s * 1e6 / exchange.count as f64;
+    let exchange_us = exchange.cpu_us_each();
     let transfer_us = exchange_us * EXCHANGES_PER_TRANSFER as f64;
     let budget_us = cores as f64 * 1e6 / TARGET_TPS as f64;
     println!("cores: {cores}");
     println!(
         "HTTP/1.1 exchanges over loopback ({} in flight, {REQUEST_BYTES}-byte request, empty answer, both ends in this process): {:.0}/s, {exchange_us:.1} µs of CPU each (both ends, kernel included)",
         options.concurrency,
-        exchange.count as f64 / exchange.elapsed_s,
+        exchange.per_second(),
     );
     println!(
         "durable appends ({APPEND_BYTES} bytes, then fdatasync, one thread) in {}: {:.0}/s, p50 {:.3} ms, p99 {:.3} ms, {:.1} µs of CPU each",
         options.dir.display(),
-        append.count as f64 / append.elapsed_s,
+        append.measured.per_second(),
         append.p50_ms,
         append.p99_ms,
-        append.cpu_s * 1e6 / append.count as f64,
+        append.measured.cpu_us_each(),
     );
     println!(
         "a transfer's {EXCHANGES_PER_TRANSFER} exchanges: {transfer_us:.0} µs of CPU; {TARGET_TPS} transfers/s on {cores} cores leave {budget_us:.0} µs per transfer for everything; the exchanges alone allow at most {:.0} transfers/s",
@@ -111,6 +111,33 @@ struct Measured {
     count: u64,
     elapsed_s: f64,
     cpu_s: f64,
+}
+
+impl Measured {
+    fn per_second(&self) -> f64 {
+        self.count as f64 / self.elapsed_s
+    }
+
+    /// CPU per counted operation, in µs.
+    fn cpu_us_each(&self) -> f64 {
+        self.cpu_s * 1e6 / self.count as f64
+    }
+}
+
+/// Wall clock and process CPU from the start of a measurement.
+struct Stopwatch {
+    started: Instant,
+    cpu_before: f64,
+}
+
+impl Stopwatch {
+    fn start() -> Stopwatch {
+        Stopwatch { started: Instant::now(), cpu_before: process_cpu_s() }
+    }
+
+    fn stop(&self, count: u64) -> Measured {
+        Measured { count, elapsed_s: self.started.elapsed().as_secs_f64(), cpu_s: process_cpu_s() - self.cpu_before }
+    }
 }
 
 fn measure_exchanges(options: &Options) -> Measured {
@@ -156,11 +183,11 @@ async fn exchange_loop(address: SocketAddr, concurrency: usize, duration: Durati
         })
         .collect();
     tokio::time::sleep(WARMUP).await;
-    let (started, cpu_before) = (Instant::now(), process_cpu_s());
+    let stopwatch = Stopwatch::start();
     measuring.store(true, Ordering::Relaxed);
     tokio::time::sleep(duration).await;
     measuring.store(false, Ordering::Relaxed);
-    let measured = Measured { count: counted.load(Ordering::Relaxed), elapsed_s: started.elapsed().as_secs_f64(), cpu_s: process_cpu_s() - cpu_before };
+    let measured = stopwatch.stop(counted.load(Ordering::Relaxed));
     stop.store(true, Ordering::Relaxed);
     for task in tasks {
         let _ = task.await;
@@ -182,9 +209,7 @@ async fn exchange(client: &PooledClient, url: &str, body: Bytes) {
 
 /// What the durable appends measured, with their latency.
 struct Appends {
-    count: u64,
-    elapsed_s: f64,
-    cpu_s: f64,
+    measured: Measured,
     p50_ms: f64,
     p99_ms: f64,
 }
@@ -194,18 +219,18 @@ fn measure_appends(dir: &Path, duration: Duration) -> Appends {
     let mut file = std::fs::OpenOptions::new().create_new(true).append(true).open(&path).expect("a new file in --dir");
     let line = vec![b'x'; APPEND_BYTES];
     let mut latencies = Vec::new();
-    let (started, cpu_before) = (Instant::now(), process_cpu_s());
-    while started.elapsed() < duration {
+    let stopwatch = Stopwatch::start();
+    while stopwatch.started.elapsed() < duration {
         let append_started = Instant::now();
         file.write_all(&line).and_then(|()| file.sync_data()).expect("a durable append");
         latencies.push(append_started.elapsed().as_secs_f64() * 1e3);
     }
-    let (elapsed_s, cpu_s) = (started.elapsed().as_secs_f64(), process_cpu_s() - cpu_before);
+    let measured = stopwatch.stop(latencies.len() as u64);
     drop(file);
     let _ = std::fs::remove_file(&path);
     latencies.sort_by(f64::total_cmp);
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    Appends { count: latencies.len() as u64, elapsed_s, cpu_s, p50_ms: at(0.5), p99_ms: at(0.99) }
+    Appends { measured, p50_ms: at(0.5), p99_ms: at(0.99) }
 }
 
 /// This process's CPU time so far, user and system, all threads.
@@ -233,6 +258,6 @@ mod tests {
         let exchanges = measure_exchanges(&options);
         assert!(exchanges.count > 0 && exchanges.elapsed_s >= 1.0);
         let appends = measure_appends(&options.dir, Duration::from_millis(200));
-        assert!(appends.count > 0 && appends.p50_ms <= appends.p99_ms);
+        assert!(appends.measured.count > 0 && appends.p50_ms <= appends.p99_ms);
     }
 }
