@@ -3,8 +3,156 @@
 //! the whole machine (generator, switch and a local database server together; against a remote
 //! target, the generator's machine alone). On a virtual machine whose speed drifts these say
 //! whether two runs are comparable.
+//!
+//! A reference piece of work gives the figures a unit that drifts with the machine: the busy CPU
+//! per transfer counted in JSON round trips of a transfer's body, which the switch does all the
+//! time. It is timed once on the idle machine before sending starts, and sampled through the run
+//! on a thread of its own in that thread's CPU time, so the samples count how fast a second of
+//! CPU was while the switch ran (the machine's speed moved by a third within seconds on the
+//! development machine), not how long the thread waited for a core.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+/// Round trips timed together on the idle machine: long enough (tens of ms) for the clock.
+pub const REFERENCE_ROUND_TRIPS: u32 = 2_000;
+/// Times the idle timing runs; the fastest counts, as the one the rest of the machine
+/// disturbed least.
+pub const REFERENCE_REPEATS: u32 = 5;
+/// Round trips per sample during a run: about a millisecond of CPU, a thousandth of a core.
+pub const REFERENCE_SAMPLE_ROUND_TRIPS: u32 = 200;
+/// How often the reference work is sampled during a run.
+pub const REFERENCE_SAMPLE_EVERY: Duration = Duration::from_secs(1);
+
+/// A `POST /transfers` body as DFSPs send it, for the reference work.
+const REFERENCE_BODY: &str = r#"{"transferId":"b51ec534-ee48-4575-b6a9-ead2955b8069","payerFsp":"dfsp-payer","payeeFsp":"dfsp-payee","amount":{"amount":"100.25","currency":"USD"},"ilpPacket":"AYIBgQAAAAAAAASwNGxldmVsb25lLmRmc3AxLm1lci45T2RTOF81MDdqUUZERmZlakgyOVc4bXFmNEpLMHlGTFGCAUBQU0svMS4wCk5vbmNlOiB1SXlweUYzY3pYSXBFdzVVc05TYWh3CkVuY3J5cHRpb246IG5vbmUKUGF5bWVudC1JZDogMTMyMzZhM2ItOGZhOC00MTYzLTg0NDctNGMzZWQzZGE5OGE3CgpDb250ZW50LUxlbmd0aDogMTM1CkNvbnRlbnQtVHlwZTogYXBwbGljYXRpb24vanNvbgpTZW5kZXItSWRlbnRpZmllcjogOTI4MDYzOTEKCiJ7XCJmZWVcIjowLFwidHJhbnNmZXJDb2RlXCI6XCJpbnZvaWNlXCIsXCJkZWJpdE5hbWVcIjpcImFsaWNlIGNvb3BlclwiLFwiY3JlZGl0TmFtZVwiOlwibWVyIGNoYW50XCIsXCJkZWJpdElkZW50aWZpZXJcIjpcIjkyODA2MzkxXCJ9IgA","condition":"f5sqb7tBTWPd5Y8BDFdMm9BJR_MNI4isf8p8n4D5pHA","expiration":"2026-11-23T12:00:00.000Z","extensionList":{"extension":[{"key":"note","value":"reference"}]}}"#;
+
+/// How long one JSON round trip (parse into a value, render back to text) of a transfer's body
+/// takes on one core of this machine now, in µs: the fastest of [`REFERENCE_REPEATS`] timings of
+/// [`REFERENCE_ROUND_TRIPS`] each.
+pub fn reference_round_trip_us() -> f64 {
+    (0..REFERENCE_REPEATS).map(|_| time_round_trips(REFERENCE_ROUND_TRIPS)).min().unwrap_or_default().as_secs_f64() * 1e6
+        / f64::from(REFERENCE_ROUND_TRIPS)
+}
+
+fn time_round_trips(n: u32) -> Duration {
+    let started = Instant::now();
+    round_trips(n);
+    started.elapsed()
+}
+
+fn round_trips(n: u32) {
+    for _ in 0..n {
+        let value: Value = serde_json::from_str(std::hint::black_box(REFERENCE_BODY)).unwrap_or_default();
+        std::hint::black_box(value.to_string());
+    }
+}
+
+/// The calling thread's CPU time so far in ns (`/proc/thread-self/schedstat`'s first field);
+/// `None` where it cannot be read.
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat").ok()?.split_whitespace().next()?.parse().ok()
+}
+
+/// One sample: µs of this thread's CPU per round trip over [`REFERENCE_SAMPLE_ROUND_TRIPS`].
+fn sample_round_trip_cpu_us() -> Option<f64> {
+    let before = thread_cpu_ns()?;
+    round_trips(REFERENCE_SAMPLE_ROUND_TRIPS);
+    let spent = thread_cpu_ns()?.checked_sub(before)?;
+    Some(spent as f64 / 1e3 / f64::from(REFERENCE_SAMPLE_ROUND_TRIPS))
+}
+
+/// Samples the reference work every [`REFERENCE_SAMPLE_EVERY`] on a thread of its own until
+/// stopped.
+pub struct ReferenceSampler {
+    stop: mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<Vec<f64>>,
+}
+
+impl ReferenceSampler {
+    pub fn start() -> ReferenceSampler {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let mut samples = Vec::new();
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(REFERENCE_SAMPLE_EVERY) {
+                samples.extend(sample_round_trip_cpu_us());
+            }
+            samples
+        });
+        ReferenceSampler { stop, thread }
+    }
+
+    /// The samples taken, in µs of CPU per round trip.
+    pub fn stop(self) -> Vec<f64> {
+        let _ = self.stop.send(());
+        self.thread.join().unwrap_or_default()
+    }
+}
+
+/// The reference work's timings for one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// µs per round trip on the idle machine before sending started.
+    pub idle_us: f64,
+    /// µs of CPU per round trip, sampled through the run.
+    pub during_run_us: Vec<f64>,
+}
+
+impl Reference {
+    /// The median of the samples during the run; the idle timing when there are none.
+    pub fn round_trip_us(&self) -> f64 {
+        let mut sorted = self.during_run_us.clone();
+        sorted.sort_by(f64::total_cmp);
+        match sorted.len() {
+            0 => self.idle_us,
+            n if n % 2 == 1 => sorted[n / 2],
+            n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        }
+    }
+
+    /// The machine's busy CPU per committed transfer in round trips at [`Self::round_trip_us`];
+    /// `None` without a committed transfer.
+    pub fn round_trips_per_transfer(&self, usage: &CpuUsage, committed: u64) -> Option<f64> {
+        let round_trip_ms = self.round_trip_us() / 1e3;
+        usage.ms_per_transfer(committed).filter(|_| 0.0 < round_trip_ms).map(|ms| ms / round_trip_ms)
+    }
+
+    /// The `machine.reference` object of `result.json`.
+    pub fn to_json(&self, usage: Option<&CpuUsage>, committed: u64) -> Value {
+        let round = |it: f64| (it * 100.0).round() / 100.0;
+        let extreme = |pick: fn(f64, f64) -> f64| self.during_run_us.iter().copied().reduce(pick).map(round);
+        json!({
+            "work": "one JSON round trip of a POST /transfers body",
+            "round_trip_us_idle_before_run": round(self.idle_us),
+            "round_trip_cpu_us_during_run": {
+                "median": round(self.round_trip_us()),
+                "min": extreme(f64::min),
+                "max": extreme(f64::max),
+                "samples": self.during_run_us.len(),
+            },
+            "busy_cpu_per_committed_transfer_in_round_trips": usage.and_then(|it| self.round_trips_per_transfer(it, committed)).map(round),
+        })
+    }
+
+    /// One line for the end of a run.
+    pub fn text(&self, usage: Option<&CpuUsage>, committed: u64) -> String {
+        let per_transfer = usage
+            .and_then(|it| self.round_trips_per_transfer(it, committed))
+            .map_or(String::new(), |it| format!("; a committed transfer's CPU is {it:.0} of them"));
+        let samples = &self.during_run_us;
+        let spread = match (samples.iter().copied().reduce(f64::min), samples.iter().copied().reduce(f64::max)) {
+            (Some(min), Some(max)) => format!(" (median of {} samples, {min:.1}–{max:.1})", samples.len()),
+            _ => String::new(),
+        };
+        format!(
+            "reference work (one JSON round trip of a transfer's body): {:.1} µs on the idle machine before the run, {:.1} µs of CPU during it{spread}{per_transfer}\n",
+            self.idle_us,
+            self.round_trip_us()
+        )
+    }
+}
 
 /// Linux reports CPU time in clock ticks of 1/100 s (USER_HZ) on x86-64 and ARM64.
 pub const TICKS_PER_SECOND: f64 = 100.0;
@@ -131,6 +279,34 @@ mod tests {
     const STAT_AFTER: &str = "cpu  1600 100 400 5400 60 0 100 140 0 0\ncpu0 800 50 200 2700 30 0 50 70 0 0\nintr 1 2 3\n";
 
     #[test]
+    fn the_reference_work_is_timed_and_counts_a_transfers_cpu_in_round_trips() {
+        let us = reference_round_trip_us();
+        assert!(0.0 < us && us < 10_000.0, "{us} µs per round trip");
+        let value: Value = serde_json::from_str(REFERENCE_BODY).unwrap();
+        assert_eq!(value["amount"]["amount"], "100.25", "the reference body is a transfer's");
+        let usage = CpuUsage::between(CpuTimes::parse(STAT_BEFORE).unwrap(), CpuTimes::parse(STAT_AFTER).unwrap()).unwrap();
+        // 9.6 s of busy CPU over 4,800 transfers: 2 ms each, 100 round trips of 20 µs.
+        let reference = Reference { idle_us: 15.0, during_run_us: vec![24.0, 18.0, 20.0] };
+        assert_eq!(reference.round_trip_us(), 20.0, "the median");
+        assert_eq!(reference.round_trips_per_transfer(&usage, 4_800), Some(100.0));
+        assert_eq!(reference.round_trips_per_transfer(&usage, 0), None);
+        let json = reference.to_json(Some(&usage), 4_800);
+        assert_eq!(json["busy_cpu_per_committed_transfer_in_round_trips"], 100.0);
+        assert_eq!(json["round_trip_cpu_us_during_run"], serde_json::json!({ "median": 20.0, "min": 18.0, "max": 24.0, "samples": 3 }));
+        assert!(reference.text(Some(&usage), 4_800).contains("15.0 µs on the idle machine before the run, 20.0 µs of CPU during it (median of 3 samples, 18.0–24.0); a committed transfer's CPU is 100 of them"));
+        assert_eq!(Reference { idle_us: 15.0, during_run_us: vec![] }.round_trip_us(), 15.0, "no samples: the idle timing");
+    }
+
+    #[test]
+    fn the_sampler_takes_one_sample_a_second_in_thread_cpu_time() {
+        let sampler = ReferenceSampler::start();
+        std::thread::sleep(REFERENCE_SAMPLE_EVERY * 2 + REFERENCE_SAMPLE_EVERY / 2);
+        let samples = sampler.stop();
+        assert_eq!(samples.len(), 2, "{samples:?}");
+        assert!(samples.iter().all(|it| 0.0 < *it && *it < 10_000.0), "{samples:?}");
+    }
+
+    #[test]
     fn the_cpu_line_is_read_and_split_into_shares() {
         let before = CpuTimes::parse(STAT_BEFORE).unwrap();
         let after = CpuTimes::parse(STAT_AFTER).unwrap();
@@ -167,7 +343,10 @@ mod tests {
             spin = std::hint::black_box(spin.wrapping_add(1));
         }
         assert!(process_cpu_s().unwrap() - process >= 0.2, "30 s of spinning counted as under 200 ms of CPU");
+        // The machine's counters are sampled at each tick while a process's time is exact, and
+        // the other tests' threads add to the process's, so over a short stretch the machine's
+        // may come out a little lower; half is still growth.
         let usage = CpuUsage::between(machine, CpuTimes::read().unwrap()).unwrap();
-        assert!(usage.busy_s >= 0.2, "the machine counted {} s busy", usage.busy_s);
+        assert!(usage.busy_s >= 0.1, "the machine counted {} s busy", usage.busy_s);
     }
 }

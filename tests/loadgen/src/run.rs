@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::dfsps::{self, Dfsps};
 use crate::driver::{self, Limits};
 use crate::ids::{DfspNames, RunIds};
-use crate::machine::{CpuTimes, CpuUsage};
+use crate::machine::{reference_round_trip_us, CpuTimes, CpuUsage, Reference, ReferenceSampler};
 use crate::options::{Options, Pacing, Store, Target};
 use crate::report::{Percentiles, RunFacts, Summary};
 use crate::switch::Switch;
@@ -89,10 +89,13 @@ async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener:
     dfsps::serve(Arc::clone(&generator), listener);
     let progress = (!options.quiet).then(|| tokio::spawn(progress(Arc::clone(&generator))));
     let limits = Limits { duration: options.duration, transfers: options.transfers };
+    let idle_us = tokio::task::spawn_blocking(reference_round_trip_us).await.unwrap_or(f64::NAN);
+    let sampler = ReferenceSampler::start();
     let cpu_before = CpuTimes::read();
     let sent = driver::drive(Arc::clone(&generator), options.scenario.clone(), options.pacing.clone(), limits, permits).await;
     let unfinished = driver::drain(&generator, options.drain).await;
     let cpu = cpu_before.zip(CpuTimes::read()).and_then(|(before, after)| CpuUsage::between(before, after));
+    let reference = Reference { idle_us, during_run_us: tokio::task::spawn_blocking(move || sampler.stop()).await.unwrap_or_default() };
     if let Some(progress) = progress {
         progress.abort();
         eprintln!();
@@ -120,6 +123,7 @@ async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener:
             "load_before": before.load,
             "load_after": load_average(),
             "cpu_during_run": cpu.map(|it| it.to_json(committed)),
+            "reference": reference.to_json(cpu.as_ref(), committed),
         },
         "transfers": {
             "scheduled": sent.transfers,
@@ -134,7 +138,7 @@ async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener:
             "other_callbacks": counters.other_callbacks.load(Ordering::Relaxed),
         },
     });
-    let cpu_text = cpu.map(|it| it.text(committed));
+    let cpu_text = cpu.map(|it| it.text(committed) + &reference.text(Some(&it), committed));
     Ok((Summary::new(&recorder, RunFacts { header, window_s }), unfinished, cpu_text))
 }
 

@@ -59,6 +59,10 @@ fn check_run(out: &Path, output: &std::process::Output, store: &str) {
     let cpu = &result["machine"]["cpu_during_run"];
     assert!(cpu["busy_share"].as_f64().is_some_and(|it| 0.0 < it && it <= 1.0), "machine CPU: {cpu}");
     assert!(cpu["busy_cpu_ms_per_committed_transfer"].as_f64().is_some_and(|it| 0.0 < it), "machine CPU: {cpu}");
+    let reference = &result["machine"]["reference"];
+    for value in [&reference["round_trip_us_idle_before_run"], &reference["round_trip_cpu_us_during_run"]["median"], &reference["busy_cpu_per_committed_transfer_in_round_trips"]] {
+        assert!(value.as_f64().is_some_and(|it| 0.0 < it), "reference work: {reference}");
+    }
 
     let svg = std::fs::read_to_string(out.join("result.svg")).unwrap();
     let document = roxmltree::Document::parse(&svg).expect("the plot is well-formed XML");
