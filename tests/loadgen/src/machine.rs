@@ -116,6 +116,12 @@ impl Reference {
         }
     }
 
+    /// The fastest and slowest sample during the run; `None` when there are none.
+    fn sample_range(&self) -> Option<(f64, f64)> {
+        let samples = self.during_run_us.iter().copied();
+        samples.clone().reduce(f64::min).zip(samples.reduce(f64::max))
+    }
+
     /// The machine's busy CPU per committed transfer in round trips at [`Self::round_trip_us`];
     /// `None` without a committed transfer.
     pub fn round_trips_per_transfer(&self, usage: &CpuUsage, committed: u64) -> Option<f64> {
@@ -126,14 +132,14 @@ impl Reference {
     /// The `machine.reference` object of `result.json`.
     pub fn to_json(&self, usage: Option<&CpuUsage>, committed: u64) -> Value {
         let round = |it: f64| (it * 100.0).round() / 100.0;
-        let extreme = |pick: fn(f64, f64) -> f64| self.during_run_us.iter().copied().reduce(pick).map(round);
+        let range = self.sample_range();
         json!({
             "work": "one JSON round trip of a POST /transfers body",
             "round_trip_us_idle_before_run": round(self.idle_us),
             "round_trip_cpu_us_during_run": {
                 "median": round(self.round_trip_us()),
-                "min": extreme(f64::min),
-                "max": extreme(f64::max),
+                "min": range.map(|(min, _)| round(min)),
+                "max": range.map(|(_, max)| round(max)),
                 "samples": self.during_run_us.len(),
             },
             "busy_cpu_per_committed_transfer_in_round_trips": usage.and_then(|it| self.round_trips_per_transfer(it, committed)).map(round),
@@ -145,11 +151,9 @@ impl Reference {
         let per_transfer = usage
             .and_then(|it| self.round_trips_per_transfer(it, committed))
             .map_or(String::new(), |it| format!("; a committed transfer's CPU is {it:.0} of them"));
-        let samples = &self.during_run_us;
-        let spread = match (samples.iter().copied().reduce(f64::min), samples.iter().copied().reduce(f64::max)) {
-            (Some(min), Some(max)) => format!(" (median of {} samples, {min:.1}–{max:.1})", samples.len()),
-            _ => String::new(),
-        };
+        let spread = self
+            .sample_range()
+            .map_or(String::new(), |(min, max)| format!(" (median of {} samples, {min:.1}–{max:.1})", self.during_run_us.len()));
         format!(
             "reference work (one JSON round trip of a transfer's body): {:.1} µs on the idle machine before the run, {:.1} µs of CPU during it{spread}{per_transfer}\n",
             self.idle_us,

@@ -32,7 +32,8 @@ pub struct Outcome {
     pub summary: Summary,
     /// Transfers still open when the drain gave up.
     pub unfinished: usize,
-    /// The machine's CPU while sending and draining, as one line; `None` off Linux.
+    /// The machine's CPU while sending and draining and the reference work, one line each;
+    /// `None` off Linux.
     pub machine_cpu: Option<String>,
 }
 
