@@ -4,7 +4,8 @@
 //!
 //! Run with `cargo bench -p handler --bench pipeline` (SQLite) or `… --bench pipeline mysql`
 //! (`LEDGER_TEST_MYSQL_URL`, default `mysql://root@127.0.0.1:3306`, a fresh database dropped
-//! after). For each batch size it drives batches of transfers through the functions in the order
+//! after); numbers after it choose the batch sizes (`… --bench pipeline mysql 100`), by default
+//! 1, 10 and 100. For each batch size it drives batches of transfers through the functions in the order
 //! the host would invoke them, on a durable store (SQLite `synchronous = FULL`, InnoDB flushing
 //! at every commit) with the message journal the local switch opens:
 //!
@@ -43,7 +44,8 @@ use switch_handler::EventBatch;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const BATCH_SIZES: [usize; 3] = [1, 10, 100];
+/// The batch sizes run when none is given.
+const BATCH_SIZES_DEFAULT: [usize; 3] = [1, 10, 100];
 /// Each batch size runs batches until this much time has passed...
 const MEASURE_FOR: Duration = Duration::from_secs(4);
 /// ...or this many transfers went through, whichever comes first.
@@ -60,7 +62,10 @@ const STAGES: [&str; 6] = ["prepare", "position (reserve)", "notification (POST)
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let only = std::env::args().skip(1).find(|it| !it.starts_with('-'));
+    let args: Vec<String> = std::env::args().skip(1).filter(|it| !it.starts_with('-')).collect();
+    let only = args.iter().find(|it| it.parse::<usize>().is_err()).cloned();
+    let chosen: Vec<usize> = args.iter().filter_map(|it| it.parse().ok()).filter(|it| *it > 0).collect();
+    let batch_sizes = if chosen.is_empty() { BATCH_SIZES_DEFAULT.to_vec() } else { chosen };
     let sink = Sink::start();
     match only.as_deref() {
         Some("mysql") => {
@@ -68,7 +73,7 @@ async fn main() {
             let store = mysql_at(config.clone()).await;
             let journal = open_journal(JournalTarget::Mysql(config)).await.expect("open the MySQL journal");
             println!("MariaDB/MySQL (InnoDB, flush at every commit), journal in the same database");
-            run(store.clone(), journal, &sink).await;
+            run(store.clone(), journal, &sink, &batch_sizes).await;
             store.drop_database().await.expect("drop the bench database");
         }
         _ => {
@@ -76,14 +81,14 @@ async fn main() {
             let journal_path = sqlite_journal_path(&path);
             let journal = open_journal(JournalTarget::Sqlite(journal_path.clone())).await.expect("open the SQLite journal");
             println!("SQLite (WAL, synchronous = FULL) at {}, journal beside it", path.display());
-            run(store, journal, &sink).await;
+            run(store, journal, &sink, &batch_sizes).await;
             remove_sqlite(path);
             remove_sqlite(journal_path);
         }
     }
 }
 
-async fn run(store: Arc<dyn LedgerStore>, journal: Arc<dyn journal::Journal>, sink: &Sink) {
+async fn run(store: Arc<dyn LedgerStore>, journal: Arc<dyn journal::Journal>, sink: &Sink, batch_sizes: &[usize]) {
     provision_for_bench(store.as_ref(), &sink.base).await;
     let notifier = Notifier::new(NotificationConfig {
         confirm_to_payee: true,
@@ -94,7 +99,7 @@ async fn run(store: Arc<dyn LedgerStore>, journal: Arc<dyn journal::Journal>, si
     .with_journal(journal);
     println!("µs of CPU per transfer (all of the process's threads, the DFSP sink's left out), and ms per batch");
     println!("{:>6}  {:<22} {:>10} {:>10}", "batch", "function", "CPU µs/t", "wall ms/b");
-    for batch in BATCH_SIZES {
+    for &batch in batch_sizes {
         let pipeline = Pipeline { store: store.as_ref(), notifier: &notifier, sink };
         for _ in 0..WARMUP_BATCHES {
             pipeline.one_batch(batch).await;
