@@ -76,7 +76,7 @@ async fn main() {
             run(store.clone(), journal, &sink, &batch_sizes).await;
             store.drop_database().await.expect("drop the bench database");
         }
-        _ => {
+        None | Some("sqlite") => {
             let (store, path) = sqlite().await;
             let journal_path = sqlite_journal_path(&path);
             let journal = open_journal(JournalTarget::Sqlite(journal_path.clone())).await.expect("open the SQLite journal");
@@ -85,6 +85,7 @@ async fn main() {
             remove_sqlite(path);
             remove_sqlite(journal_path);
         }
+        Some(other) => panic!("unknown store {other:?}: give sqlite (the default) or mysql, then any batch sizes"),
     }
 }
 
