@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use handler::fulfil::fulfil;
 use handler::notification::{notify, NotificationConfig, Notifier, ENDPOINT_TRANSFER_ERROR, ENDPOINT_TRANSFER_POST, ENDPOINT_TRANSFER_PUT};
-use handler::outbox::Report;
+use handler::outbox::{Report, Route};
 use handler::position::position;
 use handler::prepare::prepare;
 use handler::process::{open_journal, sqlite_journal_path, JournalTarget};
@@ -164,11 +164,11 @@ impl Pipeline<'_> {
             .map(|id| fulfil_event(id, "COMMITTED", Some(TTK_FULFILMENT), "payeefsp", CONTENT_TYPE, later).to_json())
             .collect();
 
-        let (reserve, prepare_spent) = self.measure(&prepares, |bodies| async move { published(prepare(self.store, &bodies, NOW, RULES).await) }).await;
-        let (post_callbacks, reserve_spent) = self.measure(&reserve, |bodies| async move { published(position(self.store, &bodies, NOW).await) }).await;
+        let (reserve, prepare_spent) = self.measure(&prepares, |bodies| async move { published(prepare(self.store, &bodies, NOW, RULES).await, n, Next::Position) }).await;
+        let (post_callbacks, reserve_spent) = self.measure(&reserve, |bodies| async move { published(position(self.store, &bodies, NOW).await, n, Next::Notification) }).await;
         let (_, post_spent) = self.measure(&post_callbacks, |bodies| async move { self.notify(&bodies, n, NOW).await }).await;
-        let (commit, fulfil_spent) = self.measure(&fulfils, |bodies| async move { published(fulfil(self.store, &bodies, later).await) }).await;
-        let (put_callbacks, commit_spent) = self.measure(&commit, |bodies| async move { published(position(self.store, &bodies, later).await) }).await;
+        let (commit, fulfil_spent) = self.measure(&fulfils, |bodies| async move { published(fulfil(self.store, &bodies, later).await, n, Next::Position) }).await;
+        let (put_callbacks, commit_spent) = self.measure(&commit, |bodies| async move { published(position(self.store, &bodies, later).await, n, Next::Notification) }).await;
         let (_, put_spent) = self.measure(&put_callbacks, |bodies| async move { self.notify(&bodies, 2 * n, later).await }).await;
         [prepare_spent, reserve_spent, post_spent, fulfil_spent, commit_spent, put_spent]
     }
@@ -197,10 +197,24 @@ impl Pipeline<'_> {
     }
 }
 
-/// What a function emitted, serialised as the publisher sends it; refusals would be a bug here.
-fn published(report: Result<Report, ledger_store::StoreError>) -> Vec<String> {
+/// Where a visit's events go next on the happy path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    Position,
+    Notification,
+}
+
+/// What a function emitted, serialised as the publisher sends it. Every transfer must take the
+/// happy path, one event each to `next`: a refusal or a dead letter here is a bug in the bench.
+fn published(report: Result<Report, ledger_store::StoreError>, n_transfers: usize, next: Next) -> Vec<String> {
     let report = report.expect("the store answers");
     assert!(report.dead_letters.is_empty(), "no dead letters: {:?}", report.dead_letters);
+    let route = |it: &Route| match it {
+        Route::Position { .. } => Next::Position,
+        Route::Notification => Next::Notification,
+    };
+    let n_onward = report.emitted.iter().filter(|it| route(&it.route) == next).count();
+    assert_eq!((report.emitted.len(), n_onward), (n_transfers, n_transfers), "one event per transfer to {next:?}: {report:?}");
     report.emitted.iter().map(|it| it.envelope.to_json()).collect::<Vec<String>>()
 }
 
