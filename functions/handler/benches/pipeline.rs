@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use handler::fulfil::fulfil;
-use handler::notification::{notify, NotificationConfig, Notifier, ENDPOINT_TRANSFER_ERROR, ENDPOINT_TRANSFER_POST, ENDPOINT_TRANSFER_PUT};
+use handler::notification::{notify, NotificationConfig, Notifier};
 use handler::outbox::{Report, Route};
 use handler::position::position;
 use handler::prepare::prepare;
@@ -231,15 +231,8 @@ async fn provision_for_bench(store: &dyn LedgerStore, sink: &str) {
         tx.lock_balances(&[settlement.id]).await.unwrap();
         tx.update_positions(&[(settlement.id, -Amount::from_whole(FUNDING_WHOLE))], NOW).await.unwrap();
         tx.commit().await.unwrap();
-        let endpoints = [
-            (ENDPOINT_TRANSFER_POST, format!("{sink}/{name}/transfers")),
-            (ENDPOINT_TRANSFER_PUT, format!("{sink}/{name}/transfers/{{{{transferId}}}}")),
-            (ENDPOINT_TRANSFER_ERROR, format!("{sink}/{name}/transfers/{{{{transferId}}}}/error")),
-        ];
-        for (kind, url) in endpoints {
-            store.set_endpoint(participant.id, kind, &url, NOW).await.unwrap();
-        }
     }
+    register_endpoints(store, sink).await;
 }
 
 /// The DFSPs' callback endpoints: an HTTP server answering 200 to everything, on a thread of its

@@ -13,9 +13,7 @@ use handler::fulfil::fulfil;
 use handler::get::get;
 use handler::outbox::Route;
 use handler::timeout::scan;
-use handler::notification::{
-    notify, NotificationConfig, Notifier, ENDPOINT_TRANSFER_ERROR, ENDPOINT_TRANSFER_POST, ENDPOINT_TRANSFER_PUT,
-};
+use handler::notification::{notify, NotificationConfig, Notifier};
 use handler::position::position;
 use handler::prepare::prepare;
 use ledger_core::account::{LedgerAccountType, NetDebitCap};
@@ -82,20 +80,6 @@ async fn start_simulator() -> (Simulator, String) {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (sim, base)
-}
-
-async fn register_endpoints(store: &dyn LedgerStore, base: &str) {
-    for name in ["payerfsp", "payeefsp"] {
-        let participant = store.participant(&fsp(name)).await.unwrap().unwrap();
-        let endpoints = [
-            (ENDPOINT_TRANSFER_POST, format!("{base}/{name}/transfers")),
-            (ENDPOINT_TRANSFER_PUT, format!("{base}/{name}/transfers/{{{{transferId}}}}")),
-            (ENDPOINT_TRANSFER_ERROR, format!("{base}/{name}/transfers/{{{{transferId}}}}/error")),
-        ];
-        for (kind, url) in endpoints {
-            store.set_endpoint(participant.id, kind, &url, NOW).await.unwrap();
-        }
-    }
 }
 
 fn notifier() -> Notifier {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
 use handler::envelope::{Action, Envelope, EventKind, Request};
+use handler::notification::{ENDPOINT_TRANSFER_ERROR, ENDPOINT_TRANSFER_POST, ENDPOINT_TRANSFER_PUT};
 use handler::outbox::{Report, Route};
 use ledger_core::account::{Account, LedgerAccountType, NetDebitCap};
 use ledger_core::amount::Amount;
@@ -107,6 +108,21 @@ pub async fn provision(store: &dyn LedgerStore, funding: &str) -> Scheme {
     let (payee, _) = accounts.pop().unwrap();
     let (payer, payer_settlement) = accounts.pop().unwrap();
     Scheme { payer, payer_settlement, payee }
+}
+
+/// Points the callback endpoints of `payerfsp` and `payeefsp` at `base`, one path per DFSP.
+pub async fn register_endpoints(store: &dyn LedgerStore, base: &str) {
+    for name in ["payerfsp", "payeefsp"] {
+        let participant = store.participant(&fsp(name)).await.unwrap().unwrap();
+        let endpoints = [
+            (ENDPOINT_TRANSFER_POST, format!("{base}/{name}/transfers")),
+            (ENDPOINT_TRANSFER_PUT, format!("{base}/{name}/transfers/{{{{transferId}}}}")),
+            (ENDPOINT_TRANSFER_ERROR, format!("{base}/{name}/transfers/{{{{transferId}}}}/error")),
+        ];
+        for (kind, url) in endpoints {
+            store.set_endpoint(participant.id, kind, &url, NOW).await.unwrap();
+        }
+    }
 }
 
 pub fn prepare_event(payer: &str, payee: &str, amount: &str, at: Timestamp) -> (TransferId, Envelope) {
