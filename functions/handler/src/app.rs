@@ -32,6 +32,7 @@ use tracing::Instrument as _;
 
 use crate::edge::{handle_checked, EdgeRequest};
 use crate::fault::CrashPoint;
+use crate::isolate::{isolating, Reply};
 use crate::envelope::Envelope;
 use crate::notification::{notify, Notifier};
 use crate::outbox::{Report, Route};
@@ -126,7 +127,10 @@ async fn fspiop_request(app: App, method: Method, uri: Uri, headers: HeaderMap, 
     let request = EdgeRequest { method: method.to_string(), path: uri.path().to_string(), headers, body: body.to_vec() };
     let now = (app.now)();
     let response = handle_checked(app.publisher.as_ref(), app.signature_keys.as_deref(), &request, now).await;
-    crate::audit::append(app.journal.as_deref(), &[crate::audit::inbound_entry(&request, response.status, now)]).await;
+    // An accepted request is journaled by the function that consumes its event (`crate::audit`).
+    if response.body.is_some() {
+        crate::audit::append(app.journal.as_deref(), &[crate::audit::inbound_entry(&request, response.status, now)]).await;
+    }
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     // A 5xx asks the caller to send again (the hub was unavailable); anything else is answered.
     // 501 is an answer (the operation is not implemented), not a fault worth a retry.
@@ -155,34 +159,50 @@ fn event_bodies(body: &[u8]) -> Result<Vec<String>, String> {
 /// A route for a batch function: decode the invocation, run `$call` on the batch, then publish
 /// and answer through [`finish`], all inside the invocation's span.
 macro_rules! batch_function {
-    ($name:ident, $function:literal, |$app:ident, $bodies:ident, $now:ident| $call:expr) => {
+    ($name:ident, $function:literal, $reply:expr, |$app:ident, $bodies:ident, $now:ident| $call:expr) => {
         async fn $name(State($app): State<App>, body: Bytes) -> Response {
             let work = async move {
-                let $bodies = match event_bodies(&body) {
+                let bodies = match event_bodies(&body) {
                     Ok(bodies) => bodies,
                     Err(reason) => return undecodable(reason),
                 };
                 let $now = ($app.now)();
                 crate::fault::crash_point($function, CrashPoint::BeforeCommit);
-                let outcome: Result<Report, StoreError> = $call.await;
+                let bodies: Arc<[String]> = bodies.into();
+                let outcome: Result<Report, StoreError> = isolating($function, Arc::clone(&bodies), $reply, $now, |all, range| {
+                    let $app = $app.clone();
+                    async move {
+                        let $bodies = &all[range];
+                        $call.await
+                    }
+                })
+                .await;
                 if outcome.is_ok() {
                     crate::fault::crash_point($function, CrashPoint::AfterCommit);
                 }
-                finish(&$app, $bodies.len(), outcome, $now).await
+                // The accepted requests' journal entries, before their follow-ups are published
+                // (`crate::audit`); a journal still away fails the batch as transient.
+                let outcome = match outcome {
+                    Ok(report) if $reply == Reply::ToSender => {
+                        crate::audit::append_durably($app.journal.as_deref(), &crate::audit::accepted_entries(&bodies)).await.map(|()| report)
+                    }
+                    other => other,
+                };
+                finish(&$app, bodies.len(), outcome, $now).await
             };
             invocation(concat!("function.", $function), $function, true, work).await
         }
     };
 }
 
-batch_function!(prepare_function, "prepare", |app, bodies, now| {
-    crate::prepare::prepare(app.store.as_ref(), &bodies, now, app.rules)
+batch_function!(prepare_function, "prepare", Reply::ToSender, |app, bodies, now| {
+    crate::prepare::prepare(app.store.as_ref(), bodies, now, app.rules)
 });
-batch_function!(position_function, "position", |app, bodies, now| crate::position::position(app.store.as_ref(), &bodies, now));
-batch_function!(fulfil_function, "fulfil", |app, bodies, now| crate::fulfil::fulfil(app.store.as_ref(), &bodies, now));
-batch_function!(get_function, "get", |app, bodies, now| crate::get::get(app.store.as_ref(), &bodies, now));
-batch_function!(admin_function, "admin", |app, bodies, now| crate::admin_transfer::admin(app.store.as_ref(), &bodies, now));
-batch_function!(settlement_function, "settlement", |app, bodies, now| crate::settlement::settlement(app.store.as_ref(), &bodies, now));
+batch_function!(position_function, "position", Reply::None, |app, bodies, now| crate::position::position(app.store.as_ref(), bodies, now));
+batch_function!(fulfil_function, "fulfil", Reply::ToSender, |app, bodies, now| crate::fulfil::fulfil(app.store.as_ref(), bodies, now));
+batch_function!(get_function, "get", Reply::ToSender, |app, bodies, now| crate::get::get(app.store.as_ref(), bodies, now));
+batch_function!(admin_function, "admin", Reply::None, |app, bodies, now| crate::admin_transfer::admin(app.store.as_ref(), bodies, now));
+batch_function!(settlement_function, "settlement", Reply::None, |app, bodies, now| crate::settlement::settlement(app.store.as_ref(), bodies, now));
 
 async fn notification_function(State(app): State<App>, body: Bytes) -> Response {
     invocation("function.notification", "notification", true, notification_invocation(app, body)).await
@@ -264,22 +284,23 @@ async fn publish(app: &App, report: &Report, now: Timestamp) -> Result<(), Trans
     }
     app.publisher.publish(Hub::TransferPosition, position).await?;
     app.publisher.publish(Hub::NotificationEvent, notification).await?;
-    for dead_letter in &report.dead_letters {
-        match Envelope::from_json(&dead_letter.body) {
-            Ok(envelope) => tracing::error!(transfer_id = %envelope.content.uri_params.id, reason = %dead_letter.reason, "dead letter"),
-            Err(_) => tracing::error!(reason = %dead_letter.reason, "dead letter (unreadable event)"),
-        }
-    }
     let dead: Vec<NewDeadLetter> = report
         .dead_letters
         .iter()
-        .map(|it| NewDeadLetter {
-            source: "function".to_string(),
-            event_id: None,
-            transfer_id: None,
-            body: it.body.clone(),
-            reason: it.reason.clone(),
-            created: now,
+        .map(|it| {
+            let envelope = Envelope::from_json(&it.body).ok();
+            match &envelope {
+                Some(envelope) => tracing::error!(transfer_id = %envelope.id, reason = %it.reason, "dead letter"),
+                None => tracing::error!(reason = %it.reason, "dead letter (unreadable event)"),
+            }
+            NewDeadLetter {
+                source: "function".to_string(),
+                event_id: envelope.as_ref().map(|it| it.metadata.event.id.clone()),
+                transfer_id: envelope.map(|it| it.id),
+                body: it.body.clone(),
+                reason: it.reason.clone(),
+                created: now,
+            }
         })
         .collect();
     app.store.record_dead_letters(&dead).await?;

@@ -9,8 +9,15 @@
 //!   the status answered; an outbound one hashes the event id, recipient, method, URL and the
 //!   DFSP's status. A redelivered request or batch with the same outcome stores nothing new;
 //!   a retry that ends differently (a 500, then a 202) is a second entry.
-//! - **Audit, not truth.** The ledger decides; a journal failure is logged and the request is
-//!   still answered, the callback still sent.
+//! - **Who writes what.** The edge journals the requests it refuses (best effort: they changed
+//!   nothing, and the DFSP hears of them in the answer). A request it accepts is journaled by the
+//!   function that consumes its event (prepare, fulfil, get), from the event itself, retried
+//!   until written: the hub is the durable outbox, so an accepted request's entry survives a
+//!   journal outage and a crash between the answer and the append. The notification function
+//!   journals every callback it tried, retried in place likewise (`crate::durable`).
+//! - **Audit, not truth.** The ledger decides; the journal records. A journal that stays
+//!   unavailable holds up the batches that must write to it (they are redelivered), never the
+//!   ledger's decisions already committed.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,13 +25,16 @@ use axum::routing::get;
 use axum::Router;
 use base64::Engine;
 use fspiop::{ErrorCode, FspiopError};
-use journal::{Direction, EntryFields, EntryId, Header, Journal, JournalEntry, TransferKey};
+use fspiop::datetime::parse_fspiop_datetime;
+use journal::{Direction, EntryFields, EntryId, Header, Journal, JournalEntry, JournalError, TransferKey};
+use ledger_store::StoreError;
 use ledger_core::time::Timestamp;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::app::App;
 use crate::edge::EdgeRequest;
+use crate::envelope::{Action, Envelope, EventKind};
 use crate::notification::Callback;
 use crate::operator_http::{date, json as json_answer, ApiError, ApiResult};
 
@@ -43,6 +53,10 @@ pub const JOURNALED_HEADERS: [&str; 9] = [
     "fspiop-encryption",
 ];
 const INBOUND_ID_PREFIX: &str = "in-";
+/// What the edge answers the requests it accepts (`crate::edge`'s routing table).
+const ACCEPTED_POST_STATUS: u16 = 202;
+const ACCEPTED_PUT_STATUS: u16 = 200;
+const ACCEPTED_GET_STATUS: u16 = 202;
 const OUTBOUND_ID_PREFIX: &str = "out-";
 
 /// The entry for a request the edge answered with `status`.
@@ -98,7 +112,56 @@ pub fn outbound_entry(event_id: &str, transfer_id: &str, callback: &Callback, ur
     })
 }
 
-/// Appends, logging a failure instead of failing the caller (the ledger is the source of truth).
+/// The entry of a request the edge accepted, rebuilt from the event it published (method and
+/// path from the event's kind and action: the inverse of the edge's routing table). `None` for
+/// an event no DFSP request started (a pipeline step, the Hub's own events).
+pub fn accepted_entry(envelope: &Envelope) -> Option<JournalEntry> {
+    let event = &envelope.metadata.event;
+    if event.response_to.is_some() || envelope.from == ledger_core::account::HUB_NAME {
+        return None;
+    }
+    let id = &envelope.id;
+    let (method, path, status) = match (event.kind, event.action) {
+        (EventKind::Prepare, Action::Prepare) => ("POST", "/transfers".to_string(), ACCEPTED_POST_STATUS),
+        (EventKind::Fulfil, Action::Commit | Action::Reserve | Action::Reject) => ("PUT", format!("/transfers/{id}"), ACCEPTED_PUT_STATUS),
+        (EventKind::Fulfil, Action::Abort) => ("PUT", format!("/transfers/{id}/error"), ACCEPTED_PUT_STATUS),
+        (EventKind::Get, Action::Get) => ("GET", format!("/transfers/{id}"), ACCEPTED_GET_STATUS),
+        _ => return None,
+    };
+    let body = envelope.payload_bytes().ok()?;
+    let received = parse_fspiop_datetime(&event.created_at)?;
+    let request = EdgeRequest { method: method.to_string(), path, headers: envelope.content.headers.clone(), body };
+    Some(inbound_entry(&request, status, received))
+}
+
+/// The entries of the accepted requests among a batch's event bodies.
+pub fn accepted_entries(bodies: &[String]) -> Vec<JournalEntry> {
+    bodies.iter().filter_map(|body| Envelope::from_json(body).ok()).filter_map(|it| accepted_entry(&it)).collect()
+}
+
+/// Appends entries that must be written: retried in place while the journal is unavailable
+/// (`crate::durable`). An append the journal refuses for good (an id or key it cannot hold) is
+/// logged and dropped, since no retry could store it. A journal still unavailable after the
+/// window fails the caller's batch as [`StoreError::Unavailable`], so the host delivers it again
+/// and the append is made then (entry ids are deterministic: nothing is stored twice).
+pub async fn append_durably(journal: Option<&dyn Journal>, entries: &[JournalEntry]) -> Result<(), StoreError> {
+    let Some(journal) = journal else { return Ok(()) };
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let appended = crate::durable::until_written("journal entries", JournalError::is_transient, || journal.append(entries)).await;
+    match appended {
+        Ok(()) => Ok(()),
+        Err(error) if error.is_transient() => Err(StoreError::Unavailable(format!("message journal: {error}"))),
+        Err(error) => {
+            tracing::error!(%error, entries = entries.len(), "the message journal refused these entries for good; not journaled");
+            Ok(())
+        }
+    }
+}
+
+/// Appends, logging a failure instead of failing the caller: for requests the edge refused,
+/// which changed nothing and which the DFSP hears of in the answer itself.
 pub async fn append(journal: Option<&dyn Journal>, entries: &[JournalEntry]) {
     let Some(journal) = journal else { return };
     if entries.is_empty() {

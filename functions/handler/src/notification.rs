@@ -19,7 +19,9 @@
 //! [`CALLBACK_ATTEMPTS_MAX`] times, and what still fails becomes a dead letter for operators.
 //!
 //! Every callback tried is journaled (URL, headers, body, the DFSP's last status or none),
-//! one append per batch (`crate::audit`); with signing keys, Hub-made callbacks carry an
+//! one append per batch (`crate::audit`); that append and the delivery records are retried in
+//! place while the store is unavailable (`crate::durable`), so a database outage neither loses
+//! them nor makes a redelivered batch send the callbacks again; with signing keys, Hub-made callbacks carry an
 //! `FSPIOP-Signature` (`crate::signatures`).
 
 use std::collections::{BTreeSet, HashMap};
@@ -153,14 +155,17 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
             Err(reason) => dead.push(dead_letter(envelope, &reason, now)),
         }
     }
-    // The journal and the ledger are separate files: their syncs overlap instead of adding up,
-    // and the partition's next batch waits for both.
-    let ledger = async {
+    // The callbacks went out: what records them is retried in place while the store is away
+    // (`crate::durable`), since a failed batch would send them again. The journal and the
+    // ledger are separate files: their syncs overlap instead of adding up, and the partition's
+    // next batch waits for both.
+    let ledger = crate::durable::until_written("delivery records", StoreError::is_transient, || async {
         store.record_deliveries(&sent).await?;
         store.record_dead_letters(&dead).await
-    };
-    let ((), recorded) = tokio::join!(crate::audit::append(notifier.journal.as_deref(), &journaled), ledger);
+    });
+    let (journaled, recorded) = tokio::join!(crate::audit::append_durably(notifier.journal.as_deref(), &journaled), ledger);
     recorded?;
+    journaled?;
     Ok(sent.len())
 }
 

@@ -52,6 +52,12 @@ impl Report {
         self.emitted.push(Emitted { route, envelope });
     }
 
+    /// Appends another report's events and dead letters after this one's.
+    pub fn absorb(&mut self, other: Report) {
+        self.emitted.extend(other.emitted);
+        self.dead_letters.extend(other.dead_letters);
+    }
+
     pub fn dead_letter(&mut self, body: &str, reason: impl Into<String>) {
         self.dead_letters.push(DeadLetter { body: body.to_string(), reason: reason.into() });
     }

@@ -348,16 +348,44 @@ fn later() -> Timestamp {
     LATER
 }
 
+/// The events each hub was sent: (hub, request).
+type Hubs = Arc<Mutex<Vec<(String, handler::publish::local::IngestRequest)>>>;
+
+async fn ingest(
+    State(hubs): State<Hubs>,
+    axum::extract::Path(hub): axum::extract::Path<String>,
+    axum::Json(request): axum::Json<handler::publish::local::IngestRequest>,
+) -> StatusCode {
+    hubs.lock().unwrap().push((hub, request));
+    StatusCode::ACCEPTED
+}
+
+/// The bodies of the events published to `hub` so far, taken.
+fn published(hubs: &Hubs, hub: &str) -> Vec<String> {
+    let mut all = hubs.lock().unwrap();
+    let (mine, rest): (Vec<_>, Vec<_>) = all.drain(..).partition(|(name, _)| name == hub);
+    *all = rest;
+    mine.into_iter().flat_map(|(_, it)| it.events).map(|it| it.body).collect()
+}
+
+/// Invokes a batch function through the handler's route, as the Functions host does.
+async fn invoke(client: &reqwest::Client, switch: &str, function: &str, bodies: &[String]) {
+    let keys = vec![None; bodies.len()];
+    let response = client.post(format!("{switch}/{function}")).json(&invocation(bodies, &keys)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{function}");
+}
+
 /// The handler's router over HTTP with the journal, publishing to an ingestion endpoint that
-/// accepts everything.
-async fn start_switch(store: Arc<dyn LedgerStore>, notifier: Notifier, journal: Arc<dyn Journal>) -> String {
+/// records what it is sent.
+async fn start_switch(store: Arc<dyn LedgerStore>, notifier: Notifier, journal: Arc<dyn Journal>) -> (String, Hubs) {
     let serve = |app: axum::Router| async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         url
     };
-    let hubs = serve(axum::Router::new().fallback(|| async { StatusCode::ACCEPTED })).await;
+    let recorded = Hubs::default();
+    let hubs = serve(axum::Router::new().route("/hubs/{hub}/events", axum::routing::post(ingest)).with_state(recorded.clone())).await;
     let app = App {
         store,
         publisher: Arc::new(LocalHubsPublisher::new(hubs.parse().unwrap()).unwrap()),
@@ -367,7 +395,7 @@ async fn start_switch(store: Arc<dyn LedgerStore>, notifier: Notifier, journal: 
         journal: Some(journal),
         signature_keys: None,
     };
-    serve(router(app)).await
+    (serve(router(app)).await, recorded)
 }
 
 /// Sends an event's request to the switch as the DFSP did: its headers, its body.
@@ -391,20 +419,27 @@ async fn send(client: &reqwest::Client, switch: &str, method: &str, path: &str, 
 async fn the_journal_holds_a_transfers_requests_and_callbacks_once(store: Arc<dyn LedgerStore>, journal: Arc<dyn Journal>) {
     let (sim, notifier) = setup(store.as_ref(), "1000").await;
     let notifier = notifier.with_journal(journal.clone());
-    let switch = start_switch(store.clone(), notifier.clone(), journal).await;
+    let (switch, hubs) = start_switch(store.clone(), notifier.clone(), journal).await;
     let client = reqwest::Client::new();
     let (id, event) = prepare_event("payerfsp", "payeefsp", "10", NOW);
-    // The DFSP sends its POST twice (a retry): one journal entry.
+    // The DFSP sends its POST twice (a retry); the prepare function journals what the edge
+    // accepted, and a redelivered batch journals nothing new: one entry.
     for _ in 0..2 {
         assert_eq!(send(&client, &switch, "POST", "/transfers", &event).await, 202);
     }
-    let prepared = prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
-    let reserved = position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
+    let prepares = published(&hubs, "transfer-prepare");
+    assert_eq!(prepares.len(), 2);
+    invoke(&client, &switch, "prepare", &prepares).await;
+    invoke(&client, &switch, "prepare", &prepares).await;
+    let reserves = published(&hubs, "transfer-position");
+    let reserved = position(store.as_ref(), &reserves[..1], NOW).await.unwrap();
     notify(store.as_ref(), &notifier, &bodies(&reserved), NOW).await.unwrap();
     let answer = fulfil_event(&id, "COMMITTED", Some(TTK_FULFILMENT), "payeefsp", CONTENT_TYPE, LATER);
     assert_eq!(send(&client, &switch, "PUT", &format!("/transfers/{id}"), &answer).await, 200);
-    let fulfilled = fulfil(store.as_ref(), &[answer.to_json()], LATER).await.unwrap();
-    let committed = position(store.as_ref(), &bodies(&fulfilled), LATER).await.unwrap();
+    invoke(&client, &switch, "fulfil", &published(&hubs, "transfer-fulfil")).await;
+    let commits = published(&hubs, "transfer-position");
+    assert_eq!(commits.len(), 1);
+    let committed = position(store.as_ref(), &commits, LATER).await.unwrap();
     assert_eq!(notify(store.as_ref(), &notifier, &bodies(&committed), LATER).await.unwrap(), 2);
     // The notification batch redelivered: nothing is sent or journaled twice.
     assert_eq!(notify(store.as_ref(), &notifier, &bodies(&committed), LATER).await.unwrap(), 0);

@@ -50,6 +50,7 @@ mod decode;
 mod mysql;
 pub mod operator;
 mod sqlite;
+mod sqlite_error;
 
 pub use crate::mysql::{connect_pool as mysql_pool, MysqlStore, MysqlStoreConfig};
 pub use crate::sqlite::SqliteStore;

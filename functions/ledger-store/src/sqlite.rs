@@ -35,6 +35,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::operator::{AccountBalance, NewContent, NewContentState, NewSettlement, NewSettlementState, SettlementRecord, WindowRecord, WindowSum};
 use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
 use ledger_core::settlement::{ContentId, SettlementId};
+use crate::sqlite_error::sql_error;
 use crate::decode::{condition, currency, fsp_id, fulfilment, transfer_id, transfer_state, window_state};
 use crate::{
     check_deliveries, check_length, dead_letter_texts, distinct_transfer_ids, in_list_chunks, insert_runs, lock_order, placeholders, reference_sql, truncate_chars,
@@ -158,21 +159,6 @@ fn blocking<T>(work: impl FnOnce() -> T) -> T {
     }
 }
 
-fn sql_error(err: rusqlite::Error) -> StoreError {
-    match &err {
-        rusqlite::Error::SqliteFailure(code, _) => match code.code {
-            rusqlite::ErrorCode::ConstraintViolation => StoreError::Conflict(err.to_string()),
-            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
-                StoreError::Conflict(err.to_string())
-            }
-            _ => StoreError::Unavailable(err.to_string()),
-        },
-        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
-            StoreError::Corrupt(err.to_string())
-        }
-        _ => StoreError::Unavailable(err.to_string()),
-    }
-}
 
 #[async_trait]
 impl LedgerStore for SqliteStore {
