@@ -4,41 +4,9 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::Command;
-
 use local_emulator::mtls::MtlsFiles;
+use support::certs::{client, issue};
 use support::*;
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let status = Command::new("openssl").args(args).current_dir(dir).status().expect("the openssl CLI is installed");
-    assert!(status.success(), "openssl {args:?}");
-}
-
-/// A CA (`<name>-ca.pem`), and a certificate it issued for `cn` (`<cn>.pem`, `<cn>.key`).
-fn issue(dir: &Path, ca: &str, cn: &str, server: bool) {
-    if !dir.join(format!("{ca}-ca.pem")).exists() {
-        openssl(dir, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", &format!("/CN={ca} scheme CA"), "-keyout", &format!("{ca}-ca.key"), "-out", &format!("{ca}-ca.pem")]);
-    }
-    openssl(dir, &["req", "-newkey", "rsa:2048", "-nodes", "-subj", &format!("/CN={cn}"), "-keyout", &format!("{cn}.key"), "-out", &format!("{cn}.csr")]);
-    let extensions = if server { "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n" } else { "extendedKeyUsage=clientAuth\n" };
-    std::fs::write(dir.join(format!("{cn}.ext")), extensions).unwrap();
-    openssl(
-        dir,
-        &["x509", "-req", "-in", &format!("{cn}.csr"), "-CA", &format!("{ca}-ca.pem"), "-CAkey", &format!("{ca}-ca.key"), "-CAcreateserial", "-days", "2", "-extfile", &format!("{cn}.ext"), "-out", &format!("{cn}.pem")],
-    );
-}
-
-fn client(dir: &Path, identity: Option<&str>) -> reqwest::Client {
-    let ca = reqwest::Certificate::from_pem(&std::fs::read(dir.join("scheme-ca.pem")).unwrap()).unwrap();
-    let mut builder = reqwest::Client::builder().tls_certs_only([ca]).no_proxy();
-    if let Some(cn) = identity {
-        let mut pem = std::fs::read(dir.join(format!("{cn}.pem"))).unwrap();
-        pem.extend(std::fs::read(dir.join(format!("{cn}.key"))).unwrap());
-        builder = builder.identity(reqwest::Identity::from_pem(&pem).unwrap());
-    }
-    builder.build().unwrap()
-}
 
 async fn post_as(client: &reqwest::Client, url: &str, source: &str, body: &serde_json::Value) -> Result<(u16, serde_json::Value), reqwest::Error> {
     let content_type = local_emulator::simulator::CONTENT_TYPE_V1_1;

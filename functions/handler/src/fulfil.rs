@@ -6,11 +6,17 @@
 //! |---|---|---|
 //! | commit / reserve accepted | fulfil hash, fulfilment (tagged with the OPEN window), RECEIVED_FULFIL | position `commit`/`reserve` keyed by the payee's account |
 //! | payee error accepted | error hash, the payee's error, RECEIVED_ERROR | position `abort` keyed by the payer's account |
-//! | ledger aborts (wrong route, bad fulfilment) | hash, 3100 error, RECEIVED_ERROR | position `abort-validation` (3100 to both parties); a PATCH ABORTED to the payee if it answered RESERVED |
+//! | ledger aborts (payee's answer not addressed to the payer, bad fulfilment) | hash, 3100 error, RECEIVED_ERROR | position `abort-validation` (3100 to both parties); a PATCH ABORTED to the payee if it answered RESERVED |
+//! | sender is not the payee (another DFSP, or the payer), any answer | nothing | 3100 to the sender only |
 //! | refused (expired, not RESERVED, modified, unknown) | nothing | the error to the sender (and a PATCH ABORTED for a RESERVED answer) |
 //! | duplicate of a finished answer | nothing | the transfer's state to the sender |
 //! | duplicate while in flight, or a redelivery | nothing | the position event again, with the same id |
-//! | `transferState: ABORTED`, or RESERVED under content version 1.0 | nothing | nothing (Mojaloop drops them) |
+//! | the payee's `transferState: ABORTED`, or RESERVED under content version 1.0 | nothing | nothing (Mojaloop drops them) |
+//!
+//! Unlike central-ledger, which aborts a RESERVED transfer whatever DFSP sent the answer, an
+//! answer from anyone but the payee leaves the transfer as it is: no state, no hash (so the
+//! payee's own answer is still judged as the first), no position change, no callback to either
+//! party. With mTLS the edge has already tied FSPIOP-Source to the client certificate.
 
 use fspiop::headers::{validate_headers, Method};
 use fspiop::transfers::{parse_transfers_error, parse_transfers_put, FulfilAction, TransfersIdPatchResponse, TransfersIdPutResponse};
@@ -19,6 +25,7 @@ use ledger_core::fulfil::{decide_fulfil, FulfilCommand, FulfilDecision, FulfilKi
 use ledger_core::ids::TransferId;
 use ledger_core::position::PositionAction;
 use ledger_core::prepare::RequestHash;
+use ledger_core::rejection::Rejection;
 use ledger_core::state::{TransferState, TransferStateEnum};
 use ledger_core::time::Timestamp;
 use ledger_store::{HashKind, LedgerStore, LedgerTx, NewFulfilment, NewStateChange, NewTransferError, StoreError, TransferRecord};
@@ -72,16 +79,16 @@ fn parse_batch(bodies: &[String], now: Timestamp, report: &mut Report) -> Vec<In
     let mut incoming = Vec::with_capacity(bodies.len());
     for envelope in report.read_envelopes(bodies) {
         match parse_answer(envelope.clone()) {
-            Ok(Some(item)) => incoming.push(item),
-            Ok(None) => (),
+            Ok(item) => incoming.push(item),
             Err(error) => report.emit(Route::Notification, error_to_sender(&envelope, &error, now)),
         }
     }
     incoming
 }
 
-/// `Ok(None)` for answers Mojaloop accepts and then drops.
-fn parse_answer(envelope: Envelope) -> Result<Option<Incoming>, FspiopError> {
+/// Answers Mojaloop accepts and then drops become `FulfilKind::Reject`: the core still checks
+/// who sent them.
+fn parse_answer(envelope: Envelope) -> Result<Incoming, FspiopError> {
     let headers = validate_headers(Method::Put, &envelope.content.headers)?;
     let transfer_id = TransferId::parse(&envelope.id).ok_or_else(|| FspiopError::new(ErrorCode::UnknownUri))?;
     let body = envelope.payload_bytes().map_err(|err| FspiopError::with_detail(ErrorCode::MalformedSyntax, err.to_string()))?;
@@ -89,19 +96,19 @@ fn parse_answer(envelope: Envelope) -> Result<Option<Incoming>, FspiopError> {
         let parsed = parse_transfers_error(&body, headers.content_version)?;
         let payee_error = Some(parsed.request.to_error());
         let (kind, completed, hash) = (FulfilKind::Abort, None, parsed.hash);
-        return Ok(Some(Incoming { envelope, headers, transfer_id, kind, payee_error, completed, hash }));
+        return Ok(Incoming { envelope, headers, transfer_id, kind, payee_error, completed, hash });
     }
     let parsed = parse_transfers_put(&body, headers.content_version)?;
     let fulfilment = parsed.request.fulfilment;
     let kind = match parsed.request.action() {
         FulfilAction::Commit => FulfilKind::Commit { fulfilment },
         // The PATCH answer does not exist before v1.1, so Mojaloop drops such a RESERVED.
-        FulfilAction::Reserve if headers.content_version == ApiVersion::V1_0 => return Ok(None),
+        FulfilAction::Reserve if headers.content_version == ApiVersion::V1_0 => FulfilKind::Reject,
         FulfilAction::Reserve => FulfilKind::Reserve { fulfilment },
-        FulfilAction::Reject => return Ok(None),
+        FulfilAction::Reject => FulfilKind::Reject,
     };
     let completed = parsed.request.completed_timestamp;
-    Ok(Some(Incoming { envelope, headers, transfer_id, kind, payee_error: None, completed, hash: parsed.hash }))
+    Ok(Incoming { envelope, headers, transfer_id, kind, payee_error: None, completed, hash: parsed.hash })
 }
 
 #[derive(Default)]
@@ -143,7 +150,7 @@ fn decide_one(
             // Same answer while in flight, or this batch redelivered: send the step on again.
             emit_position(item, record, in_flight_action(item, record), None, now, report);
         }
-        FulfilDecision::Ignore => (),
+        FulfilDecision::Ignore | FulfilDecision::Drop => (),
         FulfilDecision::Resend(_) => report.emit(Route::Notification, resend_state(item, record, now)),
         FulfilDecision::RejectToSender(_) => refuse(item, &decision, now, report),
     }
@@ -243,12 +250,15 @@ fn emit_position(
 }
 
 fn refuse(item: &Incoming, decision: &FulfilDecision, now: Timestamp, report: &mut Report) {
-    let error = match decision {
-        FulfilDecision::RejectToSender(rejection) => FspiopError::from_rejection(rejection),
+    let rejection = match decision {
+        FulfilDecision::RejectToSender(rejection) => rejection,
         _ => return,
     };
+    let error = FspiopError::from_rejection(rejection);
     report.emit(Route::Notification, error_to_sender(&item.envelope, &error, now));
-    if matches!(item.kind, FulfilKind::Reserve { .. }) {
+    // The PATCH ABORTED tells a payee that answered RESERVED not to wait for the commit; a
+    // sender that is not the payee waits for nothing, and the transfer is not aborted.
+    if matches!(item.kind, FulfilKind::Reserve { .. }) && *rejection != Rejection::SourceNotPayee {
         report.emit(Route::Notification, reserved_aborted(item, Some(&error), now));
     }
 }

@@ -1,12 +1,12 @@
 //! The fulfil function against real stores, driven through prepare and position: commits,
 //! reserved commits, payee errors, the ledger's own aborts, refusals, duplicates, redelivery and
-//! the answers Mojaloop drops.
+//! the answers Mojaloop drops (answers from anyone but the payee: `fulfil_payee_only.rs`).
 
 mod support;
 
 use std::sync::Arc;
 
-use handler::envelope::{Action, Envelope, Status};
+use handler::envelope::{Action, Envelope};
 use handler::fulfil::fulfil;
 use handler::outbox::{Report, Route};
 use handler::position::position;
@@ -27,7 +27,6 @@ on_both_stores!(
     a_commit_is_recorded_in_the_open_window_and_moves_the_payee,
     a_reserved_answer_commits_through_the_reserve_action,
     a_wrong_fulfilment_aborts_and_releases_the_payer,
-    a_wrong_source_aborts_the_transfer,
     a_payee_error_aborts_with_the_payees_code,
     duplicates_resend_the_state_or_get_3106,
     a_late_answer_gets_3303_and_changes_nothing,
@@ -85,16 +84,6 @@ async fn a_wrong_fulfilment_aborts_and_releases_the_payer(store: Arc<dyn LedgerS
     assert_eq!(only_notification(&notified).metadata.event.state.code, 3100);
     assert_eq!(store.transfer(&id).await.unwrap().unwrap().current.state, TransferState::AbortedError);
     assert_eq!(store.balance(scheme.payer.id).await.unwrap().0, Amount::ZERO);
-}
-
-async fn a_wrong_source_aborts_the_transfer(store: Arc<dyn LedgerStore>) {
-    provision(store.as_ref(), "1000").await;
-    let id = reserve(store.as_ref(), "1").await;
-    let answer = fulfil_event(&id, "COMMITTED", Some(TTK_FULFILMENT), "otherfsp", CONTENT_TYPE, LATER);
-    let report = fulfil(store.as_ref(), &[answer.to_json()], LATER).await.unwrap();
-    assert_eq!(report.emitted[0].envelope.metadata.event.action, Action::AbortValidation);
-    assert_eq!(report.emitted[0].envelope.metadata.event.state.status, Status::Error);
-    assert_eq!(store.transfer(&id).await.unwrap().unwrap().current.state, TransferState::ReceivedError);
 }
 
 async fn a_payee_error_aborts_with_the_payees_code(store: Arc<dyn LedgerStore>) {

@@ -1,5 +1,12 @@
 //! Fulfil decisions: what the ledger does with a payee's PUT /transfers/{id} or PUT .../error,
-//! in central-ledger's order: exists, route, duplicate, fulfilment, RESERVED, not expired.
+//! in central-ledger's order: exists, route (source, then destination), duplicate, fulfilment,
+//! RESERVED, not expired.
+//!
+//! One deliberate difference from central-ledger: an answer whose FSPIOP-Source is not the
+//! transfer's payee (another DFSP, or the payer) is refused to its sender and changes nothing.
+//! central-ledger aborts the RESERVED transfer instead, so anyone could abort anyone's transfer.
+//! A payee's own answer addressed to someone other than the payer still aborts it, as in
+//! Mojaloop (TTK bug fix #2697).
 
 use crate::condition::{IlpCondition, IlpFulfilment};
 use crate::ids::FspId;
@@ -16,7 +23,8 @@ pub enum FulfilKind {
     Commit { fulfilment: Option<IlpFulfilment> },
     /// `transferState: RESERVED`: commit, then PATCH the payee (v1.1 and later only).
     Reserve { fulfilment: Option<IlpFulfilment> },
-    /// `transferState: ABORTED` on PUT /transfers/{id}: accepted by the API, dropped here.
+    /// `transferState: ABORTED` on PUT /transfers/{id} (or an answer the API version cannot
+    /// take, such as RESERVED under 1.0): accepted by the API, dropped here.
     Reject,
     /// PUT /transfers/{id}/error.
     Abort,
@@ -46,7 +54,11 @@ pub struct FulfilTarget {
 /// What the ledger does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FulfilDecision {
-    /// Drop the message without a callback.
+    /// The payee's `Reject`: drop it without a callback, as Mojaloop does.
+    Drop,
+    /// A copy of an answer already recorded, not answered again: write nothing (while the
+    /// transfer is in flight the caller sends the recorded step on again, in case this is a
+    /// redelivery).
     Ignore,
     /// Tell the sender and change nothing.
     RejectToSender(Rejection),
@@ -63,10 +75,16 @@ pub fn decide_fulfil(target: Option<&FulfilTarget>, command: &FulfilCommand, now
         Some(target) => target,
         None => return FulfilDecision::RejectToSender(Rejection::TransferNotFound),
     };
-    if command.kind == FulfilKind::Reject {
-        return FulfilDecision::Ignore;
+    // Before the duplicate check, so a non-payee neither stores a hash that would make the
+    // payee's own answer a "modified request" nor gets the state and fulfilment resent by
+    // replaying the payee's body; and before anything that would abort the transfer.
+    if !command.source.eq_ignore_case(&target.payee) {
+        return FulfilDecision::RejectToSender(Rejection::SourceNotPayee);
     }
-    if let Some(rejection) = route_mismatch(target, command) {
+    if command.kind == FulfilKind::Reject {
+        return FulfilDecision::Drop;
+    }
+    if let Some(rejection) = destination_mismatch(target, command) {
         return abort_by_ledger(target, rejection);
     }
     match classify_duplicate(target.stored_hash.as_ref(), Some(target.state), &command.hash) {
@@ -83,7 +101,7 @@ fn decide_new_fulfil(target: &FulfilTarget, command: &FulfilCommand, now: Timest
         FulfilKind::Commit { fulfilment } => (fulfilment, PositionAction::Commit),
         FulfilKind::Reserve { fulfilment } => (fulfilment, PositionAction::Reserve),
         FulfilKind::Abort => return decide_abort(target, now),
-        FulfilKind::Reject => return FulfilDecision::Ignore,
+        FulfilKind::Reject => return FulfilDecision::Drop,
     };
     let valid = fulfilment.is_some_and(|it| it.satisfies(&target.condition));
     if !valid {
@@ -109,17 +127,17 @@ fn decide_abort(target: &FulfilTarget, now: Timestamp) -> FulfilDecision {
     FulfilDecision::Proceed { state: TransferState::ReceivedError, position: PositionAction::Abort, rejection: None }
 }
 
-fn route_mismatch(target: &FulfilTarget, command: &FulfilCommand) -> Option<Rejection> {
-    if !command.source.eq_ignore_case(&target.payee) {
-        return Some(Rejection::SourceNotPayee);
-    }
+/// The payee addressed its answer to someone other than the payer (TTK bug fix #2697).
+fn destination_mismatch(target: &FulfilTarget, command: &FulfilCommand) -> Option<Rejection> {
+    assert!(command.source.eq_ignore_case(&target.payee), "only the payee's answer reaches the destination check");
     match &command.destination {
         Some(destination) if !destination.eq_ignore_case(&target.payer) => Some(Rejection::DestinationNotPayer),
         _ => None,
     }
 }
 
-/// The ledger aborts a reserved transfer itself (bad route or bad fulfilment). A transfer that
+/// The ledger aborts a reserved transfer itself (the payee's answer misaddressed, or its
+/// fulfilment wrong). A transfer that
 /// is no longer RESERVED is left alone: only the sender hears about it.
 fn abort_by_ledger(target: &FulfilTarget, rejection: Rejection) -> FulfilDecision {
     match target.state {

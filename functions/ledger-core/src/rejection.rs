@@ -25,7 +25,8 @@ pub enum Rejection {
     IncorrectState { found: Option<TransferState>, expected: TransferState },
     /// A fulfil named a transfer the ledger does not have (2001).
     TransferNotFound,
-    /// A fulfil or error came from someone other than the payee (3100).
+    /// A fulfil or error came from someone other than the payee (3100); only the sender hears
+    /// of it, the transfer is left as it is.
     SourceNotPayee,
     /// A fulfil or error was addressed to someone other than the payer (3100).
     DestinationNotPayer,

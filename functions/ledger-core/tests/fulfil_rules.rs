@@ -1,9 +1,10 @@
 //! Table-driven fulfil rules: `decide_fulfil` for commit, reserve, reject and abort (PUT /error)
-//! in central-ledger's order — exists, route, duplicate, fulfilment, RESERVED, not expired.
+//! in central-ledger's order — exists, route, duplicate, fulfilment, RESERVED, not expired —
+//! except that an answer from anyone but the payee is refused to its sender and never aborts.
 //!
 //! Each case edits one valid fulfil (`fixture`: a RESERVED transfer, the payee committing with
 //! the Testing Toolkit's fulfilment) and expects one decision, written as a short text:
-//! `ignore`, `sender REJECTION`, `resend STATE` or `proceed STATE ACTION [REJECTION]`.
+//! `drop`, `ignore`, `sender REJECTION`, `resend STATE` or `proceed STATE ACTION [REJECTION]`.
 
 use ledger_core::condition::{IlpCondition, IlpFulfilment};
 use ledger_core::fulfil::{decide_fulfil, FulfilCommand, FulfilDecision, FulfilKind, FulfilTarget};
@@ -38,25 +39,37 @@ fn fulfil_decisions() {
         ("unknown transfer", |f| f.target = None, "sender TransferNotFound"),
         ("unknown transfer, reject", |f| (f.target, f.command.kind) = (None, FulfilKind::Reject), "sender TransferNotFound"),
         ("unknown transfer, abort", |f| (f.target, f.command.kind) = (None, FulfilKind::Abort), "sender TransferNotFound"),
-        // PUT with transferState ABORTED: accepted by the API, dropped by the ledger.
-        ("reject", |f| f.command.kind = FulfilKind::Reject, "ignore"),
-        ("reject, committed", |f| (f.command.kind, state(f).state) = (FulfilKind::Reject, Committed), "ignore"),
-        ("reject from a stranger", |f| (f.command.kind, f.command.source) = (FulfilKind::Reject, fsp("x")), "ignore"),
-        // 2. Route: source = payee, destination (if any) = payer, case-insensitive. A mismatch
-        //    aborts a RESERVED transfer; otherwise only the sender hears about it.
-        ("source is not the payee", |f| f.command.source = fsp("otherfsp"), "proceed RECEIVED_ERROR AbortValidation SourceNotPayee"),
-        ("source is the payer", |f| f.command.source = fsp("payerfsp"), "proceed RECEIVED_ERROR AbortValidation SourceNotPayee"),
+        // 2a. Source: only the payee (case-insensitive) answers. Anyone else, the payer included,
+        //     is refused to the sender and the transfer is untouched, whatever it sent.
+        ("source is not the payee", |f| f.command.source = fsp("otherfsp"), "sender SourceNotPayee"),
+        ("source is the payer", |f| f.command.source = fsp("payerfsp"), "sender SourceNotPayee"),
         ("source in other case", |f| f.command.source = fsp("PayeeFSP"), "proceed RECEIVED_FULFIL Commit"),
+        ("both wrong: source reported", |f| (f.command.source, f.command.destination) = (fsp("a"), Some(fsp("b"))), "sender SourceNotPayee"),
+        ("wrong source, reserve", |f| (f.command.source, f.command.kind) = (fsp("x"), reserve(None)), "sender SourceNotPayee"),
+        ("wrong source, abort", |f| (f.command.source, f.command.kind) = (fsp("x"), FulfilKind::Abort), "sender SourceNotPayee"),
+        ("payer's abort", |f| (f.command.source, f.command.kind) = (fsp("payerfsp"), FulfilKind::Abort), "sender SourceNotPayee"),
+        ("wrong source, committed", |f| (f.command.source, state(f).state) = (fsp("x"), Committed), "sender SourceNotPayee"),
+        ("wrong source, expired prepared", |f| (f.command.source, state(f).state) = (fsp("x"), ExpiredPrepared), "sender SourceNotPayee"),
+        ("wrong source, expired", |f| (f.command.source, state(f).expiration) = (fsp("x"), NOW), "sender SourceNotPayee"),
+        ("wrong source, bad fulfilment", |f| (f.command.source, f.command.kind) = (fsp("x"), commit(None)), "sender SourceNotPayee"),
+        ("source before duplicate", |f| (f.command.source, state(f).stored_hash) = (fsp("x"), Some(hash("other"))), "sender SourceNotPayee"),
+        // A stranger replaying the payee's body learns nothing: no resend of state and fulfilment.
+        ("source before resend", |f| { duplicate(f, "h1", Committed); f.command.source = fsp("x"); }, "sender SourceNotPayee"),
+        ("reject from a stranger", |f| (f.command.kind, f.command.source) = (FulfilKind::Reject, fsp("x")), "sender SourceNotPayee"),
+        ("reject from the payer", |f| (f.command.kind, f.command.source) = (FulfilKind::Reject, fsp("payerfsp")), "sender SourceNotPayee"),
+        // The payee's PUT with transferState ABORTED: accepted by the API, dropped by the ledger.
+        ("reject", |f| f.command.kind = FulfilKind::Reject, "drop"),
+        ("reject, committed", |f| (f.command.kind, state(f).state) = (FulfilKind::Reject, Committed), "drop"),
+        ("reject, wrong destination", |f| (f.command.kind, f.command.destination) = (FulfilKind::Reject, Some(fsp("x"))), "drop"),
+        // 2b. Destination (if any) = payer, case-insensitive: the payee's misaddressed answer
+        //     aborts a RESERVED transfer (TTK bug fix #2697); otherwise only the payee hears.
         ("destination is not the payer", |f| f.command.destination = Some(fsp("otherfsp")), "proceed RECEIVED_ERROR AbortValidation DestinationNotPayer"),
         ("destination in other case", |f| f.command.destination = Some(fsp("PAYERFSP")), "proceed RECEIVED_FULFIL Commit"),
         ("no destination", |f| f.command.destination = None, "proceed RECEIVED_FULFIL Commit"),
-        ("both wrong: source reported", |f| (f.command.source, f.command.destination) = (fsp("a"), Some(fsp("b"))), "proceed RECEIVED_ERROR AbortValidation SourceNotPayee"),
-        ("wrong source, reserve", |f| (f.command.source, f.command.kind) = (fsp("x"), reserve(None)), "proceed RECEIVED_ERROR AbortValidation SourceNotPayee"),
-        ("wrong source, abort", |f| (f.command.source, f.command.kind) = (fsp("x"), FulfilKind::Abort), "proceed RECEIVED_ERROR AbortValidation SourceNotPayee"),
-        ("wrong source, committed", |f| (f.command.source, state(f).state) = (fsp("x"), Committed), "sender SourceNotPayee"),
+        ("wrong destination, reserve", |f| (f.command.destination, f.command.kind) = (Some(fsp("x")), reserve(Some(ttk_fulfilment()))), "proceed RECEIVED_ERROR AbortValidation DestinationNotPayer"),
+        ("wrong destination, abort", |f| (f.command.destination, f.command.kind) = (Some(fsp("x")), FulfilKind::Abort), "proceed RECEIVED_ERROR AbortValidation DestinationNotPayer"),
         ("wrong destination, received fulfil", |f| (f.command.destination, state(f).state) = (Some(fsp("x")), ReceivedFulfil), "sender DestinationNotPayer"),
-        ("wrong source, expired prepared", |f| (f.command.source, state(f).state) = (fsp("x"), ExpiredPrepared), "sender SourceNotPayee"),
-        ("route before duplicate", |f| (f.command.source, state(f).stored_hash) = (fsp("x"), Some(hash("other"))), "proceed RECEIVED_ERROR AbortValidation SourceNotPayee"),
+        ("destination before duplicate", |f| (f.command.destination, state(f).stored_hash) = (Some(fsp("x")), Some(hash("other"))), "proceed RECEIVED_ERROR AbortValidation DestinationNotPayer"),
         // 3. Duplicate: same hash and final → resend; same hash in flight → drop; else 3106.
         ("resend committed", |f| duplicate(f, "h1", Committed), "resend COMMITTED"),
         ("resend aborted error", |f| duplicate(f, "h1", AbortedError), "resend ABORTED_ERROR"),
@@ -109,6 +122,40 @@ fn fulfil_decisions() {
     }
 }
 
+/// Whatever a non-payee sends, in whatever state the transfer is, with or without a stored
+/// hash, expired or not: only the sender hears of it, so nothing is written or aborted.
+#[test]
+fn only_the_payee_ever_changes_a_transfer() {
+    let states = [
+        ReceivedPrepare, Reserved, ReceivedFulfil, Committed, Failed, ReservedTimeout, ReceivedReject, AbortedRejected,
+        ReceivedError, AbortedError, ExpiredPrepared, ExpiredReserved, Invalid, Settled,
+    ];
+    let kinds = [commit(Some(ttk_fulfilment())), commit(None), reserve(Some(ttk_fulfilment())), FulfilKind::Reject, FulfilKind::Abort];
+    let senders = ["payerfsp", "PayerFSP", "otherfsp", "payeefsp2"];
+    let mut n_cases = 0;
+    for state in states {
+        for kind in kinds {
+            for sender in senders {
+                for stored_hash in [None, Some(hash("h1")), Some(hash("h0"))] {
+                    for now in [NOW, far_future()] {
+                        let mut fixture = fixture();
+                        fixture.command.kind = kind;
+                        fixture.command.source = fsp(sender);
+                        fixture.now = now;
+                        let target = fixture.target.as_mut().expect("a stored transfer");
+                        (target.state, target.stored_hash) = (state, stored_hash.clone());
+                        let decision = decide_fulfil(fixture.target.as_ref(), &fixture.command, fixture.now);
+                        let case = format!("{sender} {kind:?} in {state:?}, stored {stored_hash:?}, at {now:?}");
+                        assert_eq!(describe(&decision), "sender SourceNotPayee", "{case}");
+                        n_cases += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(n_cases, 14 * 5 * 4 * 3 * 2);
+}
+
 /// Decides the fixture after `edit` and compares the decision's description.
 #[track_caller]
 fn check(name: &str, edit: Edit, expected: &str) {
@@ -124,6 +171,7 @@ fn check(name: &str, edit: Edit, expected: &str) {
 
 fn describe(decision: &FulfilDecision) -> String {
     match decision {
+        FulfilDecision::Drop => "drop".to_string(),
         FulfilDecision::Ignore => "ignore".to_string(),
         FulfilDecision::RejectToSender(rejection) => format!("sender {rejection:?}"),
         FulfilDecision::Resend(state) => format!("resend {}", state.name()),
