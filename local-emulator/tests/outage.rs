@@ -15,9 +15,9 @@
 //!
 //! Every broken promise is listed before the test fails, so one run tells all that is wrong.
 
-mod support;
 #[path = "support/private_mariadb.rs"]
 mod private_mariadb;
+mod support;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -136,12 +136,20 @@ async fn a_two_minute_database_outage_under_load_loses_nothing() {
     let sent = load.await.expect("the load task");
     let accepted: Vec<&Sent> = sent.iter().filter(|it| it.status == Ok(202)).collect();
     let refused: Vec<&Sent> = sent.iter().filter(|it| it.status != Ok(202)).collect();
-    eprintln!("outage: {} transfers sent, {} accepted, {} not: {:?}", sent.len(), accepted.len(), refused.len(), refused.iter().take(EXAMPLES_MAX).collect::<Vec<_>>());
+    eprintln!(
+        "outage: {} transfers sent, {} accepted, {} not: {:?}",
+        sent.len(),
+        accepted.len(),
+        refused.len(),
+        refused.iter().take(EXAMPLES_MAX).collect::<Vec<_>>()
+    );
     assert!(accepted.len() * 2 > sent.len(), "the edge accepts transfers through the outage");
 
     // A view of the store opened after the restart: the switch's own pool saw the server die.
     let url = switch.mysql_url.clone().expect("a MariaDB switch");
-    let store = MysqlStore::open(MysqlStoreConfig { url, ca_certificate: None, pool_connections_max: 8 }).await.expect("the restarted server");
+    let store = MysqlStore::open(MysqlStoreConfig { url, ca_certificate: None, pool_connections_max: 8 })
+        .await
+        .expect("the restarted server");
     let started = Instant::now();
     let stranded = drain(&store, &accepted).await;
     eprintln!("outage: drained in {} s, {} not final", started.elapsed().as_secs(), stranded.len());
@@ -154,13 +162,19 @@ async fn a_two_minute_database_outage_under_load_loses_nothing() {
     findings.add("hubs not drained", if idle { vec![] } else { vec![case("backlog left", "")] });
     let histories = histories(&store, &accepted).await;
     findings.add("accepted transfers without exactly one final state", one_final_state(&accepted, &histories));
-    findings.add("positions that are not the sum of committed transfers", positions_match(&store, &positions, &accepted, &histories).await);
+    findings.add(
+        "positions that are not the sum of committed transfers",
+        positions_match(&store, &positions, &accepted, &histories).await,
+    );
     let received = switch.simulators.received();
     let answered = switch.simulators.answered();
     findings.add("callbacks not sent exactly once", callbacks_once(&accepted, &histories, &received, &answered));
     findings.add("journal entries missing", journal_whole(&switch, &accepted, &histories, &received, &answered).await);
     let abandoned = switch.emulator.counters.abandoned_batches.load(Ordering::SeqCst);
-    findings.add("batches given up by the host", if abandoned == 0 { vec![] } else { vec![case(format!("{abandoned} batches"), "")] });
+    findings.add(
+        "batches given up by the host",
+        if abandoned == 0 { vec![] } else { vec![case(format!("{abandoned} batches"), "")] },
+    );
     summarise(&accepted, &histories);
 
     switch.emulator.stop();
@@ -277,7 +291,11 @@ async fn positions_match(
         let account = &positions[name];
         let position = store.balance(account.id).await.expect("read a position").0;
         if position != expected[name] {
-            let detail = format!("{name}: position {}, committed sum {}", position.to_decimal_string(), expected[name].to_decimal_string());
+            let detail = format!(
+                "{name}: position {}, committed sum {}",
+                position.to_decimal_string(),
+                expected[name].to_decimal_string()
+            );
             broken.push(case("position differs", detail));
         }
         let journal = store.position_journal(account.id).await.expect("read a position journal");
@@ -285,13 +303,21 @@ async fn positions_match(
         for (_, change, value) in &journal {
             running += *change;
             if running != *value {
-                let detail = format!("{name}: running value {} where the changes add to {}", value.to_decimal_string(), running.to_decimal_string());
+                let detail = format!(
+                    "{name}: running value {} where the changes add to {}",
+                    value.to_decimal_string(),
+                    running.to_decimal_string()
+                );
                 broken.push(case("journal does not add up", detail));
                 break;
             }
         }
         if running != position {
-            let detail = format!("{name}: journal ends at {}, position {}", running.to_decimal_string(), position.to_decimal_string());
+            let detail = format!(
+                "{name}: journal ends at {}, position {}",
+                running.to_decimal_string(),
+                position.to_decimal_string()
+            );
             broken.push(case("journal does not end at the position", detail));
         }
     }
@@ -324,7 +350,12 @@ fn taken(answer: &Answered) -> bool {
 
 /// Compares what each party received about each accepted transfer with what its outcome calls
 /// for (module documentation).
-fn callbacks_once(accepted: &[&Sent], histories: &HashMap<String, Vec<TransferState>>, received: &[Received], answered: &[Answered]) -> Vec<Case> {
+fn callbacks_once(
+    accepted: &[&Sent],
+    histories: &HashMap<String, Vec<TransferState>>,
+    received: &[Received],
+    answered: &[Answered],
+) -> Vec<Case> {
     let mut got: HashMap<(String, String), Vec<(String, &'static str)>> = HashMap::new();
     for it in received {
         got.entry((callback_transfer(it), it.fsp.clone())).or_default().push(callback_kind(it));
@@ -388,13 +419,24 @@ async fn journal_whole(
             broken.push(case("the journal could not be read", id));
             continue;
         };
-        let mut expected = vec![(String::from("inbound_request"), String::from("POST"), String::from("/transfers"), 202)];
+        let mut expected =
+            vec![(String::from("inbound_request"), String::from("POST"), String::from("/transfers"), 202)];
         for fulfil in fulfils.get(id).into_iter().flatten() {
-            expected.push(("inbound_request".into(), "PUT".into(), fulfil.path.clone(), fulfil.status.map_or(0, i32::from)));
+            expected.push((
+                "inbound_request".into(),
+                "PUT".into(),
+                fulfil.path.clone(),
+                fulfil.status.map_or(0, i32::from),
+            ));
         }
         for callback in callbacks.get(id).into_iter().flatten() {
             let status = if callback.method == "POST" { 202 } else { 200 };
-            expected.push(("outbound_callback".into(), callback.method.clone(), format!("/{}{}", callback.fsp, callback.path), status));
+            expected.push((
+                "outbound_callback".into(),
+                callback.method.clone(),
+                format!("/{}{}", callback.fsp, callback.path),
+                status,
+            ));
         }
         let mut left: Vec<&Value> = found.iter().collect();
         for (direction, method, url_end, status) in expected {
@@ -409,7 +451,13 @@ async fn journal_whole(
                     left.remove(at);
                 }
                 None => {
-                    let kind = if url_end.ends_with("/error") { "…/error" } else if url_end.ends_with("/transfers") { "…/transfers" } else { "…/transfers/{id}" };
+                    let kind = if url_end.ends_with("/error") {
+                        "…/error"
+                    } else if url_end.ends_with("/transfers") {
+                        "…/transfers"
+                    } else {
+                        "…/transfers/{id}"
+                    };
                     let shape = format!("no {direction} entry {method} {kind} {status}; history {:?}", histories[id]);
                     broken.push(case(shape, format!("{id}: {url_end}")));
                 }

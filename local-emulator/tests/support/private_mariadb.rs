@@ -50,7 +50,8 @@ impl PrivateMariadb {
         let output = install.output().unwrap_or_else(|err| panic!("running {}: {err}", install_program.display()));
         let log = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
         assert!(output.status.success(), "{} failed: {log}", install_program.display());
-        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|it| it.local_addr()).map(|it| it.port()).unwrap();
+        let port =
+            std::net::TcpListener::bind("127.0.0.1:0").and_then(|it| it.local_addr()).map(|it| it.port()).unwrap();
         let mut server = PrivateMariadb { server_program, dir, port, child: None };
         server.restart();
         server
