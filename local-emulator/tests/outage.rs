@@ -104,7 +104,7 @@ impl Findings {
                     None => shapes.push((&it.shape, 1, &it.detail)),
                 }
             }
-            shapes.sort_by(|a, b| b.1.cmp(&a.1));
+            shapes.sort_by_key(|it| std::cmp::Reverse(it.1));
             for (shape, n, example) in shapes.iter().take(EXAMPLES_MAX * 4) {
                 text.push_str(&format!("\n    {n:>6} × {shape}\n           e.g. {example}"));
             }
