@@ -3,8 +3,9 @@
 //! Functions host does (azure.md §1.3–§1.7):
 //! - Event Hubs triggers: one consumer per function and partition, one batch in flight at a
 //!   time, at most `maxEventBatchSize` events, the function's (or host.json's) retry policy with
-//!   `RetryContext`, and the checkpoint after the invocation whether it succeeded or not (a batch
-//!   that failed its last retry is checkpointed past, as on Azure).
+//!   `RetryContext` (`maxRetryCount` -1: until it succeeds, each retry logged with its number),
+//!   and the checkpoint after the invocation whether it succeeded or not (a batch that failed its
+//!   last retry is checkpointed past, as on Azure); never while the batch is being retried.
 //! - Timer triggers on their NCRONTAB schedule (`runOnStartup` honoured).
 //! - HTTP triggers: with `enableProxyingHttpRequest` the request goes to the handler at its
 //!   original path and the handler's response comes back as is.
@@ -361,6 +362,9 @@ async fn consume(dispatch: Arc<Dispatch>, function: FunctionSpec, partition: u32
 }
 
 /// Invokes the function with one batch, retrying per the policy; gives up after the last retry.
+/// Returns only when the batch succeeded or was given up, so the caller never checkpoints past a
+/// batch still being retried; a policy with `maxRetryCount` -1 retries until it succeeds. Only
+/// this partition's consumer waits: every partition has its own task.
 async fn deliver(dispatch: &Dispatch, function: &FunctionSpec, binding: &str, source: &BatchSource<'_>, events: &[Arc<StoredEvent>], policy: Option<RetryPolicy>) {
     let max_retries = policy.map(max_retry_count);
     let mut retry_count: u32 = 0;
@@ -383,19 +387,24 @@ async fn deliver(dispatch: &Dispatch, function: &FunctionSpec, binding: &str, so
         };
         dispatch.counters.failures.fetch_add(1, Ordering::Relaxed);
         let transfers = transfer_ids(events);
-        let may_retry = max_retries.is_some_and(|max| max < 0 || i64::from(retry_count) < i64::from(max));
-        if !may_retry {
+        let attempt = u64::from(retry_count) + 1;
+        let Some(policy) = policy.filter(|_| may_retry(max_retries, retry_count)) else {
             dispatch.counters.abandoned_batches.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(transfers = %transfers, "{name:<12} p{partition} batch {n:>4} {elapsed_ms:>5} ms FAILED, giving up and checkpointing past it: {err}");
+            tracing::error!(transfers = %transfers, "{name:<12} p{partition} batch {n:>4} {elapsed_ms:>5} ms FAILED on attempt {attempt}, giving up and checkpointing past it: {err}");
             return;
-        }
-        tracing::warn!(transfers = %transfers, "{name:<12} p{partition} batch {n:>4} {elapsed_ms:>5} ms failed, will retry: {err}");
-        retry_count += 1;
-        if let Some(policy) = policy {
-            tokio::time::sleep(retry_delay(policy, retry_count)).await;
-        }
+        };
+        retry_count = retry_count.saturating_add(1);
+        let delay = retry_delay(policy, retry_count);
+        tracing::warn!(transfers = %transfers, "{name:<12} p{partition} batch {n:>4} {elapsed_ms:>5} ms failed on attempt {attempt}, retry {retry_count} in {} ms: {err}", delay.as_millis());
+        tokio::time::sleep(delay).await;
         exception = Some(err.to_string());
     }
+}
+
+/// Whether a batch that failed after `retry_count` retries is tried again: never without a
+/// policy (the host checkpoints past it), always under `maxRetryCount` -1.
+fn may_retry(max_retries: Option<i32>, retry_count: u32) -> bool {
+    max_retries.is_some_and(|max| max < 0 || i64::from(retry_count) < i64::from(max))
 }
 
 fn retry_note(retry_count: u32) -> String {
@@ -432,7 +441,8 @@ fn max_retry_count(policy: RetryPolicy) -> i32 {
     }
 }
 
-/// The wait before retry number `retry_count` (1 = the first retry).
+/// The wait before retry number `retry_count` (1 = the first retry): doubling from the minimum,
+/// never above the maximum however long the retries go on.
 fn retry_delay(policy: RetryPolicy, retry_count: u32) -> Duration {
     match policy {
         RetryPolicy::FixedDelay { delay_interval, .. } => delay_interval,
@@ -522,6 +532,28 @@ mod tests {
         };
         let delays: Vec<u64> = (1..=7).map(|n| retry_delay(policy, n).as_secs()).collect();
         assert_eq!(delays, [1, 2, 4, 8, 16, 30, 30]);
+    }
+
+    #[test]
+    fn unbounded_retries_stay_at_the_cap_and_never_give_up() {
+        let policy = RetryPolicy::ExponentialBackoff {
+            max_retry_count: -1,
+            minimum_interval: Duration::from_secs(1),
+            maximum_interval: Duration::from_secs(10),
+        };
+        for retry_count in [5, 40, 1_000, u32::MAX] {
+            assert_eq!(retry_delay(policy, retry_count), Duration::from_secs(10), "retry {retry_count}");
+            assert!(may_retry(Some(-1), retry_count), "retry {retry_count}");
+        }
+        assert_eq!(retry_delay(policy, 4), Duration::from_secs(8));
+    }
+
+    #[test]
+    fn finite_retries_give_up_after_the_last_and_none_without_a_policy() {
+        assert!(may_retry(Some(5), 4));
+        assert!(!may_retry(Some(5), 5));
+        assert!(!may_retry(Some(0), 0));
+        assert!(!may_retry(None, 0));
     }
 
     #[test]

@@ -58,6 +58,16 @@ pub struct Received {
     pub at: Instant,
 }
 
+/// A simulated payee's answer to a prepare (its `PUT /transfers/{id}` or `…/error`) and the
+/// switch's HTTP status, or none when no answer came.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub fsp: String,
+    pub transfer_id: String,
+    pub path: String,
+    pub status: Option<u16>,
+}
+
 impl Received {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
@@ -81,6 +91,8 @@ struct SimState {
     failing: Mutex<HashMap<String, u32>>,
     /// Callbacks refused by injected failures, per DFSP.
     refused: Mutex<HashMap<String, u32>>,
+    /// What the simulated payees sent back, with the switch's status.
+    answered: Mutex<Vec<Answered>>,
 }
 
 impl Simulators {
@@ -99,6 +111,7 @@ impl Simulators {
             modes: Mutex::new(HashMap::new()),
             failing: Mutex::new(HashMap::new()),
             refused: Mutex::new(HashMap::new()),
+            answered: Mutex::new(Vec::new()),
         });
         let router = Router::new()
             .route("/{fsp}/transfers", post(receive_prepare))
@@ -136,6 +149,11 @@ impl Simulators {
     /// How many callbacks to `fsp` were refused by [`Simulators::fail_next_callbacks`].
     pub fn refused(&self, fsp: &str) -> u32 {
         self.state.refused.lock().unwrap_or_else(|it| it.into_inner()).get(fsp).copied().unwrap_or(0)
+    }
+
+    /// Every answer the simulated payees sent so far.
+    pub fn answered(&self) -> Vec<Answered> {
+        self.state.answered.lock().unwrap_or_else(|it| it.into_inner()).clone()
     }
 
     /// Everything received so far.
@@ -335,7 +353,10 @@ async fn answer_as_payee(state: Arc<SimState>, payee: String, prepare: Received,
             (format!("/transfers/{transfer_id}/error"), body)
         }
     };
-    if let Err(err) = send_fspiop(&state, Method::PUT, &path, &payee, &payer, &content_type, Some(&body)).await {
+    let sent = send_fspiop(&state, Method::PUT, &path, &payee, &payer, &content_type, Some(&body)).await;
+    if let Err(err) = &sent {
         tracing::warn!(transfer_id, "simulated payee {payee} could not answer: {err}");
     }
+    let answer = Answered { fsp: payee, transfer_id, path, status: sent.ok() };
+    state.answered.lock().unwrap_or_else(|it| it.into_inner()).push(answer);
 }

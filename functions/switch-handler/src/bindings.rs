@@ -20,7 +20,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use check::{is_valid_binding_name, is_valid_function_name, ConfigProblem, EVENT_HUBS_PER_NAMESPACE_MAX};
+pub use check::{
+    is_valid_binding_name, is_valid_function_name, ConfigProblem, EVENT_HUBS_PER_NAMESPACE_MAX, RETRY_COUNT_UNBOUNDED,
+    RETRY_INTERVAL_MAX,
+};
 pub use ncrontab::{NcrontabSchedule, ScheduleError};
 pub use timespan::parse_timespan;
 

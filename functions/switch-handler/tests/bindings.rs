@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use switch_handler::bindings::{
     BindingsError, NcrontabSchedule, OutputBinding, BINDINGS_DIR, EVENT_HUBS_PER_NAMESPACE_MAX, FUNCTION_JSON,
-    HOST_JSON,
+    HOST_JSON, RETRY_COUNT_UNBOUNDED, RETRY_INTERVAL_MAX,
 };
 use switch_handler::{Cardinality, ConfigProblem, FunctionApp, FunctionSpec, HostConfig, RetryPolicy, Trigger};
 
@@ -29,10 +29,11 @@ const EVENT_HUB_FUNCTIONS: [(&str, &str); 7] = [
     ("settlement", "settlement-window-close"),
 ];
 
+/// Until the batch succeeds, waiting 1 s, 2 s, 4 s, 8 s, then 10 s between attempts.
 const RETRY: RetryPolicy = RetryPolicy::ExponentialBackoff {
-    max_retry_count: 5,
+    max_retry_count: RETRY_COUNT_UNBOUNDED,
     minimum_interval: Duration::from_secs(1),
-    maximum_interval: Duration::from_secs(30),
+    maximum_interval: Duration::from_secs(10),
 };
 
 #[test]
@@ -190,7 +191,7 @@ fn the_package_layout_reads_the_same() {
 const EVENT_HUB_JSON: &str = r#"{"bindings":[{"type":"eventHubTrigger","direction":"in","name":"events",
   "eventHubName":"transfer-prepare","connection":"EventHubConnection","consumerGroup":"cg-prepare",
   "cardinality":"many","dataType":"string"}],
-  "retry":{"strategy":"exponentialBackoff","maxRetryCount":5,"minimumInterval":"00:00:01","maximumInterval":"00:00:30"}}"#;
+  "retry":{"strategy":"exponentialBackoff","maxRetryCount":-1,"minimumInterval":"00:00:01","maximumInterval":"00:00:10"}}"#;
 
 fn spec(name: &str, json: &str) -> Result<FunctionSpec, BindingsError> {
     FunctionSpec::from_json_str(name, json, Path::new("test/function.json"))
@@ -198,6 +199,15 @@ fn spec(name: &str, json: &str) -> Result<FunctionSpec, BindingsError> {
 
 fn event_hub_spec(name: &str) -> FunctionSpec {
     spec(name, EVENT_HUB_JSON).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Exponential backoff from 1 s to `maximum_s`, retried `max_retry_count` times.
+fn retry_with(max_retry_count: i32, maximum_s: u64) -> RetryPolicy {
+    RetryPolicy::ExponentialBackoff {
+        max_retry_count,
+        minimum_interval: Duration::from_secs(1),
+        maximum_interval: Duration::from_secs(maximum_s),
+    }
 }
 
 /// The repository's app with one change.
@@ -254,6 +264,41 @@ fn trigger_rules_catch_their_breaches() {
             "no retry policy",
             broken(|a| a.functions.iter_mut().filter(|f| f.name == "position").for_each(|f| f.retry = None)),
             vec![ConfigProblem::NoRetryPolicy { function: name("position") }],
+        ),
+        (
+            "a finite retry count",
+            broken(|a| a.functions.iter_mut().filter(|f| f.name == "fulfil").for_each(|f| f.retry = Some(retry_with(5, 10)))),
+            vec![ConfigProblem::FiniteRetryCount { function: name("fulfil"), max_retry_count: 5 }],
+        ),
+        (
+            "no retries at all",
+            broken(|a| a.functions.iter_mut().filter(|f| f.name == "notification").for_each(|f| f.retry = Some(retry_with(0, 10)))),
+            vec![ConfigProblem::FiniteRetryCount { function: name("notification"), max_retry_count: 0 }],
+        ),
+        (
+            "a finite count in host.json, for a function without its own policy",
+            broken(|a| {
+                a.host.retry = Some(RetryPolicy::FixedDelay { max_retry_count: 3, delay_interval: Duration::from_secs(5) });
+                a.functions.iter_mut().filter(|f| f.name == "admin").for_each(|f| f.retry = None);
+            }),
+            vec![ConfigProblem::FiniteRetryCount { function: name("admin"), max_retry_count: 3 }],
+        ),
+        (
+            "a fixed delay until success, at the cap",
+            broken(|a| {
+                let forever = RetryPolicy::FixedDelay { max_retry_count: RETRY_COUNT_UNBOUNDED, delay_interval: RETRY_INTERVAL_MAX };
+                a.functions.iter_mut().filter(|f| f.name == "get").for_each(|f| f.retry = Some(forever));
+            }),
+            vec![],
+        ),
+        (
+            "an uncapped wait between retries",
+            broken(|a| a.functions.iter_mut().filter(|f| f.name == "prepare").for_each(|f| f.retry = Some(retry_with(-1, 61)))),
+            vec![ConfigProblem::RetryIntervalTooLong {
+                function: name("prepare"),
+                interval: Duration::from_secs(61),
+                max: RETRY_INTERVAL_MAX,
+            }],
         ),
         (
             "a second reader in the same group",
@@ -368,7 +413,7 @@ fn unreadable_files_are_named_errors() {
         "an input binding"
     );
     let with_retry = |retry: &str| {
-        EVENT_HUB_JSON.replace(r#""retry":{"strategy":"exponentialBackoff","maxRetryCount":5,"minimumInterval":"00:00:01","maximumInterval":"00:00:30"}"#, retry)
+        EVENT_HUB_JSON.replace(r#""retry":{"strategy":"exponentialBackoff","maxRetryCount":-1,"minimumInterval":"00:00:01","maximumInterval":"00:00:10"}"#, retry)
     };
     assert!(invalid(&with_retry(
         r#""retry":{"strategy":"exponentialBackoff","maxRetryCount":5,"minimumInterval":"00:00:31","maximumInterval":"00:00:30"}"#

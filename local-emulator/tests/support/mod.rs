@@ -65,6 +65,8 @@ pub struct Switch {
     pub simulators: Simulators,
     pub store: Arc<dyn LedgerStore>,
     mysql: Option<Arc<MysqlStore>>,
+    /// The test database's URL, on MariaDB.
+    pub mysql_url: Option<String>,
     pub data_dir: PathBuf,
 }
 
@@ -73,6 +75,9 @@ pub struct Switch {
 pub struct Options {
     pub faults: Vec<Fault>,
     pub mtls: Option<local_emulator::mtls::MtlsFiles>,
+    /// The MariaDB server the test database is created on (`mysql://user@host:port`); by
+    /// default `LEDGER_TEST_MYSQL_URL`, else the machine's server on port 3306.
+    pub mysql_server: Option<String>,
 }
 
 /// Starts a switch on `backend` with two funded DFSPs (`funding` each, net debit cap `cap`).
@@ -88,12 +93,20 @@ pub async fn start(backend: Backend, options: Options) -> Switch {
             (StoreChoice::Embedded, Arc::new(store), None)
         }
         Backend::Mariadb => {
-            let server = std::env::var("LEDGER_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_string());
+            let server = options
+                .mysql_server
+                .clone()
+                .or_else(|| std::env::var("LEDGER_TEST_MYSQL_URL").ok())
+                .unwrap_or_else(|| "mysql://root@127.0.0.1:3306".to_string());
             let url = format!("{}/ledger_t_{}", server.trim_end_matches('/'), uuid::Uuid::new_v4().simple());
             let config = MysqlStoreConfig { url: url.clone(), ca_certificate: None, pool_connections_max: 4 };
             let store = Arc::new(MysqlStore::open(config).await.unwrap_or_else(|err| panic!("MariaDB at {server} must be reachable: {err}")));
             (StoreChoice::Mysql(url), store.clone() as Arc<dyn LedgerStore>, Some(store))
         }
+    };
+    let mysql_url = match &choice {
+        StoreChoice::Mysql(url) => Some(url.clone()),
+        StoreChoice::Embedded => None,
     };
     let config = EmulatorConfig {
         app_root,
@@ -113,7 +126,7 @@ pub async fn start(backend: Backend, options: Options) -> Switch {
     };
     let emulator = Emulator::start(config).await.expect("the emulator starts");
     let simulators = Simulators::start(&emulator.fspiop_url(), 0).await.expect("the simulators start");
-    Switch { emulator, simulators, store, mysql, data_dir }
+    Switch { emulator, simulators, store, mysql, mysql_url, data_dir }
 }
 
 impl Switch {

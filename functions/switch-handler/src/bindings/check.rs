@@ -3,10 +3,19 @@
 
 use std::collections::BTreeMap;
 
-use super::{Cardinality, FunctionApp, FunctionSpec, NcrontabSchedule, Trigger};
+use std::time::Duration;
+
+use super::{Cardinality, FunctionApp, FunctionSpec, NcrontabSchedule, RetryPolicy, Trigger};
 
 /// Event Hubs Standard allows 10 event hubs per namespace (azure.md §2.1).
 pub const EVENT_HUBS_PER_NAMESPACE_MAX: usize = 10;
+
+/// The longest wait between two retries of an Event Hubs batch: once the store is back, a
+/// partition that was retrying resumes within this long.
+pub const RETRY_INTERVAL_MAX: Duration = Duration::from_secs(60);
+
+/// `maxRetryCount` for "retry until it succeeds" (the host's convention).
+pub const RETRY_COUNT_UNBOUNDED: i32 = -1;
 
 /// The executable host.json must start: the packaging step names the binary `handler`.
 const EXECUTABLE: &str = "handler";
@@ -48,6 +57,16 @@ pub enum ConfigProblem {
     /// The host checkpoints a failed batch; only a retry policy gets it delivered again.
     #[error("function `{function}`: Event Hubs trigger needs a retry policy")]
     NoRetryPolicy { function: String },
+
+    /// After the last retry the host checkpoints past the batch, so a finite count turns an
+    /// outage longer than the retries into lost events. Failures that retrying cannot cure are
+    /// the function's to answer (reject or dead-letter), never the host's to drop.
+    #[error("function `{function}`: Event Hubs retry policy has maxRetryCount {max_retry_count}; it must be -1 (until it succeeds)")]
+    FiniteRetryCount { function: String, max_retry_count: i32 },
+
+    /// A partition retrying a batch resumes at most this long after its store is back.
+    #[error("function `{function}`: Event Hubs retry interval is {interval:?}, above the {max:?} cap")]
+    RetryIntervalTooLong { function: String, interval: Duration, max: Duration },
 
     #[error("{count} event hubs are consumed; a Standard namespace holds at most {max}")]
     TooManyEventHubs { count: usize, max: usize },
@@ -106,8 +125,9 @@ fn check_function(app: &FunctionApp, function: &FunctionSpec, problems: &mut Vec
             if consumer_group.as_deref().is_none_or(|g| g.eq_ignore_ascii_case("$Default")) {
                 problems.push(ConfigProblem::NoConsumerGroup { function: name() });
             }
-            if function.retry.is_none() && app.host.retry.is_none() {
-                problems.push(ConfigProblem::NoRetryPolicy { function: name() });
+            match function.retry.or(app.host.retry) {
+                None => problems.push(ConfigProblem::NoRetryPolicy { function: name() }),
+                Some(policy) => check_event_hub_retry(&function.name, policy, problems),
             }
         }
         Trigger::Timer { schedule, .. } => {
@@ -120,6 +140,20 @@ fn check_function(app: &FunctionApp, function: &FunctionSpec, problems: &mut Vec
                 problems.push(ConfigProblem::HttpNotProxiable { function: name() });
             }
         }
+    }
+}
+
+/// Event Hubs batches are retried until they succeed, with a capped wait between attempts.
+fn check_event_hub_retry(function: &str, policy: RetryPolicy, problems: &mut Vec<ConfigProblem>) {
+    let (max_retry_count, interval) = match policy {
+        RetryPolicy::ExponentialBackoff { max_retry_count, maximum_interval, .. } => (max_retry_count, maximum_interval),
+        RetryPolicy::FixedDelay { max_retry_count, delay_interval } => (max_retry_count, delay_interval),
+    };
+    if max_retry_count != RETRY_COUNT_UNBOUNDED {
+        problems.push(ConfigProblem::FiniteRetryCount { function: function.to_owned(), max_retry_count });
+    }
+    if RETRY_INTERVAL_MAX < interval {
+        problems.push(ConfigProblem::RetryIntervalTooLong { function: function.to_owned(), interval, max: RETRY_INTERVAL_MAX });
     }
 }
 
