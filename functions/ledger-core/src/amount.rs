@@ -10,14 +10,14 @@ use std::fmt;
 
 /// Fractional digits of every stored and transmitted amount (Mojaloop `AMOUNT.SCALE`).
 pub const AMOUNT_SCALE: u32 = 4;
-/// Total significant digits a stored amount may have (Mojaloop `AMOUNT.PRECISION`, `DECIMAL(18,4)`).
+/// Significant digits Mojaloop allows in a transfer's amount (`AMOUNT.PRECISION`, after its
+/// `DECIMAL(18,4)` columns): a prepare with more is refused. The store holds far more.
 pub const AMOUNT_PRECISION: u32 = 18;
 /// Integer digits the FSPIOP amount pattern allows before the decimal point.
 pub const FSPIOP_INTEGER_DIGITS_MAX: usize = 18;
 /// Digits, the four decimals included, of an amount as the store keeps it: MySQL columns are
 /// `DECIMAL(39,4)`, SQLite keeps the units (see `ledger-store`). 39 digits hold every `i128`.
 pub const STORAGE_PRECISION: u32 = 39;
-
 
 const UNITS_PER_WHOLE: i128 = 10_i128.pow(AMOUNT_SCALE);
 /// The largest magnitude an FSPIOP amount has, in units: eighteen integer digits, four decimals.
@@ -163,7 +163,7 @@ impl Amount {
 impl std::ops::Add for Amount {
     type Output = Amount;
     fn add(self, other: Amount) -> Amount {
-        // Overflow of i128 needs ~10^20 maximal stored amounts; treat it as a bug.
+        // Overflow of i128 needs some 10^16 of the largest FSPIOP amounts; treat it as a bug.
         Amount(self.0.checked_add(other.0).expect("amount overflow"))
     }
 }
