@@ -59,13 +59,11 @@ async fn wide_amounts_are_refused_by_the_ledger_and_the_others_commit(backend: B
     assert_eq!(switch.position(&payee).await, "-60.0000");
 
     // Both were recorded with their exact amounts and their business outcome.
-    let stored = |idx: usize| {
-        let id = TransferId::parse(&ids[idx]).unwrap();
-        async move { switch.store.transfer(&id).await.unwrap().expect("recorded") }
-    };
-    let fifteen = stored(1).await;
+    let stored: Vec<TransferId> = ids.iter().map(|it| TransferId::parse(it).unwrap()).collect();
+    let stored = switch.store.transfers(&stored).await.unwrap();
+    let fifteen = &stored[&TransferId::parse(&ids[1]).unwrap()];
     assert_eq!((fifteen.amount, fifteen.current.state), (Amount::from_whole(100_000_000_000_000), TransferState::AbortedRejected));
-    let largest = stored(3).await;
+    let largest = &stored[&TransferId::parse(&ids[3]).unwrap()];
     assert_eq!((largest.amount, largest.current.state), (Amount::from_units(10_i128.pow(22) - 1), TransferState::Invalid));
     switch.finish().await;
 }
