@@ -23,11 +23,11 @@ const UNITS_PER_WHOLE: i128 = 10_i128.pow(AMOUNT_SCALE);
 /// The largest magnitude an FSPIOP amount has, in units: eighteen integer digits, four decimals.
 const FSPIOP_UNITS_MAX: i128 = 10_i128.pow(FSPIOP_INTEGER_DIGITS_MAX as u32 + AMOUNT_SCALE) - 1;
 
-// Every FSPIOP amount fits the store...
-const _: () = assert!(FSPIOP_UNITS_MAX.ilog10() + 1 <= STORAGE_PRECISION);
+// Every FSPIOP amount fits the store (a value has `ilog10() + 1` digits)...
+const _: () = assert!(FSPIOP_UNITS_MAX.ilog10() < STORAGE_PRECISION);
 // ...and so does every value an `Amount` can take, hence every sum the ledger forms: arithmetic
 // that would leave `i128` panics first (see `Add`), a bug rather than a store error.
-const _: () = assert!(i128::MAX.ilog10() + 1 <= STORAGE_PRECISION);
+const _: () = assert!(i128::MAX.ilog10() < STORAGE_PRECISION);
 
 /// A signed amount in units of 10^-4.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
