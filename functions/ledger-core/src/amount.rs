@@ -1,22 +1,33 @@
 //! Exact money: a signed fixed-point decimal with four fractional digits, never a float.
 //!
-//! Mojaloop stores every amount as `DECIMAL(18,4)` and the FSPIOP API allows at most four
-//! decimals, so one unit of [`Amount`] is 1/10 000 of a currency unit. The value is an `i128`
-//! so that sums of many stored amounts can never overflow while they are being computed;
-//! whether a result still fits the storage column is a separate, explicit check.
+//! The FSPIOP API allows at most four decimals, so one unit of [`Amount`] is 1/10 000 of a
+//! currency unit. The value is an `i128`, so that sums of many amounts never overflow while
+//! they are computed, and the store keeps every `i128` ([`STORAGE_PRECISION`] digits): no
+//! amount that passed the edge, and no position, balance or sum the ledger forms from such
+//! amounts, can fail to fit a column.
 
 use std::fmt;
 
 /// Fractional digits of every stored and transmitted amount (Mojaloop `AMOUNT.SCALE`).
 pub const AMOUNT_SCALE: u32 = 4;
-/// Total significant digits a stored amount may have (Mojaloop `AMOUNT.PRECISION`, `DECIMAL(18,4)`).
+/// Significant digits Mojaloop allows in a transfer's amount (`AMOUNT.PRECISION`, after its
+/// `DECIMAL(18,4)` columns): a prepare with more is refused. The store holds far more.
 pub const AMOUNT_PRECISION: u32 = 18;
 /// Integer digits the FSPIOP amount pattern allows before the decimal point.
 pub const FSPIOP_INTEGER_DIGITS_MAX: usize = 18;
+/// Digits, the four decimals included, of an amount as the store keeps it: MySQL columns are
+/// `DECIMAL(39,4)`, SQLite keeps the units (see `ledger-store`). 39 digits hold every `i128`.
+pub const STORAGE_PRECISION: u32 = 39;
 
 const UNITS_PER_WHOLE: i128 = 10_i128.pow(AMOUNT_SCALE);
-/// The largest magnitude a `DECIMAL(18,4)` column holds, in units.
-const STORAGE_UNITS_MAX: i128 = 10_i128.pow(AMOUNT_PRECISION) - 1;
+/// The largest magnitude an FSPIOP amount has, in units: eighteen integer digits, four decimals.
+const FSPIOP_UNITS_MAX: i128 = 10_i128.pow(FSPIOP_INTEGER_DIGITS_MAX as u32 + AMOUNT_SCALE) - 1;
+
+// Every FSPIOP amount fits the store (a value has `ilog10() + 1` digits)...
+const _: () = assert!(FSPIOP_UNITS_MAX.ilog10() < STORAGE_PRECISION);
+// ...and so does every value an `Amount` can take, hence every sum the ledger forms: arithmetic
+// that would leave `i128` panics first (see `Add`), a bug rather than a store error.
+const _: () = assert!(i128::MAX.ilog10() < STORAGE_PRECISION);
 
 /// A signed amount in units of 10^-4.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -72,19 +83,17 @@ impl Amount {
         compose(integer, fraction.unwrap_or(""), false)
     }
 
-    /// Parses a plain decimal as a database prints it: optional `-`, any trailing zeros,
-    /// at most four decimals, at most eighteen significant digits.
+    /// Parses a plain decimal within Mojaloop's `DECIMAL(18,4)`, as the operator APIs take
+    /// numbers: optional `-`, any trailing zeros, at most four decimals, at most fourteen
+    /// integer digits.
     pub fn parse_decimal(text: &str) -> Result<Amount, AmountError> {
-        let (negative, rest) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, text),
-        };
-        let (integer, fraction) = split_decimal(rest)?;
-        let significant = integer.trim_start_matches('0');
-        if significant.len() > (AMOUNT_PRECISION - AMOUNT_SCALE) as usize {
-            return Err(AmountError::TooManyDigits);
-        }
-        compose(integer, fraction.unwrap_or(""), negative)
+        parse_signed(text, (AMOUNT_PRECISION - AMOUNT_SCALE) as usize)
+    }
+
+    /// Parses a decimal as the store prints it (`DECIMAL(39,4)`): optional `-`, any trailing
+    /// zeros, at most four decimals; every `Amount` and nothing beyond.
+    pub fn parse_stored(text: &str) -> Result<Amount, AmountError> {
+        parse_signed(text, (STORAGE_PRECISION - AMOUNT_SCALE) as usize)
     }
 
     /// Prints the FSPIOP form: no trailing fractional zeros, `-` for negative values.
@@ -103,7 +112,7 @@ impl Amount {
         }
     }
 
-    /// Prints exactly four decimals, as `DECIMAL(18,4)` does.
+    /// Prints exactly four decimals, as a `DECIMAL(p,4)` column does.
     pub fn to_decimal_string(self) -> String {
         let sign = if self.0 < 0 { "-" } else { "" };
         let magnitude = self.0.unsigned_abs();
@@ -131,9 +140,11 @@ impl Amount {
         integer_digits + scale
     }
 
-    /// Whether the value fits a `DECIMAL(18,4)` column.
+    /// Whether the value fits the store's columns ([`STORAGE_PRECISION`] digits). Every
+    /// `Amount` does (asserted at compile time above); this names the bound for callers.
     pub fn fits_storage(self) -> bool {
-        self.0.abs() <= STORAGE_UNITS_MAX
+        let magnitude = self.0.unsigned_abs();
+        magnitude == 0 || magnitude.ilog10() < STORAGE_PRECISION
     }
 
     pub fn is_positive(self) -> bool {
@@ -152,7 +163,7 @@ impl Amount {
 impl std::ops::Add for Amount {
     type Output = Amount;
     fn add(self, other: Amount) -> Amount {
-        // Overflow of i128 needs ~10^20 maximal stored amounts; treat it as a bug.
+        // Overflow of i128 needs some 10^16 of the largest FSPIOP amounts; treat it as a bug.
         Amount(self.0.checked_add(other.0).expect("amount overflow"))
     }
 }
@@ -214,20 +225,41 @@ fn split_decimal(text: &str) -> Result<(&str, Option<&str>), AmountError> {
     Ok((integer, fraction))
 }
 
-fn compose(integer: &str, fraction: &str, negative: bool) -> Result<Amount, AmountError> {
-    // Both parts are ASCII digits of bounded length here, so the arithmetic cannot overflow.
-    let integer_digits = integer.trim_start_matches('0');
-    if integer_digits.len() > FSPIOP_INTEGER_DIGITS_MAX {
+/// A plain decimal with an optional `-` and at most `integer_digits_max` significant integer
+/// digits.
+fn parse_signed(text: &str, integer_digits_max: usize) -> Result<Amount, AmountError> {
+    let (negative, rest) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (integer, fraction) = split_decimal(rest)?;
+    if integer.trim_start_matches('0').len() > integer_digits_max {
         return Err(AmountError::TooManyDigits);
     }
-    let whole: i128 = if integer_digits.is_empty() { 0 } else { integer_digits.parse().map_err(|_| AmountError::Syntax)? };
-    let mut fraction_units: i128 = 0;
-    for (idx, digit) in fraction.bytes().enumerate() {
-        let place = 10_i128.pow(AMOUNT_SCALE - 1 - idx as u32);
-        fraction_units += i128::from(digit - b'0') * place;
+    compose(integer, fraction.unwrap_or(""), negative)
+}
+
+fn compose(integer: &str, fraction: &str, negative: bool) -> Result<Amount, AmountError> {
+    // Both parts are ASCII digits of bounded length here; only the storage form's 35 integer
+    // digits can leave `i128`, and that is checked below.
+    let integer_digits = integer.trim_start_matches('0');
+    if integer_digits.len() > (STORAGE_PRECISION - AMOUNT_SCALE) as usize {
+        return Err(AmountError::TooManyDigits);
     }
-    let units = whole * UNITS_PER_WHOLE + fraction_units;
-    Ok(Amount(if negative { -units } else { units }))
+    let whole: u128 = if integer_digits.is_empty() { 0 } else { integer_digits.parse().map_err(|_| AmountError::Syntax)? };
+    let mut fraction_units: u128 = 0;
+    for (idx, digit) in fraction.bytes().enumerate() {
+        let place = 10_u128.pow(AMOUNT_SCALE - 1 - idx as u32);
+        fraction_units += u128::from(digit - b'0') * place;
+    }
+    // The sign decides what fits `i128` (`i128::MIN` has no positive counterpart).
+    let magnitude = whole.checked_mul(UNITS_PER_WHOLE as u128).and_then(|it| it.checked_add(fraction_units));
+    let magnitude = magnitude.ok_or(AmountError::TooManyDigits)?;
+    let units = match negative {
+        true => 0_i128.checked_sub_unsigned(magnitude),
+        false => i128::try_from(magnitude).ok(),
+    };
+    units.map(Amount).ok_or(AmountError::TooManyDigits)
 }
 
 #[cfg(test)]
@@ -277,8 +309,20 @@ mod tests {
         assert_eq!(Amount::parse_fspiop("60.1234").unwrap().precision_used(), 6);
         assert_eq!(Amount::parse_fspiop("0.5").unwrap().precision_used(), 2);
         assert_eq!(Amount::parse_fspiop("100").unwrap().precision_used(), 3);
-        assert!(!Amount::parse_fspiop("123456789012345678").unwrap().fits_storage());
-        assert!(Amount::parse_fspiop("99999999999999.9999").unwrap().fits_storage());
+    }
+
+    #[test]
+    fn every_fspiop_amount_and_every_sum_fits_the_store() {
+        let largest = Amount::parse_fspiop("999999999999999999.9999").unwrap();
+        assert_eq!(largest, Amount::from_units(FSPIOP_UNITS_MAX));
+        for it in [largest, -largest, Amount::from_units(i128::MAX), Amount::from_units(i128::MIN), Amount::ZERO] {
+            assert!(it.fits_storage(), "{it:?}");
+            assert_eq!(Amount::parse_stored(&it.to_decimal_string()), Ok(it));
+        }
+        assert_eq!(Amount::parse_stored("100000000000000.0000"), Ok(Amount::from_whole(100_000_000_000_000)));
+        assert_eq!(Amount::parse_stored("-99999999999999999999999999999999999.9999"), Err(AmountError::TooManyDigits), "beyond i128");
+        assert_eq!(Amount::parse_stored("999999999999999999999999999999999999"), Err(AmountError::TooManyDigits), "36 digits");
+        assert_eq!(Amount::parse_decimal("100000000000000"), Err(AmountError::TooManyDigits), "the operator APIs keep DECIMAL(18,4)");
     }
 
     proptest! {
@@ -289,15 +333,29 @@ mod tests {
         }
 
         #[test]
-        fn decimal_text_round_trips(units in -STORAGE_UNITS_MAX..=STORAGE_UNITS_MAX) {
+        fn decimal_text_round_trips(units in -(10_i128.pow(AMOUNT_PRECISION) - 1)..10_i128.pow(AMOUNT_PRECISION)) {
             let amount = Amount::from_units(units);
             prop_assert_eq!(Amount::parse_decimal(&amount.to_decimal_string()), Ok(amount));
+        }
+
+        #[test]
+        fn stored_text_round_trips_for_every_amount(units in any::<i128>()) {
+            let amount = Amount::from_units(units);
+            prop_assert!(amount.fits_storage());
+            prop_assert_eq!(Amount::parse_stored(&amount.to_decimal_string()), Ok(amount));
+        }
+
+        #[test]
+        fn every_fspiop_amount_round_trips_through_the_stored_text(units in 0..=FSPIOP_UNITS_MAX) {
+            let amount = Amount::parse_fspiop(&Amount::from_units(units).to_fspiop_string()).unwrap();
+            prop_assert_eq!(Amount::parse_stored(&amount.to_decimal_string()), Ok(amount));
         }
 
         #[test]
         fn parsing_never_panics(text in "\\PC{0,40}") {
             let _ = Amount::parse_fspiop(&text);
             let _ = Amount::parse_decimal(&text);
+            let _ = Amount::parse_stored(&text);
         }
     }
 }

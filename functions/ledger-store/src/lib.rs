@@ -91,7 +91,7 @@ pub enum StoreError {
     /// A row the operation needs does not exist.
     #[error("not found: {0}")]
     NotFound(String),
-    /// A value does not fit the schema (e.g. an amount beyond `DECIMAL(18,4)`).
+    /// A value does not fit the schema (e.g. more ids in one read than a statement takes).
     #[error("invalid: {0}")]
     Invalid(String),
     /// The database could not be reached or failed; retry later.

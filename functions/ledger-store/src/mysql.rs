@@ -11,8 +11,9 @@
 //!   (see the migration for why). The trait speaks transfer ids, so each [`MysqlTx`] keeps the
 //!   `transfer_id → transfer_seq` pairs its reads and inserts saw, and a child insert looks up
 //!   only the ids it has not seen, in one statement per chunk.
-//! - Amounts travel as decimal text (`Amount::to_decimal_string` / `Amount::parse_decimal`), so
-//!   no float ever touches money; times are `BIGINT` Unix milliseconds.
+//! - Amounts are `DECIMAL(39,4)`, which holds every `Amount`, and travel as decimal text
+//!   (`Amount::to_decimal_string` / `Amount::parse_stored`), so no float ever touches money;
+//!   times are `BIGINT` Unix milliseconds.
 //! - Server errors are translated here: duplicate key, deadlock and lock-wait timeout are
 //!   [`StoreError::Conflict`] (re-run the batch), a missing referenced row is
 //!   [`StoreError::NotFound`], a value the schema refuses is [`StoreError::Invalid`], anything
@@ -57,6 +58,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../migrations/mysql/0002_notifications.sql")),
     (3, include_str!("../migrations/mysql/0003_settlement.sql")),
     (4, include_str!("../migrations/mysql/0004_deliveries_by_transfer.sql")),
+    (5, include_str!("../migrations/mysql/0005_wide_amounts.sql")),
 ];
 /// How long a starting instance waits for another instance that is applying the migrations.
 const MIGRATION_LOCK_WAIT_S: u32 = 30;
@@ -434,7 +436,7 @@ impl LedgerStore for MysqlStore {
     }
 
     async fn set_net_debit_cap(&self, account: AccountId, cap: NetDebitCap, created: Timestamp) -> Result<(), StoreError> {
-        let value = decimal_value(cap.value())?;
+        let value = decimal_value(cap.value());
         let mut tx = self.begin_tx().await?;
         // Locking the account serialises cap changes on it, so two concurrent changes cannot
         // both leave an active row behind.
@@ -772,9 +774,9 @@ impl LedgerTx for MysqlTx {
                 let values = vec![
                     Value::from(row.account.0),
                     Value::from(row.seq),
-                    decimal_value(row.change)?,
-                    decimal_value(row.value)?,
-                    decimal_value(row.reserved)?,
+                    decimal_value(row.change),
+                    decimal_value(row.value),
+                    decimal_value(row.reserved),
                     ms(row.created),
                 ];
                 Ok((&row.transfer_id, values))
@@ -789,7 +791,7 @@ impl LedgerTx for MysqlTx {
         let values = rows
             .iter()
             .map(|(account, value)| {
-                Ok(vec![Value::from(account.0), decimal_value(*value)?, Value::from(ZERO_DECIMAL), ms(changed)])
+                Ok(vec![Value::from(account.0), decimal_value(*value), Value::from(ZERO_DECIMAL), ms(changed)])
             })
             .collect::<Result<_, StoreError>>()?;
         // One statement per chunk instead of one UPDATE per account. Every account has its row
@@ -1039,7 +1041,7 @@ fn transfer_values(row: &NewTransfer) -> Result<Vec<Value>, StoreError> {
         Value::from(row.payee.as_str()),
         Value::from(row.payer_account.map(|it| it.0)),
         Value::from(row.payee_account.map(|it| it.0)),
-        decimal_value(row.amount)?,
+        decimal_value(row.amount),
         Value::from(row.currency.code()),
         Value::from(row.condition.map(|it| it.to_base64url())),
         ms(row.expiration),
@@ -1325,12 +1327,9 @@ fn account_values(ids: &[AccountId]) -> Vec<Value> {
     ids.iter().map(|it| Value::from(it.0)).collect()
 }
 
-/// An amount as the exact decimal text `DECIMAL(18,4)` parses; refused if it cannot fit.
-fn decimal_value(amount: Amount) -> Result<Value, StoreError> {
-    if !amount.fits_storage() {
-        return Err(StoreError::Invalid(format!("amount {} does not fit DECIMAL(18,4)", amount.to_decimal_string())));
-    }
-    Ok(Value::from(amount.to_decimal_string()))
+/// An amount as the exact decimal text a `DECIMAL(39,4)` column takes; every `Amount` fits.
+fn decimal_value(amount: Amount) -> Value {
+    Value::from(amount.to_decimal_string())
 }
 
 fn ms(at: Timestamp) -> Value {
@@ -1404,7 +1403,7 @@ impl Columns {
 }
 
 fn decimal(text: &str) -> Result<Amount, StoreError> {
-    Amount::parse_decimal(text).map_err(|err| StoreError::Corrupt(format!("amount {text:?}: {err:?}")))
+    Amount::parse_stored(text).map_err(|err| StoreError::Corrupt(format!("amount {text:?}: {err:?}")))
 }
 
 fn net_debit_cap(value: Amount) -> Result<NetDebitCap, StoreError> {
@@ -1561,8 +1560,11 @@ mod tests {
     }
 
     #[test]
-    fn amounts_beyond_the_column_are_refused() {
-        assert_eq!(decimal_value(Amount::from_units(-125_000)), Ok(Value::from("-12.5000")));
-        assert!(matches!(decimal_value(Amount::from_units(10_i128.pow(18))), Err(StoreError::Invalid(_))));
+    fn every_amount_travels_as_exact_decimal_text() {
+        assert_eq!(decimal_value(Amount::from_units(-125_000)), Value::from("-12.5000"));
+        for units in [10_i128.pow(22) - 1, i128::MAX, i128::MIN] {
+            let Value::Bytes(text) = decimal_value(Amount::from_units(units)) else { panic!("text") };
+            assert_eq!(decimal(std::str::from_utf8(&text).unwrap()), Ok(Amount::from_units(units)));
+        }
     }
 }

@@ -72,7 +72,7 @@ pub(super) async fn account_balances<Q: Queryable>(conn: &mut Q, participant: Pa
 pub(super) async fn set_limit_alarm<Q: Queryable>(conn: &mut Q, account: AccountId, percentage: Amount, changed: Timestamp) -> Res<()> {
     let sql = "INSERT INTO participant_limit_alarm (account_id, alarm_percentage, changed_ms) VALUES (?, ?, ?) \
                ON DUPLICATE KEY UPDATE alarm_percentage = VALUES(alarm_percentage), changed_ms = VALUES(changed_ms)";
-    let params = vec![Value::from(account.0), decimal_value(percentage)?, ms(changed)];
+    let params = vec![Value::from(account.0), decimal_value(percentage), ms(changed)];
     conn.exec_drop(sql, params).await.map_err(store_error)
 }
 
@@ -204,7 +204,7 @@ pub(super) async fn insert_window_contents(tx: &mut mysql_async::Transaction<'st
         let id = ContentId(inserted_id(tx)?);
         for it in &row.aggregations {
             let sql = "INSERT INTO settlement_content_aggregation (content_id, account_id, participant_role, amount) VALUES (?, ?, ?, ?)";
-            let params = vec![Value::from(id.0), Value::from(it.account.0), Value::from(it.role.id()), decimal_value(it.amount)?];
+            let params = vec![Value::from(id.0), Value::from(it.account.0), Value::from(it.role.id()), decimal_value(it.amount)];
             tx.exec_drop(sql, params).await.map_err(store_error)?;
         }
         ids.push(id);
@@ -285,7 +285,7 @@ pub(super) async fn insert_settlement(tx: &mut mysql_async::Transaction<'static>
     }
     for (account, net) in &row.accounts {
         let sql = "INSERT INTO settlement_participant_currency (settlement_id, account_id, net_amount, created_ms) VALUES (?, ?, ?, ?)";
-        let params = vec![Value::from(id.0), Value::from(account.0), decimal_value(*net)?, ms(row.created)];
+        let params = vec![Value::from(id.0), Value::from(account.0), decimal_value(*net), ms(row.created)];
         tx.exec_drop(sql, params).await.map_err(store_error)?;
     }
     Ok(id)

@@ -151,6 +151,7 @@ pub(crate) mod sql {
         FROM settlement_content_aggregation a JOIN participant_currency pc ON pc.account_id = a.account_id \
         JOIN settlement_window_content c ON c.content_id = a.content_id";
     /// Position changes of the transfers whose fulfilment names the window, per account and sign.
+    /// MySQL only: SQLite's SUM is not exact beyond 64 bits, so that store adds them up itself.
     pub const WINDOW_SUMS: &str = "SELECT c.account_id, pc.participant_id, pc.ledger_account_type, pc.currency, \
         CASE WHEN c.change_amount > 0 THEN 1 ELSE 0 END AS payer, SUM(c.change_amount) \
         FROM transfer_fulfilment f JOIN participant_position_change c ON c.transfer_seq = f.transfer_seq \

@@ -44,8 +44,15 @@ use crate::{
     Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
 };
 
+#[path = "sqlite_amounts.rs"]
+mod amounts;
+#[path = "sqlite_migrate.rs"]
+mod migrate;
 #[path = "sqlite_operator.rs"]
 mod operator;
+
+use amounts::{amount_value, StoredAmount};
+use migrate::migrate;
 
 /// Migrations in order; each runs once, inside a transaction, and is recorded.
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -53,6 +60,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_notifications.sql")),
     (3, include_str!("../migrations/sqlite/0003_settlement.sql")),
     (4, include_str!("../migrations/sqlite/0004_deliveries_by_transfer.sql")),
+    (5, include_str!("../migrations/sqlite/0005_wide_amounts.sql")),
 ];
 /// How long a connection waits for another process's lock before giving up.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
@@ -120,34 +128,6 @@ fn write_transaction(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>,
     conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_error)
 }
 
-fn migrate(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)",
-    )
-    .map_err(sql_error)?;
-    for (version, sql) in MIGRATIONS {
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(sql_error)?;
-        let applied: Option<i64> = conn
-            .query_row("SELECT version FROM schema_migration WHERE version = ?", [version], |row| row.get(0))
-            .optional()
-            .map_err(sql_error)?;
-        let res = match applied {
-            Some(_) => Ok(()),
-            None => conn
-                .execute_batch(sql)
-                .and_then(|()| conn.execute("INSERT INTO schema_migration VALUES (?, 0)", [version]).map(|_| ())),
-        };
-        match res {
-            Ok(()) => conn.execute_batch("COMMIT").map_err(sql_error)?,
-            Err(err) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                return Err(sql_error(err));
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Runs slow SQLite work (opening, migrating) without stalling a multi-threaded runtime's other
 /// tasks.
 fn blocking<T>(work: impl FnOnce() -> T) -> T {
@@ -208,7 +188,7 @@ impl LedgerStore for SqliteStore {
                 )
                 .map_err(sql_error)?;
             let rows = stmt.query_map([account.0 as i64], |row| {
-                Ok((row.get::<_, Option<String>>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+                Ok((row.get::<_, Option<String>>(0)?, row.get::<_, StoredAmount>(1)?.0, row.get::<_, StoredAmount>(2)?.0))
             });
             // Bound to a local so `rows` (which borrows `stmt`) is dropped before `stmt`.
             #[allow(clippy::let_and_return)]
@@ -217,7 +197,7 @@ impl LedgerStore for SqliteStore {
                 .map(|it| {
                     let (id, change, value) = it.map_err(sql_error)?;
                     let id = id.map(|it| transfer_id(&it)).transpose()?;
-                    Ok((id, amount(change), amount(value)))
+                    Ok((id, change, value))
                 })
                 .collect();
             res
@@ -340,7 +320,7 @@ impl LedgerStore for SqliteStore {
     }
 
     async fn set_net_debit_cap(&self, account: AccountId, cap: NetDebitCap, created: Timestamp) -> Result<(), StoreError> {
-        let value = amount_to_sql(cap.value())?;
+        let value = amount_value(cap.value());
         let mut conn = self.writer.lock().await;
         (|| {
             let tx = write_transaction(&mut conn)?;
@@ -369,7 +349,7 @@ impl LedgerStore for SqliteStore {
 
     async fn net_debit_cap(&self, account: AccountId) -> Result<Option<NetDebitCap>, StoreError> {
         let conn = self.reader.lock().await;
-        let value: Option<i64> = (|| {
+        let value: Option<StoredAmount> = (|| {
             conn.query_row(
                 "SELECT value FROM participant_limit WHERE account_id = ? AND limit_type = ? AND is_active = 1",
                 params![account.0 as i64, NET_DEBIT_CAP_LIMIT_TYPE],
@@ -378,12 +358,12 @@ impl LedgerStore for SqliteStore {
             .optional()
         })()
         .map_err(sql_error)?;
-        value.map(|it| NetDebitCap::new(amount(it)).ok_or_else(|| StoreError::Corrupt("negative cap".into()))).transpose()
+        value.map(|it| NetDebitCap::new(it.0).ok_or_else(|| StoreError::Corrupt("negative cap".into()))).transpose()
     }
 
     async fn balance(&self, account: AccountId) -> Result<(Amount, Amount), StoreError> {
         let conn = self.reader.lock().await;
-        let row: Option<(i64, i64)> = (|| {
+        let row: Option<(StoredAmount, StoredAmount)> = (|| {
             conn.query_row(
                 "SELECT value, reserved_value FROM participant_position WHERE account_id = ?",
                 [account.0 as i64],
@@ -393,7 +373,7 @@ impl LedgerStore for SqliteStore {
         })()
         .map_err(sql_error)?;
         match row {
-            Some((value, reserved)) => Ok((amount(value), amount(reserved))),
+            Some((value, reserved)) => Ok((value.0, reserved.0)),
             None => Err(StoreError::NotFound(format!("account {account}"))),
         }
     }
@@ -638,12 +618,12 @@ impl LedgerTx for SqliteTx {
                 let mut stmt = self.conn.prepare_cached(&sql).map_err(sql_error)?;
                 let rows = stmt
                     .query_map(params_from_iter(chunk.iter().map(|it| it.0 as i64)), |row| {
-                        Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+                        Ok((row.get::<_, i64>(0)?, row.get::<_, StoredAmount>(1)?.0, row.get::<_, StoredAmount>(2)?.0))
                     })
                     .map_err(sql_error)?;
                 for row in rows {
                     let (id, value, reserved) = row.map_err(sql_error)?;
-                    res.insert(AccountId(id as u64), (amount(value), amount(reserved)));
+                    res.insert(AccountId(id as u64), (value, reserved));
                 }
             }
             Ok(res)
@@ -713,9 +693,9 @@ impl LedgerTx for SqliteTx {
             let values = vec![
                 Value::Integer(row.account.0 as i64),
                 Value::Integer(i64::from(row.seq)),
-                Value::Integer(amount_to_sql(row.change)?),
-                Value::Integer(amount_to_sql(row.value)?),
-                Value::Integer(amount_to_sql(row.reserved)?),
+                amount_value(row.change),
+                amount_value(row.value),
+                amount_value(row.reserved),
                 Value::Integer(row.created.unix_ms()),
             ];
             Ok((&row.transfer_id, values))
@@ -731,7 +711,7 @@ impl LedgerTx for SqliteTx {
                 .prepare_cached("UPDATE participant_position SET value = ?, changed_ms = ? WHERE account_id = ?")
                 .map_err(sql_error)?;
             for (account, value) in rows {
-                let n = stmt.execute(params![amount_to_sql(*value)?, changed.unix_ms(), account.0 as i64]).map_err(sql_error)?;
+                let n = stmt.execute(params![amount_value(*value), changed.unix_ms(), account.0 as i64]).map_err(sql_error)?;
                 expect_one_row(n, "position")?;
             }
             Ok(())
@@ -807,7 +787,7 @@ impl LedgerTx for SqliteTx {
     }
 
     async fn window_sums(&mut self, window: WindowId) -> Result<Vec<WindowSum>, StoreError> {
-        operator::window_sums(&self.conn, window)
+        amounts::window_sums(&self.conn, window)
     }
 
     async fn set_window_states(&mut self, rows: &[(WindowId, WindowState)], reason: &str, at: Timestamp) -> Result<(), StoreError> {
@@ -870,20 +850,20 @@ fn lock_positions(conn: &Connection, ids: &[AccountId]) -> Result<BTreeMap<Accou
             .query_map(params_from_iter(chunk.iter().map(|it| it.0 as i64)), |row| {
                 Ok((
                     row.get::<_, i64>(0)?,
-                    row.get::<_, i64>(1)?,
-                    row.get::<_, i64>(2)?,
-                    row.get::<_, Option<i64>>(3)?,
-                    row.get::<_, Option<i64>>(4)?,
+                    row.get::<_, StoredAmount>(1)?.0,
+                    row.get::<_, StoredAmount>(2)?.0,
+                    row.get::<_, Option<StoredAmount>>(3)?.map(|it| it.0),
+                    row.get::<_, Option<StoredAmount>>(4)?.map(|it| it.0),
                 ))
             })
             .map_err(sql_error)?;
         for row in rows {
             let (id, value, reserved, settlement, cap) = row.map_err(sql_error)?;
-            let cap = cap.map(|it| NetDebitCap::new(amount(it)).ok_or_else(|| StoreError::Corrupt("negative cap".into())));
+            let cap = cap.map(|it| NetDebitCap::new(it).ok_or_else(|| StoreError::Corrupt("negative cap".into())));
             let account = PositionAccount {
-                position: amount(value),
-                reserved: amount(reserved),
-                settlement_balance: settlement.map_or(Amount::ZERO, amount),
+                position: value,
+                reserved,
+                settlement_balance: settlement.unwrap_or(Amount::ZERO),
                 net_debit_cap: cap.transpose()?,
             };
             res.insert(AccountId(id as u64), account);
@@ -933,7 +913,7 @@ fn insert_transfers(conn: &Connection, rows: &[NewTransfer]) -> Result<(), Store
             Value::Text(row.payee.to_string()),
             row.payer_account.map_or(Value::Null, |it| Value::Integer(it.0 as i64)),
             row.payee_account.map_or(Value::Null, |it| Value::Integer(it.0 as i64)),
-            Value::Integer(amount_to_sql(row.amount)?),
+            amount_value(row.amount),
             Value::Text(row.currency.code().to_string()),
             row.condition.map_or(Value::Null, |it| Value::Text(it.to_base64url())),
             Value::Integer(row.expiration.unix_ms()),
@@ -1095,7 +1075,7 @@ fn transfer_record(row: &Row<'_>, states: &HashMap<TransferId, CurrentState>) ->
         payee: fsp_id(&row.get::<_, String>(2).map_err(get_error)?)?,
         payer_account: row.get::<_, Option<i64>>(3).map_err(get_error)?.map(|it| AccountId(it as u64)),
         payee_account: row.get::<_, Option<i64>>(4).map_err(get_error)?.map(|it| AccountId(it as u64)),
-        amount: amount(row.get(5).map_err(get_error)?),
+        amount: row.get::<_, StoredAmount>(5).map_err(get_error)?.0,
         currency: currency(&row.get::<_, String>(6).map_err(get_error)?)?,
         condition: row.get::<_, Option<String>>(7).map_err(get_error)?.map(|it| condition(&it)).transpose()?,
         expiration: Timestamp::from_unix_ms(row.get(8).map_err(get_error)?),
@@ -1177,47 +1157,30 @@ fn expired_transfers(conn: &Connection, now: Timestamp, limit: usize) -> Result<
     let mut stmt = conn.prepare_cached(sql).map_err(sql_error)?;
     let rows = stmt
         .query_map(params![now.unix_ms(), limit as i64], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, Option<i64>>(2)?, row.get::<_, i64>(3)?))
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, Option<i64>>(2)?, row.get::<_, StoredAmount>(3)?.0))
         })
         .map_err(sql_error)?;
     let mut found = Vec::new();
     for row in rows {
-        let (id, expiration, payer_account, units) = row.map_err(sql_error)?;
-        found.push((transfer_id(&id)?, expiration, payer_account, units));
+        let (id, expiration, payer_account, amount) = row.map_err(sql_error)?;
+        found.push((transfer_id(&id)?, expiration, payer_account, amount));
     }
     let ids: Vec<TransferId> = found.iter().map(|it| it.0.clone()).collect();
     let states = current_states(conn, &ids)?;
     found
         .into_iter()
-        .map(|(id, expiration, payer_account, units)| {
+        .map(|(id, expiration, payer_account, amount)| {
             let current = *states.get(&id).ok_or_else(|| StoreError::Corrupt(format!("transfer {id} has no state")))?;
             Ok(ExpiredTransfer {
                 transfer_id: id,
                 expiration: Timestamp::from_unix_ms(expiration),
                 current,
                 payer_account: payer_account.map(|it| AccountId(it as u64)),
-                amount: amount(units),
+                amount,
             })
         })
         .collect()
 }
-
-fn amount_to_sql(value: Amount) -> Result<i64, StoreError> {
-    if !value.fits_storage() {
-        return Err(StoreError::Invalid(format!("amount {value} does not fit DECIMAL(18,4)")));
-    }
-    // fits_storage bounds the magnitude below 10^18, inside i64.
-    Ok(value.units() as i64)
-}
-
-fn amount(units: i64) -> Amount {
-    Amount::from_units(i128::from(units))
-}
-
-
-
-
-
 
 fn current_state(state: &str, seq: i64, at: i64) -> Result<CurrentState, StoreError> {
     let state = transfer_state(state)?;

@@ -13,12 +13,13 @@ use ledger_core::window::WindowState;
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
-use super::{amount, amount_to_sql, placeholders, sql_error};
+use super::amounts::{amount_value, StoredAmount};
+use super::{placeholders, sql_error};
 use crate::decode::{currency, window_state};
 use crate::operator::decode::{account_type, delay, granularity, interchange, model_name, role, settlement_state};
 use crate::operator::{
     assemble_settlements, assemble_windows, check_id_count, sql, AccountBalance, ContentRecord, NewContent,
-    NewContentState, NewSettlement, NewSettlementState, SettlementAccount, SettlementRecord, WindowRecord, WindowSum,
+    NewContentState, NewSettlement, NewSettlementState, SettlementAccount, SettlementRecord, WindowRecord,
     EXTERNAL_REFERENCE_LENGTH_MAX, SETTLEMENT_REASON_LENGTH_MAX,
 };
 use crate::{truncate_chars, StoreError, Window};
@@ -81,8 +82,8 @@ pub(super) fn account_balances(conn: &Connection, participant: ParticipantId) ->
         };
         Ok(AccountBalance {
             account,
-            value: amount(col(row, 5)?),
-            reserved: amount(col(row, 6)?),
+            value: col::<StoredAmount>(row, 5)?.0,
+            reserved: col::<StoredAmount>(row, 6)?.0,
             changed: ms(row, 7)?,
             created: ms(row, 8)?,
         })
@@ -92,14 +93,14 @@ pub(super) fn account_balances(conn: &Connection, participant: ParticipantId) ->
 pub(super) fn set_limit_alarm(conn: &Connection, account: AccountId, percentage: Amount, changed: Timestamp) -> Res<()> {
     let sql = "INSERT INTO participant_limit_alarm (account_id, alarm_percentage, changed_ms) VALUES (?, ?, ?) \
                ON CONFLICT (account_id) DO UPDATE SET alarm_percentage = excluded.alarm_percentage, changed_ms = excluded.changed_ms";
-    conn.execute(sql, params![account.0 as i64, amount_to_sql(percentage)?, changed.unix_ms()]).map_err(sql_error)?;
+    conn.execute(sql, params![account.0 as i64, amount_value(percentage), changed.unix_ms()]).map_err(sql_error)?;
     Ok(())
 }
 
 pub(super) fn limit_alarm(conn: &Connection, account: AccountId) -> Res<Option<Amount>> {
     let sql = "SELECT alarm_percentage FROM participant_limit_alarm WHERE account_id = ?";
-    let found: Option<i64> = conn.query_row(sql, [account.0 as i64], |row| row.get(0)).optional().map_err(sql_error)?;
-    Ok(found.map(amount))
+    let found: Option<StoredAmount> = conn.query_row(sql, [account.0 as i64], |row| row.get(0)).optional().map_err(sql_error)?;
+    Ok(found.map(|it| it.0))
 }
 
 pub(super) fn create_settlement_model(conn: &Connection, definition: &ModelDefinition, created: Timestamp) -> Res<SettlementModel> {
@@ -173,25 +174,11 @@ pub(super) fn windows(conn: &Connection, ids: Option<&[WindowId]>) -> Res<Vec<Wi
             account: AccountId(col::<i64>(row, 1)? as u64),
             participant: ParticipantId(col::<i64>(row, 2)? as u64),
             role: role(col(row, 3)?)?,
-            amount: amount(col(row, 4)?),
+            amount: col::<StoredAmount>(row, 4)?.0,
         };
         Ok((ContentId(col::<i64>(row, 0)? as u64), aggregation))
     })?;
     Ok(assemble_windows(heads, contents, aggregations))
-}
-
-pub(super) fn window_sums(conn: &Connection, window: WindowId) -> Res<Vec<WindowSum>> {
-    query(conn, sql::WINDOW_SUMS, vec![Value::Integer(window.0 as i64)], |row| {
-        let payer: i64 = col(row, 4)?;
-        Ok(WindowSum {
-            account: AccountId(col::<i64>(row, 0)? as u64),
-            participant: ParticipantId(col::<i64>(row, 1)? as u64),
-            kind: account_type(col(row, 2)?)?,
-            currency: currency(&col::<String>(row, 3)?)?,
-            role: role(if payer == 1 { 1 } else { 2 })?,
-            amount: amount(col(row, 5)?),
-        })
-    })
 }
 
 pub(super) fn set_window_states(conn: &Connection, rows: &[(WindowId, WindowState)], reason: &str, at: Timestamp) -> Res<()> {
@@ -216,7 +203,7 @@ pub(super) fn insert_window_contents(conn: &Connection, rows: &[NewContent], at:
         let id = ContentId(conn.last_insert_rowid() as u64);
         for it in &row.aggregations {
             let sql = "INSERT INTO settlement_content_aggregation (content_id, account_id, participant_role, amount) VALUES (?, ?, ?, ?)";
-            conn.execute(sql, params![id.0 as i64, it.account.0 as i64, it.role.id(), amount_to_sql(it.amount)?]).map_err(sql_error)?;
+            conn.execute(sql, params![id.0 as i64, it.account.0 as i64, it.role.id(), amount_value(it.amount)]).map_err(sql_error)?;
         }
         ids.push(id);
     }
@@ -259,7 +246,7 @@ pub(super) fn settlements(conn: &Connection, ids: Option<&[SettlementId]>) -> Re
             account: AccountId(col::<i64>(row, 1)? as u64),
             participant: ParticipantId(col::<i64>(row, 2)? as u64),
             currency: currency(&col::<String>(row, 3)?)?,
-            net: amount(col(row, 4)?),
+            net: col::<StoredAmount>(row, 4)?.0,
             state: settlement_state(&col::<String>(row, 5)?)?,
             reason: col(row, 6)?,
             external_reference: col(row, 7)?,
@@ -282,7 +269,7 @@ pub(super) fn insert_settlement(conn: &Connection, row: &NewSettlement) -> Res<S
     }
     for (account, net) in &row.accounts {
         let sql = "INSERT INTO settlement_participant_currency (settlement_id, account_id, net_amount, created_ms) VALUES (?, ?, ?, ?)";
-        conn.execute(sql, params![id.0 as i64, account.0 as i64, amount_to_sql(*net)?, row.created.unix_ms()]).map_err(sql_error)?;
+        conn.execute(sql, params![id.0 as i64, account.0 as i64, amount_value(*net), row.created.unix_ms()]).map_err(sql_error)?;
     }
     Ok(id)
 }

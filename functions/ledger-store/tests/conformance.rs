@@ -2,12 +2,14 @@
 //! fresh database on the MySQL-compatible server (`mysql::*`). There is no skip: without a
 //! reachable server the MySQL half fails.
 
+mod amount_cases;
 mod common;
 mod operator_cases;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use amount_cases::*;
 use common::*;
 use operator_cases::*;
 use ledger_core::account::{LedgerAccountType, NetDebitCap, HUB_NAME};
@@ -67,7 +69,10 @@ conformance!(
     fulfil_error_and_hash_rows_read_back,
     closing_a_window_opens_the_next,
     expired_transfers_come_from_the_timeout_list,
-    amounts_round_trip_exactly_and_overflow_is_refused,
+    amounts_round_trip_exactly,
+    wide_transfers_round_trip_exactly,
+    wide_positions_and_their_journal_read_back,
+    wide_window_sums_contents_and_settlements_read_back,
     concurrent_batches_over_shared_accounts_all_commit,
     a_random_workload_keeps_journal_and_positions_equal,
     endpoints_are_upserted_per_participant_and_type,
@@ -397,17 +402,21 @@ async fn expired_transfers_come_from_the_timeout_list(store: Arc<dyn LedgerStore
     tx.commit().await.unwrap();
 }
 
-async fn amounts_round_trip_exactly_and_overflow_is_refused(store: Arc<dyn LedgerStore>) {
+async fn amounts_round_trip_exactly(store: Arc<dyn LedgerStore>) {
     let payer = provision_dfsp(store.as_ref(), "payerfsp", "99999999999999.9999", "99999999999999.9999").await;
     let payee = provision_dfsp(store.as_ref(), "payeefsp", "0.0001", "0").await;
     let mut tx = store.begin().await.unwrap();
     let locked = tx.lock_positions(&[payer.position.id, payee.position.id]).await.unwrap();
     assert_eq!(locked[&payer.position.id].settlement_balance, -amount("99999999999999.9999"));
     assert_eq!(locked[&payee.position.id].settlement_balance, -amount("0.0001"));
-    let too_big = Amount::from_units(10_i128.pow(18));
-    let res = tx.update_positions(&[(payer.position.id, too_big)], NOW).await;
-    assert!(matches!(res, Err(StoreError::Invalid(_))), "{res:?}");
+    // The largest and smallest values an Amount takes fit the columns too.
+    for units in [i128::MAX, i128::MIN] {
+        tx.update_positions(&[(payer.position.id, Amount::from_units(units))], NOW).await.unwrap();
+        let locked = tx.lock_positions(&[payer.position.id]).await.unwrap();
+        assert_eq!(locked[&payer.position.id].position, Amount::from_units(units));
+    }
     drop(tx);
+    assert_eq!(store.balance(payer.position.id).await.unwrap().0, Amount::ZERO, "rolled back");
     let rows = vec![new_transfer(&payer, &payee, "0.0001"), new_transfer(&payer, &payee, "12345678901234.5678")];
     prepare_batch(store.as_ref(), &rows).await.unwrap();
     for row in &rows {

@@ -38,7 +38,7 @@ async fn opening_twice_and_concurrently_is_idempotent() {
     assert_eq!(d.participants().await.unwrap().len(), 1);
     let mut conn = raw(&name).await;
     let versions: Vec<u32> = conn.query("SELECT version FROM schema_migration").await.unwrap();
-    assert_eq!(versions, [1, 2, 3, 4]);
+    assert_eq!(versions, [1, 2, 3, 4, 5]);
     let windows: Vec<u64> = conn.query("SELECT settlement_window_id FROM settlement_window").await.unwrap();
     assert_eq!(windows, [1]);
     conn.disconnect().await.unwrap();

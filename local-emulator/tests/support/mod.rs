@@ -141,7 +141,7 @@ impl Switch {
         store.set_net_debit_cap(position.id, NetDebitCap::new(Amount::from_whole(cap)).unwrap(), now).await.unwrap();
         let mut tx = store.begin().await.unwrap();
         tx.lock_balances(&[settlement.id]).await.unwrap();
-        tx.update_positions(&[(settlement.id, -Amount::parse_decimal(funding).unwrap())], now).await.unwrap();
+        tx.update_positions(&[(settlement.id, -Amount::parse_stored(funding).unwrap())], now).await.unwrap();
         tx.commit().await.unwrap();
         for (kind, url) in self.simulators.endpoints(name) {
             store.set_endpoint(participant.id, kind, &url, now).await.unwrap();

@@ -92,8 +92,9 @@ pub fn fsp(name: &str) -> FspId {
     FspId::parse(name).expect("an fsp name")
 }
 
+/// Any amount the store holds, as decimal text.
 pub fn amount(text: &str) -> Amount {
-    Amount::parse_decimal(text).expect("an amount")
+    Amount::parse_stored(text).expect("an amount")
 }
 
 pub fn new_transfer_id() -> TransferId {
