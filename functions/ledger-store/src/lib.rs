@@ -213,16 +213,6 @@ pub struct TransferRecord {
     pub extensions: Vec<(String, String)>,
 }
 
-/// An expired entry of the timeout work-list, with the transfer's latest state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExpiredTransfer {
-    pub transfer_id: TransferId,
-    pub expiration: Timestamp,
-    pub current: CurrentState,
-    pub payer_account: Option<AccountId>,
-    pub amount: Amount,
-}
-
 /// A settlement window and its current state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -440,11 +430,24 @@ pub trait LedgerTx: Send {
     /// Number of fulfilments tagged with a window.
     async fn window_fulfilment_count(&mut self, window: WindowId) -> Result<u64, StoreError>;
 
-    /// Timeout entries whose expiration is before `now`, oldest first, at most `limit`.
-    async fn expired_transfers(&mut self, now: Timestamp, limit: usize) -> Result<Vec<ExpiredTransfer>, StoreError>;
+    /// Entries of the timeout work-list due before `now` as `(transfer, due)`: soonest first,
+    /// then in the order the transfers were stored, at most `limit`. The work-list holds one
+    /// entry per transfer that is not final, due at its expiration until the timeout function
+    /// moves it on ([`LedgerTx::move_timeouts`]).
+    async fn due_timeouts(&mut self, now: Timestamp, limit: usize) -> Result<Vec<(TransferId, Timestamp)>, StoreError>;
 
-    /// Removes timeout entries, named as [`LedgerTx::expired_transfers`] returned them.
+    /// Removes timeout entries, named as [`LedgerTx::due_timeouts`] returned them; an entry no
+    /// longer there (or due at another time) is left as it is.
     async fn delete_timeouts(&mut self, entries: &[(TransferId, Timestamp)]) -> Result<(), StoreError>;
+
+    /// Moves timeout entries to a new due time: `(transfer, due as read, new due)`. An entry no
+    /// longer due at the time read (removed meanwhile by the transaction that made its transfer
+    /// final) is left as it is, so a finished transfer never gets its entry back.
+    async fn move_timeouts(&mut self, entries: &[(TransferId, Timestamp, Timestamp)]) -> Result<(), StoreError>;
+
+    /// Removes the timeout entries of these transfers, whenever due: called in the transaction
+    /// that makes them final. Unknown transfers and transfers without an entry are skipped.
+    async fn delete_timeouts_of(&mut self, ids: &[TransferId]) -> Result<(), StoreError>;
 
     /// Locks and reads windows with their content, by id; unknown ids are absent.
     async fn windows_for_update(&mut self, ids: &[WindowId]) -> Result<Vec<WindowRecord>, StoreError>;

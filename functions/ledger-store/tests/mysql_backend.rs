@@ -227,11 +227,10 @@ async fn large_batches_are_chunked() {
     assert_eq!(records[&ids[777]].extensions, rows[777].extensions);
     assert_eq!(tx.current_states(&ids).await.unwrap().len(), N_ROWS);
     assert_eq!(tx.hashes(HashKind::Prepare, &ids).await.unwrap().len(), N_ROWS);
-    let expired = tx.expired_transfers(EXPIRATION.plus_ms(1), 5_000).await.unwrap();
+    let expired = tx.due_timeouts(EXPIRATION.plus_ms(1), 5_000).await.unwrap();
     assert_eq!(expired.len(), N_ROWS);
-    let entries: Vec<_> = expired.iter().map(|it| (it.transfer_id.clone(), it.expiration)).collect();
-    tx.delete_timeouts(&entries).await.unwrap();
-    assert!(tx.expired_transfers(EXPIRATION.plus_ms(1), 5_000).await.unwrap().is_empty());
+    tx.delete_timeouts(&expired).await.unwrap();
+    assert!(tx.due_timeouts(EXPIRATION.plus_ms(1), 5_000).await.unwrap().is_empty());
     tx.commit().await.unwrap();
     assert_eq!(store.position_journal(payer.position.id).await.unwrap().len(), N_ROWS);
     assert_eq!(store.balance(payer.position.id).await.unwrap().0, Amount::from_units(15_000 * N_ROWS as i128));
