@@ -206,26 +206,33 @@ async fn timeout_function(State(app): State<App>) -> Response {
     invocation("function.timeout", "timeout", true, timeout_invocation(app)).await
 }
 
+/// Runs the timeout function's batches until none comes back full (see `crate::timeout`).
 async fn timeout_invocation(app: App) -> (Response, Tally) {
     let now = (app.now)();
-    let scan = match crate::timeout::scan(app.store.as_ref(), now).await {
-        Ok(scan) => scan,
-        Err(err) => return retry(&Transient::from(err), 0),
-    };
-    let n_expired = scan.finished.len();
-    if n_expired > 0 {
-        crate::fault::crash_point("timeout", CrashPoint::AfterCommit);
+    let (mut n_due, mut n_emitted, mut n_dead_letters) = (0, 0, 0);
+    for _ in 0..crate::timeout::TIMEOUT_SCAN_BATCHES_MAX {
+        let scan = match crate::timeout::scan(app.store.as_ref(), now).await {
+            Ok(scan) => scan,
+            Err(err) => return retry(&Transient::from(err), n_due),
+        };
+        n_due += scan.n_due;
+        if scan.n_due > 0 {
+            crate::fault::crash_point("timeout", CrashPoint::AfterCommit);
+        }
+        if let Err(err) = publish(&app, &scan.report, now).await {
+            return retry(&err, n_due);
+        }
+        crate::timeout::record_stranded(&scan);
+        if let Err(err) = crate::timeout::finish(app.store.as_ref(), &scan).await {
+            return retry(&Transient::from(err), n_due);
+        }
+        n_emitted += scan.report.emitted.len();
+        n_dead_letters += scan.report.dead_letters.len();
+        if !scan.more_due() {
+            break;
+        }
     }
-    if let Err(err) = publish(&app, &scan.report, now).await {
-        return retry(&err, n_expired);
-    }
-    match crate::timeout::finish(app.store.as_ref(), &scan.finished).await {
-        Ok(()) => (
-            logged(format!("timeout: {n_expired} expired entries handled")),
-            Tally::ok(n_expired, scan.report.emitted.len(), scan.report.dead_letters.len()),
-        ),
-        Err(err) => retry(&Transient::from(err), n_expired),
-    }
+    (logged(format!("timeout: {n_due} due entries handled")), Tally::ok(n_due, n_emitted, n_dead_letters))
 }
 
 /// Publishes a committed batch's events and keeps its dead letters, then answers the host.
