@@ -206,33 +206,52 @@ async fn timeout_function(State(app): State<App>) -> Response {
     invocation("function.timeout", "timeout", true, timeout_invocation(app)).await
 }
 
-/// Runs the timeout function's batches until none comes back full (see `crate::timeout`).
+/// Runs the timeout function's batches until none comes back full, then again at each due time
+/// before the next tick (see `crate::timeout`), so a transfer is expired at its expiration
+/// instead of up to a tick after it.
 async fn timeout_invocation(app: App) -> (Response, Tally) {
-    let now = (app.now)();
-    let (mut n_due, mut n_emitted, mut n_dead_letters) = (0, 0, 0);
-    for _ in 0..crate::timeout::TIMEOUT_SCAN_BATCHES_MAX {
-        let scan = match crate::timeout::scan(app.store.as_ref(), now).await {
-            Ok(scan) => scan,
-            Err(err) => return retry(&Transient::from(err), n_due),
+    let lookahead = std::time::Duration::from_millis(crate::timeout::TIMEOUT_LOOKAHEAD_MS);
+    let deadline = Instant::now() + lookahead;
+    let mut tally = Tally::ok(0, 0, 0);
+    loop {
+        let now = (app.now)();
+        if let Err(response) = timeout_batches(&app, now, &mut tally).await {
+            return response;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let next = match crate::timeout::next_due(app.store.as_ref(), now.plus_ms(left.as_millis() as i64)).await {
+            Ok(next) => next,
+            Err(err) => return retry(&Transient::from(err), tally.batch_size),
         };
-        n_due += scan.n_due;
+        let Some(due) = next else { break };
+        // Due means due before the clock: wake a millisecond after.
+        let wait = std::time::Duration::from_millis((due.unix_ms() - (app.now)().unix_ms() + 1).max(0) as u64);
+        if Instant::now() + wait >= deadline {
+            break;
+        }
+        tokio::time::sleep(wait).await;
+    }
+    (logged(format!("timeout: {} due entries handled", tally.batch_size)), tally)
+}
+
+/// The batches of one look at the work-list, at `now`, each scanned, published and finished.
+async fn timeout_batches(app: &App, now: Timestamp, tally: &mut Tally) -> Result<(), (Response, Tally)> {
+    for _ in 0..crate::timeout::TIMEOUT_SCAN_BATCHES_MAX {
+        let scan = crate::timeout::scan(app.store.as_ref(), now).await.map_err(|err| retry(&Transient::from(err), tally.batch_size))?;
+        tally.batch_size += scan.n_due;
         if scan.n_due > 0 {
             crate::fault::crash_point("timeout", CrashPoint::AfterCommit);
         }
-        if let Err(err) = publish(&app, &scan.report, now).await {
-            return retry(&err, n_due);
-        }
+        publish(app, &scan.report, now).await.map_err(|err| retry(&err, tally.batch_size))?;
         crate::timeout::record_stranded(&scan);
-        if let Err(err) = crate::timeout::finish(app.store.as_ref(), &scan).await {
-            return retry(&Transient::from(err), n_due);
-        }
-        n_emitted += scan.report.emitted.len();
-        n_dead_letters += scan.report.dead_letters.len();
+        crate::timeout::finish(app.store.as_ref(), &scan).await.map_err(|err| retry(&Transient::from(err), tally.batch_size))?;
+        tally.n_emitted += scan.report.emitted.len();
+        tally.n_dead_letters += scan.report.dead_letters.len();
         if !scan.more_due() {
             break;
         }
     }
-    (logged(format!("timeout: {n_due} due entries handled")), Tally::ok(n_due, n_emitted, n_dead_letters))
+    Ok(())
 }
 
 /// Publishes a committed batch's events and keeps its dead letters, then answers the host.

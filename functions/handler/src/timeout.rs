@@ -12,6 +12,7 @@
 //! | 2 | the caller publishes the report: 3303 to the payer of an EXPIRED_PREPARED transfer; `timeout-reserved` to the position hub (keyed by the payer's account), whose position step then notifies both parties; for a stranded transfer the pipeline event it waits for, again (`crate::timeout_events`) |
 //! | 3 | [`finish`]: remove the entries of transfers now final, move the others to their recheck time |
 //! | 4 | the caller counts and logs the stranded transfers ([`record_stranded`]), and runs 1–3 again while a batch came back full, at most [`TIMEOUT_SCAN_BATCHES_MAX`] times |
+//! | 5 | until [`TIMEOUT_LOOKAHEAD_MS`] have passed, the caller waits for the next entry to come due ([`next_due`]) and runs 1–4 again |
 //!
 //! An entry stays where it was until step 3. If the process dies between 1 and 3, the next scan
 //! finds the transfer already expired and emits the same follow-up again (same event id), so it
@@ -39,6 +40,10 @@ pub const TIMEOUT_SCAN_BATCH_MAX: usize = 500;
 /// Most batches one invocation runs: 100,000 entries, a hundred times what the timer's one
 /// second brings at 1,000 transfers/s; what is left waits for the next tick.
 pub const TIMEOUT_SCAN_BATCHES_MAX: usize = 200;
+/// How long one invocation keeps expiring transfers as they come due, after the entries already
+/// due: just under the timer's one second, so it ends before the next tick. Without it a
+/// transfer waited up to a whole tick after its expiration before anything happened.
+pub const TIMEOUT_LOOKAHEAD_MS: u64 = 900;
 const EXPIRED_PREPARED_REASON: &str = "Aborted by Timeout Handler";
 const RESERVED_TIMEOUT_REASON: &str = "Marked for expiration by Timeout Handler";
 
@@ -93,6 +98,14 @@ pub async fn finish(store: &dyn LedgerStore, scan: &Scan) -> Result<(), StoreErr
     tx.delete_timeouts(&scan.finished).await?;
     tx.move_timeouts(&scan.rechecks).await?;
     tx.commit().await
+}
+
+/// The earliest due time of an entry due before `until`, if any: when the next batch has work.
+pub async fn next_due(store: &dyn LedgerStore, until: Timestamp) -> Result<Option<Timestamp>, StoreError> {
+    let mut tx = store.begin().await?;
+    let first = tx.due_timeouts(until, 1).await?;
+    tx.commit().await?;
+    Ok(first.first().map(|(_, due)| *due))
 }
 
 /// Step 4: one metric count and one log line, with its transfer id, per stranded transfer.
