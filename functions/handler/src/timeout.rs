@@ -40,6 +40,8 @@ pub const TIMEOUT_SCAN_BATCH_MAX: usize = 500;
 /// Most batches one invocation runs: 100,000 entries, a hundred times what the timer's one
 /// second brings at 1,000 transfers/s; what is left waits for the next tick.
 pub const TIMEOUT_SCAN_BATCHES_MAX: usize = 200;
+/// Most times one batch is read again after colliding with another writer ([`scan`]).
+pub const TIMEOUT_CONFLICT_RETRIES_MAX: usize = 3;
 /// How long one invocation keeps expiring transfers as they come due, after the entries already
 /// due: just under the timer's one second, so it ends before the next tick. Without it a
 /// transfer waited up to a whole tick after its expiration before anything happened.
@@ -68,8 +70,24 @@ impl Scan {
     }
 }
 
-/// Step 1: see the module documentation.
+/// Step 1: see the module documentation. A batch that collides with another writer (a fulfil or
+/// position step recording the next state of one of its transfers at the same moment, which
+/// happens at expiry) is read again at once, up to [`TIMEOUT_CONFLICT_RETRIES_MAX`] times: the
+/// re-read sees that state, and the rest of the batch does not wait for the next tick.
 pub async fn scan(store: &dyn LedgerStore, now: Timestamp) -> Result<Scan, StoreError> {
+    let mut n_retries = 0;
+    loop {
+        match scan_once(store, now).await {
+            Err(StoreError::Conflict(reason)) if n_retries < TIMEOUT_CONFLICT_RETRIES_MAX => {
+                n_retries += 1;
+                tracing::debug!(%reason, "timeout batch collided with another writer; reading it again");
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+async fn scan_once(store: &dyn LedgerStore, now: Timestamp) -> Result<Scan, StoreError> {
     let mut tx = store.begin().await?;
     let due = tx.due_timeouts(now, TIMEOUT_SCAN_BATCH_MAX).await?;
     let ids: Vec<TransferId> = due.iter().map(|(id, _)| id.clone()).collect();
