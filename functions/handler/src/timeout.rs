@@ -4,7 +4,8 @@
 //!
 //! The timeout work-list holds one entry per transfer that is not final, due at its expiration;
 //! the transaction that makes a transfer final (position commit, abort, `timeout-reserved`,
-//! refusal) removes it, so the list holds only transfers that may still need the Hub.
+//! refusal) removes it, so the list holds only transfers that may still need the Hub. The timer
+//! fires every second (`functions/bindings/timeout/function.json`).
 //!
 //! | step | what |
 //! |---|---|
