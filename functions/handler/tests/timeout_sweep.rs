@@ -129,7 +129,7 @@ async fn a_lost_commit_is_re_driven_and_the_transfer_commits(store: Arc<dyn Ledg
     assert_eq!((store.balance(scheme.payer.id).await.unwrap().0, store.balance(scheme.payee.id).await.unwrap().0), (Amount::from_whole(30), -Amount::from_whole(30)));
     // The original arrives after all: nothing moves twice, and its notification is the same event.
     let late = position(store.as_ref(), &[lost.to_json()], EXPIRED).await.unwrap();
-    assert_eq!(event_ids(&late), [notification.metadata.event.id.clone()]);
+    assert_eq!(event_ids(&late), std::slice::from_ref(&notification.metadata.event.id));
     assert_eq!(store.balance(scheme.payer.id).await.unwrap().0, Amount::from_whole(30));
     assert_eq!(scan(store.as_ref(), EXPIRED.plus_ms(86_400_000)).await.unwrap().n_due, 0, "the commit removed the entry");
 }
@@ -146,7 +146,7 @@ async fn a_lost_timeout_reserved_is_re_driven_after_its_grace(store: Arc<dyn Led
     // ... and after it the same event goes again, counted as stranded.
     let after = scan_and_finish(store.as_ref(), EXPIRED.plus_ms(REDRIVE_GRACE_MS + 1_000)).await;
     assert_eq!(after.stranded.len(), 1);
-    assert_eq!(event_ids(&after.report), [lost.metadata.event.id.clone()]);
+    assert_eq!(event_ids(&after.report), std::slice::from_ref(&lost.metadata.event.id));
     assert_eq!(store.state_history(&id).await.unwrap().len(), 3, "RESERVED_TIMEOUT recorded once");
     let released = position(store.as_ref(), &bodies(&after.report), EXPIRED.plus_ms(REDRIVE_GRACE_MS + 2_000)).await.unwrap();
     assert_eq!(told(store.as_ref(), only_notification(&released)).await, [pair("payeefsp", "3303"), pair("payerfsp", "3303")]);
