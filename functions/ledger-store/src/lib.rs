@@ -14,7 +14,8 @@
 //!   models, window contents, settlements); `sqlite_operator` and `mysql_operator` hold their
 //!   SQL.
 //! - `sqlite` and `mysql`: the two implementations, with their migrations under
-//!   `migrations/`, applied on open and idempotent.
+//!   `migrations/`, applied on open and idempotent. `sqlite_work_list` and `mysql_work_list`
+//!   hold the timeout work-list's SQL.
 //!
 //! # Invariants
 //! - State journals are insert-only: `transfer_state_change` rows are keyed by the transfer and
@@ -26,6 +27,10 @@
 //! - Exactly one settlement window is OPEN: the database enforces it with a unique marker.
 //! - A notification is recorded once per (event id, recipient): recording the pair again is a
 //!   no-op, so re-emitted events are not delivered twice.
+//! - The timeout work-list (`transfer_timeout`) has one entry per transfer that may still need
+//!   the timeout function, keyed by when it is next due; the store never decides which: callers
+//!   remove an entry in the transaction that makes its transfer final
+//!   ([`LedgerTx::delete_timeouts_of`]), and a moved entry never comes back once removed.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
