@@ -224,8 +224,11 @@ async fn timeout_invocation(app: App) -> (Response, Tally) {
             Err(err) => return retry(&Transient::from(err), tally.batch_size),
         };
         let Some(due) = next else { break };
-        // Due means due before the clock: wake a millisecond after.
-        let wait = std::time::Duration::from_millis((due.unix_ms() - (app.now)().unix_ms() + 1).max(0) as u64);
+        // Due means due before the clock: wake a millisecond after, but never look more often
+        // than every TIMEOUT_LOOK_INTERVAL_MIN_MS, so a steady stream of expiries is taken in
+        // batches rather than one transaction pair each.
+        let due_in_ms = (due.unix_ms() - (app.now)().unix_ms() + 1).max(0) as u64;
+        let wait = std::time::Duration::from_millis(due_in_ms.max(crate::timeout::TIMEOUT_LOOK_INTERVAL_MIN_MS));
         if Instant::now() + wait >= deadline {
             break;
         }

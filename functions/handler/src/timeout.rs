@@ -47,6 +47,9 @@ pub const TIMEOUT_CONFLICT_RETRIES_MAX: usize = 3;
 /// due: just under the timer's one second, so it ends before the next tick. Without it a
 /// transfer waited up to a whole tick after its expiration before anything happened.
 pub const TIMEOUT_LOOKAHEAD_MS: u64 = 900;
+/// Shortest wait between two looks within one invocation: bounds the transactions a steady
+/// stream of expiries costs, at the price of expiring up to this much after the expiration.
+pub const TIMEOUT_LOOK_INTERVAL_MIN_MS: u64 = 100;
 const EXPIRED_PREPARED_REASON: &str = "Aborted by Timeout Handler";
 const RESERVED_TIMEOUT_REASON: &str = "Marked for expiration by Timeout Handler";
 
