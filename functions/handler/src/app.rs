@@ -226,26 +226,55 @@ async fn timeout_function(State(app): State<App>) -> Response {
     invocation("function.timeout", "timeout", true, timeout_invocation(app)).await
 }
 
+/// Runs the timeout function's batches until none comes back full, then again at each due time
+/// before the next tick (see `crate::timeout`), so a transfer is expired at its expiration
+/// instead of up to a tick after it.
 async fn timeout_invocation(app: App) -> (Response, Tally) {
-    let now = (app.now)();
-    let scan = match crate::timeout::scan(app.store.as_ref(), now).await {
-        Ok(scan) => scan,
-        Err(err) => return retry(&Transient::from(err), 0),
-    };
-    let n_expired = scan.finished.len();
-    if n_expired > 0 {
-        crate::fault::crash_point("timeout", CrashPoint::AfterCommit);
+    let lookahead = std::time::Duration::from_millis(crate::timeout::TIMEOUT_LOOKAHEAD_MS);
+    let deadline = Instant::now() + lookahead;
+    let mut tally = Tally::ok(0, 0, 0);
+    loop {
+        let now = (app.now)();
+        if let Err(response) = timeout_batches(&app, now, &mut tally).await {
+            return response;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let next = match crate::timeout::next_due(app.store.as_ref(), now.plus_ms(left.as_millis() as i64)).await {
+            Ok(next) => next,
+            Err(err) => return retry(&Transient::from(err), tally.batch_size),
+        };
+        let Some(due) = next else { break };
+        // Due means due before the clock: wake a millisecond after, but never look more often
+        // than every TIMEOUT_LOOK_INTERVAL_MIN_MS, so a steady stream of expiries is taken in
+        // batches rather than one transaction pair each.
+        let due_in_ms = (due.unix_ms() - (app.now)().unix_ms() + 1).max(0) as u64;
+        let wait = std::time::Duration::from_millis(due_in_ms.max(crate::timeout::TIMEOUT_LOOK_INTERVAL_MIN_MS));
+        if Instant::now() + wait >= deadline {
+            break;
+        }
+        tokio::time::sleep(wait).await;
     }
-    if let Err(err) = publish(&app, &scan.report, now).await {
-        return retry(&err, n_expired);
+    (logged(format!("timeout: {} due entries handled", tally.batch_size)), tally)
+}
+
+/// The batches of one look at the work-list, at `now`, each scanned, published and finished.
+async fn timeout_batches(app: &App, now: Timestamp, tally: &mut Tally) -> Result<(), (Response, Tally)> {
+    for _ in 0..crate::timeout::TIMEOUT_SCAN_BATCHES_MAX {
+        let scan = crate::timeout::scan(app.store.as_ref(), now).await.map_err(|err| retry(&Transient::from(err), tally.batch_size))?;
+        tally.batch_size += scan.n_due;
+        if scan.n_due > 0 {
+            crate::fault::crash_point("timeout", CrashPoint::AfterCommit);
+        }
+        publish(app, &scan.report, now).await.map_err(|err| retry(&err, tally.batch_size))?;
+        crate::timeout::record_stranded(&scan);
+        crate::timeout::finish(app.store.as_ref(), &scan).await.map_err(|err| retry(&Transient::from(err), tally.batch_size))?;
+        tally.n_emitted += scan.report.emitted.len();
+        tally.n_dead_letters += scan.report.dead_letters.len();
+        if !scan.more_due() {
+            break;
+        }
     }
-    match crate::timeout::finish(app.store.as_ref(), &scan.finished).await {
-        Ok(()) => (
-            logged(format!("timeout: {n_expired} expired entries handled")),
-            Tally::ok(n_expired, scan.report.emitted.len(), scan.report.dead_letters.len()),
-        ),
-        Err(err) => retry(&Transient::from(err), n_expired),
-    }
+    Ok(())
 }
 
 /// Publishes a committed batch's events and keeps its dead letters, then answers the host.

@@ -20,7 +20,8 @@
 //! - `outbox`: what a function emits after its commit, and its dead letters.
 //! - `prepare`: the prepare function.
 //! - `fulfil`: the fulfil function.
-//! - `timeout`: the timeout scan (timer trigger).
+//! - `timeout`: the timeout function (timer trigger): expiry and stranded transfers, in batches.
+//! - `timeout_events`: the events it emits, rebuilt from the ledger for stranded transfers.
 //! - `get`: answers `GET /transfers/{id}`.
 //! - `notification`: HTTP callbacks to the DFSPs, per Mojaloop's callback matrix.
 //! - `position`: the position function.
@@ -58,5 +59,6 @@ pub mod settlement_transfer;
 pub mod signatures;
 pub mod process;
 pub mod timeout;
+pub mod timeout_events;
 pub mod publish;
 pub mod telemetry;

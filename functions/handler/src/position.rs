@@ -58,6 +58,9 @@ pub async fn position(store: &dyn LedgerStore, bodies: &[String], now: Timestamp
     let positions: Vec<(AccountId, Amount)> = decision.positions.iter().map(|(id, value)| (*id, *value)).collect();
     tx.update_positions(&positions, now).await?;
     tx.insert_errors(&writes.errors).await?;
+    // A transfer leaves the timeout work-list in the transaction that makes it final.
+    let finished: Vec<TransferId> = writes.states.iter().filter(|it| it.state.is_final()).map(|it| it.transfer_id.clone()).collect();
+    tx.delete_timeouts_of(&finished).await?;
     tx.commit().await?;
     let mut outcomes = decision.outcomes.iter();
     for item in &incoming {

@@ -16,6 +16,7 @@
 //! percentiles).
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -117,9 +118,12 @@ struct Instruments {
     transfers_by_outcome: Counter<u64>,
     batch_size: Histogram<u64>,
     function_duration_ms: Histogram<f64>,
+    stranded_transfers: Counter<u64>,
 }
 
 static INSTRUMENTS: OnceLock<Instruments> = OnceLock::new();
+/// Stranded transfers this process found, whether or not export is on.
+static STRANDED_TRANSFERS: AtomicU64 = AtomicU64::new(0);
 
 /// The exporting half of the telemetry, present only with a usable connection string.
 struct Exporters {
@@ -192,6 +196,10 @@ pub fn init_with(connection_string: Option<&str>) -> TelemetryGuard {
                 .f64_histogram("function_duration_ms")
                 .with_unit("ms")
                 .with_description("Invocation duration")
+                .build(),
+            stranded_transfers: meter
+                .u64_counter("stranded_transfers")
+                .with_description("Transfers found not final well after their expiry and re-driven, by state")
                 .build(),
         });
     }
@@ -297,6 +305,25 @@ pub fn record_invocation(function: &'static str, batch_size: usize, duration: Du
         instruments.batch_size.record(batch_size as u64, &by_function);
         instruments.function_duration_ms.record(duration_ms, &by_function);
     }
+}
+
+/// Counts a transfer the timeout function found stranded (not final well after its expiry), with
+/// one log line naming it and the event it was re-driven with (none: nothing in the switch can
+/// finish it, an operator must).
+pub fn record_stranded(transfer_id: &str, state: &'static str, redriven_with: Option<&'static str>) {
+    STRANDED_TRANSFERS.fetch_add(1, Ordering::Relaxed);
+    match redriven_with {
+        Some(event) => tracing::warn!(transfer_id, state, event, "stranded transfer re-driven"),
+        None => tracing::error!(transfer_id, state, "stranded transfer: no step of the switch finishes it"),
+    }
+    if let Some(instruments) = INSTRUMENTS.get() {
+        instruments.stranded_transfers.add(1, &[KeyValue::new("state", state)]);
+    }
+}
+
+/// How many stranded transfers this process has counted.
+pub fn stranded_transfers() -> u64 {
+    STRANDED_TRANSFERS.load(Ordering::Relaxed)
 }
 
 #[cfg(test)]

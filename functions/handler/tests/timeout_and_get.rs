@@ -41,8 +41,8 @@ async fn a_prepared_transfer_expires_and_the_payer_hears_3303(store: Arc<dyn Led
     assert_eq!(json(callback)["errorInformation"]["errorCode"], "3303");
     let record = store.transfer(&id).await.unwrap().unwrap();
     assert_eq!((record.current.state, record.error.map(|it| it.0)), (TransferState::ExpiredPrepared, Some(3303)));
-    finish(store.as_ref(), &run.finished).await.unwrap();
-    assert!(scan(store.as_ref(), EXPIRED).await.unwrap().report.emitted.is_empty());
+    finish(store.as_ref(), &run).await.unwrap();
+    assert_eq!(scan(store.as_ref(), EXPIRED).await.unwrap().n_due, 0, "a final transfer leaves the work-list");
 }
 
 async fn a_reserved_transfer_expires_through_the_position_step(store: Arc<dyn LedgerStore>) {
@@ -68,8 +68,8 @@ async fn a_scan_that_dies_before_cleanup_is_repeated_safely(store: Arc<dyn Ledge
     let second = scan(store.as_ref(), EXPIRED.plus_ms(15_000)).await.unwrap();
     assert_eq!(event_ids(&second.report), event_ids(&first.report));
     assert_eq!(store.state_history(&id).await.unwrap().len(), 3, "RESERVED_TIMEOUT recorded once");
-    finish(store.as_ref(), &second.finished).await.unwrap();
-    assert!(scan(store.as_ref(), EXPIRED.plus_ms(30_000)).await.unwrap().finished.is_empty());
+    finish(store.as_ref(), &second).await.unwrap();
+    assert_eq!(scan(store.as_ref(), EXPIRED.plus_ms(30_000)).await.unwrap().n_due, 0, "moved on to its recheck");
 }
 
 async fn nothing_expires_early_and_finished_transfers_are_cleaned_up(store: Arc<dyn LedgerStore>) {
@@ -81,9 +81,8 @@ async fn nothing_expires_early_and_finished_transfers_are_cleaned_up(store: Arc<
     let fulfilled = handler::fulfil::fulfil(store.as_ref(), &[answer.to_json()], NOW.plus_ms(1)).await.unwrap();
     position(store.as_ref(), &bodies(&fulfilled), NOW.plus_ms(1)).await.unwrap();
     let run = scan(store.as_ref(), EXPIRED).await.unwrap();
+    assert_eq!(run.n_due, 0, "a committed transfer left the work-list with its commit");
     assert!(run.report.emitted.is_empty(), "a committed transfer does not time out");
-    assert_eq!(run.finished.len(), 1);
-    finish(store.as_ref(), &run.finished).await.unwrap();
     assert_eq!(store.transfer(&id).await.unwrap().unwrap().current.state, TransferState::Committed);
 }
 

@@ -14,7 +14,8 @@
 //!   models, window contents, settlements); `sqlite_operator` and `mysql_operator` hold their
 //!   SQL.
 //! - `sqlite` and `mysql`: the two implementations, with their migrations under
-//!   `migrations/`, applied on open and idempotent.
+//!   `migrations/`, applied on open and idempotent. `sqlite_work_list` and `mysql_work_list`
+//!   hold the timeout work-list's SQL.
 //!
 //! # Invariants
 //! - State journals are insert-only: `transfer_state_change` rows are keyed by the transfer and
@@ -26,6 +27,10 @@
 //! - Exactly one settlement window is OPEN: the database enforces it with a unique marker.
 //! - A notification is recorded once per (event id, recipient): recording the pair again is a
 //!   no-op, so re-emitted events are not delivered twice.
+//! - The timeout work-list (`transfer_timeout`) has one entry per transfer that may still need
+//!   the timeout function, keyed by when it is next due; the store never decides which: callers
+//!   remove an entry in the transaction that makes its transfer final
+//!   ([`LedgerTx::delete_timeouts_of`]), and a moved entry never comes back once removed.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -212,16 +217,6 @@ pub struct TransferRecord {
     pub window: Option<WindowId>,
     pub error: Option<(u16, String)>,
     pub extensions: Vec<(String, String)>,
-}
-
-/// An expired entry of the timeout work-list, with the transfer's latest state.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExpiredTransfer {
-    pub transfer_id: TransferId,
-    pub expiration: Timestamp,
-    pub current: CurrentState,
-    pub payer_account: Option<AccountId>,
-    pub amount: Amount,
 }
 
 /// A settlement window and its current state.
@@ -441,11 +436,24 @@ pub trait LedgerTx: Send {
     /// Number of fulfilments tagged with a window.
     async fn window_fulfilment_count(&mut self, window: WindowId) -> Result<u64, StoreError>;
 
-    /// Timeout entries whose expiration is before `now`, oldest first, at most `limit`.
-    async fn expired_transfers(&mut self, now: Timestamp, limit: usize) -> Result<Vec<ExpiredTransfer>, StoreError>;
+    /// Entries of the timeout work-list due before `now` as `(transfer, due)`: soonest first,
+    /// then in the order the transfers were stored, at most `limit`. The work-list holds one
+    /// entry per transfer that is not final, due at its expiration until the timeout function
+    /// moves it on ([`LedgerTx::move_timeouts`]).
+    async fn due_timeouts(&mut self, now: Timestamp, limit: usize) -> Result<Vec<(TransferId, Timestamp)>, StoreError>;
 
-    /// Removes timeout entries, named as [`LedgerTx::expired_transfers`] returned them.
+    /// Removes timeout entries, named as [`LedgerTx::due_timeouts`] returned them; an entry no
+    /// longer there (or due at another time) is left as it is.
     async fn delete_timeouts(&mut self, entries: &[(TransferId, Timestamp)]) -> Result<(), StoreError>;
+
+    /// Moves timeout entries to a new due time: `(transfer, due as read, new due)`. An entry no
+    /// longer due at the time read (removed meanwhile by the transaction that made its transfer
+    /// final) is left as it is, so a finished transfer never gets its entry back.
+    async fn move_timeouts(&mut self, entries: &[(TransferId, Timestamp, Timestamp)]) -> Result<(), StoreError>;
+
+    /// Removes the timeout entries of these transfers, whenever due: called in the transaction
+    /// that makes them final. Unknown transfers and transfers without an entry are skipped.
+    async fn delete_timeouts_of(&mut self, ids: &[TransferId]) -> Result<(), StoreError>;
 
     /// Locks and reads windows with their content, by id; unknown ids are absent.
     async fn windows_for_update(&mut self, ids: &[WindowId]) -> Result<Vec<WindowRecord>, StoreError>;

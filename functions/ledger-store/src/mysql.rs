@@ -43,7 +43,7 @@ use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
 use ledger_core::settlement::{ContentId, SettlementId};
 use crate::{
     check_deliveries, check_length, dead_letter_texts, distinct_transfer_ids, in_list_chunks, insert_runs, lock_order, placeholders, reference_sql, truncate_chars,
-    CurrentState, DeadLetterRecord, DeliveryKey, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
+    CurrentState, DeadLetterRecord, DeliveryKey, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
     Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX,
     STATE_REASON_LENGTH_MAX,
@@ -51,6 +51,8 @@ use crate::{
 
 #[path = "mysql_operator.rs"]
 mod operator;
+#[path = "mysql_work_list.rs"]
+mod work_list;
 
 /// Migrations in order: `(version, statements separated by a line holding only ";")`.
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -59,6 +61,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("../migrations/mysql/0003_settlement.sql")),
     (4, include_str!("../migrations/mysql/0004_deliveries_by_transfer.sql")),
     (5, include_str!("../migrations/mysql/0005_wide_amounts.sql")),
+    (6, include_str!("../migrations/mysql/0006_timeouts_by_transfer.sql")),
 ];
 /// How long a starting instance waits for another instance that is applying the migrations.
 const MIGRATION_LOCK_WAIT_S: u32 = 30;
@@ -856,24 +859,20 @@ impl LedgerTx for MysqlTx {
         Columns::new(row).value()
     }
 
-    async fn expired_transfers(&mut self, now: Timestamp, limit: usize) -> Result<Vec<ExpiredTransfer>, StoreError> {
-        expired_transfers(&mut self.tx, &mut self.seqs, now, limit).await
+    async fn due_timeouts(&mut self, now: Timestamp, limit: usize) -> Result<Vec<(TransferId, Timestamp)>, StoreError> {
+        work_list::due(&mut self.tx, &mut self.seqs, now, limit).await
     }
 
     async fn delete_timeouts(&mut self, entries: &[(TransferId, Timestamp)]) -> Result<(), StoreError> {
-        load_seqs(&mut self.tx, &mut self.seqs, entries.iter().map(|it| &it.0)).await?;
-        // An unknown transfer has no timeout entry: nothing to delete, as for a deleted one.
-        let keys: Vec<(u64, Timestamp)> =
-            entries.iter().filter_map(|(id, at)| Some((*self.seqs.get(id)?, *at))).collect();
-        for chunk in in_list_chunks(&keys) {
-            // Full primary keys, so both servers delete by a range lookup on the expiration-
-            // ordered key instead of scanning the work-list.
-            let rows = vec!["(?,?)"; chunk.len()].join(",");
-            let sql = format!("DELETE FROM transfer_timeout WHERE (expiration_ms, transfer_seq) IN ({rows})");
-            let params: Vec<Value> = chunk.iter().flat_map(|(seq, at)| [ms(*at), Value::from(*seq)]).collect();
-            self.tx.exec_drop(sql, params).await.map_err(store_error)?;
-        }
-        Ok(())
+        work_list::delete(&mut self.tx, &mut self.seqs, entries).await
+    }
+
+    async fn move_timeouts(&mut self, entries: &[(TransferId, Timestamp, Timestamp)]) -> Result<(), StoreError> {
+        work_list::move_to(&mut self.tx, &mut self.seqs, entries).await
+    }
+
+    async fn delete_timeouts_of(&mut self, ids: &[TransferId]) -> Result<(), StoreError> {
+        work_list::delete_of(&mut self.tx, &mut self.seqs, ids).await
     }
 
     async fn windows_for_update(&mut self, ids: &[WindowId]) -> Result<Vec<WindowRecord>, StoreError> {
@@ -1281,35 +1280,6 @@ async fn record_window_state(
     tx.exec_drop(sql, (id.0, state.name(), reason, at.unix_ms())).await.map_err(store_error)
 }
 
-async fn expired_transfers(
-    tx: &mut Transaction<'static>,
-    seqs: &mut SeqCache,
-    now: Timestamp,
-    limit: usize,
-) -> Result<Vec<ExpiredTransfer>, StoreError> {
-    let sql = "SELECT t.transfer_id, tt.transfer_seq, tt.expiration_ms, t.payer_account_id, t.amount \
-                 FROM transfer_timeout tt JOIN transfer t ON t.transfer_seq = tt.transfer_seq \
-                WHERE tt.expiration_ms < ? ORDER BY tt.expiration_ms, tt.transfer_seq LIMIT ?";
-    let limit = u64::try_from(limit).unwrap_or(u64::MAX);
-    let rows: Vec<Row> = tx.exec(sql, (now.unix_ms(), limit)).await.map_err(store_error)?;
-    let mut found = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut cols = Columns::new(row);
-        let id = cols.transfer_id()?;
-        seqs.insert(id.clone(), cols.value()?);
-        found.push((id, cols.timestamp()?, cols.value::<Option<u64>>()?.map(AccountId), cols.amount()?));
-    }
-    let ids: Vec<TransferId> = found.iter().map(|it| it.0.clone()).collect();
-    let states = current_states(tx, seqs, &ids).await?;
-    found
-        .into_iter()
-        .map(|(transfer_id, expiration, payer_account, amount)| {
-            let current = state_of(&states, &transfer_id)?;
-            Ok(ExpiredTransfer { transfer_id, expiration, current, payer_account, amount })
-        })
-        .collect()
-}
-
 /// Every transfer is written with its first state, so one without is a broken journal.
 fn state_of(states: &HashMap<TransferId, CurrentState>, id: &TransferId) -> Result<CurrentState, StoreError> {
     states.get(id).copied().ok_or_else(|| StoreError::Corrupt(format!("transfer {id} has no state")))
@@ -1476,8 +1446,8 @@ mod tests {
         let ids: Vec<TransferId> = rows.iter().map(|it| it.transfer_id.clone()).collect();
         let states = tx.current_states(&ids).await.unwrap();
         assert!(ids.iter().all(|id| states[id].state == TransferState::ReceivedPrepare));
-        let expired = tx.expired_transfers(Timestamp::from_unix_ms(2), 10_000).await.unwrap();
-        let mut expired: Vec<TransferId> = expired.into_iter().map(|it| it.transfer_id).collect();
+        let expired = tx.due_timeouts(Timestamp::from_unix_ms(2), 10_000).await.unwrap();
+        let mut expired: Vec<TransferId> = expired.into_iter().map(|(id, _)| id).collect();
         let mut expected = ids.clone();
         expired.sort();
         expected.sort();

@@ -39,7 +39,7 @@ use crate::sqlite_error::sql_error;
 use crate::decode::{condition, currency, fsp_id, fulfilment, transfer_id, transfer_state, window_state};
 use crate::{
     check_deliveries, check_length, dead_letter_texts, distinct_transfer_ids, in_list_chunks, insert_runs, lock_order, placeholders, reference_sql, truncate_chars,
-    CurrentState, DeadLetterRecord, DeliveryKey, ExpiredTransfer, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
+    CurrentState, DeadLetterRecord, DeliveryKey, HashKind, LedgerStore, LedgerTx, NewDeadLetter, NewDelivery,
     NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, StoreError, TransferRecord,
     Window, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
 };
@@ -50,6 +50,8 @@ mod amounts;
 mod migrate;
 #[path = "sqlite_operator.rs"]
 mod operator;
+#[path = "sqlite_work_list.rs"]
+mod work_list;
 
 use amounts::{amount_value, StoredAmount};
 use migrate::migrate;
@@ -61,6 +63,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_settlement.sql")),
     (4, include_str!("../migrations/sqlite/0004_deliveries_by_transfer.sql")),
     (5, include_str!("../migrations/sqlite/0005_wide_amounts.sql")),
+    (6, include_str!("../migrations/sqlite/0006_timeouts_by_transfer.sql")),
 ];
 /// How long a connection waits for another process's lock before giving up.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
@@ -760,24 +763,20 @@ impl LedgerTx for SqliteTx {
         Ok(n as u64)
     }
 
-    async fn expired_transfers(&mut self, now: Timestamp, limit: usize) -> Result<Vec<ExpiredTransfer>, StoreError> {
-        expired_transfers(&self.conn, now, limit)
+    async fn due_timeouts(&mut self, now: Timestamp, limit: usize) -> Result<Vec<(TransferId, Timestamp)>, StoreError> {
+        work_list::due(&self.conn, now, limit)
     }
 
     async fn delete_timeouts(&mut self, entries: &[(TransferId, Timestamp)]) -> Result<(), StoreError> {
-        (|| {
-            let mut stmt = self
-                .conn
-                .prepare_cached(
-                    "DELETE FROM transfer_timeout WHERE expiration_ms = ? \
-                     AND transfer_seq = (SELECT transfer_seq FROM transfer WHERE transfer_id = ?)",
-                )
-                .map_err(sql_error)?;
-            for (id, expiration) in entries {
-                stmt.execute(params![expiration.unix_ms(), id.as_str()]).map_err(sql_error)?;
-            }
-            Ok(())
-        })()
+        work_list::delete(&self.conn, entries)
+    }
+
+    async fn move_timeouts(&mut self, entries: &[(TransferId, Timestamp, Timestamp)]) -> Result<(), StoreError> {
+        work_list::move_to(&self.conn, entries)
+    }
+
+    async fn delete_timeouts_of(&mut self, ids: &[TransferId]) -> Result<(), StoreError> {
+        work_list::delete_of(&self.conn, ids)
     }
 
     async fn windows_for_update(&mut self, ids: &[WindowId]) -> Result<Vec<WindowRecord>, StoreError> {
@@ -1148,38 +1147,6 @@ fn record_window_state(conn: &Connection, id: WindowId, state: WindowState, reas
     )
     .map_err(sql_error)?;
     Ok(())
-}
-
-fn expired_transfers(conn: &Connection, now: Timestamp, limit: usize) -> Result<Vec<ExpiredTransfer>, StoreError> {
-    let sql = "SELECT t.transfer_id, tt.expiration_ms, t.payer_account_id, t.amount \
-                 FROM transfer_timeout tt JOIN transfer t ON t.transfer_seq = tt.transfer_seq \
-                WHERE tt.expiration_ms < ? ORDER BY tt.expiration_ms, tt.transfer_seq LIMIT ?";
-    let mut stmt = conn.prepare_cached(sql).map_err(sql_error)?;
-    let rows = stmt
-        .query_map(params![now.unix_ms(), limit as i64], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, Option<i64>>(2)?, row.get::<_, StoredAmount>(3)?.0))
-        })
-        .map_err(sql_error)?;
-    let mut found = Vec::new();
-    for row in rows {
-        let (id, expiration, payer_account, amount) = row.map_err(sql_error)?;
-        found.push((transfer_id(&id)?, expiration, payer_account, amount));
-    }
-    let ids: Vec<TransferId> = found.iter().map(|it| it.0.clone()).collect();
-    let states = current_states(conn, &ids)?;
-    found
-        .into_iter()
-        .map(|(id, expiration, payer_account, amount)| {
-            let current = *states.get(&id).ok_or_else(|| StoreError::Corrupt(format!("transfer {id} has no state")))?;
-            Ok(ExpiredTransfer {
-                transfer_id: id,
-                expiration: Timestamp::from_unix_ms(expiration),
-                current,
-                payer_account: payer_account.map(|it| AccountId(it as u64)),
-                amount,
-            })
-        })
-        .collect()
 }
 
 fn current_state(state: &str, seq: i64, at: i64) -> Result<CurrentState, StoreError> {

@@ -107,8 +107,9 @@ pub async fn assert_old_amounts_read_back(store: &dyn LedgerStore) {
     let locked = tx.lock_positions(&[PAYER_POSITION]).await.unwrap();
     let payer = &locked[&PAYER_POSITION];
     assert_eq!((payer.position, payer.reserved, payer.settlement_balance), (units(OLD_UNITS_MAX), units(RESERVED_UNITS), units(-OLD_UNITS_MAX)));
-    let expired = tx.expired_transfers(Timestamp::from_unix_ms(EXPIRATION.unix_ms() + 1), 10).await.unwrap();
-    assert_eq!(expired.iter().map(|it| (it.transfer_id.clone(), it.amount)).collect::<Vec<_>>(), [(id, units(TRANSFER_UNITS))]);
+    let due = tx.due_timeouts(Timestamp::from_unix_ms(EXPIRATION.unix_ms() + 1), 10).await.unwrap();
+    assert_eq!(due.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), [id.clone()]);
+    assert_eq!(tx.transfers(&[id.clone()]).await.unwrap()[&id].amount, units(TRANSFER_UNITS));
     let sums = tx.window_sums(WindowId(1)).await.unwrap();
     assert_eq!(sums.iter().map(|it| (it.account, it.amount)).collect::<Vec<_>>(), [(PAYER_POSITION, units(TRANSFER_UNITS))]);
 }
@@ -187,7 +188,7 @@ async fn sqlite_amounts_written_at_migration_4_read_back_after_the_upgrade() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     let versions: Vec<i64> = conn.prepare("SELECT version FROM schema_migration ORDER BY version").unwrap()
         .query_map([], |row| row.get(0)).unwrap().map(|it| it.unwrap()).collect();
-    assert_eq!(versions, [1, 2, 3, 4, 5]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
     for (table, column) in AMOUNT_COLUMNS {
         let declared: String = conn
             .query_row("SELECT type FROM pragma_table_info(?) WHERE name = ?", [table, column], |row| row.get(0))
@@ -240,7 +241,7 @@ async fn mysql_amounts_written_at_migration_4_read_back_after_the_upgrade() {
 
     let store: MysqlStore = open_mysql(&name).await;
     let versions: Vec<u32> = conn.query("SELECT version FROM schema_migration ORDER BY version").await.unwrap();
-    assert_eq!(versions, [1, 2, 3, 4, 5]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
     let decimals: Vec<(String, String, u32, u32)> = conn
         .query("SELECT table_name, column_name, numeric_precision, numeric_scale FROM information_schema.columns \
                 WHERE table_schema = DATABASE() AND data_type = 'decimal' ORDER BY table_name, column_name")

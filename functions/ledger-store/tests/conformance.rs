@@ -5,6 +5,7 @@
 mod amount_cases;
 mod common;
 mod operator_cases;
+mod work_list_cases;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use amount_cases::*;
 use common::*;
 use operator_cases::*;
+use work_list_cases::*;
 use ledger_core::account::{LedgerAccountType, NetDebitCap, HUB_NAME};
 use ledger_core::amount::Amount;
 use ledger_core::ids::{AccountId, ParticipantId, TransferId, WindowId};
@@ -73,6 +75,9 @@ conformance!(
     wide_transfers_round_trip_exactly,
     wide_positions_and_their_journal_read_back,
     wide_window_sums_contents_and_settlements_read_back,
+    the_work_list_is_read_by_due_time_in_batches,
+    final_transfers_leave_the_work_list_in_their_own_transaction,
+    a_moved_entry_comes_due_later_and_a_removed_one_never_returns,
     concurrent_batches_over_shared_accounts_all_commit,
     a_random_workload_keeps_journal_and_positions_equal,
     endpoints_are_upserted_per_participant_and_type,
@@ -164,8 +169,8 @@ async fn prepares_persist_with_their_first_state_and_timeout(store: Arc<dyn Ledg
     assert_eq!(together[&rows[0].transfer_id].payee, payee.name);
     // Only transfers awaiting processing are on the timeout work-list.
     let mut tx = store.begin().await.unwrap();
-    let expired = tx.expired_transfers(EXPIRATION.plus_ms(1), 10).await.unwrap();
-    let mut expired_ids: Vec<_> = expired.iter().map(|it| it.transfer_id.clone()).collect();
+    let expired = tx.due_timeouts(EXPIRATION.plus_ms(1), 10).await.unwrap();
+    let mut expired_ids: Vec<_> = expired.iter().map(|(id, _)| id.clone()).collect();
     expired_ids.sort();
     let mut expected = vec![rows[0].transfer_id.clone(), rows[1].transfer_id.clone()];
     expected.sort();
@@ -390,15 +395,11 @@ async fn expired_transfers_come_from_the_timeout_list(store: Arc<dyn LedgerStore
     prepare_batch(store.as_ref(), &rows).await.unwrap();
     position_batch(store.as_ref(), &prepare_messages(&rows[..1])).await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    let expired = tx.expired_transfers(Timestamp::from_unix_ms(NOW.unix_ms() + 2500), 2).await.unwrap();
-    let found: Vec<_> = expired.iter().map(|it| (it.transfer_id.clone(), it.current.state)).collect();
-    assert_eq!(found, [(rows[0].transfer_id.clone(), TransferState::Reserved), (rows[1].transfer_id.clone(), TransferState::ReceivedPrepare)]);
-    assert_eq!(expired[0].payer_account, Some(payer.position.id));
-    assert_eq!(expired[0].amount, amount("3"));
-    let entries: Vec<_> = expired.iter().map(|it| (it.transfer_id.clone(), it.expiration)).collect();
-    tx.delete_timeouts(&entries).await.unwrap();
-    let rest = tx.expired_transfers(Timestamp::from_unix_ms(NOW.unix_ms() + 2500), 10).await.unwrap();
-    assert_eq!(rest.iter().map(|it| it.transfer_id.clone()).collect::<Vec<_>>(), [rows[2].transfer_id.clone()]);
+    let expired = tx.due_timeouts(Timestamp::from_unix_ms(NOW.unix_ms() + 2500), 2).await.unwrap();
+    assert_eq!(expired, [(rows[0].transfer_id.clone(), rows[0].expiration), (rows[1].transfer_id.clone(), rows[1].expiration)]);
+    tx.delete_timeouts(&expired).await.unwrap();
+    let rest = tx.due_timeouts(Timestamp::from_unix_ms(NOW.unix_ms() + 2500), 10).await.unwrap();
+    assert_eq!(rest, [(rows[2].transfer_id.clone(), rows[2].expiration)]);
     tx.commit().await.unwrap();
 }
 

@@ -38,12 +38,38 @@ async fn opening_twice_and_concurrently_is_idempotent() {
     assert_eq!(d.participants().await.unwrap().len(), 1);
     let mut conn = raw(&name).await;
     let versions: Vec<u32> = conn.query("SELECT version FROM schema_migration").await.unwrap();
-    assert_eq!(versions, [1, 2, 3, 4, 5]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
     let windows: Vec<u64> = conn.query("SELECT settlement_window_id FROM settlement_window").await.unwrap();
     assert_eq!(windows, [1]);
     conn.disconnect().await.unwrap();
     d.drop_database().await.unwrap();
     for store in [a, b, c, d] {
+        store.close().await.unwrap();
+    }
+}
+
+/// Migration 6 runs again when its record was lost (the process died between its DDL, which
+/// MySQL commits on its own, and the record): the index exists once, and opening succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_work_list_index_migration_runs_again_safely() {
+    let name = fresh_name();
+    let store = open_mysql(&name).await;
+    let mut conn = raw(&name).await;
+    conn.query_drop("DELETE FROM schema_migration WHERE version = 6").await.unwrap();
+    let again = open_mysql(&name).await;
+    let versions: Vec<u32> = conn.query("SELECT version FROM schema_migration WHERE version = 6").await.unwrap();
+    assert_eq!(versions, [6]);
+    let index_columns: Vec<String> = conn
+        .query(
+            "SELECT column_name FROM information_schema.statistics WHERE table_schema = DATABASE() \
+             AND table_name = 'transfer_timeout' AND index_name = 'transfer_timeout_transfer'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(index_columns, ["transfer_seq"]);
+    conn.disconnect().await.unwrap();
+    again.drop_database().await.unwrap();
+    for store in [store, again] {
         store.close().await.unwrap();
     }
 }
@@ -227,11 +253,10 @@ async fn large_batches_are_chunked() {
     assert_eq!(records[&ids[777]].extensions, rows[777].extensions);
     assert_eq!(tx.current_states(&ids).await.unwrap().len(), N_ROWS);
     assert_eq!(tx.hashes(HashKind::Prepare, &ids).await.unwrap().len(), N_ROWS);
-    let expired = tx.expired_transfers(EXPIRATION.plus_ms(1), 5_000).await.unwrap();
+    let expired = tx.due_timeouts(EXPIRATION.plus_ms(1), 5_000).await.unwrap();
     assert_eq!(expired.len(), N_ROWS);
-    let entries: Vec<_> = expired.iter().map(|it| (it.transfer_id.clone(), it.expiration)).collect();
-    tx.delete_timeouts(&entries).await.unwrap();
-    assert!(tx.expired_transfers(EXPIRATION.plus_ms(1), 5_000).await.unwrap().is_empty());
+    tx.delete_timeouts(&expired).await.unwrap();
+    assert!(tx.due_timeouts(EXPIRATION.plus_ms(1), 5_000).await.unwrap().is_empty());
     tx.commit().await.unwrap();
     assert_eq!(store.position_journal(payer.position.id).await.unwrap().len(), N_ROWS);
     assert_eq!(store.balance(payer.position.id).await.unwrap().0, Amount::from_units(15_000 * N_ROWS as i128));

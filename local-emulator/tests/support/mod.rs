@@ -86,7 +86,7 @@ pub async fn start(backend: Backend, options: Options) -> Switch {
     let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter(filter).try_init();
     let data_dir = std::env::temp_dir().join(format!("le_t_{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&data_dir).unwrap();
-    let app_root = fast_timer_app(&data_dir);
+    let app_root = function_app_copy(&data_dir);
     let (choice, store, mysql): (StoreChoice, Arc<dyn LedgerStore>, Option<Arc<MysqlStore>>) = match backend {
         Backend::Sqlite => {
             let store = SqliteStore::open(&data_dir.join("ledger.db")).await.expect("open SQLite");
@@ -182,9 +182,8 @@ pub fn usd() -> Currency {
     Currency::parse("USD").unwrap()
 }
 
-/// A copy of this repository's function app whose timeout timer fires every second instead of
-/// every 15, so expiry tests do not wait long. Everything else is as committed.
-fn fast_timer_app(data_dir: &Path) -> PathBuf {
+/// A copy of this repository's function app, as committed, in the test's data directory.
+fn function_app_copy(data_dir: &Path) -> PathBuf {
     let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let app = data_dir.join("app");
     std::fs::create_dir_all(app.join("functions/bindings")).unwrap();
@@ -198,7 +197,6 @@ fn fast_timer_app(data_dir: &Path) -> PathBuf {
         let target = app.join("functions/bindings").join(&name);
         std::fs::create_dir_all(&target).unwrap();
         let text = std::fs::read_to_string(folder.join("function.json")).unwrap();
-        let text = if name == "timeout" { text.replace("*/15 * * * * *", "*/1 * * * * *") } else { text };
         std::fs::write(target.join("function.json"), text).unwrap();
     }
     app
