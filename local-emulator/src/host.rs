@@ -557,7 +557,7 @@ mod tests {
     }
 
     #[test]
-    fn the_timeout_schedule_fires_every_fifteen_seconds() {
+    fn a_fifteen_second_schedule_fires_on_the_quarter_minutes() {
         let schedule = NcrontabSchedule::parse("*/15 * * * * *").unwrap();
         let at = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:07.500Z").unwrap().with_timezone(&chrono::Utc);
         let next = next_occurrence(&schedule, at).unwrap();
