@@ -166,7 +166,9 @@ const ERROR_TYPES: [ErrorType; 17] = [
 
 /// Codes outside the named set that Mojaloop's table gives a status of their own
 /// (`SERVICE_CURRENTLY_UNAVAILABLE`, `PARTY_RESOLUTION_FAILURE`).
-const UNAVAILABLE_CODES: [u16; 2] = [2003, 2006];
+const UNAVAILABLE_CODES: [u16; 2] = [SERVICE_UNAVAILABLE_CODE, 2006];
+/// `SERVICE_CURRENTLY_UNAVAILABLE`.
+const SERVICE_UNAVAILABLE_CODE: u16 = 2003;
 
 impl ErrorCode {
     /// The code for a number in 1000..=9999.
@@ -307,6 +309,46 @@ impl FspiopError {
     /// 2002 (501): the switch only sends `PATCH /transfers/{ID}`, it does not serve it.
     pub fn not_implemented() -> FspiopError {
         FspiopError::new(ErrorCode::NotImplemented)
+    }
+
+    /// 3104 with HTTP 413: the body is larger than the switch carries (`detail` says the limit).
+    pub fn payload_too_large(detail: impl AsRef<str>) -> FspiopError {
+        FspiopError { http_status: 413, ..FspiopError::with_detail(ErrorCode::TooLargePayload, detail) }
+    }
+
+    /// 3104 with HTTP 431: the request's headers are more than the switch carries.
+    pub fn headers_too_large(detail: impl AsRef<str>) -> FspiopError {
+        FspiopError { http_status: 431, ..FspiopError::with_detail(ErrorCode::TooLargePayload, detail) }
+    }
+
+    /// 3101 (400): a request that cannot be read as HTTP or JSON (bad framing, a path that is
+    /// not UTF-8, a body that is not JSON), as hapi's parse failures reach the client.
+    pub fn malformed(detail: impl AsRef<str>) -> FspiopError {
+        FspiopError::with_detail(ErrorCode::MalformedSyntax, detail)
+    }
+
+    /// 2003 (503) "Service currently unavailable": the switch could not take the request now
+    /// (its hub or store is unreachable); sending it again later can succeed.
+    pub fn service_unavailable() -> FspiopError {
+        let code = ErrorCode::from_number(SERVICE_UNAVAILABLE_CODE).expect("2003 is a valid code");
+        FspiopError { http_status: 503, ..FspiopError::described(code, "Service currently unavailable".to_string()) }
+    }
+
+    /// The Mojaloop error for a bare HTTP rejection that the HTTP layer (not a route) gave:
+    /// 404 → 3002, 405 and 408 → 3000, 406 → 3001, 413 and 431 → 3104, any other 4xx → 3101,
+    /// keeping the status. `detail` is the layer's own text, when it has one.
+    pub fn for_http_rejection(status: u16, detail: &str) -> FspiopError {
+        assert!((400..500).contains(&status), "only client errors are mapped: {status}");
+        let error = match status {
+            404 => return FspiopError::unknown_uri(),
+            405 => return FspiopError::method_not_allowed(),
+            406 => FspiopError::with_detail(ErrorCode::UnacceptableVersion, detail),
+            408 => FspiopError::with_detail(ErrorCode::ClientError, detail),
+            413 => FspiopError::payload_too_large(detail),
+            431 => FspiopError::headers_too_large(detail),
+            _ => FspiopError::malformed(detail),
+        };
+        FspiopError { http_status: status, ..error }
     }
 
     /// 3105 (400): an inbound `FSPIOP-Signature` the switch refuses; `detail` says why (the

@@ -80,12 +80,22 @@ pub fn router(app: App) -> Router {
         .route("/timeout", post(timeout_function))
         .route("/admin", post(admin_function))
         .route("/settlement", post(settlement_function))
+        .merge(client_routes())
+        .fallback(crate::operator_http::unknown_uri)
+        .layer(axum::middleware::map_response(crate::operator_http::mojaloop_errors))
+        .with_state(app)
+}
+
+/// The routes DFSPs and operators reach through the edge: no body larger than the switch
+/// carries end to end is read (`edge::REQUEST_BODY_BYTES_MAX`; 413 with 3104).
+fn client_routes() -> Router<App> {
+    Router::new()
         .route("/transfers", axum::routing::any(fspiop))
         .route("/transfers/{*rest}", axum::routing::any(fspiop))
         .merge(crate::admin_api::routes())
         .merge(crate::settlement_api::routes())
         .merge(crate::audit::routes())
-        .with_state(app)
+        .layer(axum::extract::DefaultBodyLimit::max(crate::edge::REQUEST_BODY_BYTES_MAX))
 }
 
 /// `GET /health`, shaped like Mojaloop's health answer: 200 with `status: OK` when the ledger
