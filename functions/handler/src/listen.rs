@@ -12,7 +12,8 @@
 //!   process's file descriptors nor lock out a client that has a request to send.
 //! - **Timeouts.** A request head must arrive within [`ConnectionLimits::header_read_timeout`]
 //!   of its first byte (a client trickling a header is dropped), and a connection with no request
-//!   is closed after [`ConnectionLimits::idle_timeout`]. The idle timeout is longer than the idle
+//!   is closed after [`ConnectionLimits::idle_timeout`]; a body must arrive within
+//!   [`ConnectionLimits::body_read_timeout`]. The idle timeout is longer than the idle
 //!   timeout of the pooled clients that talk to these listeners (the host stand-in's, reqwest's
 //!   90 s, .NET's 60 s for the Functions host), so such a client never picks a connection the
 //!   server is closing.
@@ -46,6 +47,9 @@ pub const LISTEN_BACKLOG: u32 = 4096;
 pub const CONNECTIONS_PER_LISTENER_MAX: usize = 2_048;
 /// How long a request head may take from its first byte.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request body may take to arrive once its head has (a body at the limit takes
+/// well under a second even on a slow link); after it the route gets a read error (400, 3101).
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a connection may stay without a request.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// The largest request head (request line and headers) hyper reads; more is answered 431.
@@ -63,12 +67,18 @@ const _: () = assert!(crate::edge::REQUEST_HEADER_BYTES_MAX < HEAD_BYTES_MAX);
 pub struct ConnectionLimits {
     pub connections_max: usize,
     pub header_read_timeout: Duration,
+    /// How long a request's body may take to arrive, from its head.
+    pub body_read_timeout: Duration,
     pub idle_timeout: Duration,
 }
 
 /// The limits every listener of the switch serves with.
-pub const LIMITS: ConnectionLimits =
-    ConnectionLimits { connections_max: CONNECTIONS_PER_LISTENER_MAX, header_read_timeout: HEADER_READ_TIMEOUT, idle_timeout: IDLE_TIMEOUT };
+pub const LIMITS: ConnectionLimits = ConnectionLimits {
+    connections_max: CONNECTIONS_PER_LISTENER_MAX,
+    header_read_timeout: HEADER_READ_TIMEOUT,
+    body_read_timeout: BODY_READ_TIMEOUT,
+    idle_timeout: IDLE_TIMEOUT,
+};
 
 /// Binds `address` and listens with [`LISTEN_BACKLOG`] (address reuse on, as Tokio's own bind
 /// does, so a restarted process can bind its port at once). Needs a Tokio runtime.

@@ -126,7 +126,7 @@ pub(super) async fn serve_connection(
     mut stopping: watch::Receiver<bool>,
 ) {
     let io = TokioIo::new(Watched { inner: stream, state: Arc::clone(state), counts: Arc::clone(counts), replacement: None });
-    let service = Tracked { router, state: Arc::clone(state) };
+    let service = Tracked { router, state: Arc::clone(state), body_read_timeout: limits.body_read_timeout };
     let mut builder = http1::Builder::new();
     // One contiguous write per answer, so the writer sees hyper's own rejections whole.
     builder.writev(false).max_buf_size(HEAD_BYTES_MAX).max_headers(REQUEST_HEADERS_MAX);
@@ -173,11 +173,43 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// The router, with each request counted in flight until its answer is ready.
+/// The router, with each request counted in flight until its answer is ready and its body
+/// bounded in time.
 #[derive(Clone)]
 struct Tracked {
     router: Router,
     state: Arc<ConnectionState>,
+    body_read_timeout: Duration,
+}
+
+/// A request body that fails when it has not all arrived by its deadline, so a client cannot
+/// hold a request (and its connection) open by sending the body slowly or not at all.
+struct TimedBody {
+    inner: Incoming,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl hyper::body::Body for TimedBody {
+    type Data = hyper::body::Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(frame) => Poll::Ready(frame.map(|it| it.map_err(Into::into))),
+            Poll::Pending => match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err("the request body did not arrive in time".into()))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// Holds a request in flight; dropping it (answered or abandoned) makes the connection idle.
@@ -200,7 +232,9 @@ impl hyper::service::Service<Request<Incoming>> for Tracked {
         self.state.requests_in_flight.fetch_add(1, Ordering::AcqRel);
         self.state.head_started_ms.store(NONE_MS, Ordering::Release);
         let guard = RequestGuard(Arc::clone(&self.state));
-        let answer = tower::ServiceExt::oneshot(self.router.clone(), request.map(Body::new));
+        let deadline = Box::pin(tokio::time::sleep(self.body_read_timeout));
+        let request = request.map(|body| Body::new(TimedBody { inner: body, deadline }));
+        let answer = tower::ServiceExt::oneshot(self.router.clone(), request);
         Box::pin(async move {
             let response = answer.await;
             drop(guard);
