@@ -490,6 +490,19 @@ mod tests {
     use ledger_core::time::Timestamp;
 
     #[test]
+    fn bare_http_rejections_get_mojaloops_codes_and_keep_their_status() {
+        let cases = [(400, 3101, 400), (404, 3002, 404), (405, 3000, 405), (406, 3001, 406), (408, 3000, 408), (413, 3104, 413), (414, 3101, 414), (415, 3101, 415), (431, 3104, 431)];
+        for (status, code, answered) in cases {
+            let error = FspiopError::for_http_rejection(status, "detail");
+            assert_eq!((error.code().number(), error.http_status()), (code, answered), "{status}");
+            assert!(!error.description().is_empty());
+        }
+        let unavailable = FspiopError::service_unavailable();
+        assert_eq!((unavailable.code().number(), unavailable.http_status(), unavailable.description()), (2003, 503, "Service currently unavailable"));
+        assert_eq!(FspiopError::payload_too_large("over").http_status(), 413);
+    }
+
+    #[test]
     fn the_named_codes_match_mojaloops_table() {
         let table = [
             (
