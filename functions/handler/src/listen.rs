@@ -34,7 +34,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{watch, Semaphore};
 
 use connection::ConnectionState;
@@ -133,7 +134,24 @@ pub async fn serve(listener: TcpListener, router: Router, limits: ConnectionLimi
 /// resolves; then stops accepting, lets every connection finish its request in progress, and
 /// returns when all are closed.
 pub async fn serve_until(listener: TcpListener, router: Router, limits: ConnectionLimits, counts: Arc<ListenerCounts>, shutdown: impl Future<Output = ()>) {
+    let prepare = move |stream: TcpStream| {
+        let router = router.clone();
+        async move { Some((stream, router)) }
+    };
+    serve_prepared(listener, limits, counts, shutdown, prepare).await;
+}
+
+/// [`serve_until`] for connections that need a step of their own before HTTP (a TLS handshake):
+/// `prepare` turns the accepted stream into the stream to serve and the router to serve it
+/// with, or `None` to close it; it must finish within the header-read timeout.
+pub async fn serve_prepared<Prepare, Prepared, Io>(listener: TcpListener, limits: ConnectionLimits, counts: Arc<ListenerCounts>, shutdown: impl Future<Output = ()>, prepare: Prepare)
+where
+    Prepare: Fn(TcpStream) -> Prepared + Send + Sync + 'static,
+    Prepared: Future<Output = Option<(Io, Router)>> + Send + 'static,
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     assert!(0 < limits.connections_max);
+    let prepare = Arc::new(prepare);
     let slots = Arc::new(Semaphore::new(limits.connections_max));
     let open: Arc<Mutex<BTreeMap<u64, Arc<ConnectionState>>>> = Arc::default();
     let (stop, stopping) = watch::channel(false);
@@ -167,9 +185,11 @@ pub async fn serve_until(listener: TcpListener, router: Router, limits: Connecti
         next_id += 1;
         let (id, state) = (next_id, Arc::new(ConnectionState::new()));
         open.lock().expect("not poisoned").insert(id, Arc::clone(&state));
-        let (router, open, counts, stopping) = (router.clone(), Arc::clone(&open), Arc::clone(&counts), stopping.clone());
+        let (prepare, open, counts, stopping) = (Arc::clone(&prepare), Arc::clone(&open), Arc::clone(&counts), stopping.clone());
         tokio::spawn(async move {
-            connection::serve_connection(stream, router, limits, &state, &counts, stopping).await;
+            if let Ok(Some((io, router))) = tokio::time::timeout(limits.header_read_timeout, prepare(stream)).await {
+                connection::serve_connection(io, router, limits, &state, &counts, stopping).await;
+            }
             open.lock().expect("not poisoned").remove(&id);
             drop(permit);
         });

@@ -20,7 +20,6 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify};
 
 use super::{ConnectionLimits, ListenerCounts, HEAD_BYTES_MAX};
@@ -117,8 +116,8 @@ impl ConnectionState {
 }
 
 /// Serves one accepted connection until it ends or the watchdog closes it.
-pub(super) async fn serve_connection(
-    stream: TcpStream,
+pub(super) async fn serve_connection<Io: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    stream: Io,
     router: Router,
     limits: ConnectionLimits,
     state: &Arc<ConnectionState>,
@@ -245,8 +244,8 @@ impl hyper::service::Service<Request<Incoming>> for Tracked {
 
 /// The socket, noting reads and writes for the watchdog and giving hyper's own bare 4xx
 /// answers a Mojaloop error body.
-struct Watched {
-    inner: TcpStream,
+struct Watched<Io> {
+    inner: Io,
     state: Arc<ConnectionState>,
     counts: Arc<ListenerCounts>,
     /// A rewritten answer being written: its bytes, how many are written, and the length of
@@ -254,7 +253,7 @@ struct Watched {
     replacement: Option<(Vec<u8>, usize, usize)>,
 }
 
-impl AsyncRead for Watched {
+impl<Io: AsyncRead + Unpin> AsyncRead for Watched<Io> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
@@ -267,7 +266,7 @@ impl AsyncRead for Watched {
     }
 }
 
-impl AsyncWrite for Watched {
+impl<Io: AsyncWrite + Unpin> AsyncWrite for Watched<Io> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         if self.replacement.is_none() {
             if let Some(rewritten) = rewritten_rejection(buf) {
