@@ -23,6 +23,8 @@ use tower::ServiceExt as _;
 
 const INPUTS_DEFAULT: usize = 100_000;
 const SEED_DEFAULT: u64 = 0x5eed_ed9e_f022_2026;
+/// Inputs answered side by side.
+const IN_FLIGHT_MAX: usize = 16;
 /// One input in this many goes over real TCP.
 const REAL_HTTP_EVERY: usize = 50;
 
@@ -276,29 +278,44 @@ async fn the_edge_answers_every_input_honestly() {
     let (address, _) = serve(router.clone(), LIMITS).await;
     let mut rng = Rng(seed);
     let mut tally = Tally::default();
-    for n in 0..inputs {
-        let input = input(&mut rng);
-        let described = || format!("input {n} {} {}", input.method, String::from_utf8_lossy(&input.path));
-        if n % REAL_HTTP_EVERY == 0 {
-            let broken = rng.chance(30);
-            let bytes = match broken {
-                true => broken_framing(&mut rng, &input),
-                false => request_bytes(&input.method, &input.path, &input.headers, &input.body),
-            };
-            tally.real_http += 1;
-            match over_tcp(address, &bytes, broken).await {
+    let mut n = 0;
+    while n < inputs {
+        // Generated in order (a seed replays them), answered side by side.
+        let chunk: Vec<(usize, Input, Option<(Vec<u8>, bool)>)> = (n..inputs.min(n + IN_FLIGHT_MAX))
+            .map(|n| {
+                let input = input(&mut rng);
+                let wire = (n % REAL_HTTP_EVERY == 0).then(|| {
+                    let broken = rng.chance(30);
+                    let bytes = match broken {
+                        true => broken_framing(&mut rng, &input),
+                        false => request_bytes(&input.method, &input.path, &input.headers, &input.body),
+                    };
+                    (bytes, broken)
+                });
+                (n, input, wire)
+            })
+            .collect();
+        let answers = futures::future::join_all(chunk.iter().map(|(_, input, wire)| async {
+            match wire {
+                Some((bytes, broken)) => over_tcp(address, bytes, *broken).await,
+                None => Some(in_process(&router, input).await),
+            }
+        }))
+        .await;
+        for ((n, input, wire), answer) in chunk.iter().zip(answers) {
+            let described = || format!("input {n} {} {}", input.method, String::from_utf8_lossy(&input.path));
+            tally.real_http += usize::from(wire.is_some());
+            match answer {
                 Some((status, body)) => check(&mut tally, &input.method, status, &body, described),
                 // Only bytes that are not HTTP may go unanswered (the server closes on them).
                 None => {
-                    assert!(broken, "no answer to {}", described());
+                    assert!(wire.as_ref().is_some_and(|it| it.1), "no answer to {}", described());
                     *tally.by_status.entry(0).or_default() += 1;
                 }
             }
-        } else {
-            let (status, body) = in_process(&router, &input).await;
-            check(&mut tally, &input.method, status, &body, described);
+            tally.inputs += 1;
         }
-        tally.inputs += 1;
+        n += chunk.len();
     }
     let published = *recorder.count.lock().unwrap();
     eprintln!("edge fuzz: seed {seed}, {} inputs ({} over TCP), {published} published, answers by status: {:?}", tally.inputs, tally.real_http, tally.by_status);
