@@ -117,3 +117,47 @@ fn closed_before_answer(err: &hyper_util::client::legacy::Error) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::*;
+
+    /// A server that answers the first request on each connection, kept alive, and closes the
+    /// connection without answering when a second request comes on it: what a handler closing a
+    /// connection under a request looks like to the pool.
+    async fn one_answer_per_connection() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                tokio::spawn(async move {
+                    let mut buffer = [0u8; 4096];
+                    let _ = stream.read(&mut buffer).await;
+                    let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").await;
+                    let _ = stream.read(&mut buffer).await;
+                });
+            }
+        });
+        format!("http://{address}/")
+    }
+
+    fn get(url: &str, method: Method) -> Request<Full<Bytes>> {
+        Request::builder().method(method).uri(url).body(Full::new(Bytes::new())).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_safe_request_is_sent_again_when_its_connection_closes_before_the_answer() {
+        let url = one_answer_per_connection().await;
+        let client = HandlerClient::default();
+        let timeout = Duration::from_secs(10);
+        assert_eq!(client.send(get(&url, Method::GET), timeout, Repeat::Safe).await.unwrap().status, 200);
+        // The pooled connection is reused, the server closes it under the request, and the
+        // request goes again on a new connection.
+        assert_eq!(client.send(get(&url, Method::GET), timeout, Repeat::Safe).await.unwrap().status, 200);
+        assert_eq!(Repeat::for_method(&Method::POST), Repeat::Never);
+        assert!(client.send(get(&url, Method::POST), timeout, Repeat::Never).await.is_err(), "a POST is never sent twice");
+    }
+}
