@@ -108,7 +108,7 @@ pub fn raise_open_files_limit() -> std::io::Result<u64> {
         }
         limit = raised;
     }
-    Ok(limit.rlim_cur as u64)
+    Ok(limit.rlim_cur)
 }
 
 /// Counts of what a listener did with its connections, for tests and logs.
@@ -258,7 +258,7 @@ mod tests {
         let raised = raise_open_files_limit().unwrap();
         let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
         assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) }, 0);
-        assert_eq!(raised, limit.rlim_cur as u64);
+        assert_eq!(raised, limit.rlim_cur);
         assert_eq!(limit.rlim_cur, limit.rlim_max);
     }
 }

@@ -73,6 +73,9 @@ impl Rng {
     }
 }
 
+/// An input sent over TCP: its bytes, and whether its framing is broken on purpose.
+type Wire = (Vec<u8>, bool);
+
 /// One generated request.
 struct Input {
     method: String,
@@ -281,7 +284,7 @@ async fn the_edge_answers_every_input_honestly() {
     let mut n = 0;
     while n < inputs {
         // Generated in order (a seed replays them), answered side by side.
-        let chunk: Vec<(usize, Input, Option<(Vec<u8>, bool)>)> = (n..inputs.min(n + IN_FLIGHT_MAX))
+        let chunk: Vec<(usize, Input, Option<Wire>)> = (n..inputs.min(n + IN_FLIGHT_MAX))
             .map(|n| {
                 let input = input(&mut rng);
                 let wire = (n % REAL_HTTP_EVERY == 0).then(|| {
