@@ -68,7 +68,10 @@ impl Rng {
 
     /// Text from an alphabet with the characters that break parsers.
     fn text(&mut self, n: usize) -> String {
-        const ALPHABET: &[&str] = &["a", "Z", "0", "9", "-", "_", ".", "/", "%", "%FF", "%00", "{", "}", "\"", "\\", " ", "é", "€", "😀", ";", "=", ",", "+", "?", "#"];
+        const ALPHABET: &[&str] = &[
+            "a", "Z", "0", "9", "-", "_", ".", "/", "%", "%FF", "%00", "{", "}", "\"", "\\", " ",
+            "é", "€", "😀", ";", "=", ",", "+", "?", "#",
+        ];
         (0..n).map(|_| self.pick(ALPHABET)).collect()
     }
 }
@@ -91,7 +94,10 @@ fn transfer_id(rng: &mut Rng) -> String {
         2 => "%20".to_string(),
         _ => {
             let bytes: [u8; 16] = rng.bytes(16).try_into().unwrap();
-            uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string()
+            uuid::Builder::from_random_bytes(bytes)
+                .into_uuid()
+                .hyphenated()
+                .to_string()
         }
     }
 }
@@ -103,20 +109,61 @@ fn path(rng: &mut Rng) -> Vec<u8> {
         5..=8 => format!("/transfers/{id}"),
         9..=10 => format!("/transfers/{id}/error"),
         11 => format!("/transfers/{id}/{}", rng.text(5)),
-        12 => rng.pick(&["/participants", "/participants/payerfsp", "/participants/limits", "/enums", "/settlementModels", "/health"]).to_string(),
-        13 => format!("/participants/{}/{}", rng.text(6), rng.pick(&["endpoints", "limits", "positions", "accounts", "initialPositionAndLimits", "x"])),
-        14 => format!("/v2/{}", rng.pick(&["settlementWindows", "settlementWindows/1", "settlements", "settlements/1", "settlements/x/participants/1"])),
+        12 => rng
+            .pick(&[
+                "/participants",
+                "/participants/payerfsp",
+                "/participants/limits",
+                "/enums",
+                "/settlementModels",
+                "/health",
+            ])
+            .to_string(),
+        13 => format!(
+            "/participants/{}/{}",
+            rng.text(6),
+            rng.pick(&[
+                "endpoints",
+                "limits",
+                "positions",
+                "accounts",
+                "initialPositionAndLimits",
+                "x"
+            ])
+        ),
+        14 => format!(
+            "/v2/{}",
+            rng.pick(&[
+                "settlementWindows",
+                "settlementWindows/1",
+                "settlements",
+                "settlements/1",
+                "settlements/x/participants/1"
+            ])
+        ),
         15 => format!("/journal/{id}"),
         16 => format!("/{}", rng.text_up_to(30)),
         17 => format!("/transfers?{}", rng.text(10)),
         18 => return [b"/transfers/".to_vec(), rng.bytes_up_to(8)].concat(),
-        _ => format!("/{}", rng.pick(&["quotes", "parties/MSISDN/1", "fxTransfers", "prepare", "position", "", "transfers//"])),
+        _ => format!(
+            "/{}",
+            rng.pick(&[
+                "quotes",
+                "parties/MSISDN/1",
+                "fxTransfers",
+                "prepare",
+                "position",
+                "",
+                "transfers//"
+            ])
+        ),
     };
     text.into_bytes()
 }
 
 fn headers(rng: &mut Rng) -> Vec<(String, String)> {
-    let mut headers = fspiop_headers(rng.pick(&["payerfsp", "payeefsp", "Hub", "unknownfsp", "", "a b"]));
+    let mut headers =
+        fspiop_headers(rng.pick(&["payerfsp", "payeefsp", "Hub", "unknownfsp", "", "a b"]));
     if rng.chance(30) {
         let drop = rng.below(headers.len());
         headers.remove(drop);
@@ -137,7 +184,17 @@ fn headers(rng: &mut Rng) -> Vec<(String, String)> {
         }
     }
     if rng.chance(10) {
-        headers.push((rng.pick(&["fspiop-destination", "fspiop-signature", "fspiop-proxy", "x-forwarded-for", "expect"]).to_string(), rng.text_up_to(20)));
+        headers.push((
+            rng.pick(&[
+                "fspiop-destination",
+                "fspiop-signature",
+                "fspiop-proxy",
+                "x-forwarded-for",
+                "expect",
+            ])
+            .to_string(),
+            rng.text_up_to(20),
+        ));
     }
     if rng.chance(2) {
         headers.push(("x-large".to_string(), "b".repeat(16_384)));
@@ -148,18 +205,46 @@ fn headers(rng: &mut Rng) -> Vec<(String, String)> {
 /// A transfer whose fields are mutated: amounts Mojaloop's pattern allows and does not, wrong
 /// types, missing and extra fields.
 fn near_valid_transfer(rng: &mut Rng) -> Vec<u8> {
-    let amount = rng.pick(&["10", "0", "-1", "100000000000000", "999999999999999999", "9999999999999999999", "1.2345", "1.23456", "01", "1e3", " 1", "", "12345678901234567890.1234"]);
+    let amount = rng.pick(&[
+        "10",
+        "0",
+        "-1",
+        "100000000000000",
+        "999999999999999999",
+        "9999999999999999999",
+        "1.2345",
+        "1.23456",
+        "01",
+        "1e3",
+        " 1",
+        "",
+        "12345678901234567890.1234",
+    ]);
     let mut body = transfer_body(&transfer_id(rng), amount);
     for _ in 0..rng.below(3) {
-        let field = rng.pick(&["transferId", "payerFsp", "payeeFsp", "amount", "ilpPacket", "condition", "expiration", "extensionList", "currency"]);
+        let field = rng.pick(&[
+            "transferId",
+            "payerFsp",
+            "payeeFsp",
+            "amount",
+            "ilpPacket",
+            "condition",
+            "expiration",
+            "extensionList",
+            "currency",
+        ]);
         let value = match rng.below(8) {
             0 => serde_json::Value::Null,
             1 => serde_json::json!(rng.next() as i64),
             2 => serde_json::json!(rng.text_up_to(50)),
             3 => serde_json::json!({"extension": [{"key": rng.text(5), "value": rng.text(10)}]}),
             4 => serde_json::json!([]),
-            5 => serde_json::json!(format_fspiop_datetime(NOW.plus_ms(rng.next() as i64 % 10_000_000))),
-            6 => serde_json::json!({"amount": rng.text(6), "currency": rng.pick(&["USD", "XXX", "usd", "EURO", ""])}),
+            5 => serde_json::json!(format_fspiop_datetime(
+                NOW.plus_ms(rng.next() as i64 % 10_000_000)
+            )),
+            6 => {
+                serde_json::json!({"amount": rng.text(6), "currency": rng.pick(&["USD", "XXX", "usd", "EURO", ""])})
+            }
             _ => {
                 body.as_object_mut().unwrap().remove(field);
                 continue;
@@ -192,7 +277,11 @@ fn body(rng: &mut Rng) -> Vec<u8> {
 fn input(rng: &mut Rng) -> Input {
     let path = path(rng);
     // Mostly the method the path is served with, so requests get past routing.
-    let fitting = match (path.starts_with(b"/transfers/"), path.ends_with(b"/error"), path.starts_with(b"/transfers")) {
+    let fitting = match (
+        path.starts_with(b"/transfers/"),
+        path.ends_with(b"/error"),
+        path.starts_with(b"/transfers"),
+    ) {
         (_, true, _) => "PUT",
         (true, false, _) => rng.pick(&["PUT", "GET"]),
         (false, false, true) => "POST",
@@ -200,9 +289,16 @@ fn input(rng: &mut Rng) -> Input {
     };
     let method = match rng.chance(70) {
         true => fitting,
-        false => rng.pick(&["POST", "PUT", "GET", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "FOO"]),
+        false => rng.pick(&[
+            "POST", "PUT", "GET", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "FOO",
+        ]),
     };
-    Input { method: method.to_string(), path, headers: headers(rng), body: body(rng) }
+    Input {
+        method: method.to_string(),
+        path,
+        headers: headers(rng),
+        body: body(rng),
+    }
 }
 
 /// Broken framing, for the real-TCP share only.
@@ -210,9 +306,27 @@ fn broken_framing(rng: &mut Rng, input: &Input) -> Vec<u8> {
     let whole = request_bytes(&input.method, &input.path, &input.headers, &input.body);
     match rng.below(6) {
         0 => rng.bytes_up_to(200),
-        1 => [b"POST /transfers HTTP/1.1\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd".to_vec()].concat(),
-        2 => [b"POST /transfers HTTP/1.1\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n".to_vec(), rng.bytes(20)].concat(),
-        3 => whole.iter().map(|it| if *it == b'\n' && rng.chance(20) { b'X' } else { *it }).collect(),
+        1 => [
+            b"POST /transfers HTTP/1.1\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd"
+                .to_vec(),
+        ]
+        .concat(),
+        2 => [
+            b"POST /transfers HTTP/1.1\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+                .to_vec(),
+            rng.bytes(20),
+        ]
+        .concat(),
+        3 => whole
+            .iter()
+            .map(|it| {
+                if *it == b'\n' && rng.chance(20) {
+                    b'X'
+                } else {
+                    *it
+                }
+            })
+            .collect(),
         4 => [b"GET /transfers HTTP/9.9\r\n\r\n".to_vec()].concat(),
         _ => {
             // The body shorter than its content-length: the server sees EOF mid-body.
@@ -231,9 +345,20 @@ struct Tally {
 }
 
 /// The fuzz's one rule for every answer.
-fn check(tally: &mut Tally, method: &str, status: u16, body: &[u8], described: impl Fn() -> String) {
+fn check(
+    tally: &mut Tally,
+    method: &str,
+    status: u16,
+    body: &[u8],
+    described: impl Fn() -> String,
+) {
     *tally.by_status.entry(status).or_default() += 1;
-    assert!(status < 500 || (status == 501 && method == "PATCH"), "{status} for {}: {}", described(), String::from_utf8_lossy(body));
+    assert!(
+        status < 500 || (status == 501 && method == "PATCH"),
+        "{status} for {}: {}",
+        described(),
+        String::from_utf8_lossy(body)
+    );
     if (400..500).contains(&status) && method != "HEAD" {
         let _ = error_code(status, body);
     }
@@ -263,20 +388,35 @@ async fn in_process(router: &axum::Router, input: &Input) -> (u16, Vec<u8>) {
     }
     let request = match request.body(Body::from(input.body.clone())) {
         Ok(request) => request,
-        Err(_) => Request::builder().method("GET").uri("/").body(Body::empty()).unwrap(),
+        Err(_) => Request::builder()
+            .method("GET")
+            .uri("/")
+            .body(Body::empty())
+            .unwrap(),
     };
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status().as_u16();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
     (status, body.to_vec())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_edge_answers_every_input_honestly() {
-    let inputs: usize = std::env::var("EDGE_FUZZ_INPUTS").ok().and_then(|it| it.parse().ok()).unwrap_or(INPUTS_DEFAULT);
-    let seed: u64 = std::env::var("EDGE_FUZZ_SEED").ok().and_then(|it| it.parse().ok()).unwrap_or(SEED_DEFAULT);
+    let inputs: usize = std::env::var("EDGE_FUZZ_INPUTS")
+        .ok()
+        .and_then(|it| it.parse().ok())
+        .unwrap_or(INPUTS_DEFAULT);
+    let seed: u64 = std::env::var("EDGE_FUZZ_SEED")
+        .ok()
+        .and_then(|it| it.parse().ok())
+        .unwrap_or(SEED_DEFAULT);
     assert!(INPUTS_DEFAULT <= inputs || std::env::var("EDGE_FUZZ_INPUTS").is_ok());
-    let recorder = Arc::new(Recorder { forget: true, ..Recorder::default() });
+    let recorder = Arc::new(Recorder {
+        forget: true,
+        ..Recorder::default()
+    });
     let (router, path) = app(Arc::clone(&recorder)).await;
     let (address, _) = serve(router.clone(), LIMITS).await;
     let mut rng = Rng(seed);
@@ -291,7 +431,9 @@ async fn the_edge_answers_every_input_honestly() {
                     let broken = rng.chance(30);
                     let bytes = match broken {
                         true => broken_framing(&mut rng, &input),
-                        false => request_bytes(&input.method, &input.path, &input.headers, &input.body),
+                        false => {
+                            request_bytes(&input.method, &input.path, &input.headers, &input.body)
+                        }
                     };
                     (bytes, broken)
                 });
@@ -306,13 +448,23 @@ async fn the_edge_answers_every_input_honestly() {
         }))
         .await;
         for ((n, input, wire), answer) in chunk.iter().zip(answers) {
-            let described = || format!("input {n} {} {}", input.method, String::from_utf8_lossy(&input.path));
+            let described = || {
+                format!(
+                    "input {n} {} {}",
+                    input.method,
+                    String::from_utf8_lossy(&input.path)
+                )
+            };
             tally.real_http += usize::from(wire.is_some());
             match answer {
                 Some((status, body)) => check(&mut tally, &input.method, status, &body, described),
                 // Only bytes that are not HTTP may go unanswered (the server closes on them).
                 None => {
-                    assert!(wire.as_ref().is_some_and(|it| it.1), "no answer to {}", described());
+                    assert!(
+                        wire.as_ref().is_some_and(|it| it.1),
+                        "no answer to {}",
+                        described()
+                    );
                     *tally.by_status.entry(0).or_default() += 1;
                 }
             }
@@ -339,7 +491,9 @@ async fn over_tcp(address: SocketAddr, bytes: &[u8], broken: bool) -> Option<(u1
         // server may then close without answering (allowed for broken framing only).
         let _ = stream.shutdown().await;
     }
-    let answer = tokio::time::timeout(LIMITS.header_read_timeout * 3, read_answer(&mut stream)).await.expect("an answer or a close in time");
+    let answer = tokio::time::timeout(LIMITS.header_read_timeout * 3, read_answer(&mut stream))
+        .await
+        .expect("an answer or a close in time");
     if answer.is_empty() {
         return None;
     }

@@ -43,7 +43,10 @@ impl Publisher for Recorder {
     async fn publish(&self, hub: Hub, events: Vec<OutgoingEvent>) -> Result<(), PublishError> {
         *self.count.lock().unwrap() += events.len();
         if !self.forget {
-            self.events.lock().unwrap().extend(events.into_iter().map(|it| (hub, it.body)));
+            self.events
+                .lock()
+                .unwrap()
+                .extend(events.into_iter().map(|it| (hub, it.body)));
         }
         Ok(())
     }
@@ -58,29 +61,55 @@ pub async fn app(recorder: Arc<Recorder>) -> (axum::Router, PathBuf) {
     // Memory-backed when the machine has it: the fuzz journals every FSPIOP request it sends,
     // and the point is the edge, not the disk's sync latency.
     let shm = PathBuf::from("/dev/shm");
-    let dir = if shm.is_dir() { shm } else { std::env::temp_dir() };
+    let dir = if shm.is_dir() {
+        shm
+    } else {
+        std::env::temp_dir()
+    };
     let path = dir.join(format!("edge-limits-{}.db", uuid::Uuid::new_v4()));
     let store: Arc<dyn LedgerStore> = Arc::new(SqliteStore::open(&path).await.unwrap());
-    let config = NotificationConfig { confirm_to_payee: true, hub_content_version: fspiop::ApiVersion::V1_1, backoff_initial: Duration::from_millis(5) };
+    let config = NotificationConfig {
+        confirm_to_payee: true,
+        hub_content_version: fspiop::ApiVersion::V1_1,
+        backoff_initial: Duration::from_millis(5),
+    };
     let app = App {
         store,
         publisher: recorder,
         notifier: Notifier::new(config).unwrap(),
-        rules: PrepareRules { on_us_transfers_allowed: false },
+        rules: PrepareRules {
+            on_us_transfers_allowed: false,
+        },
         now: fixed_now,
         // Every request the edge answers is journaled, as in the deployed handler.
-        journal: Some(Arc::new(journal::sqlite::SqliteJournal::open(&PathBuf::from(format!("{}.journal", path.display()))).await.unwrap())),
+        journal: Some(Arc::new(
+            journal::sqlite::SqliteJournal::open(&PathBuf::from(format!(
+                "{}.journal",
+                path.display()
+            )))
+            .await
+            .unwrap(),
+        )),
         signature_keys: None,
     };
     (router(app), path)
 }
 
 /// Serves `router` with `limits` on a loopback port.
-pub async fn serve(router: axum::Router, limits: ConnectionLimits) -> (SocketAddr, Arc<ListenerCounts>) {
+pub async fn serve(
+    router: axum::Router,
+    limits: ConnectionLimits,
+) -> (SocketAddr, Arc<ListenerCounts>) {
     let listener = handler::listen::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
     let address = listener.local_addr().unwrap();
     let counts = Arc::new(ListenerCounts::default());
-    tokio::spawn(handler::listen::serve_until(listener, router, limits, Arc::clone(&counts), std::future::pending()));
+    tokio::spawn(handler::listen::serve_until(
+        listener,
+        router,
+        limits,
+        Arc::clone(&counts),
+        std::future::pending(),
+    ));
     (address, counts)
 }
 
@@ -108,7 +137,12 @@ pub fn transfer_body(id: &str, amount: &str) -> serde_json::Value {
 }
 
 /// A request as bytes on the wire, with `content-length` and `connection: close`.
-pub fn request_bytes(method: &str, path: &[u8], headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
+pub fn request_bytes(
+    method: &str,
+    path: &[u8],
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(body.len() + 512);
     bytes.extend_from_slice(method.as_bytes());
     bytes.push(b' ');
@@ -139,7 +173,9 @@ pub async fn exchange(address: SocketAddr, bytes: &[u8]) -> Answer {
         let _ = stream.write_all(bytes).await;
         parse_answer(&read_answer(&mut stream).await)
     };
-    tokio::time::timeout(EXCHANGE_TIMEOUT, work).await.expect("an answer in time")
+    tokio::time::timeout(EXCHANGE_TIMEOUT, work)
+        .await
+        .expect("an answer in time")
 }
 
 /// Reads until the server closes, or a whole content-length framed answer is in.
@@ -159,36 +195,61 @@ pub async fn read_answer(stream: &mut TcpStream) -> Vec<u8> {
 }
 
 fn is_whole(bytes: &[u8]) -> bool {
-    let Some(head_end) = bytes.windows(4).position(|it| it == b"\r\n\r\n") else { return false };
+    let Some(head_end) = bytes.windows(4).position(|it| it == b"\r\n\r\n") else {
+        return false;
+    };
     let head = String::from_utf8_lossy(&bytes[..head_end]).to_ascii_lowercase();
-    let length = head.lines().find_map(|it| it.strip_prefix("content-length:")).and_then(|it| it.trim().parse::<usize>().ok());
+    let length = head
+        .lines()
+        .find_map(|it| it.strip_prefix("content-length:"))
+        .and_then(|it| it.trim().parse::<usize>().ok());
     length.is_some_and(|length| head_end + 4 + length <= bytes.len())
 }
 
 /// Parses one HTTP/1.1 answer (content-length framed, as the switch frames them).
 pub fn parse_answer(bytes: &[u8]) -> Answer {
-    let head_end = bytes.windows(4).position(|it| it == b"\r\n\r\n").unwrap_or_else(|| panic!("no answer head in {:?}", String::from_utf8_lossy(bytes)));
+    let head_end = bytes
+        .windows(4)
+        .position(|it| it == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no answer head in {:?}", String::from_utf8_lossy(bytes)));
     let head = std::str::from_utf8(&bytes[..head_end]).unwrap();
     let mut lines = head.split("\r\n");
     let status = lines.next().unwrap()[9..12].parse().unwrap();
-    let headers: BTreeMap<String, String> =
-        lines.filter_map(|it| it.split_once(':')).map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string())).collect();
+    let headers: BTreeMap<String, String> = lines
+        .filter_map(|it| it.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+        .collect();
     let mut body = bytes[head_end + 4..].to_vec();
-    if let Some(length) = headers.get("content-length").and_then(|it| it.parse::<usize>().ok()) {
+    if let Some(length) = headers
+        .get("content-length")
+        .and_then(|it| it.parse::<usize>().ok())
+    {
         body.truncate(length);
     }
-    Answer { status, headers, body }
+    Answer {
+        status,
+        headers,
+        body,
+    }
 }
 
 /// The Mojaloop error code of a 4xx answer; panics (the test fails) when the body is not
 /// `{errorInformation: {errorCode, errorDescription}}`.
 pub fn error_code(status: u16, body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_else(|err| panic!("{status} without a JSON body ({err}): {text}"));
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .unwrap_or_else(|err| panic!("{status} without a JSON body ({err}): {text}"));
     let information = &value["errorInformation"];
-    let code = information["errorCode"].as_str().unwrap_or_else(|| panic!("{status} without errorCode: {text}"));
-    assert!(code.len() == 4 && code.bytes().all(|it| it.is_ascii_digit()), "{status}: errorCode {code}");
-    let description = information["errorDescription"].as_str().unwrap_or_else(|| panic!("{status} without errorDescription: {text}"));
+    let code = information["errorCode"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{status} without errorCode: {text}"));
+    assert!(
+        code.len() == 4 && code.bytes().all(|it| it.is_ascii_digit()),
+        "{status}: errorCode {code}"
+    );
+    let description = information["errorDescription"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{status} without errorDescription: {text}"));
     assert!(!description.is_empty());
     code.to_string()
 }
