@@ -255,7 +255,7 @@ pub fn error_code(status: u16, body: &[u8]) -> String {
 }
 
 pub fn remove(path: PathBuf) {
-    for suffix in ["", "-wal", "-shm", ".journal"] {
+    for suffix in ["", "-wal", "-shm", ".journal", ".journal-wal", ".journal-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }
