@@ -5,6 +5,12 @@
 //! The operator APIs (admin, settlement) require the operator key in `Ocp-Apim-Subscription-Key`
 //! when one is configured (on Azure, APIM validates an Entra ID token there instead). DFSPs only
 //! reach the FSPIOP API.
+//!
+//! Every refusal of the edge carries Mojaloop's `errorInformation`: a path none of the API's
+//! functions serves is 404 3002, a served path with another method 405 3000, a missing or wrong
+//! key 401 3000, a body over what the switch carries end to end
+//! ([`handler::edge::REQUEST_BODY_BYTES_MAX`]) 413 3104, a body cut short or badly framed 400
+//! 3101. 503 2003 says the handler cannot be reached now, which a retry can cure.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,13 +22,20 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde_json::json;
 
+use crate::handler_client::Repeat;
 use crate::host::Supervisor;
-use crate::routes::{match_route, Route};
+use fspiop::FspiopError;
+
+use crate::routes::{match_path, match_route, Route};
 
 /// The header carrying the operator key (APIM's subscription-key header).
 pub const OPERATOR_KEY_HEADER: &str = "ocp-apim-subscription-key";
-/// Largest request body forwarded, in bytes (FSPIOP bodies are a few kB; bulk is not served).
-pub const REQUEST_BYTES_MAX: usize = 1_048_576;
+/// Largest request body forwarded: what the switch carries end to end (a request's event must
+/// fit the hub).
+pub const REQUEST_BYTES_MAX: usize = handler::edge::REQUEST_BODY_BYTES_MAX;
+const _: () = assert!(crate::hubs::EVENT_BYTES_MAX == handler::edge::HUB_EVENT_BYTES_MAX);
+/// How long the body of a request may take to arrive, once its head has.
+const REQUEST_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// How long a proxied request waits for the handler's answer: Azure's front end gives up on an
 /// HTTP-triggered function after 230 s.
 const PROXY_ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(230);
@@ -69,25 +82,48 @@ async fn forward(State(edge): State<EdgeState>, method: Method, uri: Uri, header
 }
 
 async fn answer(edge: &EdgeState, method: Method, uri: &Uri, headers: HeaderMap, body: Body) -> Response {
-    let route = match_route(&edge.routes, method.as_str(), uri.path()).filter(|it| edge.api.functions.contains(&it.function.as_str()));
-    if route.is_none() {
-        return error(StatusCode::NOT_FOUND, "3002", "Unknown URI");
+    let served = |route: &&Route| edge.api.functions.contains(&route.function.as_str());
+    if match_route(&edge.routes, method.as_str(), uri.path()).filter(served).is_none() {
+        return match match_path(&edge.routes, uri.path()).any(|it| served(&it)) {
+            true => refuse(&FspiopError::method_not_allowed()),
+            false => refuse(&FspiopError::unknown_uri()),
+        };
     }
     if edge.api.operator_only && !has_operator_key(edge, &headers) {
         return error(StatusCode::UNAUTHORIZED, "3000", "Operator key missing or wrong (Ocp-Apim-Subscription-Key)");
     }
-    let body = match axum::body::to_bytes(body, REQUEST_BYTES_MAX).await {
-        Ok(body) => body,
-        Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "3000", "Request body too large"),
+    let body = match tokio::time::timeout(REQUEST_BODY_TIMEOUT, axum::body::to_bytes(body, REQUEST_BYTES_MAX)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(err)) if is_length_limit(&err) => return refuse(&FspiopError::payload_too_large(format!("the body is over {REQUEST_BYTES_MAX} bytes"))),
+        Ok(Err(_)) => return refuse(&FspiopError::malformed("the body could not be read (cut short or badly framed)")),
+        Err(_) => return refuse(&FspiopError::for_http_rejection(408, "the body did not arrive in time")),
     };
     match proxy(&edge.supervisor, method, uri, &headers, body).await {
         Ok(response) => response,
         // The host answers 500 when the worker cannot be reached; 503 tells the DFSP to retry.
         Err(reason) => {
             tracing::error!("{}: cannot reach the handler: {reason}", edge.api.name);
-            error(StatusCode::SERVICE_UNAVAILABLE, "2003", "Service currently unavailable")
+            refuse(&FspiopError::service_unavailable())
         }
     }
+}
+
+/// Whether reading a body failed on the length limit (not on the connection).
+fn is_length_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(it) = source {
+        if it.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = it.source();
+    }
+    false
+}
+
+/// The edge's own refusal with the error's status and body.
+fn refuse(error: &FspiopError) -> Response {
+    let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, [("content-type", "application/json")], error.to_json()).into_response()
 }
 
 fn has_operator_key(edge: &EdgeState, headers: &HeaderMap) -> bool {
@@ -103,6 +139,7 @@ fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
 /// Sends the request to the handler at its original path and relays the answer.
 async fn proxy(supervisor: &Supervisor, method: Method, uri: &Uri, headers: &HeaderMap, body: Bytes) -> Result<Response, String> {
     let (client, base) = supervisor.proxy_target().await.map_err(|err| err.to_string())?;
+    let repeat = Repeat::for_method(&method);
     let path_and_query = uri.path_and_query().map_or(uri.path(), |it| it.as_str());
     let mut request = axum::http::Request::builder()
         .method(method)
@@ -114,7 +151,7 @@ async fn proxy(supervisor: &Supervisor, method: Method, uri: &Uri, headers: &Hea
             request.headers_mut().append(name, value.clone());
         }
     }
-    let answer = client.send(request, PROXY_ANSWER_TIMEOUT).await?;
+    let answer = client.send(request, PROXY_ANSWER_TIMEOUT, repeat).await?;
     let mut relayed = HeaderMap::new();
     for (name, value) in &answer.headers {
         if !is_hop_by_hop(name) && name != "content-length" {

@@ -228,9 +228,7 @@ async fn listen(what: &'static str, port: u16) -> Result<(TcpListener, SocketAdd
 }
 
 async fn serve(listener: TcpListener, router: Router) {
-    if let Err(err) = axum::serve(listener, router).await {
-        tracing::error!("server stopped: {err}");
-    }
+    handler::listen::serve(listener, router, handler::listen::LIMITS).await;
 }
 
 /// `GET /control/status`: backlog per hub and consumer group, invocation counts, handler starts.

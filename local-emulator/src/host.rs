@@ -28,7 +28,7 @@ use axum::body::Bytes;
 use http_body_util::Full;
 
 use crate::faults::Faults;
-use crate::handler_client::HandlerClient;
+use crate::handler_client::{HandlerClient, Repeat};
 use crate::hubs::{Hubs, StoredEvent};
 use crate::invocation::{self, BatchSource, RetryState};
 
@@ -136,7 +136,8 @@ impl Supervisor {
             .header("User-Agent", format!("Azure-Functions-Host/{HOST_VERSION}"))
             .body(Full::new(Bytes::from(body)))
             .map_err(|err| InvokeError::Request(err.to_string()))?;
-        let answer = self.client.send(request, self.invoke_timeout).await.map_err(InvokeError::Request)?;
+        // Every function handles a batch delivered twice, so an invocation may be sent again.
+        let answer = self.client.send(request, self.invoke_timeout, Repeat::Safe).await.map_err(InvokeError::Request)?;
         let status = answer.status;
         let text = String::from_utf8_lossy(&answer.body).into_owned();
         if !status.is_success() {
@@ -252,7 +253,7 @@ async fn wait_ready(client: &HandlerClient, port: u16) -> bool {
     while Instant::now() < deadline {
         let probe = axum::http::Request::get(format!("http://127.0.0.1:{port}/")).body(Full::new(Bytes::new()));
         if let Ok(probe) = probe {
-            if client.send(probe, READINESS_PROBE_TIMEOUT).await.is_ok() {
+            if client.send(probe, READINESS_PROBE_TIMEOUT, Repeat::Safe).await.is_ok() {
                 return true;
             }
         }

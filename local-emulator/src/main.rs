@@ -70,6 +70,11 @@ struct UpOptions {
 }
 
 fn main() -> ExitCode {
+    // The listeners' connection caps, not the default soft limit of 1,024, bound what the
+    // emulator and its embedded handler hold.
+    if let Err(err) = handler::listen::raise_open_files_limit() {
+        eprintln!("local-emulator: cannot raise the open-files limit: {err}");
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("handler") => run_handler(),

@@ -4,7 +4,6 @@
 //! CN) must be the request's FSPIOP-Source. No certificate, or one the CA did not issue: 403 with
 //! 3100. No FSPIOP-Source: 400 with 3102. Another participant's name: 400 with 3100.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,9 +12,6 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Router};
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder;
-use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
@@ -75,35 +71,26 @@ fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, MtlsError> 
 }
 
 /// Serves `router` over TLS on `listener`, each request carrying its connection's
-/// [`ClientParticipant`] and checked by [`require_matching_source`].
+/// [`ClientParticipant`] and checked by [`require_matching_source`], with the connection limits
+/// of every listener (`handler::listen`; the handshake within the header-read timeout).
 pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor, router: Router) {
     let router = router.layer(axum::middleware::from_fn(require_matching_source));
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(err) => {
-                tracing::warn!("mTLS accept: {err}");
-                continue;
-            }
-        };
+    let handshake = move |stream: tokio::net::TcpStream| {
         let (acceptor, router) = (acceptor.clone(), router.clone());
-        tokio::spawn(async move { serve_connection(stream, peer, acceptor, router).await });
-    }
-}
-
-async fn serve_connection(stream: tokio::net::TcpStream, peer: SocketAddr, acceptor: TlsAcceptor, router: Router) {
-    let tls = match acceptor.accept(stream).await {
-        Ok(tls) => tls,
-        Err(err) => {
-            tracing::warn!(%peer, "TLS handshake failed: {err}");
-            return;
+        async move {
+            let peer = stream.peer_addr().ok();
+            let tls = match acceptor.accept(stream).await {
+                Ok(tls) => tls,
+                Err(err) => {
+                    tracing::warn!(?peer, "TLS handshake failed: {err}");
+                    return None;
+                }
+            };
+            let participant = tls.get_ref().1.peer_certificates().and_then(|chain| chain.first()).and_then(|leaf| common_name(leaf));
+            Some((tls, router.layer(Extension(ClientParticipant(participant)))))
         }
     };
-    let participant = tls.get_ref().1.peer_certificates().and_then(|chain| chain.first()).and_then(|leaf| common_name(leaf));
-    let service = TowerToHyperService::new(router.layer(Extension(ClientParticipant(participant))));
-    if let Err(err) = Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(tls), service).await {
-        tracing::debug!(%peer, "connection ended: {err}");
-    }
+    handler::listen::serve_prepared(listener, handler::listen::LIMITS, Arc::default(), std::future::pending(), handshake).await;
 }
 
 /// The subject CN of a DER certificate.

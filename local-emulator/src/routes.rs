@@ -51,6 +51,11 @@ pub fn match_route<'a>(routes: &'a [Route], method: &str, path: &str) -> Option<
     routes.iter().find(|route| route.allows(method) && route.matches(path))
 }
 
+/// The functions whose routes match `path` with any method (a wrong method is a 405 there).
+pub fn match_path<'a>(routes: &'a [Route], path: &'a str) -> impl Iterator<Item = &'a Route> + 'a {
+    routes.iter().filter(move |route| route.matches(path))
+}
+
 impl Route {
     fn literal_count(&self) -> usize {
         self.segments.iter().filter(|it| matches!(it, Segment::Literal(_))).count()
@@ -159,6 +164,14 @@ mod tests {
         assert_eq!(function_for("GET", "/enums").as_deref(), Some("admin_api"));
         assert_eq!(function_for("POST", "/v2/settlementWindows/1").as_deref(), Some("settlement_api"));
         assert_eq!(function_for("GET", "/health").as_deref(), Some("health"));
+    }
+
+    #[test]
+    fn a_known_path_matches_whatever_the_method() {
+        let routes = repository_routes();
+        let functions: Vec<&str> = match_path(&routes, "/health").map(|it| it.function.as_str()).collect();
+        assert_eq!(functions, ["health"]);
+        assert_eq!(match_path(&routes, "/quotes").count(), 0);
     }
 
     #[test]

@@ -166,7 +166,9 @@ const ERROR_TYPES: [ErrorType; 17] = [
 
 /// Codes outside the named set that Mojaloop's table gives a status of their own
 /// (`SERVICE_CURRENTLY_UNAVAILABLE`, `PARTY_RESOLUTION_FAILURE`).
-const UNAVAILABLE_CODES: [u16; 2] = [2003, 2006];
+const UNAVAILABLE_CODES: [u16; 2] = [SERVICE_UNAVAILABLE_CODE, 2006];
+/// `SERVICE_CURRENTLY_UNAVAILABLE`.
+const SERVICE_UNAVAILABLE_CODE: u16 = 2003;
 
 impl ErrorCode {
     /// The code for a number in 1000..=9999.
@@ -309,6 +311,46 @@ impl FspiopError {
         FspiopError::new(ErrorCode::NotImplemented)
     }
 
+    /// 3104 with HTTP 413: the body is larger than the switch carries (`detail` says the limit).
+    pub fn payload_too_large(detail: impl AsRef<str>) -> FspiopError {
+        FspiopError { http_status: 413, ..FspiopError::with_detail(ErrorCode::TooLargePayload, detail) }
+    }
+
+    /// 3104 with HTTP 431: the request's headers are more than the switch carries.
+    pub fn headers_too_large(detail: impl AsRef<str>) -> FspiopError {
+        FspiopError { http_status: 431, ..FspiopError::with_detail(ErrorCode::TooLargePayload, detail) }
+    }
+
+    /// 3101 (400): a request that cannot be read as HTTP or JSON (bad framing, a path that is
+    /// not UTF-8, a body that is not JSON), as hapi's parse failures reach the client.
+    pub fn malformed(detail: impl AsRef<str>) -> FspiopError {
+        FspiopError::with_detail(ErrorCode::MalformedSyntax, detail)
+    }
+
+    /// 2003 (503) "Service currently unavailable": the switch could not take the request now
+    /// (its hub or store is unreachable); sending it again later can succeed.
+    pub fn service_unavailable() -> FspiopError {
+        let code = ErrorCode::from_number(SERVICE_UNAVAILABLE_CODE).expect("2003 is a valid code");
+        FspiopError { http_status: 503, ..FspiopError::described(code, "Service currently unavailable".to_string()) }
+    }
+
+    /// The Mojaloop error for a bare HTTP rejection that the HTTP layer (not a route) gave:
+    /// 404 → 3002, 405 and 408 → 3000, 406 → 3001, 413 and 431 → 3104, any other 4xx → 3101,
+    /// keeping the status. `detail` is the layer's own text, when it has one.
+    pub fn for_http_rejection(status: u16, detail: &str) -> FspiopError {
+        assert!((400..500).contains(&status), "only client errors are mapped: {status}");
+        let error = match status {
+            404 => return FspiopError::unknown_uri(),
+            405 => return FspiopError::method_not_allowed(),
+            406 => FspiopError::with_detail(ErrorCode::UnacceptableVersion, detail),
+            408 => FspiopError::with_detail(ErrorCode::ClientError, detail),
+            413 => FspiopError::payload_too_large(detail),
+            431 => FspiopError::headers_too_large(detail),
+            _ => FspiopError::malformed(detail),
+        };
+        FspiopError { http_status: status, ..error }
+    }
+
     /// 3105 (400): an inbound `FSPIOP-Signature` the switch refuses; `detail` says why (the
     /// JWS validator's closed rejection, as text).
     pub fn invalid_signature(detail: impl AsRef<str>) -> FspiopError {
@@ -446,6 +488,19 @@ mod tests {
     use ledger_core::rejection::PrepareFailure;
     use ledger_core::state::TransferState;
     use ledger_core::time::Timestamp;
+
+    #[test]
+    fn bare_http_rejections_get_mojaloops_codes_and_keep_their_status() {
+        let cases = [(400, 3101, 400), (404, 3002, 404), (405, 3000, 405), (406, 3001, 406), (408, 3000, 408), (413, 3104, 413), (414, 3101, 414), (415, 3101, 415), (431, 3104, 431)];
+        for (status, code, answered) in cases {
+            let error = FspiopError::for_http_rejection(status, "detail");
+            assert_eq!((error.code().number(), error.http_status()), (code, answered), "{status}");
+            assert!(!error.description().is_empty());
+        }
+        let unavailable = FspiopError::service_unavailable();
+        assert_eq!((unavailable.code().number(), unavailable.http_status(), unavailable.description()), (2003, 503, "Service currently unavailable"));
+        assert_eq!(FspiopError::payload_too_large("over").http_status(), 413);
+    }
 
     #[test]
     fn the_named_codes_match_mojaloops_table() {

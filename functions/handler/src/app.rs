@@ -67,6 +67,16 @@ enum Transient {
 /// When this process's router was built, for `/health`'s `startTime` and `uptime`.
 static STARTED: std::sync::OnceLock<(Timestamp, Instant)> = std::sync::OnceLock::new();
 
+/// The host's events per invocation this handler is sized for (`host.json`
+/// `extensions.eventHubs.maxEventBatchSize`; a test holds the two together).
+pub const INVOCATION_EVENTS_MAX: usize = 100;
+/// The largest invocation body a function route reads: every event at the hub's size limit,
+/// each escaped once more inside the host's JSON-in-a-string (at most twice its bytes), plus a
+/// mebibyte for the metadata arrays. axum's default (2 MB) would refuse a batch of large events
+/// with a 413, which the host retries for ever.
+pub const INVOCATION_BYTES_MAX: usize = INVOCATION_EVENTS_MAX * 2 * crate::edge::HUB_EVENT_BYTES_MAX + 1_048_576;
+const _: () = assert!(INVOCATION_EVENTS_MAX <= crate::isolate::BATCH_EVENTS_MAX);
+
 /// The handler's router: function routes, FSPIOP routes, readiness.
 pub fn router(app: App) -> Router {
     STARTED.get_or_init(|| ((app.now)(), Instant::now()));
@@ -81,12 +91,23 @@ pub fn router(app: App) -> Router {
         .route("/timeout", post(timeout_function))
         .route("/admin", post(admin_function))
         .route("/settlement", post(settlement_function))
+        .layer(axum::extract::DefaultBodyLimit::max(INVOCATION_BYTES_MAX))
+        .merge(client_routes())
+        .fallback(crate::operator_http::unknown_uri)
+        .layer(axum::middleware::map_response(crate::operator_http::mojaloop_errors))
+        .with_state(app)
+}
+
+/// The routes DFSPs and operators reach through the edge: no body larger than the switch
+/// carries end to end is read (`edge::REQUEST_BODY_BYTES_MAX`; 413 with 3104).
+fn client_routes() -> Router<App> {
+    Router::new()
         .route("/transfers", axum::routing::any(fspiop))
         .route("/transfers/{*rest}", axum::routing::any(fspiop))
         .merge(crate::admin_api::routes())
         .merge(crate::settlement_api::routes())
         .merge(crate::audit::routes())
-        .with_state(app)
+        .layer(axum::extract::DefaultBodyLimit::max(crate::edge::REQUEST_BODY_BYTES_MAX))
 }
 
 /// `GET /health`, shaped like Mojaloop's health answer: 200 with `status: OK` when the ledger

@@ -11,6 +11,17 @@
 //! | `PATCH /transfers/{id}` | – | – | 501, 2002 |
 //! | another path / method | – | – | 404 3002 / 405 3000 |
 //!
+//! # What the switch carries
+//! A request becomes one event, and the event must fit the hub end to end, so the edge's limits
+//! derive from the hub's: the envelope carries every header (JSON-escaped) and the body as a
+//! base64 data URI (4 bytes for every 3). [`REQUEST_BODY_BYTES_MAX`] is the largest body whose
+//! event fits [`HUB_EVENT_BYTES_MAX`] with the most headers the edge takes
+//! ([`REQUEST_HEADER_BYTES_MAX`], [`REQUEST_HEADERS_MAX`]); a larger body is refused with 413 and
+//! 3104, more headers with 431 and 3104, before anything is published.
+//!
+//! A hub that cannot take an accepted request now (unreachable, throttling) is answered 503
+//! with 2003, which a retry can cure; a hub that refuses it for good is a fault of the switch
+//! (500, 2001).
 //! With `JWS_VALIDATE=true` ([`handle_checked`]), every accepted `POST`/`PUT` must also carry
 //! a valid `FSPIOP-Signature`, else 400 with 3105 (`crate::signatures`).
 
@@ -27,6 +38,42 @@ use crate::publish::{Hub, OutgoingEvent, Publisher};
 
 /// Mojaloop skips the `completedTimestamp` window for requests relayed by a scheme proxy.
 const PROXY_HEADER: &str = "fspiop-proxy";
+
+/// The largest event a hub carries: Event Hubs' Standard tier takes 1 MB (1,048,576 bytes) per
+/// event (azure.md §2.1), and the local hubs refuse more than the same (`local-emulator`'s
+/// `hubs::EVENT_BYTES_MAX`, which asserts it is this).
+pub const HUB_EVENT_BYTES_MAX: usize = 1_048_576;
+/// What the transport adds to an event's body on the way to Event Hubs (AMQP framing, message
+/// annotations and properties, the batch's own envelope): a few hundred bytes, kept with a margin.
+pub const EVENT_TRANSPORT_BYTES_MAX: usize = 8_192;
+/// Most header fields a request may carry (hyper's own bound for HTTP/1).
+pub const REQUEST_HEADERS_MAX: usize = 100;
+/// Most bytes of header names and values a request may carry, all fields together. FSPIOP
+/// headers take about 1 kB, a JWS signature about 1 kB more.
+pub const REQUEST_HEADER_BYTES_MAX: usize = 16_384;
+/// The envelope's own fields beside headers and payload (ids, FSP names, metadata with an error
+/// description of at most 128 characters escaped, the two headers a Hub reply adds), with a
+/// margin; `envelope_fixed_part_fits` measures the largest there is.
+pub const ENVELOPE_FIXED_BYTES_MAX: usize = 4_096;
+/// The headers as the envelope's JSON holds them: escaping at most doubles a byte (`"` and `\`;
+/// other control bytes never reach the edge), plus quotes, colon and comma for each field, plus
+/// the content type again in the payload's data URI.
+pub const ENVELOPE_HEADERS_BYTES_MAX: usize = 2 * REQUEST_HEADER_BYTES_MAX + 6 * REQUEST_HEADERS_MAX + 2 * REQUEST_HEADER_BYTES_MAX;
+/// The largest request body the switch carries end to end: the most whose base64 fits beside the
+/// largest headers and the fixed fields in one event (727,614 bytes).
+pub const REQUEST_BODY_BYTES_MAX: usize = body_bytes_max(HUB_EVENT_BYTES_MAX - EVENT_TRANSPORT_BYTES_MAX - ENVELOPE_HEADERS_BYTES_MAX - ENVELOPE_FIXED_BYTES_MAX);
+const _: () = assert!(base64_bytes(REQUEST_BODY_BYTES_MAX) + ENVELOPE_HEADERS_BYTES_MAX + ENVELOPE_FIXED_BYTES_MAX + EVENT_TRANSPORT_BYTES_MAX <= HUB_EVENT_BYTES_MAX);
+const _: () = assert!(HUB_EVENT_BYTES_MAX < base64_bytes(REQUEST_BODY_BYTES_MAX + 3) + ENVELOPE_HEADERS_BYTES_MAX + ENVELOPE_FIXED_BYTES_MAX + EVENT_TRANSPORT_BYTES_MAX);
+
+/// The length of `n` bytes in padded base64.
+pub const fn base64_bytes(n: usize) -> usize {
+    n.div_ceil(3) * 4
+}
+
+/// The most bytes whose padded base64 takes at most `room` bytes.
+const fn body_bytes_max(room: usize) -> usize {
+    room / 4 * 3
+}
 
 /// An HTTP request as the edge sees it: header names lower-cased.
 #[derive(Debug, Clone)]
@@ -82,13 +129,22 @@ pub async fn handle_checked(publisher: &dyn Publisher, signature_keys: Option<&C
     let event = OutgoingEvent::unkeyed(accepted.event.to_json());
     match publisher.publish(accepted.hub, vec![event]).await {
         Ok(()) => EdgeResponse::empty(accepted.status),
-        // The request was fine; the switch could not take it. The DFSP may retry the same body,
-        // which the duplicate check then recognises.
-        Err(_) => EdgeResponse::error(&FspiopError::with_detail(ErrorCode::InternalServerError, "the switch could not accept the request")),
+        // The request was fine; the hub cannot take it now. The DFSP may send the same body
+        // again, which the duplicate check then recognises.
+        Err(error) if error.is_transient() => {
+            tracing::warn!(%error, "FSPIOP request not published; answered 503");
+            EdgeResponse::error(&FspiopError::service_unavailable())
+        }
+        // The hub refuses it for good although the edge let it through: the switch's own fault.
+        Err(error) => {
+            tracing::error!(%error, "FSPIOP request refused by the hub");
+            EdgeResponse::error(&FspiopError::with_detail(ErrorCode::InternalServerError, "the switch could not accept the request"))
+        }
     }
 }
 
 fn route(request: &EdgeRequest, now: Timestamp) -> Result<Accepted, FspiopError> {
+    check_size(request)?;
     let segments: Vec<&str> = request.path.trim_end_matches('/').split('/').skip(1).collect();
     match (request.method.as_str(), segments.as_slice()) {
         ("POST", ["transfers"]) => prepare(request, now),
@@ -99,6 +155,19 @@ fn route(request: &EdgeRequest, now: Timestamp) -> Result<Accepted, FspiopError>
         (_, ["transfers"] | ["transfers", _] | ["transfers", _, "error"]) => Err(FspiopError::method_not_allowed()),
         _ => Err(FspiopError::unknown_uri()),
     }
+}
+
+/// Refuses a request whose event would not fit the hub (module documentation).
+fn check_size(request: &EdgeRequest) -> Result<(), FspiopError> {
+    if REQUEST_BODY_BYTES_MAX < request.body.len() {
+        return Err(FspiopError::payload_too_large(format!("the body is over {REQUEST_BODY_BYTES_MAX} bytes")));
+    }
+    let header_bytes: usize = request.headers.iter().map(|(name, value)| name.len() + value.len()).sum();
+    if REQUEST_HEADERS_MAX < request.headers.len() || REQUEST_HEADER_BYTES_MAX < header_bytes {
+        let detail = format!("more than {REQUEST_HEADERS_MAX} header fields or {REQUEST_HEADER_BYTES_MAX} bytes of headers");
+        return Err(FspiopError::headers_too_large(detail));
+    }
+    Ok(())
 }
 
 fn prepare(request: &EdgeRequest, now: Timestamp) -> Result<Accepted, FspiopError> {

@@ -3,8 +3,14 @@
 //!
 //! A business refusal or bad input is answered with its FSPIOP code and status and changes
 //! nothing; a store fault is a 500 (2001) the operator may retry.
+//!
+//! Every 4xx of the handler's router carries `errorInformation`: a path no route serves is
+//! [`unknown_uri`] (404, 3002), and [`mojaloop_errors`] gives the bare answers of axum's own
+//! rejections (a wrong method, a path segment that is not UTF-8, a body over the limit or cut
+//! short) the Mojaloop error for their status (`FspiopError::for_http_rejection`).
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use fspiop::datetime::format_fspiop_datetime;
 use fspiop::{ErrorCode, FspiopError};
@@ -70,4 +76,29 @@ pub fn empty(status: StatusCode) -> ApiResult {
 /// Dates as the operator APIs print them (ISO 8601, milliseconds, `Z`).
 pub fn date(at: Timestamp) -> String {
     format_fspiop_datetime(at)
+}
+
+/// How much of a bare rejection's text is kept as the error's detail (descriptions are cut to
+/// 128 characters anyway).
+const REJECTION_TEXT_BYTES_MAX: usize = 1_024;
+
+/// The fallback: a path no route serves.
+pub async fn unknown_uri() -> Response {
+    ApiError::Refused(FspiopError::unknown_uri()).into_response()
+}
+
+/// Gives a 4xx without a JSON body (axum's rejections) Mojaloop's error body for its status,
+/// keeping the status and the other headers (`Allow` on a 405).
+pub async fn mojaloop_errors(response: Response) -> Response {
+    let is_json = response.headers().get(header::CONTENT_TYPE).and_then(|it| it.to_str().ok()).is_some_and(|it| it.starts_with("application/json"));
+    if !response.status().is_client_error() || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, REJECTION_TEXT_BYTES_MAX).await.unwrap_or_default();
+    let detail = String::from_utf8_lossy(&text);
+    let error = FspiopError::for_http_rejection(parts.status.as_u16(), detail.trim());
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(error.to_json()))
 }

@@ -99,7 +99,9 @@ async fn serve() -> Result<(), String> {
     let rules = PrepareRules { on_us_transfers_allowed: flag("ENABLE_ON_US_TRANSFERS", false) };
     let app = App { store, publisher, notifier, rules, now: system_now, journal: Some(journal), signature_keys };
     tracing::info!("serving on 127.0.0.1:{port}");
-    axum::serve(listener, router(app)).with_graceful_shutdown(stop_signal()).await.map_err(|err| err.to_string())
+    let counts = Arc::default();
+    crate::listen::serve_until(listener, router(app), crate::listen::LIMITS, counts, stop_signal()).await;
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or (on Unix) SIGTERM, the usual way a process is asked to stop.

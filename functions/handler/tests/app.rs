@@ -113,3 +113,37 @@ async fn a_transfer_goes_from_the_fspiop_edge_through_prepare_and_position() {
     assert!(answer["Logs"][0].as_str().unwrap().starts_with("undecodable invocation"), "{answer}");
     remove_sqlite(path);
 }
+
+/// The handler reads every invocation the host may send: `host.json`'s batch size is within
+/// what the function routes are sized for, and a batch several times axum's default body limit
+/// is read and answered (here: events no function can read, kept as dead letters), not refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_of_large_events_is_read_not_refused() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let functions = switch_handler::FunctionApp::load(&root).unwrap();
+    let batch_max = functions.host.event_hubs.max_event_batch_size.expect("host.json sets maxEventBatchSize");
+    assert!(batch_max as usize <= handler::app::INVOCATION_EVENTS_MAX, "host.json batches of {batch_max}");
+
+    let (store, path) = sqlite().await;
+    let hubs = Hubs::default();
+    let hubs_url = serve(axum::Router::new().route("/hubs/{hub}/events", axum::routing::post(ingest)).with_state(hubs.clone())).await;
+    let config = NotificationConfig { confirm_to_payee: true, hub_content_version: fspiop::ApiVersion::V1_1, backoff_initial: Duration::from_millis(5) };
+    let app = App {
+        store: store.clone(),
+        publisher: Arc::new(LocalHubsPublisher::new(hubs_url.parse().unwrap()).unwrap()),
+        notifier: Notifier::new(config).unwrap(),
+        rules: PrepareRules { on_us_transfers_allowed: false },
+        now: fixed_now,
+        journal: None,
+        signature_keys: None,
+    };
+    let handler = serve(router(app)).await;
+    let large = "\"".repeat(handler::edge::HUB_EVENT_BYTES_MAX - 1_024);
+    let bodies = vec![large; 8];
+    let response = reqwest::Client::new().post(format!("{handler}/prepare")).json(&invocation(&bodies, &[None; 8])).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let answer: Value = response.json().await.unwrap();
+    assert!(answer["Logs"][0].as_str().unwrap().contains("8 dead letters"), "{answer}");
+    assert_eq!(store.dead_letters(100).await.unwrap().len(), 8);
+    remove_sqlite(path);
+}

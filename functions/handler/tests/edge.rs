@@ -165,5 +165,6 @@ async fn a_switch_that_cannot_publish_says_so_instead_of_accepting() {
     drop(listener);
     let publisher = LocalHubsPublisher::new(url.parse().unwrap()).unwrap();
     let response = handle(&publisher, &request("POST", "/transfers", "payerfsp", &post_body(ID)), NOW).await;
-    assert_eq!((response.status, error_code(&response).as_str()), (500, "2001"));
+    // Unreachable hubs are a fault a retry can cure: 503, not a 500.
+    assert_eq!((response.status, error_code(&response).as_str()), (503, "2003"));
 }
