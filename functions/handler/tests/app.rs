@@ -4,64 +4,27 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use axum::extract::{Path, State};
-use axum::Json;
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
-use handler::app::{router, App};
-use handler::notification::{NotificationConfig, Notifier};
-use handler::publish::local::IngestRequest;
-use handler::publish::LocalHubsPublisher;
-use ledger_core::prepare::PrepareRules;
+use handler::app::router;
 use ledger_core::time::Timestamp;
 use serde_json::{json, Value};
 use support::*;
 
-type Hubs = Arc<Mutex<Vec<(String, IngestRequest)>>>;
 
-async fn ingest(State(hubs): State<Hubs>, Path(hub): Path<String>, Json(request): Json<IngestRequest>) -> axum::http::StatusCode {
-    hubs.lock().unwrap().push((hub, request));
-    axum::http::StatusCode::ACCEPTED
-}
 
-async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
 
 fn fixed_now() -> Timestamp {
     NOW
 }
 
 
-fn taken(hubs: &Hubs, hub: &str) -> Vec<(Option<String>, String)> {
-    let mut all = hubs.lock().unwrap();
-    let (mine, rest): (Vec<_>, Vec<_>) = all.drain(..).partition(|(name, _)| name == hub);
-    *all = rest;
-    mine.into_iter().flat_map(|(_, it)| it.events.into_iter().map(|event| (event.partition_key, event.body))).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transfer_goes_from_the_fspiop_edge_through_prepare_and_position() {
     let (store, path) = sqlite().await;
     let scheme = provision(store.as_ref(), "1000").await;
-    let hubs = Hubs::default();
-    let hubs_url = serve(axum::Router::new().route("/hubs/{hub}/events", axum::routing::post(ingest)).with_state(hubs.clone())).await;
-    let config = NotificationConfig { confirm_to_payee: true, hub_content_version: fspiop::ApiVersion::V1_1, backoff_initial: Duration::from_millis(5) };
-    let app = App {
-        store: store.clone(),
-        publisher: Arc::new(LocalHubsPublisher::new(hubs_url.parse().unwrap()).unwrap()),
-        notifier: Notifier::new(config).unwrap(),
-        rules: PrepareRules { on_us_transfers_allowed: false },
-        now: fixed_now,
-        journal: None,
-        signature_keys: None,
-    };
-    let handler = serve(router(app)).await;
+    let (hubs, hubs_url) = recording_hubs().await;
+    let app = app_publishing_to(store.clone(), &hubs_url, fixed_now);
+    let handler = serve_router(router(app)).await;
     let client = reqwest::Client::new();
     // Readiness: any answer on `/`.
     assert!(client.get(format!("{handler}/")).send().await.unwrap().status().is_success());
@@ -83,7 +46,7 @@ async fn a_transfer_goes_from_the_fspiop_edge_through_prepare_and_position() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 202);
-    let prepares = taken(&hubs, "transfer-prepare");
+    let prepares = taken_events(&hubs, "transfer-prepare");
     assert_eq!(prepares.len(), 1);
     // The prepare function, invoked by the host with the batch.
     let bodies: Vec<String> = prepares.iter().map(|(_, it)| it.clone()).collect();
@@ -98,7 +61,7 @@ async fn a_transfer_goes_from_the_fspiop_edge_through_prepare_and_position() {
         .unwrap();
     assert!(answer["Logs"][0].as_str().unwrap().contains("1 emitted"), "{answer}");
     assert!(answer.get("Outputs").is_some() && answer.get("ReturnValue").is_some());
-    let positions = taken(&hubs, "transfer-position");
+    let positions = taken_events(&hubs, "transfer-position");
     assert_eq!(positions.len(), 1);
     assert_eq!(positions[0].0.as_deref(), Some(scheme.payer.id.to_string().as_str()), "keyed by the payer's account");
     // The position function.
@@ -106,7 +69,7 @@ async fn a_transfer_goes_from_the_fspiop_edge_through_prepare_and_position() {
     let bodies: Vec<String> = positions.into_iter().map(|(_, it)| it).collect();
     let status = client.post(format!("{handler}/position")).json(&invocation(&bodies, &keys)).send().await.unwrap().status();
     assert!(status.is_success());
-    assert_eq!(taken(&hubs, "notification-event").len(), 1, "the payee is to be told");
+    assert_eq!(taken_events(&hubs, "notification-event").len(), 1, "the payee is to be told");
     assert_eq!(store.balance(scheme.payer.id).await.unwrap().0, ledger_core::amount::Amount::parse_fspiop("12.5").unwrap());
     // An invocation the handler cannot read is answered (and checkpointed), not retried.
     let answer: Value = client.post(format!("{handler}/prepare")).body("{").send().await.unwrap().json().await.unwrap();
@@ -125,22 +88,12 @@ async fn a_batch_of_large_events_is_read_not_refused() {
     assert!(batch_max as usize <= handler::app::INVOCATION_EVENTS_MAX, "host.json batches of {batch_max}");
 
     let (store, path) = sqlite().await;
-    let hubs = Hubs::default();
-    let hubs_url = serve(axum::Router::new().route("/hubs/{hub}/events", axum::routing::post(ingest)).with_state(hubs.clone())).await;
-    let config = NotificationConfig { confirm_to_payee: true, hub_content_version: fspiop::ApiVersion::V1_1, backoff_initial: Duration::from_millis(5) };
-    let app = App {
-        store: store.clone(),
-        publisher: Arc::new(LocalHubsPublisher::new(hubs_url.parse().unwrap()).unwrap()),
-        notifier: Notifier::new(config).unwrap(),
-        rules: PrepareRules { on_us_transfers_allowed: false },
-        now: fixed_now,
-        journal: None,
-        signature_keys: None,
-    };
-    let handler = serve(router(app)).await;
+    let (_, hubs_url) = recording_hubs().await;
+    let app = app_publishing_to(store.clone(), &hubs_url, fixed_now);
+    let handler = serve_router(router(app)).await;
     let large = "\"".repeat(handler::edge::HUB_EVENT_BYTES_MAX - 1_024);
     let bodies = vec![large; 8];
-    let response = reqwest::Client::new().post(format!("{handler}/prepare")).json(&invocation(&bodies, &[None; 8])).send().await.unwrap();
+    let response = reqwest::Client::new().post(format!("{handler}/prepare")).json(&invocation(&bodies, &vec![None; 8])).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let answer: Value = response.json().await.unwrap();
     assert!(answer["Logs"][0].as_str().unwrap().contains("8 dead letters"), "{answer}");

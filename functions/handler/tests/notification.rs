@@ -348,24 +348,9 @@ fn later() -> Timestamp {
     LATER
 }
 
-/// The events each hub was sent: (hub, request).
-type Hubs = Arc<Mutex<Vec<(String, handler::publish::local::IngestRequest)>>>;
-
-async fn ingest(
-    State(hubs): State<Hubs>,
-    axum::extract::Path(hub): axum::extract::Path<String>,
-    axum::Json(request): axum::Json<handler::publish::local::IngestRequest>,
-) -> StatusCode {
-    hubs.lock().unwrap().push((hub, request));
-    StatusCode::ACCEPTED
-}
-
 /// The bodies of the events published to `hub` so far, taken.
 fn published(hubs: &Hubs, hub: &str) -> Vec<String> {
-    let mut all = hubs.lock().unwrap();
-    let (mine, rest): (Vec<_>, Vec<_>) = all.drain(..).partition(|(name, _)| name == hub);
-    *all = rest;
-    mine.into_iter().flat_map(|(_, it)| it.events).map(|it| it.body).collect()
+    taken_events(hubs, hub).into_iter().map(|(_, body)| body).collect()
 }
 
 /// Invokes a batch function through the handler's route, as the Functions host does.
@@ -384,8 +369,7 @@ async fn start_switch(store: Arc<dyn LedgerStore>, notifier: Notifier, journal: 
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         url
     };
-    let recorded = Hubs::default();
-    let hubs = serve(axum::Router::new().route("/hubs/{hub}/events", axum::routing::post(ingest)).with_state(recorded.clone())).await;
+    let (recorded, hubs) = recording_hubs().await;
     let app = App {
         store,
         publisher: Arc::new(LocalHubsPublisher::new(hubs.parse().unwrap()).unwrap()),

@@ -6,18 +6,11 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use axum::extract::{Path, State};
-use axum::Json;
-use handler::app::{router, App};
+use handler::app::router;
 use handler::envelope::Envelope;
-use handler::notification::{NotificationConfig, Notifier};
-use handler::publish::local::IngestRequest;
-use handler::publish::LocalHubsPublisher;
 use ledger_core::ids::TransferId;
-use ledger_core::prepare::PrepareRules;
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
 use ledger_store::LedgerStore;
@@ -25,7 +18,6 @@ use mysql_async::prelude::Queryable as _;
 use serde_json::Value;
 use support::*;
 
-type Hubs = Arc<Mutex<Vec<(String, IngestRequest)>>>;
 
 const TAMPER_SQL: &str =
     "UPDATE transfer_state_change SET state = 'TAMPERED' WHERE transfer_seq = (SELECT transfer_seq FROM transfer WHERE transfer_id = ?)";
@@ -74,9 +66,8 @@ async fn mysql_one_poison_event_fails_alone_in_each_batch_function() {
 
 async fn one_poison_event_fails_alone_in_each_batch_function(store: Arc<dyn LedgerStore>, backend: Backend) {
     provision(store.as_ref(), "1000").await;
-    let hubs = Hubs::default();
-    let hubs_url = serve(axum::Router::new().route("/hubs/{hub}/events", axum::routing::post(ingest)).with_state(hubs.clone())).await;
-    let handler = serve(router(app(store.clone(), &hubs_url))).await;
+    let (hubs, hubs_url) = recording_hubs().await;
+    let handler = serve_router(router(app_publishing_to(store.clone(), &hubs_url, fixed_now))).await;
     let client = reqwest::Client::new();
     let invoke = async |function: &str, events: &[Envelope]| -> Value {
         let bodies: Vec<String> = events.iter().map(Envelope::to_json).collect();
@@ -136,41 +127,15 @@ async fn one_poison_event_fails_alone_in_each_batch_function(store: Arc<dyn Ledg
     assert!(dead.iter().all(|it| it.event_id.is_some()), "{dead:?}");
 }
 
-fn app(store: Arc<dyn LedgerStore>, hubs_url: &str) -> App {
-    let config = NotificationConfig { confirm_to_payee: true, hub_content_version: fspiop::ApiVersion::V1_1, backoff_initial: Duration::from_millis(5) };
-    App {
-        store,
-        publisher: Arc::new(LocalHubsPublisher::new(hubs_url.parse().unwrap()).unwrap()),
-        notifier: Notifier::new(config).unwrap(),
-        rules: PrepareRules { on_us_transfers_allowed: false },
-        now: fixed_now,
-        journal: None,
-        signature_keys: None,
-    }
-}
-
 fn fixed_now() -> Timestamp {
     NOW
 }
 
-async fn ingest(State(hubs): State<Hubs>, Path(hub): Path<String>, Json(request): Json<IngestRequest>) -> axum::http::StatusCode {
-    hubs.lock().unwrap().push((hub, request));
-    axum::http::StatusCode::ACCEPTED
-}
 
-async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
 
 /// The events published to `hub` since the last call, in order.
 fn taken(hubs: &Hubs, hub: &str) -> Vec<Envelope> {
-    let mut all = hubs.lock().unwrap();
-    let (mine, rest): (Vec<_>, Vec<_>) = all.drain(..).partition(|(name, _)| name == hub);
-    *all = rest;
-    mine.into_iter().flat_map(|(_, it)| it.events).map(|event| Envelope::from_json(&event.body).unwrap()).collect()
+    taken_events(hubs, hub).iter().map(|(_, body)| Envelope::from_json(body).unwrap()).collect()
 }
 
 fn transfer_ids(events: &[Envelope]) -> Vec<String> {

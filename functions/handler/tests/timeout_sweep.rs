@@ -6,20 +6,17 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::Json;
-use handler::app::{router, App};
+use handler::app::router;
 use handler::envelope::{Action, Envelope};
 use handler::fulfil::fulfil;
-use handler::notification::{callbacks, NotificationConfig, Notifier, Parties};
+use handler::notification::{callbacks, NotificationConfig, Parties};
 use handler::outbox::{Report, Route};
 use handler::position::position;
 use handler::prepare::prepare;
 use handler::publish::local::IngestRequest;
-use handler::publish::LocalHubsPublisher;
 use handler::timeout::{finish, scan, Scan, TIMEOUT_SCAN_BATCH_MAX};
 use ledger_core::amount::Amount;
 use ledger_core::ids::TransferId;
@@ -188,19 +185,8 @@ async fn lost_aborts_are_re_driven_with_the_stored_error(store: Arc<dyn LedgerSt
     assert_eq!(scan(store.as_ref(), EXPIRED.plus_ms(86_400_000)).await.unwrap().n_due, 0);
 }
 
-type Hubs = Arc<Mutex<Vec<(String, IngestRequest)>>>;
 
-async fn ingest(State(hubs): State<Hubs>, Path(hub): Path<String>, Json(request): Json<IngestRequest>) -> axum::http::StatusCode {
-    hubs.lock().unwrap().push((hub, request));
-    axum::http::StatusCode::ACCEPTED
-}
 
-async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
 
 fn expired_clock() -> Timestamp {
     EXPIRED
@@ -221,19 +207,9 @@ async fn one_invocation_works_off_a_backlog_in_batches(store: Arc<dyn LedgerStor
     let fulfilled = fulfil(store.as_ref(), &[answer.to_json()], NOW.plus_ms(1)).await.unwrap();
     position(store.as_ref(), &bodies(&fulfilled), NOW.plus_ms(1)).await.unwrap();
     // One timer invocation through the handler's router.
-    let hubs = Hubs::default();
-    let hubs_url = serve(axum::Router::new().route("/hubs/{hub}/events", axum::routing::post(ingest)).with_state(hubs.clone())).await;
-    let config = NotificationConfig { confirm_to_payee: true, hub_content_version: fspiop::ApiVersion::V1_1, backoff_initial: Duration::ZERO };
-    let app = App {
-        store: store.clone(),
-        publisher: Arc::new(LocalHubsPublisher::new(hubs_url.parse().unwrap()).unwrap()),
-        notifier: Notifier::new(config).unwrap(),
-        rules: RULES,
-        now: expired_clock,
-        journal: None,
-        signature_keys: None,
-    };
-    let handler = serve(router(app)).await;
+    let (hubs, hubs_url) = recording_hubs().await;
+    let app = app_publishing_to(store.clone(), &hubs_url, expired_clock);
+    let handler = serve_router(router(app)).await;
     let timer = serde_json::json!({ "Data": { "timer": { "IsPastDue": false } }, "Metadata": {} });
     let answer = reqwest::Client::new().post(format!("{handler}/timeout")).json(&timer).send().await.unwrap();
     assert_eq!(answer.status(), 200);

@@ -2,6 +2,11 @@
 //! prepare events as the edge would publish them.
 #![allow(dead_code)]
 
+pub mod hubs;
+
+#[allow(unused_imports)]
+pub use hubs::{app_publishing_to, recording_hubs, serve_router, taken_events, Hubs};
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
