@@ -108,8 +108,8 @@ pub async fn assert_old_amounts_read_back(store: &dyn LedgerStore) {
     let payer = &locked[&PAYER_POSITION];
     assert_eq!((payer.position, payer.reserved, payer.settlement_balance), (units(OLD_UNITS_MAX), units(RESERVED_UNITS), units(-OLD_UNITS_MAX)));
     let due = tx.due_timeouts(Timestamp::from_unix_ms(EXPIRATION.unix_ms() + 1), 10).await.unwrap();
-    assert_eq!(due.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(), [id.clone()]);
-    assert_eq!(tx.transfers(&[id.clone()]).await.unwrap()[&id].amount, units(TRANSFER_UNITS));
+    assert_eq!(due.iter().map(|(id, _)| id).collect::<Vec<_>>(), [&id]);
+    assert_eq!(tx.transfers(std::slice::from_ref(&id)).await.unwrap()[&id].amount, units(TRANSFER_UNITS));
     let sums = tx.window_sums(WindowId(1)).await.unwrap();
     assert_eq!(sums.iter().map(|it| (it.account, it.amount)).collect::<Vec<_>>(), [(PAYER_POSITION, units(TRANSFER_UNITS))]);
 }
