@@ -6,7 +6,7 @@
 //! after); a number after it sets how many transfers expire (default 10,000). Transfers are
 //! prepared and reserved, then the clock is moved past their expiration and:
 //! 1. the scan (`timeout::scan` and `timeout::finish`, batch after batch, as one timer invocation
-//!    runs them) marks every one RESERVED_TIMEOUT with its 3303 and empties the work-list;
+//!    runs them) marks every one RESERVED_TIMEOUT with its 3303 and moves its entry on;
 //! 2. the position function takes the scan's `timeout-reserved` events in host-sized batches and
 //!    releases the payer's reservation.
 //!
@@ -84,15 +84,16 @@ async fn run(store: Arc<dyn LedgerStore>, n_transfers: usize) {
     loop {
         let found = scan(store.as_ref(), now).await.unwrap();
         finish(store.as_ref(), &found).await.unwrap();
-        n_expired += found.finished.len();
         releases.extend(found.report.emitted.iter().filter(|it| matches!(it.route, Route::Position { .. })).map(|it| it.envelope.to_json()));
         if found.n_due == 0 {
             break;
         }
     }
-    report("scan (RESERVED_TIMEOUT + 3303, work-list emptied)", n_expired, cpu, wall);
-    assert_eq!(n_expired, n_transfers, "every transfer expired once");
-    assert_eq!(releases.len(), n_transfers, "one release per transfer");
+    // A RESERVED_TIMEOUT transfer is not final until its release: its entry is moved on to be
+    // rechecked, not removed, so what a scan expired is counted by the releases it emitted.
+    n_expired += releases.len();
+    report("scan (RESERVED_TIMEOUT + 3303)", n_expired, cpu, wall);
+    assert_eq!(n_expired, n_transfers, "one release per transfer: every transfer expired once");
 
     let (cpu, wall) = (cpu_seconds(), Instant::now());
     for batch in releases.chunks(HOST_BATCH) {
