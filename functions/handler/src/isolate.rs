@@ -11,7 +11,7 @@
 //! sender. A transient failure at any depth fails the invocation as before, so the host
 //! redelivers the whole batch; what already committed is a no-op the second time.
 //!
-//! Why halves and not one by one: a batch of [`crate::outbox`] events with one poison needs
+//! Why halves and not one by one: a batch of `n` events with one poison needs
 //! about `2·log2(n)` runs instead of `n`, and the order of events is kept (a left half always
 //! runs before its right half), which the position function's running balances rely on.
 
