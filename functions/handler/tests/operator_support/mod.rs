@@ -10,6 +10,7 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::Json;
 pub use super::support::invocation;
+use super::support::serve_router as serve;
 use handler::app::{router, App};
 use handler::notification::{NotificationConfig, Notifier};
 use handler::publish::local::IngestRequest;
@@ -46,12 +47,6 @@ async fn ingest(State(hubs): State<Hubs>, Path(hub): Path<String>, Json(request)
     axum::http::StatusCode::ACCEPTED
 }
 
-async fn serve(app: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
 
 /// A batch a function was given: `(function, event bodies)`.
 pub type Delivered = (String, Vec<String>);
