@@ -21,39 +21,73 @@ pub const NET_DEBIT_CAP: &str = "NET_DEBIT_CAP";
 /// The alarm threshold a limit gets when none is given (`thresholdAlarmPercentage`).
 pub const DEFAULT_ALARM_PERCENTAGE: i64 = 10;
 
-/// The endpoint types an FSP may register (central-ledger's `endpointType` seed).
-pub const ENDPOINT_TYPES: [&str; 31] = [
-    "ALARM_NOTIFICATION_URL",
-    "ALARM_NOTIFICATION_TOPIC",
-    "FSPIOP_CALLBACK_URL_TRANSFER_POST",
-    "FSPIOP_CALLBACK_URL_TRANSFER_PUT",
-    "FSPIOP_CALLBACK_URL_TRANSFER_ERROR",
-    "NET_DEBIT_CAP_THRESHOLD_BREACH_EMAIL",
-    "NET_DEBIT_CAP_ADJUSTMENT_EMAIL",
-    "SETTLEMENT_TRANSFER_POSITION_CHANGE_EMAIL",
-    "FSPIOP_CALLBACK_URL_PARTICIPANT_PUT",
-    "FSPIOP_CALLBACK_URL_PARTICIPANT_PUT_ERROR",
-    "FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT",
-    "FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT_ERROR",
-    "FSPIOP_CALLBACK_URL_PARTIES_GET",
-    "FSPIOP_CALLBACK_URL_PARTIES_PUT",
-    "FSPIOP_CALLBACK_URL_PARTIES_PUT_ERROR",
-    "FSPIOP_CALLBACK_URL_QUOTES",
-    "FSPIOP_CALLBACK_URL_BULK_TRANSFER_POST",
-    "FSPIOP_CALLBACK_URL_BULK_TRANSFER_PUT",
-    "FSPIOP_CALLBACK_URL_BULK_TRANSFER_ERROR",
-    "FSPIOP_CALLBACK_URL_AUTHORIZATIONS",
-    "FSPIOP_CALLBACK_URL_TRX_REQ_SERVICE",
-    "FSPIOP_CALLBACK_URL_BULK_QUOTES",
-    "FSPIOP_CALLBACK_URL_FX_QUOTES",
-    "FSPIOP_CALLBACK_URL_FX_TRANSFER_POST",
-    "FSPIOP_CALLBACK_URL_FX_TRANSFER_PUT",
-    "FSPIOP_CALLBACK_URL_FX_TRANSFER_ERROR",
-    "TP_CB_URL_TRANSACTION_REQUEST_GET",
-    "TP_CB_URL_TRANSACTION_REQUEST_POST",
-    "TP_CB_URL_TRANSACTION_REQUEST_PUT",
-    "TP_CB_URL_TRANSACTION_REQUEST_PUT_ERROR",
-    "TP_CB_URL_TRANSACTION_REQUEST_AUTH_POST",
+/// The endpoint types an FSP may register, with the id `GET /enums` gives each: central-ledger's
+/// `endpointType` seed (seeds/endpointType.js), in its order. The seed lists
+/// `TP_CB_URL_CONSENT_REQUEST_PUT_ERROR` twice; its second row is ignored on insert but takes its
+/// auto-increment value, hence the gap after 48.
+pub const ENDPOINT_TYPES: [(&str, u16); 62] = [
+    ("ALARM_NOTIFICATION_URL", 1),
+    ("ALARM_NOTIFICATION_TOPIC", 2),
+    ("FSPIOP_CALLBACK_URL_TRANSFER_POST", 3),
+    ("FSPIOP_CALLBACK_URL_TRANSFER_PUT", 4),
+    ("FSPIOP_CALLBACK_URL_TRANSFER_ERROR", 5),
+    ("FSPIOP_CALLBACK_URL_FX_QUOTES", 6),
+    ("FSPIOP_CALLBACK_URL_FX_TRANSFER_POST", 7),
+    ("FSPIOP_CALLBACK_URL_FX_TRANSFER_PUT", 8),
+    ("FSPIOP_CALLBACK_URL_FX_TRANSFER_ERROR", 9),
+    ("NET_DEBIT_CAP_THRESHOLD_BREACH_EMAIL", 10),
+    ("NET_DEBIT_CAP_ADJUSTMENT_EMAIL", 11),
+    ("SETTLEMENT_TRANSFER_POSITION_CHANGE_EMAIL", 12),
+    ("FSPIOP_CALLBACK_URL_PARTICIPANT_PUT", 13),
+    ("FSPIOP_CALLBACK_URL_PARTICIPANT_SUB_ID_PUT", 14),
+    ("FSPIOP_CALLBACK_URL_PARTICIPANT_PUT_ERROR", 15),
+    ("FSPIOP_CALLBACK_URL_PARTICIPANT_SUB_ID_PUT_ERROR", 16),
+    ("FSPIOP_CALLBACK_URL_PARTICIPANT_DELETE", 17),
+    ("FSPIOP_CALLBACK_URL_PARTICIPANT_SUB_ID_DELETE", 18),
+    ("FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT", 19),
+    ("FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT_ERROR", 20),
+    ("FSPIOP_CALLBACK_URL_PARTIES_GET", 21),
+    ("FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_GET", 22),
+    ("FSPIOP_CALLBACK_URL_PARTIES_PUT", 23),
+    ("FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_PUT", 24),
+    ("FSPIOP_CALLBACK_URL_PARTIES_PUT_ERROR", 25),
+    ("FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_PUT_ERROR", 26),
+    ("FSPIOP_CALLBACK_URL_QUOTES", 27),
+    ("FSPIOP_CALLBACK_URL_BULK_TRANSFER_POST", 28),
+    ("FSPIOP_CALLBACK_URL_BULK_TRANSFER_PUT", 29),
+    ("FSPIOP_CALLBACK_URL_BULK_TRANSFER_ERROR", 30),
+    ("FSPIOP_CALLBACK_URL_AUTHORIZATIONS", 31),
+    ("FSPIOP_CALLBACK_URL_TRX_REQ_SERVICE", 32),
+    ("FSPIOP_CALLBACK_URL_BULK_QUOTES", 33),
+    ("TP_CB_URL_TRANSACTION_REQUEST_GET", 34),
+    ("TP_CB_URL_TRANSACTION_REQUEST_POST", 35),
+    ("TP_CB_URL_TRANSACTION_REQUEST_PUT", 36),
+    ("TP_CB_URL_TRANSACTION_REQUEST_PUT_ERROR", 37),
+    ("TP_CB_URL_TRANSACTION_REQUEST_PATCH", 38),
+    ("TP_CB_URL_TRANSACTION_REQUEST_AUTH_POST", 39),
+    ("TP_CB_URL_TRANSACTION_REQUEST_AUTH_PUT", 40),
+    ("TP_CB_URL_TRANSACTION_REQUEST_AUTH_PUT_ERROR", 41),
+    ("TP_CB_URL_TRANSACTION_REQUEST_VERIFY_POST", 42),
+    ("TP_CB_URL_TRANSACTION_REQUEST_VERIFY_PUT", 43),
+    ("TP_CB_URL_TRANSACTION_REQUEST_VERIFY_PUT_ERROR", 44),
+    ("TP_CB_URL_CONSENT_REQUEST_POST", 45),
+    ("TP_CB_URL_CONSENT_REQUEST_PUT", 46),
+    ("TP_CB_URL_CONSENT_REQUEST_PUT_ERROR", 47),
+    ("TP_CB_URL_CONSENT_REQUEST_PATCH", 48),
+    ("TP_CB_URL_CREATE_CREDENTIAL_POST", 50),
+    ("TP_CB_URL_CONSENT_POST", 51),
+    ("TP_CB_URL_CONSENT_GET", 52),
+    ("TP_CB_URL_CONSENT_PUT", 53),
+    ("TP_CB_URL_CONSENT_PATCH", 54),
+    ("TP_CB_URL_CONSENT_PUT_ERROR", 55),
+    ("TP_CB_URL_CONSENT_GENERATE_CHALLENGE_POST", 56),
+    ("TP_CB_URL_CONSENT_GENERATE_CHALLENGE_PUT_ERROR", 57),
+    ("TP_CB_URL_ACCOUNTS_GET", 58),
+    ("TP_CB_URL_ACCOUNTS_PUT", 59),
+    ("TP_CB_URL_ACCOUNTS_PUT_ERROR", 60),
+    ("TP_CB_URL_SERVICES_GET", 61),
+    ("TP_CB_URL_SERVICES_PUT", 62),
+    ("TP_CB_URL_SERVICES_PUT_ERROR", 63),
 ];
 
 /// `POST /participants`.
@@ -125,14 +159,23 @@ pub fn parse_is_active(bytes: &[u8]) -> Result<bool, FspiopError> {
     Ok(active)
 }
 
-/// `{type, value}`: an endpoint.
+/// `{type, value}`: an endpoint. Any type passes here, as central-ledger's Joi lets any string
+/// through; whether the type is known is the handler's question ([`endpoint_type`]), asked
+/// after the participant is found.
 pub fn parse_endpoint(bytes: &[u8]) -> Result<(String, String), FspiopError> {
     let map = fields_of(bytes)?;
     let mut fields = Fields::new(&map);
-    let kind = fields.one_of("type", &ENDPOINT_TYPES, |it| Some(it.to_string()))?;
+    let kind = fields.str("type")?.to_string();
     let value = fields.str("value")?.to_string();
     fields.finish()?;
     Ok((kind, value))
+}
+
+/// The seeded endpoint type a registration names, in its canonical spelling; `None` for a type
+/// central-ledger does not know. Its lookup (`endpointType.name`, MySQL's default
+/// case-insensitive collation) ignores ASCII case, and it answers with the seeded name.
+pub fn endpoint_type(kind: &str) -> Option<&'static str> {
+    ENDPOINT_TYPES.iter().find(|(name, _)| name.eq_ignore_ascii_case(kind)).map(|(name, _)| *name)
 }
 
 /// `{currency, type}`: a hub account.
@@ -460,7 +503,7 @@ pub fn enums_body() -> Value {
     use ledger_core::account::{LedgerEntryType, ParticipantRole, HUB_NAME, LEDGER_ACCOUNT_TYPES};
     use ledger_core::state::TRANSFER_STATES;
     let names = |pairs: Vec<(String, Value)>| Value::Object(pairs.into_iter().collect());
-    let endpoint_type = ENDPOINT_TYPES.iter().enumerate().map(|(idx, it)| (it.to_string(), Value::from(idx + 1))).collect();
+    let endpoint_type = ENDPOINT_TYPES.iter().map(|(name, id)| (name.to_string(), Value::from(*id))).collect();
     let ledger_account_type = LEDGER_ACCOUNT_TYPES.iter().map(|it| (it.name().to_string(), Value::from(it.id()))).collect();
     let entry_types = [
         ("PRINCIPLE_VALUE", LedgerEntryType::PrincipleValue),
@@ -492,3 +535,6 @@ pub fn enums_body() -> Value {
         "hubParticipant": { "id": 1, "name": HUB_NAME },
     })
 }
+
+#[cfg(test)]
+mod tests;

@@ -15,10 +15,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::Router;
 use fspiop::admin::{
-    amount_number, parse_endpoint, parse_funds_finish, parse_funds_start, parse_hub_account, parse_initial_position_and_limits,
-    parse_is_active, parse_limit_update, parse_participant_create, parse_settlement_model, AccountBalanceBody, AccountBody,
-    EndpointBody, FundsEvent, FundsRequest, LimitBody, LimitValue, Links, ParticipantBody, PositionBody, SettlementModelBody,
-    DEFAULT_ALARM_PERCENTAGE, NET_DEBIT_CAP,
+    amount_number, endpoint_type, parse_endpoint, parse_funds_finish, parse_funds_start, parse_hub_account,
+    parse_initial_position_and_limits, parse_is_active, parse_limit_update, parse_participant_create, parse_settlement_model,
+    AccountBalanceBody, AccountBody, EndpointBody, FundsEvent, FundsRequest, LimitBody, LimitValue, Links, ParticipantBody,
+    PositionBody, SettlementModelBody, DEFAULT_ALARM_PERCENTAGE, NET_DEBIT_CAP,
 };
 use fspiop::{hash_body, ErrorCode, FspiopError};
 use ledger_core::account::{LedgerAccountType, NetDebitCap, Participant, HUB_NAME};
@@ -157,7 +157,12 @@ async fn update_participant(State(app): State<App>, headers: HeaderMap, Path(nam
 async fn set_endpoint(State(app): State<App>, Path(name): Path<String>, body: Bytes) -> ApiResult {
     let (kind, value) = parse_endpoint(&body)?;
     let participant = participant_by_name(app.store.as_ref(), &name).await?;
-    match app.store.set_endpoint(participant.id, &kind, &value, (app.now)()).await {
+    // central-ledger finds no `endpointType` row for an unknown type and fails in its database
+    // layer: 500 with 2001. Same code and status here, with a description that says why.
+    let Some(kind) = endpoint_type(&kind) else {
+        return Err(FspiopError::with_detail(ErrorCode::InternalServerError, format!("Endpoint type {kind} does not exist")).into());
+    };
+    match app.store.set_endpoint(participant.id, kind, &value, (app.now)()).await {
         Ok(()) => empty(StatusCode::CREATED),
         Err(StoreError::Invalid(detail)) => Err(FspiopError::with_detail(ErrorCode::MalformedSyntax, detail).into()),
         Err(err) => Err(err.into()),

