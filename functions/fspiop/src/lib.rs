@@ -17,6 +17,8 @@
 //! - `datetime`: the FSPIOP `DateTime` and HTTP `Date` formats.
 //! - `admin`: the central-ledger admin API's request and response bodies.
 //! - `body` (private): field-by-field reading of operator bodies with Joi's error codes.
+//! - `joi`: what Joi converts and refuses (exact numbers, booleans, ISO dates), and each operator
+//!   service's code for a refusal.
 //! - `settlement`: the central-settlement v2 API's request and response bodies.
 //! - `schema` (private): the ajv-ordered checks behind the body parsers.
 //!
@@ -30,6 +32,7 @@ pub mod datetime;
 pub mod error;
 pub mod hash;
 pub mod headers;
+pub mod joi;
 mod schema;
 pub mod settlement;
 pub mod transfers;
