@@ -1,18 +1,21 @@
 //! The central-ledger admin API's JSON: request bodies parsed into ledger types (with Joi's
 //! error codes, see `body`), and the response bodies the operator and TTK read.
 
+use std::collections::HashMap;
+
 use ledger_core::account::LedgerAccountType;
 use ledger_core::amount::Amount;
 use ledger_core::currency::Currency;
 use ledger_core::funds::FundsAction;
-use ledger_core::ids::{FspId, TransferId};
-use ledger_core::model::{Delay, Granularity, Interchange, ModelDefinition, ModelName};
+use ledger_core::ids::{AccountId, FspId, TransferId};
+use ledger_core::model::{Delay, Granularity, Interchange, ModelDefinition, ModelName, MODEL_NAME_LENGTH_MAX, MODEL_NAME_LENGTH_MIN};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 pub use crate::body::amount_number;
-use crate::body::{malformed, parse_object, Fields};
-use crate::FspiopError;
+use crate::body::{parse_object, Fields};
+use crate::joi::{only_message, JoiError, JoiNumber, NumberProblem, Service};
+use crate::{ErrorCode, FspiopError};
 
 /// Longest funds `reason` and `externalReference` kept (central-ledger's columns).
 pub const FUNDS_TEXT_LENGTH_MAX: usize = 512;
@@ -90,27 +93,36 @@ pub const ENDPOINT_TYPES: [(&str, u16); 62] = [
     ("TP_CB_URL_SERVICES_PUT_ERROR", 63),
 ];
 
-/// `POST /participants`.
+/// `POST /participants`. `currency` is optional in central-ledger's schema; without one its
+/// handler fails in the database (the handler answers 500 2001).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParticipantCreate {
     pub name: FspId,
-    pub currency: Currency,
+    pub currency: Option<Currency>,
     pub is_proxy: bool,
+}
+
+/// A limit as the admin API takes it: its type is any string to Joi, `NET_DEBIT_CAP` the only
+/// one central-ledger has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitRequest {
+    pub kind: String,
+    pub value: Amount,
 }
 
 /// `POST /participants/{name}/initialPositionAndLimits`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitialPositionAndLimits {
-    pub currency: Currency,
-    pub limit: Amount,
+    pub currency: Option<Currency>,
+    pub limit: LimitRequest,
     pub initial_position: Amount,
 }
 
 /// `PUT /participants/{name}/limits`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitUpdate {
-    pub currency: Currency,
-    pub limit: Amount,
+    pub currency: Option<Currency>,
+    pub limit: LimitRequest,
     pub alarm_percentage: Amount,
 }
 
@@ -126,34 +138,208 @@ pub struct FundsRequest {
     pub extensions: Vec<(String, String)>,
 }
 
-fn fields_of(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, FspiopError> {
-    parse_object(bytes)
+/// The first funds step as read: its amount's currency is optional in central-ledger's schema,
+/// which then matches the account by id alone; [`FundsStart::request`] takes the currency the
+/// handler settles on (the amount's, else the account's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FundsStart {
+    pub transfer_id: TransferId,
+    pub action: FundsAction,
+    pub reason: String,
+    pub external_reference: String,
+    pub amount: Amount,
+    pub currency: Option<Currency>,
+    pub extensions: Vec<(String, String)>,
 }
 
-fn fsp_name(fields: &mut Fields<'_>, field: &'static str) -> Result<FspId, FspiopError> {
-    let text = fields.str(field)?;
-    // central-ledger's Joi: alphanumeric with `-` and `_`, 2 to 30 characters.
-    let valid = (2..=30).contains(&text.len()) && text.bytes().all(|it| it.is_ascii_alphanumeric() || it == b'-' || it == b'_');
-    match valid.then(|| FspId::parse(text)).flatten() {
-        Some(name) => Ok(name),
-        None => Err(malformed(format!("\"{field}\" with value \"{text}\" fails to match the required pattern"))),
+impl FundsStart {
+    pub fn request(self, currency: Currency) -> FundsRequest {
+        FundsRequest {
+            transfer_id: self.transfer_id,
+            action: self.action,
+            reason: self.reason,
+            external_reference: Some(self.external_reference),
+            amount: Some((self.amount, currency)),
+            extensions: self.extensions,
+        }
     }
+}
+
+/// `POST /settlementModels`, read: the account types are looked up by the handler, which
+/// refuses an unknown name only after checking the combination (3003 after 3000).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelRequest {
+    pub name: ModelName,
+    pub granularity: Granularity,
+    pub interchange: Interchange,
+    pub delay: Delay,
+    pub currency: Option<Currency>,
+    pub require_liquidity_check: bool,
+    /// `None`: not a ledger account type central-ledger has.
+    pub ledger_account_type: Option<LedgerAccountType>,
+    pub auto_position_reset: bool,
+    pub settlement_account_type: LedgerAccountType,
+}
+
+impl ModelRequest {
+    /// The definition, once the ledger account type is known.
+    pub fn definition(&self, ledger_account_type: LedgerAccountType) -> ModelDefinition {
+        ModelDefinition {
+            name: self.name.clone(),
+            granularity: self.granularity,
+            interchange: self.interchange,
+            delay: self.delay,
+            currency: self.currency,
+            require_liquidity_check: self.require_liquidity_check,
+            ledger_account_type,
+            settlement_account_type: self.settlement_account_type,
+            auto_position_reset: self.auto_position_reset,
+        }
+    }
+}
+
+const LEDGER: Service = Service::Ledger;
+/// Participant names: `Joi.string().min(2).max(30)`.
+const NAME_LENGTH_MIN: usize = 2;
+const NAME_LENGTH_MAX: usize = 30;
+/// central-ledger's funds `transferId` pattern: a lower-case UUID (v1 to v7) or an upper-case ULID.
+const FUNDS_TRANSFER_ID_PATTERN: &str = "/^(?:[0-9a-f]{8}-[0-9a-f]{4}-[1-7][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$|^[0-9A-HJKMNP-TV-Z]{26})$/";
+/// The labels central-ledger gives the funds `action` and `amount` (they read as messages).
+const ACTION_LABEL: &str = "action is missing or not supported";
+const AMOUNT_LABEL: &str = "No amount provided";
+
+fn fields_of(bytes: &[u8]) -> Result<Map<String, Value>, FspiopError> {
+    parse_object(LEDGER, bytes)
+}
+
+/// A participant name (`{name}` in a path or the body's `name`): 2 to 30 characters.
+fn participant_name(text: &str, label: &str) -> Result<FspId, FspiopError> {
+    let n_chars = text.chars().count();
+    if n_chars < NAME_LENGTH_MIN {
+        return Err(LEDGER.refuse(JoiError::StringLength, format!("\"{label}\" length must be at least {NAME_LENGTH_MIN} characters long")));
+    }
+    if NAME_LENGTH_MAX < n_chars {
+        return Err(LEDGER.refuse(JoiError::StringLength, format!("\"{label}\" length must be less than or equal to {NAME_LENGTH_MAX} characters long")));
+    }
+    Ok(FspId::parse(text).expect("2 to 30 characters make an FSP id"))
+}
+
+/// The `{name}` path parameter of the participant routes.
+pub fn parse_name_param(text: &str) -> Result<FspId, FspiopError> {
+    participant_name(text, "name")
+}
+
+/// The `{id}` path parameter of the account routes: `Joi.number().integer().positive()`.
+pub fn parse_account_id_param(text: &str) -> Result<AccountId, FspiopError> {
+    let refuse = |kind, what: &str| LEDGER.refuse(kind, format!("\"id\" {what}"));
+    let number = match JoiNumber::parse_joi(text) {
+        Ok(it) => it,
+        Err(NumberProblem::NotANumber) => return Err(refuse(JoiError::NumberBase, "must be a number")),
+        Err(NumberProblem::Unsafe) => return Err(refuse(JoiError::NumberUnsafe, "must be a safe number")),
+    };
+    match number.to_integer() {
+        None => Err(refuse(JoiError::NumberInteger, "must be an integer")),
+        Some(id) if id <= 0 => Err(refuse(JoiError::NumberRange, "must be a positive number")),
+        Some(id) => Ok(AccountId(id as u64)),
+    }
+}
+
+/// The funds `transferId` (body or `{transferId}` path parameter), by central-ledger's pattern.
+fn funds_transfer_id(text: &str) -> Result<TransferId, FspiopError> {
+    let uuid = text.len() == 36
+        && text.bytes().enumerate().all(|(idx, it)| match idx {
+            8 | 13 | 18 | 23 => it == b'-',
+            14 => (b'1'..=b'7').contains(&it),
+            19 => matches!(it, b'8' | b'9' | b'a' | b'b'),
+            _ => it.is_ascii_digit() || (b'a'..=b'f').contains(&it),
+        });
+    let ulid = text.len() == 26 && text.bytes().all(|it| it.is_ascii_digit() || (it.is_ascii_uppercase() && !b"ILOU".contains(&it)));
+    match (uuid || ulid).then(|| TransferId::parse(text)).flatten() {
+        Some(id) => Ok(id),
+        None => {
+            let message = format!("\"transferId\" with value \"{text}\" fails to match the required pattern: {FUNDS_TRANSFER_ID_PATTERN}");
+            Err(LEDGER.refuse(JoiError::StringPattern, message))
+        }
+    }
+}
+
+/// The `{transferId}` path parameter of the funds-out finish.
+pub fn parse_funds_transfer_id_param(text: &str) -> Result<TransferId, FspiopError> {
+    funds_transfer_id(text)
+}
+
+/// `currencyValidator`: `Joi.string().valid(...currencyList)`, optional everywhere.
+fn currency(fields: &mut Fields<'_>) -> Result<Option<Currency>, FspiopError> {
+    let label = fields.label("currency");
+    let refuse = || LEDGER.refuse(JoiError::AnyOnly, format!("\"{label}\" must be one of the ISO 4217 currency codes"));
+    match fields.opt_value("currency") {
+        None => Ok(None),
+        Some(value) => value.as_str().and_then(Currency::parse).map(Some).ok_or_else(refuse),
+    }
+}
+
+/// The query of `GET /participants/{name}/limits` and `/participants/limits`
+/// (`{currency, type}`) and of `/positions` (`{currency}`): other keys are refused.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LedgerQuery {
+    pub currency: Option<Currency>,
+    pub kind: Option<String>,
+}
+
+pub fn parse_limits_query(query: &HashMap<String, String>) -> Result<LedgerQuery, FspiopError> {
+    parse_query(query, true)
+}
+
+pub fn parse_positions_query(query: &HashMap<String, String>) -> Result<LedgerQuery, FspiopError> {
+    parse_query(query, false)
+}
+
+fn parse_query(query: &HashMap<String, String>, with_type: bool) -> Result<LedgerQuery, FspiopError> {
+    let map: Map<String, Value> = query.iter().map(|(key, value)| (key.clone(), Value::from(value.as_str()))).collect();
+    let mut fields = Fields::new(LEDGER, &map);
+    let currency = currency(&mut fields)?;
+    let kind = match with_type {
+        true => fields.opt_str("type")?.map(str::to_string),
+        false => None,
+    };
+    fields.finish()?;
+    Ok(LedgerQuery { currency, kind })
+}
+
+/// An exact operator amount: Joi's number rounded to the four decimals of central-ledger's
+/// `DECIMAL(18,4)` columns, which refuse more than fourteen integer digits (a database error,
+/// 500 2001, in central-ledger).
+fn amount_of(number: &JoiNumber, label: &str) -> Result<Amount, FspiopError> {
+    Amount::parse_decimal(&number.rounded_text()).map_err(|_| FspiopError::with_detail(ErrorCode::InternalServerError, format!("Out of range value for \"{label}\"")))
 }
 
 pub fn parse_participant_create(bytes: &[u8]) -> Result<ParticipantCreate, FspiopError> {
     let map = fields_of(bytes)?;
-    let mut fields = Fields::new(&map);
-    let name = fsp_name(&mut fields, "name")?;
-    let currency = fields.currency("currency")?;
-    let is_proxy = fields.opt_bool("isProxy")?.unwrap_or(false);
+    let mut fields = Fields::new(LEDGER, &map);
+    let name = participant_name(fields.str("name")?, "name")?;
+    let currency = currency(&mut fields)?;
+    let is_proxy = is_proxy(&mut fields)?;
     fields.finish()?;
     Ok(ParticipantCreate { name, currency, is_proxy })
+}
+
+/// `isProxy`: `Joi.boolean().falsy(0, '0', '').truthy(1, '1')`, `null` allowed.
+fn is_proxy(fields: &mut Fields<'_>) -> Result<bool, FspiopError> {
+    let value = fields.opt_value("isProxy");
+    match value {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Number(it)) if it.as_u64() == Some(1) => Ok(true),
+        Some(Value::Number(it)) if it.as_u64() == Some(0) => Ok(false),
+        Some(Value::String(it)) if it == "1" => Ok(true),
+        Some(Value::String(it)) if it == "0" || it.is_empty() => Ok(false),
+        Some(value) => crate::joi::boolean(value).ok_or_else(|| fields.refuse("isProxy", JoiError::BooleanBase, "must be a boolean")),
+    }
 }
 
 /// `{isActive}` (participant, account or settlement model update).
 pub fn parse_is_active(bytes: &[u8]) -> Result<bool, FspiopError> {
     let map = fields_of(bytes)?;
-    let mut fields = Fields::new(&map);
+    let mut fields = Fields::new(LEDGER, &map);
     let active = fields.bool("isActive")?;
     fields.finish()?;
     Ok(active)
@@ -164,7 +350,7 @@ pub fn parse_is_active(bytes: &[u8]) -> Result<bool, FspiopError> {
 /// after the participant is found.
 pub fn parse_endpoint(bytes: &[u8]) -> Result<(String, String), FspiopError> {
     let map = fields_of(bytes)?;
-    let mut fields = Fields::new(&map);
+    let mut fields = Fields::new(LEDGER, &map);
     let kind = fields.str("type")?.to_string();
     let value = fields.str("value")?.to_string();
     fields.finish()?;
@@ -178,142 +364,180 @@ pub fn endpoint_type(kind: &str) -> Option<&'static str> {
     ENDPOINT_TYPES.iter().find(|(name, _)| name.eq_ignore_ascii_case(kind)).map(|(name, _)| *name)
 }
 
-/// `{currency, type}`: a hub account.
-pub fn parse_hub_account(bytes: &[u8]) -> Result<(Currency, LedgerAccountType), FspiopError> {
+/// `{currency, type}`: a hub account. The type is any string to Joi; `None` when it names no
+/// ledger account type (the handler's 3003).
+pub fn parse_hub_account(bytes: &[u8]) -> Result<(Option<Currency>, Option<LedgerAccountType>), FspiopError> {
     let map = fields_of(bytes)?;
-    let mut fields = Fields::new(&map);
-    let currency = fields.currency("currency")?;
-    let names: Vec<&str> = ledger_core::account::LEDGER_ACCOUNT_TYPES.iter().map(|it| it.name()).collect();
-    let kind = fields.one_of("type", &names, LedgerAccountType::from_name)?;
+    let mut fields = Fields::new(LEDGER, &map);
+    let currency = currency(&mut fields)?;
+    let kind = LedgerAccountType::from_name(fields.str("type")?);
     fields.finish()?;
     Ok((currency, kind))
 }
 
-fn net_debit_cap(limit: &mut Fields<'_>) -> Result<Amount, FspiopError> {
-    limit.one_of("type", &[NET_DEBIT_CAP], |_| Some(()))?;
-    let value = limit.number("value")?;
-    if value.is_negative() {
-        return Err(malformed("\"limit.value\" must be greater than or equal to 0"));
+/// `limit: {type, value[, alarmPercentage]}`; `value` at least 0 for initialPositionAndLimits
+/// (`positive().allow(0)`). A negative cap on `PUT /limits` passes Joi, but a cap below zero is
+/// not one: refused with the code central-ledger gives its validation (3101).
+fn limit(fields: &mut Fields<'_>, with_alarm: bool) -> Result<(LimitRequest, Option<Amount>), FspiopError> {
+    let mut limit = fields.object("limit", false)?;
+    let kind = limit.str("type")?.to_string();
+    let number = limit.number("value")?;
+    if number.is_negative() {
+        return Err(limit.refuse("value", JoiError::NumberRange, "must be a positive number"));
     }
-    Ok(value)
+    let value = amount_of(&number, "limit.value")?;
+    let alarm = match with_alarm {
+        true => Some(amount_of(&limit.number("alarmPercentage")?, "limit.alarmPercentage")?),
+        false => None,
+    };
+    limit.finish()?;
+    Ok((LimitRequest { kind, value }, alarm))
 }
 
 pub fn parse_initial_position_and_limits(bytes: &[u8]) -> Result<InitialPositionAndLimits, FspiopError> {
     let map = fields_of(bytes)?;
-    let mut fields = Fields::new(&map);
-    let currency = fields.currency("currency")?;
-    let mut limit_fields = fields.object("limit")?;
-    let limit = net_debit_cap(&mut limit_fields)?;
-    limit_fields.finish()?;
-    let initial_position = fields.opt_number("initialPosition")?.unwrap_or(Amount::ZERO);
+    let mut fields = Fields::new(LEDGER, &map);
+    let currency = currency(&mut fields)?;
+    let (limit, _) = limit(&mut fields, false)?;
+    let initial_position = match fields.opt_number("initialPosition")? {
+        Some(number) => amount_of(&number, "initialPosition")?,
+        None => Amount::ZERO,
+    };
     fields.finish()?;
     Ok(InitialPositionAndLimits { currency, limit, initial_position })
 }
 
 pub fn parse_limit_update(bytes: &[u8]) -> Result<LimitUpdate, FspiopError> {
     let map = fields_of(bytes)?;
-    let mut fields = Fields::new(&map);
-    let currency = fields.currency("currency")?;
-    let mut limit_fields = fields.object("limit")?;
-    let limit = net_debit_cap(&mut limit_fields)?;
-    let alarm = limit_fields.opt_number("alarmPercentage")?;
-    limit_fields.finish()?;
+    let mut fields = Fields::new(LEDGER, &map);
+    let currency = currency(&mut fields)?;
+    let (limit, alarm) = limit(&mut fields, true)?;
     fields.finish()?;
-    let alarm_percentage = alarm.unwrap_or(Amount::from_whole(DEFAULT_ALARM_PERCENTAGE));
-    Ok(LimitUpdate { currency, limit, alarm_percentage })
+    Ok(LimitUpdate { currency, limit, alarm_percentage: alarm.expect("PUT /limits reads alarmPercentage") })
 }
 
-fn transfer_id(fields: &mut Fields<'_>) -> Result<TransferId, FspiopError> {
-    let text = fields.str("transferId")?;
-    TransferId::parse(text).ok_or_else(|| malformed(format!("\"transferId\" with value \"{text}\" fails to match the required pattern")))
-}
-
+/// A funds text: a string, kept up to the [`FUNDS_TEXT_LENGTH_MAX`] characters a column holds
+/// (central-ledger's Joi has no bound; longer texts would fail its insert after the 202).
 fn funds_text(fields: &mut Fields<'_>, field: &'static str) -> Result<String, FspiopError> {
     let text = fields.str(field)?;
     match text.chars().count() <= FUNDS_TEXT_LENGTH_MAX {
         true => Ok(text.to_string()),
-        false => Err(malformed(format!("\"{field}\" length must be less than or equal to {FUNDS_TEXT_LENGTH_MAX} characters long"))),
+        false => Err(fields.refuse(field, JoiError::StringLength, &format!("length must be less than or equal to {FUNDS_TEXT_LENGTH_MAX} characters long"))),
+    }
+}
+
+/// A funds `action` among `allowed`, with central-ledger's label; `None` when it may be absent.
+fn funds_action(fields: &mut Fields<'_>, allowed: &[&str], required: bool) -> Result<Option<FundsAction>, FspiopError> {
+    let parse = |it: &str| match it {
+        "recordFundsIn" => Some(FundsAction::In),
+        "recordFundsOutPrepareReserve" => Some(FundsAction::OutPrepareReserve),
+        "recordFundsOutCommit" => Some(FundsAction::OutCommit),
+        _ => Some(FundsAction::OutAbort),
+    };
+    match fields.opt_value("action") {
+        None if required => Err(LEDGER.refuse(JoiError::Required, format!("\"{ACTION_LABEL}\" is required"))),
+        None => Ok(None),
+        Some(value) => match value.as_str().filter(|it| allowed.contains(it)) {
+            Some(it) => Ok(parse(it)),
+            None => Err(LEDGER.refuse(JoiError::AnyOnly, only_message(ACTION_LABEL, allowed))),
+        },
     }
 }
 
 /// `POST /participants/{name}/accounts/{id}`: funds in, or the reservation of a funds out.
-pub fn parse_funds_start(bytes: &[u8]) -> Result<FundsRequest, FspiopError> {
+pub fn parse_funds_start(bytes: &[u8]) -> Result<FundsStart, FspiopError> {
     let map = fields_of(bytes)?;
-    let mut fields = Fields::new(&map);
-    let transfer_id = transfer_id(&mut fields)?;
+    let mut fields = Fields::new(LEDGER, &map);
+    let transfer_id = funds_transfer_id(fields.str("transferId")?)?;
     let external_reference = funds_text(&mut fields, "externalReference")?;
-    let action = fields.one_of("action", &["recordFundsIn", "recordFundsOutPrepareReserve"], |it| match it {
-        "recordFundsIn" => Some(FundsAction::In),
-        _ => Some(FundsAction::OutPrepareReserve),
-    })?;
+    let action = funds_action(&mut fields, &["recordFundsIn", "recordFundsOutPrepareReserve"], true)?.expect("a required action");
     let reason = funds_text(&mut fields, "reason")?;
-    let mut money = fields.object("amount")?;
-    let amount_text = money.str("amount")?;
-    let amount = Amount::parse_fspiop(amount_text)
-        .ok()
-        .filter(|it| it.is_positive())
-        .ok_or_else(|| malformed(format!("\"amount.amount\" with value \"{amount_text}\" fails to match the required pattern")))?;
-    let currency = money.currency("currency")?;
+    let (amount, currency) = funds_amount(&mut fields)?;
+    let extensions = extensions(&mut fields)?;
+    fields.finish()?;
+    Ok(FundsStart { transfer_id, action, reason, external_reference, amount, currency, extensions })
+}
+
+/// `amount: {amount, currency}`: `Joi.number().positive().precision(4)`, which (converting)
+/// rounds to four decimals before it checks the sign.
+fn funds_amount(fields: &mut Fields<'_>) -> Result<(Amount, Option<Currency>), FspiopError> {
+    let mut money = match fields.opt_value("amount") {
+        None => return Err(LEDGER.refuse(JoiError::Required, format!("\"{AMOUNT_LABEL}\" is required"))),
+        Some(Value::Object(map)) => Fields::nested(LEDGER, map, "amount."),
+        Some(_) => return Err(LEDGER.refuse(JoiError::ObjectBase, format!("\"{AMOUNT_LABEL}\" must be of type object"))),
+    };
+    let number = money.number("amount")?;
+    let amount = amount_of(&number, "amount.amount")?;
+    if !amount.is_positive() {
+        return Err(money.refuse("amount", JoiError::NumberRange, "must be a positive number"));
+    }
+    let currency = currency(&mut money)?;
     money.finish()?;
-    let extensions = extensions(fields.opt_value("extensionList"))?;
-    fields.finish()?;
-    Ok(FundsRequest { transfer_id, action, reason, external_reference: Some(external_reference), amount: Some((amount, currency)), extensions })
+    Ok((amount, currency))
 }
 
-/// `PUT /participants/{name}/accounts/{id}/transfers/{transferId}`: commit or abort a funds out.
-pub fn parse_funds_finish(bytes: &[u8], transfer_id: TransferId) -> Result<FundsRequest, FspiopError> {
+/// `extensionList: {extension: [{key, value}]}`, all optional; items with both kept.
+fn extensions(fields: &mut Fields<'_>) -> Result<Vec<(String, String)>, FspiopError> {
+    let Some(mut list) = fields.opt_object("extensionList", false)? else {
+        return Ok(Vec::new());
+    };
+    let items = list.array("extension", false)?.unwrap_or_default();
+    let mut res = Vec::with_capacity(items.len());
+    for (idx, item) in items.iter().enumerate() {
+        let mut item = list.item("extension", idx, item, false)?;
+        let key = item.opt_str("key")?;
+        let value = item.opt_str("value")?;
+        item.finish()?;
+        if let (Some(key), Some(value)) = (key, value) {
+            res.push((key.to_string(), value.to_string()));
+        }
+    }
+    list.finish()?;
+    Ok(res)
+}
+
+/// `PUT /participants/{name}/accounts/{id}/transfers/{transferId}`: commit or abort a funds
+/// out. `action` is optional in central-ledger's schema; without one, `None` (accepted, and
+/// nothing to do).
+pub fn parse_funds_finish(bytes: &[u8], transfer_id: TransferId) -> Result<Option<FundsRequest>, FspiopError> {
     let map = fields_of(bytes)?;
-    let mut fields = Fields::new(&map);
-    let action = fields.one_of("action", &["recordFundsOutCommit", "recordFundsOutAbort"], |it| match it {
-        "recordFundsOutCommit" => Some(FundsAction::OutCommit),
-        _ => Some(FundsAction::OutAbort),
-    })?;
+    let mut fields = Fields::new(LEDGER, &map);
+    let action = funds_action(&mut fields, &["recordFundsOutCommit", "recordFundsOutAbort"], false)?;
     let reason = funds_text(&mut fields, "reason")?;
     fields.finish()?;
-    Ok(FundsRequest { transfer_id, action, reason, external_reference: None, amount: None, extensions: Vec::new() })
-}
-
-fn extensions(value: Option<&Value>) -> Result<Vec<(String, String)>, FspiopError> {
-    let Some(value) = value else { return Ok(Vec::new()) };
-    let list = value.get("extension").and_then(Value::as_array).ok_or_else(|| malformed("\"extensionList.extension\" must be an array"))?;
-    list.iter()
-        .map(|it| match (it.get("key").and_then(Value::as_str), it.get("value").and_then(Value::as_str)) {
-            (Some(key), Some(value)) => Ok((key.to_string(), value.to_string())),
-            _ => Err(malformed("\"extensionList.extension\" items need a string key and value")),
-        })
-        .collect()
+    Ok(action.map(|action| FundsRequest { transfer_id, action, reason, external_reference: None, amount: None, extensions: Vec::new() }))
 }
 
 /// `POST /settlementModels`.
-pub fn parse_settlement_model(bytes: &[u8]) -> Result<ModelDefinition, FspiopError> {
+pub fn parse_settlement_model(bytes: &[u8]) -> Result<ModelRequest, FspiopError> {
     let map = fields_of(bytes)?;
-    let mut fields = Fields::new(&map);
+    let mut fields = Fields::new(LEDGER, &map);
     let name_text = fields.str("name")?;
-    let name = ModelName::parse(name_text).ok_or_else(|| malformed(format!("\"name\" with value \"{name_text}\" fails to match the required pattern")))?;
+    let name = model_name(&fields, name_text)?;
     let granularity = fields.one_of("settlementGranularity", &["GROSS", "NET"], Granularity::from_name)?;
     let interchange = fields.one_of("settlementInterchange", &["BILATERAL", "MULTILATERAL"], Interchange::from_name)?;
     let delay = fields.one_of("settlementDelay", &["IMMEDIATE", "DEFERRED"], Delay::from_name)?;
-    let currency = match fields.opt_str("currency")? {
-        Some(code) => Some(Currency::parse(code).ok_or_else(|| malformed("\"currency\" must be a valid ISO 4217 currency code"))?),
-        None => None,
-    };
+    let currency = currency(&mut fields)?;
     let require_liquidity_check = fields.bool("requireLiquidityCheck")?;
-    let names: Vec<&str> = ledger_core::account::LEDGER_ACCOUNT_TYPES.iter().map(|it| it.name()).collect();
-    let ledger_account_type = fields.one_of("ledgerAccountType", &names, LedgerAccountType::from_name)?;
+    let ledger_account_type = LedgerAccountType::from_name(fields.str("ledgerAccountType")?);
     let auto_position_reset = fields.bool("autoPositionReset")?;
-    let settlement_account_type = fields.one_of("settlementAccountType", &names, LedgerAccountType::from_name)?;
+    let settlement_account_type = fields.one_of("settlementAccountType", &["SETTLEMENT", "INTERCHANGE_FEE_SETTLEMENT"], LedgerAccountType::from_name)?;
     fields.finish()?;
-    Ok(ModelDefinition {
-        name,
-        granularity,
-        interchange,
-        delay,
-        currency,
-        require_liquidity_check,
-        ledger_account_type,
-        settlement_account_type,
-        auto_position_reset,
-    })
+    Ok(ModelRequest { name, granularity, interchange, delay, currency, require_liquidity_check, ledger_account_type, auto_position_reset, settlement_account_type })
+}
+
+/// A model name: `Joi.string().alphanum().min(2).max(30)`, its rules in that order.
+fn model_name(fields: &Fields<'_>, text: &str) -> Result<ModelName, FspiopError> {
+    if !text.bytes().all(|it| it.is_ascii_alphanumeric()) {
+        return Err(fields.refuse("name", JoiError::StringPattern, "must only contain alpha-numeric characters"));
+    }
+    match ModelName::parse(text) {
+        Some(name) => Ok(name),
+        None if text.len() < MODEL_NAME_LENGTH_MIN => {
+            Err(fields.refuse("name", JoiError::StringLength, &format!("length must be at least {MODEL_NAME_LENGTH_MIN} characters long")))
+        }
+        None => Err(fields.refuse("name", JoiError::StringLength, &format!("length must be less than or equal to {MODEL_NAME_LENGTH_MAX} characters long"))),
+    }
 }
 
 /// One account in a Participant object.

@@ -1,196 +1,234 @@
-//! Reading operator JSON bodies (admin and settlement APIs) field by field, with the error code
-//! hapi's Joi validation gives each failure: a missing field is 3102, a wrong type or a value
-//! outside its enumeration or format 3101, anything else (an unknown field) 3100.
+//! Reading operator JSON bodies (admin and settlement APIs) field by field as the services' Joi
+//! schemas read them: converting what Joi converts (numeric and boolean strings), refusing what
+//! it refuses with Joi's message, and with the code the service gives that refusal
+//! ([`Service::refuse`]).
+//!
+//! Fields are read in the schema's key order, so the first refusal is the one Joi reports
+//! first. A field that is present but `null` is a value of the wrong type, as in Joi; only
+//! absence is "required".
 
-use ledger_core::amount::Amount;
-use ledger_core::currency::Currency;
 use serde_json::{Map, Value};
 
+use crate::joi::{boolean, only_message, JoiError, JoiNumber, NumberProblem, Service};
 use crate::{ErrorCode, FspiopError};
 
 /// A JSON object being read; every read names the field in the error.
 pub struct Fields<'a> {
     map: &'a Map<String, Value>,
+    service: Service,
     prefix: String,
     known: Vec<&'static str>,
+    /// Whether keys no read names are let through (enjoi's nested objects) or refused.
+    allow_unknown: bool,
 }
 
-/// Parses a request body that must be a JSON object.
-pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, FspiopError> {
+/// Parses a request body that must be a JSON object. The root's label is `value` in Joi's
+/// messages, which hapi-openapi renames to `payload` for central-settlement.
+pub fn parse_object(service: Service, bytes: &[u8]) -> Result<Map<String, Value>, FspiopError> {
+    let root = match service {
+        Service::Ledger => "value",
+        Service::Settlement => "payload",
+    };
+    // hapi gives an empty body as `null`, which Joi's object refuses.
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(service.refuse(JoiError::ObjectBase, format!("\"{root}\" must be of type object")));
+    }
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(malformed("\"value\" must be of type object")),
-        Err(_) => Err(FspiopError::with_detail(ErrorCode::MalformedSyntax, "Invalid request payload JSON format")),
+        Ok(_) => Err(service.refuse(JoiError::ObjectBase, format!("\"{root}\" must be of type object"))),
+        // hapi's payload parser fails before Joi: a 400 Boom, which the error handler turns
+        // into 3000 in both services.
+        Err(_) => Err(FspiopError::with_detail(ErrorCode::ClientError, "Invalid request payload JSON format")),
     }
-}
-
-pub fn missing(field: &str) -> FspiopError {
-    FspiopError::with_detail(ErrorCode::MissingElement, format!("\"{field}\" is required"))
-}
-
-pub fn malformed(detail: impl AsRef<str>) -> FspiopError {
-    FspiopError::with_detail(ErrorCode::MalformedSyntax, detail)
-}
-
-pub fn invalid(detail: impl AsRef<str>) -> FspiopError {
-    FspiopError::with_detail(ErrorCode::ValidationError, detail)
 }
 
 impl<'a> Fields<'a> {
-    pub fn new(map: &'a Map<String, Value>) -> Fields<'a> {
-        Fields { map, prefix: String::new(), known: Vec::new() }
+    /// The body's top level: keys no read names are refused.
+    pub fn new(service: Service, map: &'a Map<String, Value>) -> Fields<'a> {
+        Fields { map, service, prefix: String::new(), known: Vec::new(), allow_unknown: false }
     }
 
-    fn name(&self, field: &str) -> String {
+    /// A nested object read under `prefix` (e.g. `amount.`), refusing unknown keys.
+    pub fn nested(service: Service, map: &'a Map<String, Value>, prefix: &str) -> Fields<'a> {
+        Fields { map, service, prefix: prefix.to_string(), known: Vec::new(), allow_unknown: false }
+    }
+
+    /// The field's Joi label: its path from the body's root.
+    pub fn label(&self, field: &str) -> String {
         format!("{}{field}", self.prefix)
     }
 
+    /// A refusal of the field, with Joi's message `"<label>" <text>`.
+    pub fn refuse(&self, field: &str, kind: JoiError, text: &str) -> FspiopError {
+        self.service.refuse(kind, format!("\"{}\" {text}", self.label(field)))
+    }
+
+    /// The field's value; `None` only when it is absent.
     fn get(&mut self, field: &'static str) -> Option<&'a Value> {
         self.known.push(field);
-        match self.map.get(field) {
-            None | Some(Value::Null) => None,
-            Some(value) => Some(value),
-        }
+        self.map.get(field)
     }
 
     fn required(&mut self, field: &'static str) -> Result<&'a Value, FspiopError> {
-        let name = self.name(field);
-        self.get(field).ok_or_else(|| missing(&name))
-    }
-
-    pub fn str(&mut self, field: &'static str) -> Result<&'a str, FspiopError> {
-        let name = self.name(field);
-        match self.required(field)? {
-            Value::String(text) if text.is_empty() => Err(malformed(format!("\"{name}\" is not allowed to be empty"))),
-            Value::String(text) => Ok(text),
-            _ => Err(malformed(format!("\"{name}\" must be a string"))),
-        }
-    }
-
-    pub fn opt_str(&mut self, field: &'static str) -> Result<Option<&'a str>, FspiopError> {
-        match self.map.contains_key(field) && !self.map[field].is_null() {
-            true => self.str(field).map(Some),
-            false => {
-                self.known.push(field);
-                Ok(None)
-            }
-        }
-    }
-
-    pub fn bool(&mut self, field: &'static str) -> Result<bool, FspiopError> {
-        let name = self.name(field);
-        match self.required(field)? {
-            Value::Bool(value) => Ok(*value),
-            // Joi converts the strings "true" and "false".
-            Value::String(text) if text == "true" => Ok(true),
-            Value::String(text) if text == "false" => Ok(false),
-            _ => Err(malformed(format!("\"{name}\" must be a boolean"))),
-        }
-    }
-
-    pub fn opt_bool(&mut self, field: &'static str) -> Result<Option<bool>, FspiopError> {
-        match self.map.get(field) {
-            None | Some(Value::Null) => {
-                self.known.push(field);
-                Ok(None)
-            }
-            Some(_) => self.bool(field).map(Some),
-        }
-    }
-
-    /// A JSON number (or a numeric string, which Joi converts) as an exact amount.
-    pub fn number(&mut self, field: &'static str) -> Result<Amount, FspiopError> {
-        let name = self.name(field);
-        let text = match self.required(field)? {
-            Value::Number(number) => number.to_string(),
-            Value::String(text) => text.clone(),
-            _ => return Err(malformed(format!("\"{name}\" must be a number"))),
-        };
-        Amount::parse_decimal(&text).map_err(|_| malformed(format!("\"{name}\" must be a number")))
-    }
-
-    pub fn opt_number(&mut self, field: &'static str) -> Result<Option<Amount>, FspiopError> {
-        match self.map.get(field) {
-            None | Some(Value::Null) => {
-                self.known.push(field);
-                Ok(None)
-            }
-            Some(_) => self.number(field).map(Some),
-        }
-    }
-
-    pub fn currency(&mut self, field: &'static str) -> Result<Currency, FspiopError> {
-        let name = self.name(field);
-        let text = self.str(field)?;
-        Currency::parse(text).ok_or_else(|| malformed(format!("\"{name}\" must be a valid ISO 4217 currency code")))
-    }
-
-    /// One of `allowed`, as Joi's `valid(...)` reports it.
-    pub fn one_of<T>(&mut self, field: &'static str, allowed: &[&str], parse: impl Fn(&str) -> Option<T>) -> Result<T, FspiopError> {
-        let name = self.name(field);
-        let text = self.str(field)?;
-        match allowed.contains(&text).then(|| parse(text)).flatten() {
+        match self.get(field) {
             Some(value) => Ok(value),
-            None => Err(malformed(format!("\"{name}\" must be one of [{}]", allowed.join(", ")))),
+            None => Err(self.refuse(field, JoiError::Required, "is required")),
         }
     }
 
-    /// A nested object, read with the same rules.
-    pub fn object(&mut self, field: &'static str) -> Result<Fields<'a>, FspiopError> {
-        let name = self.name(field);
-        match self.required(field)? {
-            Value::Object(map) => Ok(Fields { map, prefix: format!("{name}."), known: Vec::new() }),
-            _ => Err(malformed(format!("\"{name}\" must be of type object"))),
+    fn string_of(&self, field: &str, value: &'a Value, allow_empty: bool) -> Result<&'a str, FspiopError> {
+        match value {
+            Value::String(text) if text.is_empty() && !allow_empty => Err(self.refuse(field, JoiError::StringEmpty, "is not allowed to be empty")),
+            Value::String(text) => Ok(text),
+            _ => Err(self.refuse(field, JoiError::StringBase, "must be a string")),
         }
     }
 
-    /// A required array of objects, each read with the same rules (`"field[idx]."` names).
-    pub fn objects(&mut self, field: &'static str) -> Result<Vec<Fields<'a>>, FspiopError> {
-        let name = self.name(field);
-        let Value::Array(items) = self.required(field)? else {
-            return Err(malformed(format!("\"{name}\" must be an array")));
+    /// A required `Joi.string()`. central-ledger's refuses `""`; central-settlement's (enjoi,
+    /// no `minLength` in the swagger) allows it.
+    pub fn str(&mut self, field: &'static str) -> Result<&'a str, FspiopError> {
+        let value = self.required(field)?;
+        self.string_of(field, value, self.service == Service::Settlement)
+    }
+
+    /// An optional `Joi.string()`.
+    pub fn opt_str(&mut self, field: &'static str) -> Result<Option<&'a str>, FspiopError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(value) => self.string_of(field, value, self.service == Service::Settlement).map(Some),
+        }
+    }
+
+    /// `Joi.string().valid(...)`: the allowed values are matched before the type, so anything
+    /// else (another string, a number, `null`) is `any.only`.
+    pub fn one_of<T>(&mut self, field: &'static str, allowed: &[&str], parse: impl Fn(&str) -> Option<T>) -> Result<T, FspiopError> {
+        let value = self.required(field)?;
+        self.only(field, value, allowed, parse)
+    }
+
+    /// An optional `Joi.string().valid(...)`.
+    pub fn opt_one_of<T>(&mut self, field: &'static str, allowed: &[&str], parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, FspiopError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(value) => self.only(field, value, allowed, parse).map(Some),
+        }
+    }
+
+    fn only<T>(&self, field: &str, value: &Value, allowed: &[&str], parse: impl Fn(&str) -> Option<T>) -> Result<T, FspiopError> {
+        let text = value.as_str().filter(|it| allowed.contains(it));
+        match text.and_then(parse) {
+            Some(it) => Ok(it),
+            None => Err(self.service.refuse(JoiError::AnyOnly, only_message(&self.label(field), allowed))),
+        }
+    }
+
+    /// A required `Joi.boolean()`.
+    pub fn bool(&mut self, field: &'static str) -> Result<bool, FspiopError> {
+        let value = self.required(field)?;
+        boolean(value).ok_or_else(|| self.refuse(field, JoiError::BooleanBase, "must be a boolean"))
+    }
+
+    /// A required `Joi.number()`, exact.
+    pub fn number(&mut self, field: &'static str) -> Result<JoiNumber, FspiopError> {
+        let value = self.required(field)?;
+        self.number_of(field, value)
+    }
+
+    /// An optional `Joi.number()`.
+    pub fn opt_number(&mut self, field: &'static str) -> Result<Option<JoiNumber>, FspiopError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(value) => self.number_of(field, value).map(Some),
+        }
+    }
+
+    pub fn number_of(&self, field: &str, value: &Value) -> Result<JoiNumber, FspiopError> {
+        let parsed = match value {
+            Value::Number(number) => JoiNumber::from_json(number),
+            Value::String(text) => JoiNumber::parse_joi(text),
+            _ => Err(NumberProblem::NotANumber),
         };
-        let mut res = Vec::with_capacity(items.len());
-        for (idx, item) in items.iter().enumerate() {
-            match item {
-                Value::Object(map) => res.push(Fields { map, prefix: format!("{name}[{idx}]."), known: Vec::new() }),
-                _ => return Err(malformed(format!("\"{name}[{idx}]\" must be of type object"))),
-            }
+        match parsed {
+            Ok(number) => Ok(number),
+            Err(NumberProblem::NotANumber) => Err(self.refuse(field, JoiError::NumberBase, "must be a number")),
+            Err(NumberProblem::Unsafe) => Err(self.refuse(field, JoiError::NumberUnsafe, "must be a safe number")),
         }
-        Ok(res)
     }
 
-    /// A required positive integer id (a JSON number or a numeric string).
-    pub fn id(&mut self, field: &'static str) -> Result<u64, FspiopError> {
-        let name = self.name(field);
-        let parsed = match self.required(field)? {
-            Value::Number(number) => number.as_u64(),
-            Value::String(text) => text.parse().ok(),
-            _ => None,
+    /// A `Joi.number().integer()` (swagger's `integer`): required or not.
+    pub fn integer(&mut self, field: &'static str, required: bool) -> Result<Option<i64>, FspiopError> {
+        let value = match (self.get(field), required) {
+            (Some(value), _) => value,
+            (None, false) => return Ok(None),
+            (None, true) => return Err(self.refuse(field, JoiError::Required, "is required")),
         };
-        parsed.filter(|it| *it > 0).ok_or_else(|| malformed(format!("\"{name}\" must be a positive integer")))
+        let number = self.number_of(field, value)?;
+        match number.to_integer() {
+            Some(it) => Ok(Some(it)),
+            None => Err(self.refuse(field, JoiError::NumberInteger, "must be an integer")),
+        }
     }
 
-    /// Whether the object has the field at all.
-    pub fn has(&self, field: &str) -> bool {
-        self.map.contains_key(field)
+    /// A required nested object, read with the same rules; `allow_unknown` for enjoi's nested
+    /// objects, which let keys through that the swagger does not name.
+    pub fn object(&mut self, field: &'static str, allow_unknown: bool) -> Result<Fields<'a>, FspiopError> {
+        let value = self.required(field)?;
+        self.object_of(field, value, allow_unknown)
     }
 
+    /// An optional nested object.
+    pub fn opt_object(&mut self, field: &'static str, allow_unknown: bool) -> Result<Option<Fields<'a>>, FspiopError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(value) => self.object_of(field, value, allow_unknown).map(Some),
+        }
+    }
+
+    fn object_of(&self, field: &str, value: &'a Value, allow_unknown: bool) -> Result<Fields<'a>, FspiopError> {
+        match value {
+            Value::Object(map) => Ok(Fields { map, service: self.service, prefix: format!("{}.", self.label(field)), known: Vec::new(), allow_unknown }),
+            _ => Err(self.refuse(field, JoiError::ObjectBase, "must be of type object")),
+        }
+    }
+
+    /// An array, required or not: its items.
+    pub fn array(&mut self, field: &'static str, required: bool) -> Result<Option<&'a [Value]>, FspiopError> {
+        match (self.get(field), required) {
+            (Some(Value::Array(items)), _) => Ok(Some(items)),
+            (Some(_), _) => Err(self.refuse(field, JoiError::ArrayBase, "must be an array")),
+            (None, false) => Ok(None),
+            (None, true) => Err(self.refuse(field, JoiError::Required, "is required")),
+        }
+    }
+
+    /// Item `idx` of the array `field` as an object (labels `field[idx].key`).
+    pub fn item(&self, field: &str, idx: usize, value: &'a Value, allow_unknown: bool) -> Result<Fields<'a>, FspiopError> {
+        let label = format!("{}[{idx}]", self.label(field));
+        match value {
+            Value::Object(map) => Ok(Fields { map, service: self.service, prefix: format!("{label}."), known: Vec::new(), allow_unknown }),
+            _ => Err(self.service.refuse(JoiError::ObjectBase, format!("\"{label}\" must be of type object"))),
+        }
+    }
+
+    /// The field's raw value, marked as known.
     pub fn opt_value(&mut self, field: &'static str) -> Option<&'a Value> {
         self.get(field)
     }
 
-    /// Refuses fields that were never read (Joi's default: unknown keys are not allowed).
+    /// Refuses keys that were never read, unless this object lets them through.
     pub fn finish(self) -> Result<(), FspiopError> {
+        if self.allow_unknown {
+            return Ok(());
+        }
         match self.map.keys().find(|it| !self.known.contains(&it.as_str())) {
-            Some(unknown) => Err(invalid(format!("\"{}{unknown}\" is not allowed", self.prefix))),
+            Some(unknown) => Err(self.service.refuse(JoiError::ObjectUnknown, format!("\"{}{unknown}\" is not allowed", self.prefix))),
             None => Ok(()),
         }
     }
 }
 
 /// An exact amount as a JSON number (the admin and settlement APIs print numbers, not strings).
-pub fn amount_number(amount: Amount) -> Value {
+pub fn amount_number(amount: ledger_core::amount::Amount) -> Value {
     // Printed and re-read: integers stay exact, and a float's shortest form is the decimal text
     // for any amount of up to fifteen significant digits.
     serde_json::from_str(&amount.to_fspiop_string()).expect("an amount prints as a JSON number")

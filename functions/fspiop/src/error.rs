@@ -463,7 +463,7 @@ fn admin_code(refusal: &AdminRefusal) -> ErrorCode {
     use AdminRefusal::*;
     match refusal {
         ParticipantNotFound | AccountNotFound | ModelNotFound => ErrorCode::IdNotFound,
-        HubAccountMissing(_) | NotHubAccountType | HubAccountExists => ErrorCode::AddPartyInfoError,
+        HubAccountMissing(_) | NotHubAccountType | HubAccountExists | LedgerAccountTypeNotFound => ErrorCode::AddPartyInfoError,
         CurrencyAlreadyRegistered | OnlyPositionAccountUpdate | ModelExists | ModelConflict | InvalidModel
         | CurrencyMismatch | AccountInactive | ParticipantInactive | HubNotModifiable => ErrorCode::ClientError,
         NoSettlementModel => ErrorCode::GenericSettlementError,

@@ -16,7 +16,7 @@
 //! - `hash`: the duplicate-check [`RequestHash`], as Node's `JSON.stringify` would hash it.
 //! - `datetime`: the FSPIOP `DateTime` and HTTP `Date` formats.
 //! - `admin`: the central-ledger admin API's request and response bodies.
-//! - `body` (private): field-by-field reading of operator bodies with Joi's error codes.
+//! - `body` (private): field-by-field reading of operator bodies as Joi reads them.
 //! - `joi`: what Joi converts and refuses (exact numbers, booleans, ISO dates), and each operator
 //!   service's code for a refusal.
 //! - `settlement`: the central-settlement v2 API's request and response bodies.

@@ -15,17 +15,18 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post, put};
 use axum::Router;
 use fspiop::admin::{
-    amount_number, endpoint_type, parse_endpoint, parse_funds_finish, parse_funds_start, parse_hub_account,
-    parse_initial_position_and_limits, parse_is_active, parse_limit_update, parse_participant_create, parse_settlement_model,
-    AccountBalanceBody, AccountBody, EndpointBody, FundsEvent, FundsRequest, LimitBody, LimitValue, Links, ParticipantBody,
-    PositionBody, SettlementModelBody, DEFAULT_ALARM_PERCENTAGE, NET_DEBIT_CAP,
+    amount_number, endpoint_type, parse_account_id_param, parse_endpoint, parse_funds_finish, parse_funds_start,
+    parse_funds_transfer_id_param, parse_hub_account, parse_initial_position_and_limits, parse_is_active, parse_limit_update,
+    parse_limits_query, parse_name_param, parse_participant_create, parse_positions_query, parse_settlement_model,
+    AccountBalanceBody, AccountBody, EndpointBody, FundsEvent, FundsRequest, LedgerQuery, LimitBody, LimitValue, Links,
+    ParticipantBody, PositionBody, SettlementModelBody, DEFAULT_ALARM_PERCENTAGE, NET_DEBIT_CAP,
 };
 use fspiop::{hash_body, ErrorCode, FspiopError};
 use ledger_core::account::{LedgerAccountType, NetDebitCap, Participant, HUB_NAME};
 use ledger_core::admin::{accounts_for_new_currency, check_funds_account, check_new_hub_account, initial_position_accounts};
 use ledger_core::amount::Amount;
 use ledger_core::currency::Currency;
-use ledger_core::ids::{AccountId, FspId, TransferId};
+use ledger_core::ids::{AccountId, FspId};
 use ledger_core::model::{ModelName, SettlementModel};
 use ledger_core::rejection::{AdminRefusal, Rejection};
 use ledger_store::{LedgerStore, StoreError};
@@ -60,13 +61,33 @@ fn refused(refusal: AdminRefusal) -> ApiError {
     ApiError::from(Rejection::Admin(refusal))
 }
 
-async fn participant_by_name(store: &dyn LedgerStore, name: &str) -> Result<Participant, ApiError> {
-    let Some(name) = FspId::parse(name) else { return Err(refused(AdminRefusal::ParticipantNotFound)) };
-    store.participant(&name).await?.ok_or_else(|| refused(AdminRefusal::ParticipantNotFound))
+/// The `{name}` of a participant route, checked as central-ledger's schema checks it (before
+/// the query and the body).
+fn name_param(text: &str) -> Result<FspId, ApiError> {
+    Ok(parse_name_param(text)?)
+}
+
+async fn participant_by_name(store: &dyn LedgerStore, name: &FspId) -> Result<Participant, ApiError> {
+    store.participant(name).await?.ok_or_else(|| refused(AdminRefusal::ParticipantNotFound))
 }
 
 async fn hub(store: &dyn LedgerStore) -> Result<Participant, ApiError> {
-    participant_by_name(store, HUB_NAME).await
+    participant_by_name(store, &FspId::parse(HUB_NAME).expect("the Hub's name is an FSP id")).await
+}
+
+/// A currency central-ledger's schema left optional but its handler needs: without one its
+/// database query fails (500, 2001).
+fn required_currency(currency: Option<Currency>) -> Result<Currency, ApiError> {
+    currency.ok_or_else(|| FspiopError::with_detail(ErrorCode::InternalServerError, "no currency given").into())
+}
+
+/// A limit type other than `NET_DEBIT_CAP` passes central-ledger's schema and then fails in its
+/// database layer (no `participantLimitType` row): 500, 2001.
+fn check_limit_type(kind: &str) -> Result<(), ApiError> {
+    match kind == NET_DEBIT_CAP {
+        true => Ok(()),
+        false => Err(FspiopError::with_detail(ErrorCode::InternalServerError, format!("Participant limit type {kind} does not exist")).into()),
+    }
 }
 
 fn host(headers: &HeaderMap) -> String {
@@ -116,12 +137,14 @@ async fn list_participants(State(app): State<App>, headers: HeaderMap) -> ApiRes
 }
 
 async fn get_participant(State(app): State<App>, headers: HeaderMap, Path(name): Path<String>) -> ApiResult {
+    let name = name_param(&name)?;
     let participant = participant_by_name(app.store.as_ref(), &name).await?;
     participant_answer(&app, &headers, &participant, StatusCode::OK).await
 }
 
 async fn create_participant(State(app): State<App>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let request = parse_participant_create(&body)?;
+    let currency = required_currency(request.currency)?;
     let store = app.store.as_ref();
     let hub = hub(store).await?;
     let hub_accounts = store.accounts(hub.id).await?;
@@ -131,19 +154,20 @@ async fn create_participant(State(app): State<App>, headers: HeaderMap, body: By
         None => Vec::new(),
     };
     let models = store.settlement_models().await?;
-    let kinds = accounts_for_new_currency(&hub_accounts, &accounts, &models, request.currency)?;
+    let kinds = accounts_for_new_currency(&hub_accounts, &accounts, &models, currency)?;
     let now = (app.now)();
     let participant = match existing {
         Some(it) => it,
         None => store.create_participant(&request.name, now).await?,
     };
     for kind in kinds {
-        store.create_account(participant.id, request.currency, kind, false, now).await?;
+        store.create_account(participant.id, currency, kind, false, now).await?;
     }
     participant_answer(&app, &headers, &participant, StatusCode::CREATED).await
 }
 
 async fn update_participant(State(app): State<App>, headers: HeaderMap, Path(name): Path<String>, body: Bytes) -> ApiResult {
+    let name = name_param(&name)?;
     let active = parse_is_active(&body)?;
     let participant = participant_by_name(app.store.as_ref(), &name).await?;
     if participant.is_hub() {
@@ -155,6 +179,7 @@ async fn update_participant(State(app): State<App>, headers: HeaderMap, Path(nam
 }
 
 async fn set_endpoint(State(app): State<App>, Path(name): Path<String>, body: Bytes) -> ApiResult {
+    let name = name_param(&name)?;
     let (kind, value) = parse_endpoint(&body)?;
     let participant = participant_by_name(app.store.as_ref(), &name).await?;
     // central-ledger finds no `endpointType` row for an unknown type and fails in its database
@@ -170,6 +195,7 @@ async fn set_endpoint(State(app): State<App>, Path(name): Path<String>, body: By
 }
 
 async fn get_endpoints(State(app): State<App>, Path(name): Path<String>, Query(query): Query<HashMap<String, String>>) -> ApiResult {
+    let name = name_param(&name)?;
     let participant = participant_by_name(app.store.as_ref(), &name).await?;
     let endpoints = app.store.endpoints(participant.id).await?;
     let bodies: Vec<EndpointBody> = endpoints.into_iter().map(|(kind, value)| EndpointBody { kind, value }).collect();
@@ -183,17 +209,20 @@ async fn get_endpoints(State(app): State<App>, Path(name): Path<String>, Query(q
 }
 
 async fn initial_position_and_limits(State(app): State<App>, Path(name): Path<String>, body: Bytes) -> ApiResult {
+    let name = name_param(&name)?;
     let request = parse_initial_position_and_limits(&body)?;
+    let currency = required_currency(request.currency)?;
     let store = app.store.as_ref();
     let participant = participant_by_name(store, &name).await?;
     let accounts = store.accounts(participant.id).await?;
-    let position = accounts.iter().find(|it| it.kind == LedgerAccountType::Position && it.currency == request.currency);
+    let position = accounts.iter().find(|it| it.kind == LedgerAccountType::Position && it.currency == currency);
     let has_limit = match position {
         Some(it) => store.net_debit_cap(it.id).await?.is_some(),
         None => false,
     };
-    let (position, settlement) = initial_position_accounts(&accounts, request.currency, has_limit)?;
-    let cap = NetDebitCap::new(request.limit).ok_or_else(|| FspiopError::with_detail(ErrorCode::MalformedSyntax, "\"limit.value\" must be greater than or equal to 0"))?;
+    let (position, settlement) = initial_position_accounts(&accounts, currency, has_limit)?;
+    check_limit_type(&request.limit.kind)?;
+    let cap = NetDebitCap::new(request.limit.value).expect("the schema refuses a negative cap");
     let now = (app.now)();
     // The limit is written last: it is what marks the currency as set up, so a request that
     // failed half-way (a store fault) can simply be sent again.
@@ -216,17 +245,18 @@ async fn set_initial_position(store: &dyn LedgerStore, account: AccountId, value
     tx.commit().await
 }
 
-async fn limits_of(store: &dyn LedgerStore, participant: &Participant, query: &HashMap<String, String>, named: bool) -> Result<Vec<LimitBody>, ApiError> {
-    let currency = query.get("currency");
-    if query.get("type").is_some_and(|it| it != NET_DEBIT_CAP) {
+async fn limits_of(store: &dyn LedgerStore, participant: &Participant, query: &LedgerQuery, named: bool) -> Result<Vec<LimitBody>, ApiError> {
+    if query.kind.as_ref().is_some_and(|it| it != NET_DEBIT_CAP) {
         return Ok(Vec::new());
     }
     let mut res = Vec::new();
     for account in store.accounts(participant.id).await? {
-        if account.kind != LedgerAccountType::Position || currency.is_some_and(|it| it != account.currency.code()) {
+        if account.kind != LedgerAccountType::Position || query.currency.is_some_and(|it| it != account.currency) {
             continue;
         }
-        let Some(cap) = store.net_debit_cap(account.id).await? else { continue };
+        let Some(cap) = store.net_debit_cap(account.id).await? else {
+            continue;
+        };
         let alarm = store.limit_alarm(account.id).await?.unwrap_or(Amount::from_whole(DEFAULT_ALARM_PERCENTAGE));
         res.push(limit_body(named.then(|| participant.name.to_string()), account.currency, cap.value(), alarm));
     }
@@ -239,11 +269,14 @@ fn limit_body(name: Option<String>, currency: Currency, value: Amount, alarm: Am
 }
 
 async fn get_limits(State(app): State<App>, Path(name): Path<String>, Query(query): Query<HashMap<String, String>>) -> ApiResult {
+    let name = name_param(&name)?;
+    let query = parse_limits_query(&query)?;
     let participant = participant_by_name(app.store.as_ref(), &name).await?;
     json(StatusCode::OK, &limits_of(app.store.as_ref(), &participant, &query, false).await?)
 }
 
 async fn all_limits(State(app): State<App>, Query(query): Query<HashMap<String, String>>) -> ApiResult {
+    let query = parse_limits_query(&query)?;
     let mut res = Vec::new();
     for participant in app.store.participants().await? {
         res.extend(limits_of(app.store.as_ref(), &participant, &query, true).await?);
@@ -252,23 +285,30 @@ async fn all_limits(State(app): State<App>, Query(query): Query<HashMap<String, 
 }
 
 async fn update_limits(State(app): State<App>, Path(name): Path<String>, body: Bytes) -> ApiResult {
+    let name = name_param(&name)?;
     let request = parse_limit_update(&body)?;
+    let currency = required_currency(request.currency)?;
     let store = app.store.as_ref();
     let participant = participant_by_name(store, &name).await?;
     let accounts = store.accounts(participant.id).await?;
-    let account = accounts.iter().find(|it| it.kind == LedgerAccountType::Position && it.currency == request.currency);
-    let Some(account) = account else { return Err(refused(AdminRefusal::NoLimitForCurrency)) };
+    let account = accounts.iter().find(|it| it.kind == LedgerAccountType::Position && it.currency == currency);
+    let Some(account) = account else {
+        return Err(refused(AdminRefusal::NoLimitForCurrency));
+    };
     if store.net_debit_cap(account.id).await?.is_none() {
         return Err(refused(AdminRefusal::NoLimitForCurrency));
     }
-    let cap = NetDebitCap::new(request.limit).ok_or_else(|| FspiopError::with_detail(ErrorCode::MalformedSyntax, "\"limit.value\" must be greater than or equal to 0"))?;
+    check_limit_type(&request.limit.kind)?;
+    let cap = NetDebitCap::new(request.limit.value).expect("the schema refuses a negative cap");
     let now = (app.now)();
     store.set_limit_alarm(account.id, request.alarm_percentage, now).await?;
     store.set_net_debit_cap(account.id, cap, now).await?;
-    json(StatusCode::OK, &limit_body(None, request.currency, request.limit, request.alarm_percentage))
+    json(StatusCode::OK, &limit_body(None, currency, request.limit.value, request.alarm_percentage))
 }
 
 async fn get_positions(State(app): State<App>, Path(name): Path<String>, Query(query): Query<HashMap<String, String>>) -> ApiResult {
+    let name = name_param(&name)?;
+    let query = parse_positions_query(&query)?;
     let participant = participant_by_name(app.store.as_ref(), &name).await?;
     let balances = app.store.account_balances(participant.id).await?;
     let positions: Vec<PositionBody> = balances
@@ -276,8 +316,8 @@ async fn get_positions(State(app): State<App>, Path(name): Path<String>, Query(q
         .filter(|it| it.account.kind == LedgerAccountType::Position)
         .map(|it| PositionBody { currency: it.account.currency.code().to_string(), value: amount_number(it.value), changed_date: date(it.changed) })
         .collect();
-    match query.get("currency") {
-        Some(code) => match positions.into_iter().find(|it| &it.currency == code) {
+    match query.currency {
+        Some(currency) => match positions.into_iter().find(|it| it.currency == currency.code()) {
             Some(position) => json(StatusCode::OK, &position),
             None => json(StatusCode::OK, &serde_json::json!({})),
         },
@@ -286,6 +326,7 @@ async fn get_positions(State(app): State<App>, Path(name): Path<String>, Query(q
 }
 
 async fn get_accounts(State(app): State<App>, Path(name): Path<String>, Query(query): Query<HashMap<String, String>>) -> ApiResult {
+    let name = name_param(&name)?;
     let participant = participant_by_name(app.store.as_ref(), &name).await?;
     let balances = app.store.account_balances(participant.id).await?;
     let bodies: Vec<AccountBalanceBody> = balances
@@ -305,28 +346,29 @@ async fn get_accounts(State(app): State<App>, Path(name): Path<String>, Query(qu
 }
 
 async fn create_hub_account(State(app): State<App>, headers: HeaderMap, Path(name): Path<String>, body: Bytes) -> ApiResult {
+    let name = name_param(&name)?;
     let (currency, kind) = parse_hub_account(&body)?;
     let store = app.store.as_ref();
     let participant = participant_by_name(store, &name).await?;
+    let Some(kind) = kind else {
+        return Err(refused(AdminRefusal::LedgerAccountTypeNotFound));
+    };
+    let currency = required_currency(currency)?;
     let accounts = store.accounts(participant.id).await?;
     check_new_hub_account(&participant, &accounts, kind, currency)?;
     store.create_account(participant.id, currency, kind, true, (app.now)()).await?;
     participant_answer(&app, &headers, &participant, StatusCode::CREATED).await
 }
 
-fn account_id(text: &str) -> Result<AccountId, ApiError> {
-    match text.parse::<u64>() {
-        Ok(id) => Ok(AccountId(id)),
-        Err(_) => Err(FspiopError::with_detail(ErrorCode::MalformedSyntax, "\"id\" must be a number").into()),
-    }
-}
-
 async fn update_account(State(app): State<App>, Path((name, id)): Path<(String, String)>, body: Bytes) -> ApiResult {
-    let id = account_id(&id)?;
+    let name = name_param(&name)?;
+    let id = parse_account_id_param(&id)?;
     let active = parse_is_active(&body)?;
     let participant = participant_by_name(app.store.as_ref(), &name).await?;
     let accounts = app.store.accounts(participant.id).await?;
-    let Some(account) = accounts.iter().find(|it| it.id == id) else { return Err(refused(AdminRefusal::AccountNotFound)) };
+    let Some(account) = accounts.iter().find(|it| it.id == id) else {
+        return Err(refused(AdminRefusal::AccountNotFound));
+    };
     if account.kind != LedgerAccountType::Position {
         return Err(refused(AdminRefusal::OnlyPositionAccountUpdate));
     }
@@ -335,29 +377,44 @@ async fn update_account(State(app): State<App>, Path((name, id)): Path<(String, 
 }
 
 async fn record_funds(State(app): State<App>, Path((name, id)): Path<(String, String)>, body: Bytes) -> ApiResult {
-    let id = account_id(&id)?;
-    let request = parse_funds_start(&body)?;
-    publish_funds(&app, &name, id, request, &body).await
+    let name = name_param(&name)?;
+    let id = parse_account_id_param(&id)?;
+    let start = parse_funds_start(&body)?;
+    let (participant, currency) = funds_account(&app, &name, id, start.currency).await?;
+    publish_funds(&app, &participant, id, start.request(currency), &body).await
 }
 
+/// Commits or aborts a funds out. A body without `action` passes central-ledger's schema and
+/// then changes nothing: answered 202 once the account is checked, with nothing to publish.
 async fn finish_funds_out(State(app): State<App>, Path((name, id, transfer_id)): Path<(String, String, String)>, body: Bytes) -> ApiResult {
-    let id = account_id(&id)?;
-    let Some(transfer_id) = TransferId::parse(&transfer_id) else {
-        return Err(FspiopError::with_detail(ErrorCode::MalformedSyntax, "\"transferId\" fails to match the required pattern").into());
-    };
+    let name = name_param(&name)?;
+    let id = parse_account_id_param(&id)?;
+    let transfer_id = parse_funds_transfer_id_param(&transfer_id)?;
     let request = parse_funds_finish(&body, transfer_id)?;
-    publish_funds(&app, &name, id, request, &body).await
+    let (participant, _) = funds_account(&app, &name, id, None).await?;
+    match request {
+        Some(request) => publish_funds(&app, &participant, id, request, &body).await,
+        None => empty(StatusCode::ACCEPTED),
+    }
 }
 
-/// Checks a funds action against the account and hands it to the admin function.
-async fn publish_funds(app: &App, name: &str, id: AccountId, request: FundsRequest, body: &[u8]) -> ApiResult {
+/// The participant and currency of a funds action, once the account is one funds may move on:
+/// the amount's currency, else (central-ledger then matches the account by id alone) the
+/// account's own.
+async fn funds_account(app: &App, name: &FspId, id: AccountId, currency: Option<Currency>) -> Result<(Participant, Currency), ApiError> {
     let participant = participant_by_name(app.store.as_ref(), name).await?;
     let accounts = app.store.accounts(participant.id).await?;
-    let currency = match request.amount {
-        Some((_, currency)) => currency,
-        None => accounts.iter().find(|it| it.id == id).map_or_else(|| Currency::parse("XXX").expect("XXX is ISO 4217"), |it| it.currency),
+    let currency = match (currency, accounts.iter().find(|it| it.id == id)) {
+        (Some(currency), _) => currency,
+        (None, Some(account)) => account.currency,
+        (None, None) => return Err(refused(AdminRefusal::AccountNotFound)),
     };
     check_funds_account(&participant, &accounts, id, currency)?;
+    Ok((participant, currency))
+}
+
+/// Hands a checked funds action to the admin function.
+async fn publish_funds(app: &App, participant: &Participant, id: AccountId, request: FundsRequest, body: &[u8]) -> ApiResult {
     let hash = hash_body(body)?;
     let event = FundsEvent::new(&participant.name, id, &request, &hash).to_json();
     let headers = std::collections::BTreeMap::from([("content-type".to_string(), ENVELOPE_MEDIA_TYPE.to_string())]);
@@ -415,10 +472,15 @@ async fn get_model(State(app): State<App>, Path(name): Path<String>) -> ApiResul
 }
 
 async fn create_model(State(app): State<App>, body: Bytes) -> ApiResult {
-    let definition = parse_settlement_model(&body)?;
-    if !definition.is_valid_combination() {
+    let request = parse_settlement_model(&body)?;
+    // central-ledger checks the combination first, then looks the account type up (3003).
+    if !request.definition(LedgerAccountType::Position).is_valid_combination() {
         return Err(refused(AdminRefusal::InvalidModel));
     }
+    let Some(ledger_account_type) = request.ledger_account_type else {
+        return Err(refused(AdminRefusal::LedgerAccountTypeNotFound));
+    };
+    let definition = request.definition(ledger_account_type);
     let models = app.store.settlement_models().await?;
     if models.iter().any(|it| it.definition.name == definition.name) {
         return Err(refused(AdminRefusal::ModelExists));

@@ -14,11 +14,12 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use fspiop::admin::amount_number;
-use fspiop::datetime::parse_fspiop_datetime;
+use fspiop::joi::JoiNumber;
 use fspiop::settlement::{
-    parse_account_update, parse_participant_update, parse_path_id, parse_settlement_create, parse_settlement_update,
-    parse_window_close, AccountStateRequest, ContentBody, NetAmount, SettlementAccountBody, SettlementBody,
-    SettlementParticipantBody, SettlementUpdate, SettlementWindowBody, WindowBody,
+    parse_account_update, parse_id_param, parse_participant_update, parse_settlement_create, parse_settlement_update,
+    parse_settlements_query, parse_window_close, parse_window_query, AccountStateRequest, ContentBody, ListQuery, NetAmount,
+    SettlementAccountBody, SettlementBody, SettlementParticipantBody, SettlementUpdate, SettlementWindowBody, WindowBody,
+    SETTLEMENT_FILTERS, WINDOW_FILTERS,
 };
 use fspiop::{ErrorCode, FspiopError};
 use ledger_core::account::{LedgerAccountType, HUB_NAME};
@@ -27,7 +28,7 @@ use ledger_core::model::SettlementModel;
 use ledger_core::rejection::{Rejection, SettlementRefusal};
 use ledger_core::settlement::{
     check_abort, decide_updates, plan_settlement, settled_contents, settled_windows, AccountUpdate, AccountView, ContentView,
-    SettlementId, SettlementState, TransferStep, WindowView,
+    SettlementId, SettlementPlan, SettlementState, TransferStep, WindowView,
 };
 use ledger_core::time::Timestamp;
 use ledger_core::window::{check_close, CloseRefusal, WindowState};
@@ -92,64 +93,70 @@ fn account_views(it: &SettlementRecord) -> Vec<AccountView> {
     it.accounts.iter().map(|account| AccountView { account: account.account, participant: account.participant, net: account.net, state: account.state }).collect()
 }
 
-fn query_time(query: &HashMap<String, String>, name: &str) -> Result<Option<Timestamp>, ApiError> {
-    match query.get(name) {
-        None => Ok(None),
-        Some(text) => match parse_fspiop_datetime(text) {
-            Some(at) => Ok(Some(at)),
-            None => Err(FspiopError::with_detail(ErrorCode::MalformedSyntax, format!("\"{name}\" must be a valid date")).into()),
-        },
-    }
+/// An id of the request as a stored id: the API takes zero and negative ids, which name nothing.
+fn stored_id(id: i64) -> Option<u64> {
+    u64::try_from(id).ok().filter(|it| 0 < *it)
 }
 
 /// The filters of a list request; at least one is required.
-fn require_filters(query: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
-    match allowed.iter().any(|it| query.contains_key(*it)) {
-        true => Ok(()),
-        false => Err(FspiopError::with_detail(ErrorCode::ValidationError, format!("Use at least one parameter: {}", allowed.join(", "))).into()),
+fn require_filters(query: &ListQuery, allowed: &[&str]) -> Result<(), ApiError> {
+    match query.given.is_empty() {
+        false => Ok(()),
+        true => Err(FspiopError::with_detail(ErrorCode::ValidationError, format!("Use at least one parameter: {}", allowed.join(", "))).into()),
     }
 }
 
-const WINDOW_FILTERS: [&str; 5] = ["participantId", "state", "fromDateTime", "toDateTime", "currency"];
+/// The filters as central-settlement prints them when nothing matches: its query object,
+/// stringified.
+fn filters_json(query: &ListQuery) -> String {
+    serde_json::to_string(&query.given).expect("filters serialise")
+}
 
 async fn list_windows(State(app): State<App>, Query(query): Query<HashMap<String, String>>) -> ApiResult {
+    let query = parse_window_query(&query)?;
     require_filters(&query, &WINDOW_FILTERS)?;
-    let (from, to) = (query_time(&query, "fromDateTime")?, query_time(&query, "toDateTime")?);
-    let participant = query.get("participantId").map(|it| parse_path_id(it, "participantId")).transpose()?;
     let windows = app.store.windows(None).await?;
     let matching: Vec<WindowBody> = windows
         .iter()
-        .filter(|it| query.get("state").is_none_or(|state| state == it.window.state.name()))
-        .filter(|it| from.is_none_or(|from| from <= it.window.created) && to.is_none_or(|to| it.window.created <= to))
-        .filter(|it| query.get("currency").is_none_or(|code| it.contents.iter().any(|c| c.currency.code() == code)))
-        .filter(|it| participant.is_none_or(|p| it.contents.iter().any(|c| c.aggregations.iter().any(|a| a.participant.0 == p))))
+        .filter(|it| query.state.as_ref().is_none_or(|state| state == it.window.state.name()))
+        .filter(|it| query.from.is_none_or(|from| from <= it.window.created) && query.to.is_none_or(|to| it.window.created <= to))
+        .filter(|it| query.currency.as_ref().is_none_or(|code| it.contents.iter().any(|c| c.currency.code() == code)))
+        .filter(|it| query.participant_id.is_none_or(|p| it.contents.iter().any(|c| c.aggregations.iter().any(|a| Some(a.participant.0) == stored_id(p)))))
         .map(window_body)
         .collect();
     if matching.is_empty() {
-        let filters: Vec<String> = query.iter().map(|(key, value)| format!("{key}: {value}")).collect();
-        return Err(refused(SettlementRefusal::NoMatch(format!("settlementWindow by filters: {{{}}} not found", filters.join(", ")))));
+        return Err(refused(SettlementRefusal::NoMatch(format!("settlementWindow by filters: {} not found", filters_json(&query).replace('"', "")))));
     }
     json(StatusCode::OK, &matching)
 }
 
-async fn window_record(app: &App, id: WindowId) -> Result<WindowRecord, ApiError> {
-    let mut found = app.store.windows(Some(&[id])).await?;
-    found.pop().ok_or_else(|| refused(SettlementRefusal::WindowNotFound(id.0)))
+async fn window_record(app: &App, id: i64) -> Result<WindowRecord, ApiError> {
+    let not_found = || refused(SettlementRefusal::WindowNotFound(id));
+    let Some(stored) = stored_id(id) else {
+        return Err(not_found());
+    };
+    window_by_id(app, WindowId(stored)).await?.ok_or_else(not_found)
+}
+
+async fn window_by_id(app: &App, id: WindowId) -> Result<Option<WindowRecord>, ApiError> {
+    Ok(app.store.windows(Some(&[id])).await?.pop())
 }
 
 async fn get_window(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
-    let id = WindowId(parse_path_id(&id, "id")?);
+    let id = parse_id_param(&id, "id")?;
     json(StatusCode::OK, &window_body(&window_record(&app, id).await?))
 }
 
 /// Closes the OPEN window: PROCESSING at once, the next window OPEN, the aggregation left to
 /// the settlement function. Answers the new OPEN window.
 async fn close_window(State(app): State<App>, Path(id): Path<String>, body: Bytes) -> ApiResult {
-    let id = WindowId(parse_path_id(&id, "id")?);
+    let requested = parse_id_param(&id, "id")?;
     let reason = parse_window_close(&body)?;
+    let not_found = || refused(SettlementRefusal::WindowNotFound(requested));
+    let id = WindowId(stored_id(requested).ok_or_else(not_found)?);
     let now = (app.now)();
     let mut tx = app.store.begin().await?;
-    let window = tx.windows_for_update(&[id]).await?.pop().ok_or_else(|| refused(SettlementRefusal::WindowNotFound(id.0)))?;
+    let window = tx.windows_for_update(&[id]).await?.pop().ok_or_else(not_found)?;
     let n_fulfilments = tx.window_fulfilment_count(id).await?;
     match check_close(window.window.state, n_fulfilments) {
         Ok(()) => (),
@@ -160,7 +167,8 @@ async fn close_window(State(app): State<App>, Path(id): Path<String>, body: Byte
     assert_eq!(closed.id, id, "the OPEN window is the one that was checked");
     tx.commit().await?;
     publish_close(&app, id, &reason, now).await?;
-    json(StatusCode::OK, &window_body(&window_record(&app, opened.id).await?))
+    let opened = window_by_id(&app, opened.id).await?.ok_or_else(|| ApiError::Store(StoreError::Corrupt(format!("window {} was opened and is gone", opened.id))))?;
+    json(StatusCode::OK, &window_body(&opened))
 }
 
 async fn publish_close(app: &App, id: WindowId, reason: &str, now: Timestamp) -> Result<(), ApiError> {
@@ -183,8 +191,15 @@ async fn model_of(app: &App, settlement: &SettlementRecord) -> Result<Settlement
     models.into_iter().find(|it| it.id == settlement.model).ok_or_else(|| ApiError::Store(StoreError::Corrupt(format!("settlement {} has no model", settlement.id))))
 }
 
+/// An account update of the request that was refused, with the ids as the request gave them.
+struct UpdateError {
+    participant: Option<i64>,
+    account: Option<i64>,
+    reason: &'static str,
+}
+
 /// The settlement as the API prints it; `errors` are per-account refusals of this request.
-async fn settlement_body(app: &App, record: &SettlementRecord, errors: &HashMap<AccountId, &'static str>, only: Option<ParticipantId>) -> Result<SettlementBody, ApiError> {
+async fn settlement_body(app: &App, record: &SettlementRecord, errors: &[UpdateError], only: Option<ParticipantId>) -> Result<SettlementBody, ApiError> {
     let model = model_of(app, record).await?;
     let windows = app.store.windows(Some(&record.windows)).await?;
     let settlement_windows = windows
@@ -197,7 +212,7 @@ async fn settlement_body(app: &App, record: &SettlementRecord, errors: &HashMap<
     let mut participants: Vec<SettlementParticipantBody> = Vec::new();
     for account in record.accounts.iter().filter(|it| only.is_none_or(|p| p == it.participant)) {
         let body = SettlementAccountBody {
-            id: account.account.0,
+            id: Some(account.account.0 as i64),
             state: Some(account.state.name()),
             reason: account.reason.clone(),
             external_reference: account.external_reference.clone(),
@@ -205,13 +220,12 @@ async fn settlement_body(app: &App, record: &SettlementRecord, errors: &HashMap<
             net_settlement_amount: Some(NetAmount { amount: amount_number(account.net), currency: account.currency.code().to_string() }),
             error_information: None,
         };
-        push_account(&mut participants, account.participant.0, body);
+        push_account(&mut participants, Some(account.participant.0 as i64), body);
     }
-    for (account, reason) in errors {
-        let error = FspiopError::with_detail(ErrorCode::ClientError, reason).to_wire().error_information;
-        let participant = record.accounts.iter().find(|it| it.account == *account).map_or(0, |it| it.participant.0);
-        let body = SettlementAccountBody { id: account.0, state: None, reason: None, external_reference: None, created_date: None, net_settlement_amount: None, error_information: Some(error) };
-        push_account(&mut participants, participant, body);
+    for it in errors {
+        let error = FspiopError::with_detail(ErrorCode::ClientError, it.reason).to_wire().error_information;
+        let body = SettlementAccountBody { id: it.account, state: None, reason: None, external_reference: None, created_date: None, net_settlement_amount: None, error_information: Some(error) };
+        push_account(&mut participants, it.participant, body);
     }
     Ok(SettlementBody {
         id: record.id.0,
@@ -225,16 +239,19 @@ async fn settlement_body(app: &App, record: &SettlementRecord, errors: &HashMap<
     })
 }
 
-fn push_account(participants: &mut Vec<SettlementParticipantBody>, participant: u64, body: SettlementAccountBody) {
+fn push_account(participants: &mut Vec<SettlementParticipantBody>, participant: Option<i64>, body: SettlementAccountBody) {
     match participants.iter_mut().find(|it| it.id == participant) {
         Some(it) => it.accounts.push(body),
         None => participants.push(SettlementParticipantBody { id: participant, accounts: vec![body] }),
     }
 }
 
-async fn settlement_record(app: &App, id: SettlementId) -> Result<SettlementRecord, ApiError> {
-    let mut found = app.store.settlements(Some(&[id])).await?;
-    found.pop().ok_or_else(|| refused(SettlementRefusal::SettlementNotFound(id.0)))
+async fn settlement_record(app: &App, id: i64) -> Result<SettlementRecord, ApiError> {
+    let not_found = || refused(SettlementRefusal::SettlementNotFound(id));
+    let Some(stored) = stored_id(id) else {
+        return Err(not_found());
+    };
+    app.store.settlements(Some(&[SettlementId(stored)])).await?.pop().ok_or_else(not_found)
 }
 
 async fn create_settlement(State(app): State<App>, body: Bytes) -> ApiResult {
@@ -242,11 +259,12 @@ async fn create_settlement(State(app): State<App>, body: Bytes) -> ApiResult {
     let models = app.store.settlement_models().await?;
     let model = models.into_iter().find(|it| it.definition.name.as_str() == request.model).ok_or_else(|| refused(SettlementRefusal::ModelNotFound))?;
     let now = (app.now)();
+    let requested: Vec<WindowId> = request.windows.iter().filter_map(|it| stored_id(*it)).map(WindowId).collect();
     let mut tx = app.store.begin().await?;
-    let windows = tx.windows_for_update(&request.windows).await?;
+    let windows = tx.windows_for_update(&requested).await?;
     let views: Vec<WindowView> = windows.iter().map(window_view).collect();
-    let plan = plan_settlement(&model, &request.windows, &views)?;
-    let new = NewSettlement { model: model.id, reason: request.reason.clone(), windows: request.windows.clone(), accounts: plan.accounts.clone(), created: now };
+    let plan = settlement_plan(&model, &request.windows, &requested, &views)?;
+    let new = NewSettlement { model: model.id, reason: request.reason.clone(), windows: requested, accounts: plan.accounts.clone(), created: now };
     let id = tx.insert_settlement(&new).await?;
     let pending = SettlementState::PendingSettlement;
     let mut states = vec![NewSettlementState { settlement: id, account: None, state: pending, reason: Some(request.reason.clone()), external_reference: None }];
@@ -257,88 +275,103 @@ async fn create_settlement(State(app): State<App>, body: Bytes) -> ApiResult {
     let windows: Vec<(WindowId, WindowState)> = plan.windows.iter().map(|it| (*it, WindowState::PendingSettlement)).collect();
     tx.set_window_states(&windows, &request.reason, now).await?;
     tx.commit().await?;
-    let record = settlement_record(&app, id).await?;
-    json(StatusCode::OK, &settlement_body(&app, &record, &HashMap::new(), None).await?)
+    let record = settlement_record(&app, id.0 as i64).await?;
+    json(StatusCode::OK, &settlement_body(&app, &record, &[], None).await?)
 }
 
-const SETTLEMENT_FILTERS: [&str; 9] = [
-    "state", "fromDateTime", "toDateTime", "currency", "settlementWindowId", "fromSettlementWindowDateTime",
-    "toSettlementWindowDateTime", "participantId", "accountId",
-];
+/// The plan for the requested windows; ids that name no window (zero, negative) are as
+/// inapplicable as windows with nothing to settle, listed in request order with them.
+fn settlement_plan(model: &SettlementModel, ids: &[i64], requested: &[WindowId], views: &[WindowView]) -> Result<SettlementPlan, ApiError> {
+    let unnamed: Vec<i64> = ids.iter().copied().filter(|it| stored_id(*it).is_none()).collect();
+    let inapplicable = match plan_settlement(model, requested, views) {
+        Ok(plan) if unnamed.is_empty() => return Ok(plan),
+        Ok(_) => Vec::new(),
+        Err(Rejection::Settlement(SettlementRefusal::InapplicableWindows(ids))) => ids,
+        Err(other) => return Err(other.into()),
+    };
+    let listed = ids.iter().copied().filter(|it| unnamed.contains(it) || inapplicable.contains(it)).collect();
+    Err(refused(SettlementRefusal::InapplicableWindows(listed)))
+}
 
 async fn list_settlements(State(app): State<App>, Query(query): Query<HashMap<String, String>>) -> ApiResult {
+    let query = parse_settlements_query(&query)?;
     require_filters(&query, &SETTLEMENT_FILTERS)?;
-    let (from, to) = (query_time(&query, "fromDateTime")?, query_time(&query, "toDateTime")?);
-    let id_of = |name: &str| query.get(name).map(|it| parse_path_id(it, name)).transpose();
-    let (window, participant, account) = (id_of("settlementWindowId")?, id_of("participantId")?, id_of("accountId")?);
+    let is = |number: &Option<JoiNumber>, id: u64| number.as_ref().is_none_or(|it| it.to_integer() == Some(id as i64));
     let mut bodies = Vec::new();
     for record in app.store.settlements(None).await? {
-        let keep = query.get("state").is_none_or(|it| it == record.state.name())
-            && from.is_none_or(|from| from <= record.created)
-            && to.is_none_or(|to| record.created <= to)
-            && query.get("currency").is_none_or(|code| record.accounts.iter().any(|it| it.currency.code() == code))
-            && window.is_none_or(|w| record.windows.iter().any(|it| it.0 == w))
-            && participant.is_none_or(|p| record.accounts.iter().any(|it| it.participant.0 == p))
-            && account.is_none_or(|a| record.accounts.iter().any(|it| it.account.0 == a));
+        let keep = query.state.as_ref().is_none_or(|it| it == record.state.name())
+            && query.from.is_none_or(|from| from <= record.created)
+            && query.to.is_none_or(|to| record.created <= to)
+            && query.currency.as_ref().is_none_or(|code| record.accounts.iter().any(|it| it.currency.code() == code))
+            && record.windows.iter().any(|it| is(&query.settlement_window_id, it.0))
+            && query.participant_id.is_none_or(|p| record.accounts.iter().any(|it| Some(it.participant.0) == stored_id(p)))
+            && record.accounts.iter().any(|it| is(&query.account_id, it.account.0));
         if keep {
-            bodies.push(settlement_body(&app, &record, &HashMap::new(), None).await?);
+            bodies.push(settlement_body(&app, &record, &[], None).await?);
         }
     }
     if bodies.is_empty() {
-        return Err(refused(SettlementRefusal::NoMatch("Settlements not found".to_string())));
+        let text = format!("No settlements found matching the provided parameters: {}", filters_json(&query));
+        return Err(refused(SettlementRefusal::NoMatch(text)));
     }
     json(StatusCode::OK, &bodies)
 }
 
 async fn get_settlement(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
-    let record = settlement_record(&app, SettlementId(parse_path_id(&id, "id")?)).await?;
-    json(StatusCode::OK, &settlement_body(&app, &record, &HashMap::new(), None).await?)
+    let record = settlement_record(&app, parse_id_param(&id, "id")?).await?;
+    json(StatusCode::OK, &settlement_body(&app, &record, &[], None).await?)
 }
 
-async fn get_participant(State(app): State<App>, Path((id, pid)): Path<(String, String)>) -> ApiResult {
-    let record = settlement_record(&app, SettlementId(parse_path_id(&id, "id")?)).await?;
-    let participant = ParticipantId(parse_path_id(&pid, "participantId")?);
-    json(StatusCode::OK, &settlement_body(&app, &record, &HashMap::new(), Some(participant)).await?)
+/// A participant id of a path as a filter: a non-positive id names no participant, which
+/// `ParticipantId(0)` stands for.
+fn participant_filter(pid: i64) -> ParticipantId {
+    ParticipantId(stored_id(pid).unwrap_or(0))
 }
 
-async fn get_account(State(app): State<App>, Path((id, pid, aid)): Path<(String, String, String)>) -> ApiResult {
-    let record = settlement_record(&app, SettlementId(parse_path_id(&id, "id")?)).await?;
-    let participant = ParticipantId(parse_path_id(&pid, "participantId")?);
-    let account = AccountId(parse_path_id(&aid, "accountId")?);
-    let mut body = settlement_body(&app, &record, &HashMap::new(), Some(participant)).await?;
+async fn get_participant(State(app): State<App>, Path((sid, pid)): Path<(String, String)>) -> ApiResult {
+    let (sid, pid) = (parse_id_param(&sid, "sid")?, parse_id_param(&pid, "pid")?);
+    let record = settlement_record(&app, sid).await?;
+    json(StatusCode::OK, &settlement_body(&app, &record, &[], Some(participant_filter(pid))).await?)
+}
+
+async fn get_account(State(app): State<App>, Path((sid, pid, aid)): Path<(String, String, String)>) -> ApiResult {
+    let (sid, pid, aid) = (parse_id_param(&sid, "sid")?, parse_id_param(&pid, "pid")?, parse_id_param(&aid, "aid")?);
+    let record = settlement_record(&app, sid).await?;
+    let mut body = settlement_body(&app, &record, &[], Some(participant_filter(pid))).await?;
     for it in &mut body.participants {
-        it.accounts.retain(|it| it.id == account.0);
+        it.accounts.retain(|it| it.id == Some(aid));
     }
     json(StatusCode::OK, &body)
 }
 
 async fn update_settlement(State(app): State<App>, Path(id): Path<String>, body: Bytes) -> ApiResult {
-    let id = SettlementId(parse_path_id(&id, "id")?);
+    let id = parse_id_param(&id, "id")?;
     match parse_settlement_update(&body)? {
         SettlementUpdate::Accounts(requests) => apply_updates(&app, id, &requests, None).await,
         SettlementUpdate::Abort { reason, external_reference } => abort(&app, id, &reason, external_reference).await,
     }
 }
 
-async fn update_participant(State(app): State<App>, Path((id, pid)): Path<(String, String)>, body: Bytes) -> ApiResult {
-    let id = SettlementId(parse_path_id(&id, "id")?);
-    let participant = ParticipantId(parse_path_id(&pid, "participantId")?);
-    let requests = parse_participant_update(&body, participant)?;
-    apply_updates(&app, id, &requests, Some(participant)).await
+async fn update_participant(State(app): State<App>, Path((sid, pid)): Path<(String, String)>, body: Bytes) -> ApiResult {
+    let (sid, pid) = (parse_id_param(&sid, "sid")?, parse_id_param(&pid, "pid")?);
+    let requests = parse_participant_update(&body, pid)?;
+    apply_updates(&app, sid, &requests, Some(participant_filter(pid))).await
 }
 
-async fn update_account(State(app): State<App>, Path((id, pid, aid)): Path<(String, String, String)>, body: Bytes) -> ApiResult {
-    let id = SettlementId(parse_path_id(&id, "id")?);
-    let participant = ParticipantId(parse_path_id(&pid, "participantId")?);
-    let account = AccountId(parse_path_id(&aid, "accountId")?);
-    let request = parse_account_update(&body, participant, account)?;
-    apply_updates(&app, id, &[request], Some(participant)).await
+async fn update_account(State(app): State<App>, Path((sid, pid, aid)): Path<(String, String, String)>, body: Bytes) -> ApiResult {
+    let (sid, pid, aid) = (parse_id_param(&sid, "sid")?, parse_id_param(&pid, "pid")?, parse_id_param(&aid, "aid")?);
+    let request = parse_account_update(&body, pid, aid)?;
+    apply_updates(&app, sid, &[request], Some(participant_filter(pid))).await
 }
 
 /// Loads a settlement under lock in a new transaction.
-async fn locked_settlement(app: &App, id: SettlementId) -> Result<(Box<dyn LedgerTx>, SettlementRecord), ApiError> {
+async fn locked_settlement(app: &App, id: i64) -> Result<(Box<dyn LedgerTx>, SettlementRecord), ApiError> {
+    let not_found = || refused(SettlementRefusal::SettlementNotFound(id));
+    let Some(stored) = stored_id(id) else {
+        return Err(not_found());
+    };
     let mut tx = app.store.begin().await?;
-    let record = tx.settlements_for_update(&[id]).await?.pop().ok_or_else(|| refused(SettlementRefusal::SettlementNotFound(id.0)))?;
+    let record = tx.settlements_for_update(&[SettlementId(stored)]).await?.pop().ok_or_else(not_found)?;
     Ok((tx, record))
 }
 
@@ -348,34 +381,42 @@ fn roll_up_reason(state: SettlementState) -> String {
 
 /// Moves accounts, resets positions per the model, rolls the settlement up, and cascades
 /// SETTLED to contents and windows: one transaction.
-async fn apply_updates(app: &App, id: SettlementId, requests: &[AccountStateRequest], only: Option<ParticipantId>) -> ApiResult {
+async fn apply_updates(app: &App, id: i64, requests: &[AccountStateRequest], only: Option<ParticipantId>) -> ApiResult {
     let now = (app.now)();
     let (mut tx, record) = locked_settlement(app, id).await?;
+    let id = record.id;
     let model = model_of(app, &record).await?;
     let accounts = account_views(&record);
-    let updates: Vec<AccountUpdate> = requests.iter().map(|it| AccountUpdate { participant: it.participant, account: it.account, state: it.state }).collect();
+    let updates: Vec<AccountUpdate> = requests
+        .iter()
+        .map(|it| AccountUpdate {
+            participant: it.participant.and_then(stored_id).map(ParticipantId),
+            account: it.account.and_then(stored_id).map(AccountId),
+            state: it.state,
+        })
+        .collect();
     let decision = decide_updates(record.state, &accounts, &updates);
     let mut states = Vec::new();
     let mut steps = Vec::new();
-    let mut errors = HashMap::new();
+    let mut errors = Vec::new();
     let mut after = accounts.clone();
-    for (request, result) in requests.iter().zip(&decision.results) {
+    for ((request, update), result) in requests.iter().zip(&updates).zip(&decision.results) {
         let state = match result {
             Ok(state) => *state,
             Err(refusal) => {
-                errors.insert(request.account, refusal.reason());
+                errors.push(UpdateError { participant: request.participant, account: request.account, reason: refusal.reason() });
                 continue;
             }
         };
-        let view = after.iter_mut().find(|it| it.account == request.account).expect("an accepted update names an account of the settlement");
+        let view = after.iter_mut().find(|it| Some(it.account) == update.account).expect("an accepted update names an account of the settlement");
         if view.state != state {
             if let (true, Some(step)) = (model.definition.auto_position_reset, ledger_core::settlement::step_for(state)) {
                 steps.push(StepRequest { step, account: view.account, participant: view.participant, net: view.net });
             }
         }
         view.state = state;
-        let reason = Some(request.reason.clone());
-        states.push(NewSettlementState { settlement: id, account: Some(request.account), state, reason, external_reference: request.external_reference.clone() });
+        let reason = request.reason.clone();
+        states.push(NewSettlementState { settlement: id, account: Some(view.account), state, reason, external_reference: request.external_reference.clone() });
     }
     if let Some(next) = decision.settlement {
         states.push(NewSettlementState { settlement: id, account: None, state: next, reason: Some(roll_up_reason(next)), external_reference: None });
@@ -386,7 +427,7 @@ async fn apply_updates(app: &App, id: SettlementId, requests: &[AccountStateRequ
         cascade_settled(tx.as_mut(), &record, &after, now).await?;
     }
     tx.commit().await?;
-    let record = settlement_record(app, id).await?;
+    let record = settlement_record(app, id.0 as i64).await?;
     json(StatusCode::OK, &settlement_body(app, &record, &errors, only).await?)
 }
 
@@ -414,9 +455,10 @@ async fn cascade_settled(tx: &mut dyn LedgerTx, record: &SettlementRecord, accou
 
 /// The designed abort (mojaloop.md §5.3): accounts ABORTED, reserved recipient resets reversed,
 /// contents and windows ABORTED so they can be settled again, the settlement ABORTED.
-async fn abort(app: &App, id: SettlementId, reason: &str, external_reference: Option<String>) -> ApiResult {
+async fn abort(app: &App, id: i64, reason: &str, external_reference: Option<String>) -> ApiResult {
     let now = (app.now)();
     let (mut tx, record) = locked_settlement(app, id).await?;
+    let id = record.id;
     let accounts = account_views(&record);
     check_abort(record.state, &accounts)?;
     let aborted = SettlementState::Aborted;
@@ -438,8 +480,8 @@ async fn abort(app: &App, id: SettlementId, reason: &str, external_reference: Op
     let windows: Vec<(WindowId, WindowState)> = record.windows.iter().map(|it| (*it, WindowState::Aborted)).collect();
     tx.set_window_states(&windows, reason, now).await?;
     tx.commit().await?;
-    let record = settlement_record(app, id).await?;
-    json(StatusCode::OK, &settlement_body(app, &record, &HashMap::new(), None).await?)
+    let record = settlement_record(app, id.0 as i64).await?;
+    json(StatusCode::OK, &settlement_body(app, &record, &[], None).await?)
 }
 
 /// The Hub's participant name, for settlement transfers.

@@ -221,12 +221,15 @@ async fn bad_settlement_requests_get_mojaloops_codes_and_change_nothing(store: A
     let body = json!({"state": "CLOSED", "reason": "r"});
     let answer = switch.refused("POST", &closing(open), Some(body.clone()), 400, "3100").await;
     assert_eq!(answer["errorInformation"]["errorDescription"], format!("Generic validation error - Window {open} is empty"));
-    switch.refused("POST", &closing(open), Some(json!({"state": "CLOSE", "reason": "r"})), 400, "3101").await;
+    // central-settlement's codes by Joi error type: a value outside the enumeration is 3100.
+    switch.refused("POST", &closing(open), Some(json!({"state": "CLOSE", "reason": "r"})), 400, "3100").await;
+    switch.refused("POST", &closing(open), Some(json!({"state": "CLOSED", "reason": 1})), 400, "3101").await;
     switch.refused("POST", &closing(open), Some(json!({"state": "CLOSED"})), 400, "3102").await;
     switch.refused("POST", &closing(999), Some(body.clone()), 400, "3100").await;
     switch.refused("GET", "/v2/settlementWindows", None, 400, "3100").await;
     switch.refused("GET", "/v2/settlementWindows?state=SETTLED", None, 400, "3100").await;
-    switch.refused("GET", "/v2/settlementWindows/abc", None, 400, "3101").await;
+    switch.refused("GET", "/v2/settlementWindows/abc", None, 400, "3100").await;
+    switch.refused("GET", "/v2/settlementWindows/0", None, 400, "3100").await;
     transfer(&switch, "payerfsp", "payeefsp", "10").await;
     close(&switch, open).await;
     switch.refused("POST", &closing(open), Some(body), 400, "3100").await;
@@ -243,9 +246,53 @@ async fn bad_settlement_requests_get_mojaloops_codes_and_change_nothing(store: A
     assert!(switch.hubs.lock().unwrap().is_empty(), "nothing was published");
 }
 
+async fn numeric_strings_and_partial_account_updates_are_read_as_joi_reads_them(store: Arc<dyn LedgerStore>) {
+    let switch = start(store, fixed_now).await;
+    provision(&switch, &["payerfsp", "payeefsp"]).await;
+    funds(&switch, "payerfsp", "recordFundsIn", "1000").await;
+    let open = open_window(&switch).await;
+    transfer(&switch, "payerfsp", "payeefsp", "10").await;
+    close(&switch, open).await;
+    // Window ids as strings and an empty reason, both fine to enjoi's schema.
+    let create = json!({"settlementModel": "DEFERREDNETUSD", "reason": "", "settlementWindows": [{"id": open.to_string()}]});
+    let (status, settlement) = switch.call("POST", "/v2/settlements", Some(create)).await;
+    assert_eq!(status, 200, "{settlement}");
+    let id = settlement["id"].as_u64().unwrap();
+    let ids: Vec<(u64, u64)> = settlement["participants"].as_array().unwrap().iter().map(|it| (it["id"].as_u64().unwrap(), it["accounts"][0]["id"].as_u64().unwrap())).collect();
+    let [(payer, payer_account), (payee, payee_account)] = ids[..] else { panic!("two participants: {settlement}") };
+    let (status, windows) = switch.call("GET", &format!("/v2/settlementWindows?participantId=%20{payer}&state=PENDING_SETTLEMENT"), None).await;
+    assert_eq!((status, windows[0]["settlementWindowId"].as_u64()), (200, Some(open)), "{windows}");
+    let (status, found) = switch.call("GET", &format!("/v2/settlements?settlementWindowId={open}&accountId=0x{payee_account:x}"), None).await;
+    assert_eq!((status, found[0]["id"].as_u64()), (200, Some(id)), "{found}");
+    // Ids as strings; an account without a state is refused in the answer, the other moves.
+    let accounts = json!({"participants": [
+        {"id": payer.to_string(), "accounts": [{"id": payer_account.to_string()}]},
+        {"id": payee.to_string(), "accounts": [{"id": payee_account.to_string(), "state": "PS_TRANSFERS_RECORDED", "reason": "r"}]},
+    ]});
+    let (status, answer) = switch.call("PUT", &format!("/v2/settlements/{id}"), Some(accounts)).await;
+    assert_eq!((status, &answer["state"]), (200, &json!("PENDING_SETTLEMENT")), "{answer}");
+    let refused: Vec<&Value> =
+        answer["participants"].as_array().unwrap().iter().flat_map(|it| it["accounts"].as_array().unwrap()).filter(|it| it["errorInformation"].is_object()).collect();
+    assert_eq!(refused.len(), 1, "{answer}");
+    assert_eq!((refused[0]["id"].as_u64(), &refused[0]["errorInformation"]["errorDescription"]), (Some(payer_account), &json!("Generic client error - State change not allowed")));
+    // No reason is no reason: the account still moves, and the settlement rolls up.
+    let rest = json!({"participants": [{"id": payer, "accounts": [{"id": payer_account, "state": "PS_TRANSFERS_RECORDED"}]}]});
+    let (status, answer) = switch.call("PUT", &format!("/v2/settlements/{id}"), Some(rest)).await;
+    assert_eq!((status, &answer["state"]), (200, &json!("PS_TRANSFERS_RECORDED")), "{answer}");
+    switch.refused("PUT", &format!("/v2/settlements/{id}"), Some(json!({"state": "ABORTED"})), 400, "3102").await;
+    switch.refused("PUT", &format!("/v2/settlements/{id}"), Some(json!({"participants": [], "externalReference": "x"})), 400, "3100").await;
+    switch.refused("PUT", &format!("/v2/settlements/{id}"), Some(json!({})), 400, "3100").await;
+    switch.refused("GET", "/v2/settlementWindows?state=OPEN&colour=red", None, 400, "3100").await;
+    switch.refused("GET", "/v2/settlementWindows?fromDateTime=today", None, 400, "3101").await;
+    switch.refused("GET", "/v2/settlements/-1", None, 400, "3100").await;
+    let (_, stored) = switch.call("GET", &format!("/v2/settlements/{id}"), None).await;
+    assert_eq!(stored["state"], "PS_TRANSFERS_RECORDED", "{stored}");
+}
+
 on_both_stores!(
     a_deferred_net_settlement_goes_through_every_state,
     an_aborted_settlement_reverses_its_resets_and_frees_its_windows,
     a_redelivered_close_aggregates_once,
     bad_settlement_requests_get_mojaloops_codes_and_change_nothing,
+    numeric_strings_and_partial_account_updates_are_read_as_joi_reads_them,
 );

@@ -81,21 +81,24 @@ pub enum AdminRefusal {
     ModelNotFound,
     /// The Hub participant cannot be changed through this route (3000).
     HubNotModifiable,
+    /// No ledger account type of that name (3003).
+    LedgerAccountTypeNotFound,
 }
 
 /// Why the settlement API refuses a request (central-settlement's domain errors, 3100 unless
 /// noted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SettlementRefusal {
-    WindowNotFound(u64),
+    /// Ids are as the request gave them: the API takes zero and negative ids, which are not found.
+    WindowNotFound(i64),
     WindowNotOpen(u64),
     WindowEmpty(u64),
     ModelNotFound,
     /// The model is gross or immediate: windows settle only under deferred net models.
     ModelNotDeferredNet,
     /// A window has no content the model could settle (or is in the wrong state).
-    InapplicableWindows(Vec<u64>),
-    SettlementNotFound(u64),
+    InapplicableWindows(Vec<i64>),
+    SettlementNotFound(i64),
     /// The abort comes too late (accounts committed or settled).
     AbortNotAllowed(&'static str),
     /// Nothing matches the filters of a list request.
@@ -128,6 +131,7 @@ impl AdminRefusal {
             AdminRefusal::InvalidModel => "Invalid settlement model definition",
             AdminRefusal::ModelNotFound => "Settlement Model not found",
             AdminRefusal::HubNotModifiable => "The Hub participant cannot be modified",
+            AdminRefusal::LedgerAccountTypeNotFound => "Ledger account type was not found",
         };
         text.to_string()
     }
@@ -143,7 +147,7 @@ impl SettlementRefusal {
             SettlementRefusal::ModelNotFound => "Settlement model not found".to_string(),
             SettlementRefusal::ModelNotDeferredNet => "Settlement model must be deferred net".to_string(),
             SettlementRefusal::InapplicableWindows(ids) => {
-                let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+                let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
                 format!("Inapplicable windows {}", ids.join(", "))
             }
             SettlementRefusal::SettlementNotFound(id) => format!("Settlement {id} not found"),

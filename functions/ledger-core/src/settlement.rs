@@ -101,7 +101,9 @@ pub struct ContentPlan {
 pub fn aggregate_window(sums: &[(LedgerAccountType, Currency, Aggregation)], models: &[SettlementModel]) -> Vec<ContentPlan> {
     let mut plans: BTreeMap<(LedgerAccountType, String), ContentPlan> = BTreeMap::new();
     for (kind, currency, aggregation) in sums {
-        let Some(model) = model_for_account(models, *kind, *currency) else { continue };
+        let Some(model) = model_for_account(models, *kind, *currency) else {
+            continue;
+        };
         if model.definition.granularity != Granularity::Net {
             continue;
         }
@@ -155,7 +157,7 @@ pub fn plan_settlement(model: &SettlementModel, requested: &[WindowId], windows:
     let mut nets: BTreeMap<AccountId, Amount> = BTreeMap::new();
     for id in requested {
         let Some(window) = windows.iter().find(|it| it.id == *id) else {
-            inapplicable.push(id.0);
+            inapplicable.push(id.0 as i64);
             continue;
         };
         let settleable = matches!(window.state, WindowState::Closed | WindowState::Aborted | WindowState::PendingSettlement);
@@ -165,7 +167,7 @@ pub fn plan_settlement(model: &SettlementModel, requested: &[WindowId], windows:
             .filter(|it| it.model == model.id && matches!(it.state, WindowState::Closed | WindowState::Aborted))
             .collect();
         if !settleable || contents.is_empty() {
-            inapplicable.push(id.0);
+            inapplicable.push(id.0 as i64);
             continue;
         }
         if window.state != WindowState::PendingSettlement {
@@ -194,12 +196,14 @@ pub struct AccountView {
     pub state: SettlementState,
 }
 
-/// An operator's request to move one account.
+/// An operator's request to move one account. The API's schema makes every field optional;
+/// what is missing cannot match (no account: not found; no participant: a mismatch; no state:
+/// not allowed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountUpdate {
-    pub participant: ParticipantId,
-    pub account: AccountId,
-    pub state: SettlementState,
+    pub participant: Option<ParticipantId>,
+    pub account: Option<AccountId>,
+    pub state: Option<SettlementState>,
 }
 
 /// Why one account update of a request was not applied (reported in the response item, 3000).
@@ -243,29 +247,36 @@ fn allowed_step(settlement: SettlementState, account: SettlementState) -> Option
 }
 
 /// `PUT /settlements/{id}` with participants: applies each update in order, then rolls up.
+///
+/// As central-settlement does, an account counts as processed (a second update of it in the
+/// same request is refused) once an update of it was applied or named the wrong participant,
+/// not after a refused state change.
 pub fn decide_updates(settlement: SettlementState, accounts: &[AccountView], updates: &[AccountUpdate]) -> UpdatesDecision {
     let mut states: BTreeMap<AccountId, SettlementState> = accounts.iter().map(|it| (it.account, it.state)).collect();
     let mut processed = BTreeSet::new();
     let mut results = Vec::with_capacity(updates.len());
     for update in updates {
-        let Some(account) = accounts.iter().find(|it| it.account == update.account) else {
+        let Some(account) = accounts.iter().find(|it| Some(it.account) == update.account) else {
             results.push(Err(UpdateRefusal::AccountNotFound));
             continue;
         };
-        if account.participant != update.participant {
+        if Some(account.participant) != update.participant {
+            processed.insert(account.account);
             results.push(Err(UpdateRefusal::ParticipantMismatch));
             continue;
         }
-        if !processed.insert(update.account) {
+        if processed.contains(&account.account) {
             results.push(Err(UpdateRefusal::AlreadyProcessed));
             continue;
         }
-        let current = states[&update.account];
-        if update.state == current || allowed_step(settlement, current) == Some(update.state) {
-            states.insert(update.account, update.state);
-            results.push(Ok(update.state));
-        } else {
-            results.push(Err(UpdateRefusal::StateChangeNotAllowed));
+        let current = states[&account.account];
+        match update.state {
+            Some(state) if state == current || allowed_step(settlement, current) == Some(state) => {
+                processed.insert(account.account);
+                states.insert(account.account, state);
+                results.push(Ok(state));
+            }
+            _ => results.push(Err(UpdateRefusal::StateChangeNotAllowed)),
         }
     }
     UpdatesDecision { results, settlement: roll_up(settlement, states.values().copied()) }

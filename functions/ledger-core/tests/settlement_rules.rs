@@ -23,7 +23,7 @@ fn account(id: u64, net: i64, state: SettlementState) -> AccountView {
 }
 
 fn update(id: u64, state: SettlementState) -> AccountUpdate {
-    AccountUpdate { participant: ParticipantId(id), account: AccountId(id), state }
+    AccountUpdate { participant: Some(ParticipantId(id)), account: Some(AccountId(id)), state: Some(state) }
 }
 
 #[test]
@@ -45,13 +45,37 @@ fn accounts_step_one_state_at_a_time_and_the_settlement_rolls_up() {
 #[test]
 fn refused_updates_are_named() {
     let accounts = [account(1, 5, PendingSettlement)];
-    let wrong_participant = AccountUpdate { participant: ParticipantId(9), account: AccountId(1), state: PsTransfersRecorded };
-    let decision = decide_updates(PendingSettlement, &accounts, &[update(7, PsTransfersRecorded), wrong_participant, update(1, PsTransfersRecorded), update(1, PsTransfersRecorded)]);
+    let decision = decide_updates(PendingSettlement, &accounts, &[update(7, PsTransfersRecorded), update(1, PsTransfersRecorded), update(1, PsTransfersRecorded)]);
+    assert_eq!(decision.results, vec![Err(UpdateRefusal::AccountNotFound), Ok(PsTransfersRecorded), Err(UpdateRefusal::AlreadyProcessed)]);
     assert_eq!(
-        decision.results,
-        vec![Err(UpdateRefusal::AccountNotFound), Err(UpdateRefusal::ParticipantMismatch), Ok(PsTransfersRecorded), Err(UpdateRefusal::AlreadyProcessed)]
+        decide_updates(PsTransfersRecorded, &[account(1, 5, PsTransfersRecorded)], &[update(1, PsTransfersRecorded)]).results,
+        vec![Ok(PsTransfersRecorded)],
+        "same state re-records"
     );
-    assert_eq!(decide_updates(PsTransfersRecorded, &[account(1, 5, PsTransfersRecorded)], &[update(1, PsTransfersRecorded)]).results, vec![Ok(PsTransfersRecorded)], "same state re-records");
+}
+
+#[test]
+fn a_wrong_participant_uses_up_the_account_and_a_refused_step_does_not() {
+    // central-settlement marks an account processed after a participant mismatch, but not after
+    // a state change it refused: the request may still move it.
+    let accounts = [account(1, 5, PendingSettlement)];
+    let wrong_participant = AccountUpdate { participant: Some(ParticipantId(9)), ..update(1, PsTransfersRecorded) };
+    let decision = decide_updates(PendingSettlement, &accounts, &[wrong_participant, update(1, PsTransfersRecorded)]);
+    assert_eq!(decision.results, vec![Err(UpdateRefusal::ParticipantMismatch), Err(UpdateRefusal::AlreadyProcessed)]);
+    let decision = decide_updates(PendingSettlement, &accounts, &[update(1, Settled), update(1, PsTransfersRecorded)]);
+    assert_eq!(decision.results, vec![Err(UpdateRefusal::StateChangeNotAllowed), Ok(PsTransfersRecorded)]);
+}
+
+#[test]
+fn what_an_update_leaves_out_cannot_match() {
+    let accounts = [account(1, 5, PendingSettlement)];
+    let no_account = AccountUpdate { account: None, ..update(1, PsTransfersRecorded) };
+    let no_participant = AccountUpdate { participant: None, ..update(1, PsTransfersRecorded) };
+    let no_state = AccountUpdate { state: None, ..update(1, PsTransfersRecorded) };
+    let refusals = |it: AccountUpdate| decide_updates(PendingSettlement, &accounts, &[it]).results;
+    assert_eq!(refusals(no_account), vec![Err(UpdateRefusal::AccountNotFound)]);
+    assert_eq!(refusals(no_participant), vec![Err(UpdateRefusal::ParticipantMismatch)]);
+    assert_eq!(refusals(no_state), vec![Err(UpdateRefusal::StateChangeNotAllowed)]);
 }
 
 #[test]
@@ -150,7 +174,9 @@ impl Ledger {
         };
         let decision = decide_funds(first, amount, balances(self), None, now).unwrap();
         self.apply_funds(dfsp, &decision.moves);
-        let (Some(second), false) = (second, decision.aborted) else { return };
+        let (Some(second), false) = (second, decision.aborted) else {
+            return;
+        };
         let existing = FundsTransfer { state: TransferState::Reserved, expiration: Timestamp::from_unix_ms(1) };
         let decision = decide_funds(second, amount, balances(self), Some(existing), now).unwrap();
         self.apply_funds(dfsp, &decision.moves);
@@ -176,7 +202,9 @@ impl Ledger {
         steps.push(if abort_after_reserve { TransferStep::Abort } else { TransferStep::Commit });
         for step in steps {
             for (idx, net) in nets.iter().enumerate() {
-                let Some(decision) = decide_transfer_step(step, *net, states[idx], self.positions[idx], self.hub_settlement) else { continue };
+                let Some(decision) = decide_transfer_step(step, *net, states[idx], self.positions[idx], self.hub_settlement) else {
+                    continue;
+                };
                 states[idx] = decision.states.last().copied();
                 if let Some(((_, dfsp), (_, hub))) = decision.moves {
                     self.positions[idx] = dfsp;
