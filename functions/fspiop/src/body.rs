@@ -142,7 +142,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub fn number_of(&self, field: &str, value: &Value) -> Result<JoiNumber, FspiopError> {
+    fn number_of(&self, field: &str, value: &Value) -> Result<JoiNumber, FspiopError> {
         let parsed = match value {
             Value::Number(number) => JoiNumber::from_json(number),
             Value::String(text) => JoiNumber::parse_joi(text),

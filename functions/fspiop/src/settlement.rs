@@ -183,8 +183,8 @@ pub fn parse_account_update(bytes: &[u8], participant: i64, account: i64) -> Res
     Ok(AccountStateRequest { participant: Some(participant), account: Some(account), state: Some(state), reason: Some(reason), external_reference })
 }
 
-/// A query's filters as the route's schema converts them. Keys the route does not name are
-/// refused (3100); integers go through `Number()`, dates must be ISO 8601 (3101).
+/// A query's filters as the route's schema converts them: its own keys first, in the schema's
+/// order (integers through `Number()`; dates ISO 8601, else 3101), then any other key (3100).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ListQuery {
     pub participant_id: Option<i64>,
@@ -221,9 +221,6 @@ pub fn parse_settlements_query(query: &HashMap<String, String>) -> Result<ListQu
 }
 
 fn parse_list_query(query: &HashMap<String, String>, allowed: &[&str], states: &[&str]) -> Result<ListQuery, FspiopError> {
-    if let Some(unknown) = query.keys().find(|it| !allowed.contains(&it.as_str())) {
-        return Err(SETTLEMENT.refuse(JoiError::ObjectUnknown, format!("\"{unknown}\" is not allowed")));
-    }
     let mut res = ListQuery::default();
     for name in allowed {
         let Some(text) = query.get(*name) else {
@@ -241,6 +238,9 @@ fn parse_list_query(query: &HashMap<String, String>, allowed: &[&str], states: &
             _ => Value::from(res.currency.insert(text.clone()).as_str()),
         };
         res.given.insert(name.to_string(), shown);
+    }
+    if let Some(unknown) = query.keys().find(|it| !allowed.contains(&it.as_str())) {
+        return Err(SETTLEMENT.refuse(JoiError::ObjectUnknown, format!("\"{unknown}\" is not allowed")));
     }
     Ok(res)
 }
@@ -369,3 +369,6 @@ pub struct SettlementBody {
     pub settlement_windows: Vec<SettlementWindowBody>,
     pub participants: Vec<SettlementParticipantBody>,
 }
+
+#[cfg(test)]
+mod tests;

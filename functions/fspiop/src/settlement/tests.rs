@@ -321,6 +321,11 @@ fn list_queries_convert_and_refuse_as_the_swagger_says() {
         "Malformed syntax - \"toDateTime\" must be in ISO 8601 date format",
     );
     refused(
+        parse_window_query(&query(&[("colour", "red"), ("participantId", "x")])),
+        3100,
+        "Generic validation error - \"participantId\" must be a number",
+    );
+    refused(
         parse_window_query(&query(&[("settlementWindowId", "1")])),
         3100,
         "Generic validation error - \"settlementWindowId\" is not allowed",
