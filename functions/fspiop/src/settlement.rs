@@ -329,7 +329,7 @@ pub struct NetAmount {
 }
 
 /// An account of a settlement, or why an update of it was refused.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SettlementAccountBody {
     /// The account's id; an update the answer refuses carries the id as requested, or none.
@@ -354,6 +354,18 @@ pub struct SettlementParticipantBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
     pub accounts: Vec<SettlementAccountBody>,
+}
+
+/// The answer to `PUT /settlements/...` with accounts: the request's participants and accounts
+/// in its order, and the windows whose content holds an account that moved.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettlementUpdateBody {
+    pub id: u64,
+    pub state: &'static str,
+    pub created_date: String,
+    pub settlement_windows: Vec<SettlementWindowBody>,
+    pub participants: Vec<SettlementParticipantBody>,
 }
 
 /// A settlement.

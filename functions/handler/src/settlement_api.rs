@@ -18,7 +18,8 @@ use fspiop::joi::JoiNumber;
 use fspiop::settlement::{
     parse_account_update, parse_id_param, parse_participant_update, parse_settlement_create, parse_settlement_update,
     parse_settlements_query, parse_window_close, parse_window_query, AccountStateRequest, ContentBody, ListQuery, NetAmount,
-    SettlementAccountBody, SettlementBody, SettlementParticipantBody, SettlementUpdate, SettlementWindowBody, WindowBody,
+    SettlementAccountBody, SettlementBody, SettlementParticipantBody, SettlementUpdate, SettlementUpdateBody, SettlementWindowBody,
+    WindowBody,
     SETTLEMENT_FILTERS, WINDOW_FILTERS,
 };
 use fspiop::{ErrorCode, FspiopError};
@@ -28,7 +29,7 @@ use ledger_core::model::SettlementModel;
 use ledger_core::rejection::{Rejection, SettlementRefusal};
 use ledger_core::settlement::{
     check_abort, decide_updates, plan_settlement, settled_contents, settled_windows, AccountUpdate, AccountView, ContentView,
-    SettlementId, SettlementPlan, SettlementState, TransferStep, WindowView,
+    SettlementId, SettlementPlan, SettlementState, TransferStep, UpdateRefusal, WindowView,
 };
 use ledger_core::time::Timestamp;
 use ledger_core::window::{check_close, CloseRefusal, WindowState};
@@ -191,15 +192,8 @@ async fn model_of(app: &App, settlement: &SettlementRecord) -> Result<Settlement
     models.into_iter().find(|it| it.id == settlement.model).ok_or_else(|| ApiError::Store(StoreError::Corrupt(format!("settlement {} has no model", settlement.id))))
 }
 
-/// An account update of the request that was refused, with the ids as the request gave them.
-struct UpdateError {
-    participant: Option<i64>,
-    account: Option<i64>,
-    reason: &'static str,
-}
-
-/// The settlement as the API prints it; `errors` are per-account refusals of this request.
-async fn settlement_body(app: &App, record: &SettlementRecord, errors: &[UpdateError], only: Option<ParticipantId>) -> Result<SettlementBody, ApiError> {
+/// The settlement as the API prints it (`only`: one participant's accounts).
+async fn settlement_body(app: &App, record: &SettlementRecord, only: Option<ParticipantId>) -> Result<SettlementBody, ApiError> {
     let model = model_of(app, record).await?;
     let windows = app.store.windows(Some(&record.windows)).await?;
     let settlement_windows = windows
@@ -221,11 +215,6 @@ async fn settlement_body(app: &App, record: &SettlementRecord, errors: &[UpdateE
             error_information: None,
         };
         push_account(&mut participants, Some(account.participant.0 as i64), body);
-    }
-    for it in errors {
-        let error = FspiopError::with_detail(ErrorCode::ClientError, it.reason).to_wire().error_information;
-        let body = SettlementAccountBody { id: it.account, state: None, reason: None, external_reference: None, created_date: None, net_settlement_amount: None, error_information: Some(error) };
-        push_account(&mut participants, it.participant, body);
     }
     Ok(SettlementBody {
         id: record.id.0,
@@ -276,7 +265,7 @@ async fn create_settlement(State(app): State<App>, body: Bytes) -> ApiResult {
     tx.set_window_states(&windows, &request.reason, now).await?;
     tx.commit().await?;
     let record = settlement_record(&app, id.0 as i64).await?;
-    json(StatusCode::OK, &settlement_body(&app, &record, &[], None).await?)
+    json(StatusCode::OK, &settlement_body(&app, &record, None).await?)
 }
 
 /// The plan for the requested windows; ids that name no window (zero, negative) are as
@@ -307,7 +296,7 @@ async fn list_settlements(State(app): State<App>, Query(query): Query<HashMap<St
             && query.participant_id.is_none_or(|p| record.accounts.iter().any(|it| Some(it.participant.0) == stored_id(p)))
             && record.accounts.iter().any(|it| is(&query.account_id, it.account.0));
         if keep {
-            bodies.push(settlement_body(&app, &record, &[], None).await?);
+            bodies.push(settlement_body(&app, &record, None).await?);
         }
     }
     if bodies.is_empty() {
@@ -319,7 +308,7 @@ async fn list_settlements(State(app): State<App>, Query(query): Query<HashMap<St
 
 async fn get_settlement(State(app): State<App>, Path(id): Path<String>) -> ApiResult {
     let record = settlement_record(&app, parse_id_param(&id, "id")?).await?;
-    json(StatusCode::OK, &settlement_body(&app, &record, &[], None).await?)
+    json(StatusCode::OK, &settlement_body(&app, &record, None).await?)
 }
 
 /// A participant id of a path as a filter: a non-positive id names no participant, which
@@ -331,13 +320,13 @@ fn participant_filter(pid: i64) -> ParticipantId {
 async fn get_participant(State(app): State<App>, Path((sid, pid)): Path<(String, String)>) -> ApiResult {
     let (sid, pid) = (parse_id_param(&sid, "sid")?, parse_id_param(&pid, "pid")?);
     let record = settlement_record(&app, sid).await?;
-    json(StatusCode::OK, &settlement_body(&app, &record, &[], Some(participant_filter(pid))).await?)
+    json(StatusCode::OK, &settlement_body(&app, &record, Some(participant_filter(pid))).await?)
 }
 
 async fn get_account(State(app): State<App>, Path((sid, pid, aid)): Path<(String, String, String)>) -> ApiResult {
     let (sid, pid, aid) = (parse_id_param(&sid, "sid")?, parse_id_param(&pid, "pid")?, parse_id_param(&aid, "aid")?);
     let record = settlement_record(&app, sid).await?;
-    let mut body = settlement_body(&app, &record, &[], Some(participant_filter(pid))).await?;
+    let mut body = settlement_body(&app, &record, Some(participant_filter(pid))).await?;
     for it in &mut body.participants {
         it.accounts.retain(|it| it.id == Some(aid));
     }
@@ -347,7 +336,7 @@ async fn get_account(State(app): State<App>, Path((sid, pid, aid)): Path<(String
 async fn update_settlement(State(app): State<App>, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let id = parse_id_param(&id, "id")?;
     match parse_settlement_update(&body)? {
-        SettlementUpdate::Accounts(requests) => apply_updates(&app, id, &requests, None).await,
+        SettlementUpdate::Accounts(requests) => apply_updates(&app, id, &requests).await,
         SettlementUpdate::Abort { reason, external_reference } => abort(&app, id, &reason, external_reference).await,
     }
 }
@@ -355,13 +344,13 @@ async fn update_settlement(State(app): State<App>, Path(id): Path<String>, body:
 async fn update_participant(State(app): State<App>, Path((sid, pid)): Path<(String, String)>, body: Bytes) -> ApiResult {
     let (sid, pid) = (parse_id_param(&sid, "sid")?, parse_id_param(&pid, "pid")?);
     let requests = parse_participant_update(&body, pid)?;
-    apply_updates(&app, sid, &requests, Some(participant_filter(pid))).await
+    apply_updates(&app, sid, &requests).await
 }
 
 async fn update_account(State(app): State<App>, Path((sid, pid, aid)): Path<(String, String, String)>, body: Bytes) -> ApiResult {
     let (sid, pid, aid) = (parse_id_param(&sid, "sid")?, parse_id_param(&pid, "pid")?, parse_id_param(&aid, "aid")?);
     let request = parse_account_update(&body, pid, aid)?;
-    apply_updates(&app, sid, &[request], Some(participant_filter(pid))).await
+    apply_updates(&app, sid, &[request]).await
 }
 
 /// Loads a settlement under lock in a new transaction.
@@ -381,7 +370,7 @@ fn roll_up_reason(state: SettlementState) -> String {
 
 /// Moves accounts, resets positions per the model, rolls the settlement up, and cascades
 /// SETTLED to contents and windows: one transaction.
-async fn apply_updates(app: &App, id: i64, requests: &[AccountStateRequest], only: Option<ParticipantId>) -> ApiResult {
+async fn apply_updates(app: &App, id: i64, requests: &[AccountStateRequest]) -> ApiResult {
     let now = (app.now)();
     let (mut tx, record) = locked_settlement(app, id).await?;
     let id = record.id;
@@ -398,18 +387,14 @@ async fn apply_updates(app: &App, id: i64, requests: &[AccountStateRequest], onl
     let decision = decide_updates(record.state, &accounts, &updates);
     let mut states = Vec::new();
     let mut steps = Vec::new();
-    let mut errors = Vec::new();
+    let mut changed = Vec::new();
     let mut after = accounts.clone();
     for ((request, update), result) in requests.iter().zip(&updates).zip(&decision.results) {
-        let state = match result {
-            Ok(state) => *state,
-            Err(refusal) => {
-                errors.push(UpdateError { participant: request.participant, account: request.account, reason: refusal.reason() });
-                continue;
-            }
-        };
+        let Ok(state) = result else { continue };
+        let state = *state;
         let view = after.iter_mut().find(|it| Some(it.account) == update.account).expect("an accepted update names an account of the settlement");
         if view.state != state {
+            changed.push(view.account);
             if let (true, Some(step)) = (model.definition.auto_position_reset, ledger_core::settlement::step_for(state)) {
                 steps.push(StepRequest { step, account: view.account, participant: view.participant, net: view.net });
             }
@@ -428,7 +413,65 @@ async fn apply_updates(app: &App, id: i64, requests: &[AccountStateRequest], onl
     }
     tx.commit().await?;
     let record = settlement_record(app, id.0 as i64).await?;
-    json(StatusCode::OK, &settlement_body(app, &record, &errors, only).await?)
+    json(StatusCode::OK, &update_body(app, &record, requests, &decision.results, &changed, now).await?)
+}
+
+/// The answer to account updates, as central-settlement gives it: the settlement's state, the
+/// windows whose content holds an account that moved, and the request's participants in its
+/// order, each account with its new state or why it did not move.
+async fn update_body(
+    app: &App,
+    record: &SettlementRecord,
+    requests: &[AccountStateRequest],
+    results: &[Result<SettlementState, UpdateRefusal>],
+    changed: &[AccountId],
+    now: Timestamp,
+) -> Result<SettlementUpdateBody, ApiError> {
+    let windows = app.store.windows(Some(&record.windows)).await?;
+    let settlement_windows = windows
+        .iter()
+        .filter_map(|it| {
+            let moved = |content: &&ledger_store::operator::ContentRecord| content.settlement == Some(record.id) && content.aggregations.iter().any(|a| changed.contains(&a.account));
+            let content: Vec<ContentBody> = it.contents.iter().filter(moved).map(content_body).collect();
+            let body = window_body(it);
+            (!content.is_empty()).then_some(SettlementWindowBody { id: body.settlement_window_id, state: body.state, reason: body.reason, created_date: body.created_date, changed_date: body.changed_date, content })
+        })
+        .collect();
+    let mut participants: Vec<SettlementParticipantBody> = Vec::new();
+    for (request, result) in requests.iter().zip(results) {
+        let stored = request.account.and_then(stored_id).and_then(|id| record.accounts.iter().find(|it| it.account.0 == id));
+        let net = stored.map(|it| NetAmount { amount: amount_number(it.net), currency: it.currency.code().to_string() });
+        let body = match (result, stored) {
+            (Ok(state), _) => SettlementAccountBody {
+                id: request.account,
+                state: Some(state.name()),
+                reason: request.reason.clone(),
+                external_reference: request.external_reference.clone(),
+                created_date: Some(date(now)),
+                net_settlement_amount: net,
+                error_information: None,
+            },
+            (Err(refusal @ (UpdateRefusal::AlreadyProcessed | UpdateRefusal::StateChangeNotAllowed)), Some(stored)) => SettlementAccountBody {
+                id: request.account,
+                state: Some(stored.state.name()),
+                reason: stored.reason.clone(),
+                external_reference: None,
+                created_date: Some(date(stored.changed)),
+                net_settlement_amount: net,
+                error_information: Some(update_error(*refusal)),
+            },
+            (Err(refusal), _) => SettlementAccountBody { id: request.account, error_information: Some(update_error(*refusal)), ..SettlementAccountBody::default() },
+        };
+        match participants.last_mut() {
+            Some(last) if last.id == request.participant => last.accounts.push(body),
+            _ => participants.push(SettlementParticipantBody { id: request.participant, accounts: vec![body] }),
+        }
+    }
+    Ok(SettlementUpdateBody { id: record.id.0, state: record.state.name(), created_date: date(record.changed), settlement_windows, participants })
+}
+
+fn update_error(refusal: UpdateRefusal) -> fspiop::transfers::ErrorInformation {
+    FspiopError::with_detail(ErrorCode::ClientError, refusal.reason()).to_wire().error_information
 }
 
 /// SETTLED accounts settle their contents, and settled contents their windows.
@@ -481,7 +524,7 @@ async fn abort(app: &App, id: i64, reason: &str, external_reference: Option<Stri
     tx.set_window_states(&windows, reason, now).await?;
     tx.commit().await?;
     let record = settlement_record(app, id.0 as i64).await?;
-    json(StatusCode::OK, &settlement_body(app, &record, &[], None).await?)
+    json(StatusCode::OK, &settlement_body(app, &record, None).await?)
 }
 
 /// The Hub's participant name, for settlement transfers.

@@ -164,7 +164,7 @@ async fn a_deferred_net_settlement_goes_through_every_state(store: Arc<dyn Ledge
     assert_eq!((status, listed.as_array().unwrap().len()), (200, 1));
     // A wrong step is reported per account, with 200.
     let wrong = step_all(&switch, &settled, "PS_TRANSFERS_RESERVED").await;
-    assert_eq!(wrong["participants"][0]["accounts"][1]["errorInformation"]["errorCode"], "3000", "{wrong}");
+    assert_eq!(wrong["participants"][0]["accounts"][0]["errorInformation"]["errorCode"], "3000", "{wrong}");
     // Settled windows cannot be settled again.
     let create = json!({"settlementModel": "DEFERREDNETUSD", "reason": "again", "settlementWindows": [{"id": first}]});
     switch.refused("POST", "/v2/settlements", Some(create), 400, "3100").await;
@@ -264,6 +264,10 @@ async fn numeric_strings_and_partial_account_updates_are_read_as_joi_reads_them(
     assert_eq!((status, windows[0]["settlementWindowId"].as_u64()), (200, Some(open)), "{windows}");
     let (status, found) = switch.call("GET", &format!("/v2/settlements?settlementWindowId={open}&accountId=0x{payee_account:x}"), None).await;
     assert_eq!((status, found[0]["id"].as_u64()), (200, Some(id)), "{found}");
+    // Nothing asked, nothing moved: the answer lists what the request named (central-settlement).
+    let (status, answer) = switch.call("PUT", &format!("/v2/settlements/{id}"), Some(json!({"participants": []}))).await;
+    let shown = (&answer["state"], &answer["participants"], &answer["settlementWindows"]);
+    assert_eq!((status, shown), (200, (&json!("PENDING_SETTLEMENT"), &json!([]), &json!([]))), "{answer}");
     // Ids as strings; an account without a state is refused in the answer, the other moves.
     let accounts = json!({"participants": [
         {"id": payer.to_string(), "accounts": [{"id": payer_account.to_string()}]},
@@ -271,10 +275,12 @@ async fn numeric_strings_and_partial_account_updates_are_read_as_joi_reads_them(
     ]});
     let (status, answer) = switch.call("PUT", &format!("/v2/settlements/{id}"), Some(accounts)).await;
     assert_eq!((status, &answer["state"]), (200, &json!("PENDING_SETTLEMENT")), "{answer}");
-    let refused: Vec<&Value> =
-        answer["participants"].as_array().unwrap().iter().flat_map(|it| it["accounts"].as_array().unwrap()).filter(|it| it["errorInformation"].is_object()).collect();
-    assert_eq!(refused.len(), 1, "{answer}");
-    assert_eq!((refused[0]["id"].as_u64(), &refused[0]["errorInformation"]["errorDescription"]), (Some(payer_account), &json!("Generic client error - State change not allowed")));
+    let named: Vec<(u64, u64)> = answer["participants"].as_array().unwrap().iter().map(|it| (it["id"].as_u64().unwrap(), it["accounts"][0]["id"].as_u64().unwrap())).collect();
+    assert_eq!(named, [(payer, payer_account), (payee, payee_account)], "the request's order: {answer}");
+    let (refused, moved) = (&answer["participants"][0]["accounts"][0], &answer["participants"][1]["accounts"][0]);
+    assert_eq!((&refused["state"], &refused["errorInformation"]["errorDescription"]), (&json!("PENDING_SETTLEMENT"), &json!("Generic client error - State change not allowed")));
+    assert_eq!((&moved["state"], moved["errorInformation"].is_null()), (&json!("PS_TRANSFERS_RECORDED"), true));
+    assert_eq!(answer["settlementWindows"][0]["id"].as_u64(), Some(open), "the window of the account that moved: {answer}");
     // No reason is no reason: the account still moves, and the settlement rolls up.
     let rest = json!({"participants": [{"id": payer, "accounts": [{"id": payer_account, "state": "PS_TRANSFERS_RECORDED"}]}]});
     let (status, answer) = switch.call("PUT", &format!("/v2/settlements/{id}"), Some(rest)).await;
