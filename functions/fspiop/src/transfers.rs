@@ -1,10 +1,12 @@
 //! The bodies of the FSPIOP transfers API: serde wire types, the parsers that turn a received body
 //! into checked requests built from the ledger's value types, and the bodies the hub sends.
 //!
-//! v1.1 and v2.0 bodies have the same shape; they differ only in two rules, both applied here:
-//! v2.0 accepts UUID versions 1–7 and ULIDs as transfer ids where v1.1 accepts UUID versions 1–5,
-//! and every v2.0 object is closed (`additionalProperties: false`, an unknown field is 3103) where
-//! v1.1 ignores unknown fields. Content version 1.0 follows the v1.1 rules.
+//! v1.1 and v2.0 bodies have the same shape; they differ in one rule, applied here: every v2.0
+//! object is closed (`additionalProperties: false`, an unknown field is 3103) where v1.1 ignores
+//! unknown fields. Content version 1.0 follows the v1.1 rules. Transfer ids are UUIDs of versions
+//! 1–7 or ULIDs on every version: ml-api-adapter validates all versions against the one spec it
+//! serves, whose `CorrelationId` is that (api-snippets' own v1.1 schema allows UUID versions 1–5
+//! only).
 //!
 //! # Which error is reported
 //! A body is parsed into a `serde_json::Value` and walked in the order Mojaloop's ajv validation
@@ -21,7 +23,7 @@ use base64::Engine;
 use ledger_core::amount::Amount;
 use ledger_core::condition::{IlpCondition, IlpFulfilment, ILP_VALUE_BYTES};
 use ledger_core::currency::Currency;
-use ledger_core::ids::{FspId, TransferId, TransferIdKind, FSP_ID_LENGTH_MAX};
+use ledger_core::ids::{FspId, TransferId, FSP_ID_LENGTH_MAX};
 use ledger_core::state::TransferStateEnum;
 use ledger_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -51,8 +53,8 @@ pub const COMPLETED_TIMESTAMP_FUTURE_MS_MAX: i64 = 200;
 /// How far in the past a `completedTimestamp` may be (`MAX_FULFIL_TIMEOUT_DURATION_SECONDS`, 300 s).
 pub const COMPLETED_TIMESTAMP_PAST_MS_MAX: i64 = 300_000;
 
-const TRANSFER_ID_V1_PATTERN: &str = "^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$";
-const TRANSFER_ID_V2_PATTERN: &str =
+/// ml-api-adapter's `CorrelationId`, on every content version (module documentation).
+const TRANSFER_ID_PATTERN: &str =
     "^[0-9a-f]{8}-[0-9a-f]{4}-[1-7][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$|^[0-9A-HJKMNP-TV-Z]{26}$";
 const AMOUNT_PATTERN: &str = "^([0]|([1-9][0-9]{0,17}))([.][0-9]{0,3}[1-9])?$";
 const ILP_VALUE_PATTERN: &str = "^[A-Za-z0-9-_]{43}$";
@@ -367,7 +369,7 @@ fn prepare_from_json(value: &Value, version: ApiVersion) -> Result<TransferPrepa
     let path = JsonPath::body();
     let closed = version.rejects_additional_properties();
     let map = check_object(value, &path, &TRANSFERS_POST, closed)?;
-    let transfer_id = transfer_id_field(required(map, &path, "transferId")?, &path.child("transferId"), version)?;
+    let transfer_id = transfer_id_field(required(map, &path, "transferId")?, &path.child("transferId"))?;
     let payee_fsp = fsp_id_field(required(map, &path, "payeeFsp")?, &path.child("payeeFsp"))?;
     let payer_fsp = fsp_id_field(required(map, &path, "payerFsp")?, &path.child("payerFsp"))?;
     let (amount, currency) = money_field(required(map, &path, "amount")?, &path.child("amount"), closed)?;
@@ -436,16 +438,8 @@ fn pattern_field<T>(
     parse(text).ok_or_else(|| invalid_error(path, &format!("must match pattern \"{source}\"")))
 }
 
-fn transfer_id_field(value: &Value, path: &JsonPath, version: ApiVersion) -> Result<TransferId, FspiopError> {
-    match version {
-        ApiVersion::V2_0 => pattern_field(value, path, TRANSFER_ID_V2_PATTERN, TransferId::parse),
-        ApiVersion::V1_0 | ApiVersion::V1_1 => pattern_field(value, path, TRANSFER_ID_V1_PATTERN, parse_v1_transfer_id),
-    }
-}
-
-/// v1.x ids are UUIDs of versions 1 to 5 only.
-fn parse_v1_transfer_id(text: &str) -> Option<TransferId> {
-    TransferId::parse(text).filter(|id| matches!(id.kind(), TransferIdKind::Uuid(1..=5)))
+fn transfer_id_field(value: &Value, path: &JsonPath) -> Result<TransferId, FspiopError> {
+    pattern_field(value, path, TRANSFER_ID_PATTERN, TransferId::parse)
 }
 
 fn fsp_id_field(value: &Value, path: &JsonPath) -> Result<FspId, FspiopError> {
@@ -584,17 +578,43 @@ pub fn check_completed_timestamp(completed: Timestamp, now: Timestamp) -> Result
     Ok(())
 }
 
-/// The `{ID}` of `/transfers/{ID}`, checked against the transfer id pattern of the version.
+/// The `{ID}` of `/transfers/{ID}` as it stands in the request's path (percent-encoded),
+/// checked against the transfer id pattern, the same on every version.
 ///
-/// Mojaloop trims the path before routing, so a blank id is an unknown URI (3002, TTK bug #849);
-/// any other id that is not a valid transfer id is 3100 here, where Mojaloop would accept it and
-/// answer later with a 3208 or 2001 callback.
-pub fn parse_path_transfer_id(raw: &str, version: ApiVersion) -> Result<TransferId, FspiopError> {
-    if raw.trim().is_empty() {
+/// Mojaloop trims the path before routing, so an id that is blank once decoded (`%20`) is an
+/// unknown URI (3002, TTK bug #849); any other id that is not a valid transfer id is 3100 here,
+/// where Mojaloop would accept it and answer later with a 3208 or 2001 callback.
+pub fn parse_path_transfer_id(raw: &str) -> Result<TransferId, FspiopError> {
+    let decoded = percent_decoded(raw);
+    if decoded.trim().is_empty() {
         return Err(FspiopError::unknown_uri());
     }
     let path = JsonPath::path_parameter("ID");
-    transfer_id_field(&Value::String(raw.to_string()), &path, version)
+    transfer_id_field(&Value::String(decoded), &path)
+}
+
+/// `%XX` escapes decoded (a `%` without two hex digits stays as it is), invalid UTF-8 replaced.
+fn percent_decoded(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let escaped = match (bytes[at], bytes.get(at + 1..at + 3)) {
+            (b'%', Some(hex)) => std::str::from_utf8(hex).ok().and_then(|it| u8::from_str_radix(it, 16).ok()),
+            _ => None,
+        };
+        match escaped {
+            Some(byte) => {
+                decoded.push(byte);
+                at += 3;
+            }
+            None => {
+                decoded.push(bytes[at]);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 #[cfg(test)]
