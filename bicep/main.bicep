@@ -168,6 +168,14 @@ param enableOnUsTransfers bool = false
 @description('Send the committed transfer to the payee too (SEND_TRANSFER_CONFIRMATION_TO_PAYEE).')
 param sendTransferConfirmationToPayee bool = true
 
+@description('Content-Type version of the callbacks the Hub makes (CALLBACK_CONTENT_VERSION); 1.0 is what the Mojaloop Testing Toolkit expects by default.')
+@allowed([
+  '1.0'
+  '1.1'
+  '2.0'
+])
+param callbackContentVersion string = '1.0'
+
 // ---- Monitoring -------------------------------------------------------------------------------
 
 @description('Days Log Analytics keeps logs.')
@@ -341,6 +349,7 @@ module functionApp 'modules/functionapp.bicep' = {
     keyVaultUri: keyVault.outputs.keyVaultUri
     enableOnUsTransfers: enableOnUsTransfers
     sendTransferConfirmationToPayee: sendTransferConfirmationToPayee
+    callbackContentVersion: callbackContentVersion
   }
 }
 

@@ -24,6 +24,8 @@ param cosmosContainerName string
 param keyVaultUri string
 param enableOnUsTransfers bool
 param sendTransferConfirmationToPayee bool
+@description('CALLBACK_CONTENT_VERSION: 1.0, 1.1 or 2.0.')
+param callbackContentVersion string
 
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: planName
@@ -145,6 +147,10 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         {
           name: 'SEND_TRANSFER_CONFIRMATION_TO_PAYEE'
           value: sendTransferConfirmationToPayee ? 'true' : 'false'
+        }
+        {
+          name: 'CALLBACK_CONTENT_VERSION'
+          value: callbackContentVersion
         }
       ]
     }

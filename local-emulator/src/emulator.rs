@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use crate::edge::{self, Api, ADMIN_API, FSPIOP_API, SETTLEMENT_API};
 use crate::faults::{Fault, Faults};
 use crate::host::{self, Counters, Dispatch, HandlerCommand, Supervisor};
+use crate::hub_key::{self, HubKeyError};
 use crate::hubs::{self, Hubs};
 use crate::mtls::{self, MtlsError, MtlsFiles};
 use crate::routes::{http_routes, Route};
@@ -61,6 +62,12 @@ pub struct EmulatorConfig {
     pub handler_arguments: Vec<String>,
     /// Extra app settings for the handler.
     pub handler_environment: Vec<(String, String)>,
+    /// The `Content-Type` version of the callbacks the Hub makes (`CALLBACK_CONTENT_VERSION`);
+    /// 1.0 is what the Testing Toolkit's default environment expects.
+    pub callback_version: fspiop::ApiVersion,
+    /// Sign the Hub's callbacks (`JWS_SIGN`) with the key in `<data_dir>/jws`, made on first
+    /// start (`hub_key`).
+    pub jws_sign: bool,
     /// `None` runs the operator APIs open.
     pub operator_key: Option<String>,
     pub faults: Vec<Fault>,
@@ -79,6 +86,8 @@ pub enum StartError {
     Listen { what: &'static str, port: u16, reason: String },
     #[error("{0}")]
     Mtls(#[from] MtlsError),
+    #[error("{0}")]
+    HubKey(#[from] HubKeyError),
     #[error("the handler did not become ready")]
     HandlerNotReady,
 }
@@ -113,7 +122,11 @@ impl Emulator {
         let control = control_router(Arc::clone(&hubs), Arc::clone(&counters));
         tokio::spawn(serve(hubs_listener, hubs::router(Arc::clone(&hubs)).merge(control)));
 
-        let command = handler_command(&config, hubs_endpoint);
+        let keys_dir = match config.jws_sign {
+            true => Some(hub_key::ensure(&config.data_dir)?),
+            false => None,
+        };
+        let command = handler_command(&config, hubs_endpoint, keys_dir.as_deref());
         let supervisor = Arc::new(Supervisor::start(command, Arc::clone(&faults), app.host.function_timeout));
         let operator_key: Option<Arc<str>> = config.operator_key.as_deref().map(Arc::from);
         let fspiop = match &config.mtls {
@@ -188,8 +201,15 @@ fn consumer_groups(app: &FunctionApp) -> BTreeMap<String, Vec<String>> {
     groups
 }
 
-fn handler_command(config: &EmulatorConfig, hubs_endpoint: SocketAddr) -> HandlerCommand {
-    let mut environment = vec![("LOCAL_HUBS_URL".to_string(), format!("http://{hubs_endpoint}"))];
+fn handler_command(config: &EmulatorConfig, hubs_endpoint: SocketAddr, keys_dir: Option<&Path>) -> HandlerCommand {
+    let mut environment = vec![
+        ("LOCAL_HUBS_URL".to_string(), format!("http://{hubs_endpoint}")),
+        (handler::process::CALLBACK_CONTENT_VERSION_VAR.to_string(), config.callback_version.as_str().to_string()),
+    ];
+    if let Some(dir) = keys_dir {
+        environment.push((handler::signatures::JWS_SIGN_VAR.to_string(), "true".to_string()));
+        environment.push((handler::signatures::JWS_KEYS_DIR_VAR.to_string(), dir.display().to_string()));
+    }
     match &config.store {
         StoreChoice::Embedded => {
             environment.push(("LEDGER_SQLITE_PATH".to_string(), config.data_dir.join("ledger.db").display().to_string()));

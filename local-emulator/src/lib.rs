@@ -6,6 +6,7 @@
 //! - `emulator`: assembles the parts and starts them (`Emulator::start`).
 //! - `host`: the Functions host stand-in (handler process, Event Hubs and timer triggers).
 //! - `handler_client`: the host's pooled HTTP client to the handler.
+//! - `hub_key`: the Hub's JWS signing key for `--jws-sign`, made on first start.
 //! - `hubs`: the Event Hubs stand-in (durable partition logs, checkpoints, ingestion endpoint).
 //! - `invocation`: the invocation bodies the host sends.
 //! - `routes`: HTTP trigger route templates.
@@ -22,6 +23,7 @@ pub mod emulator;
 pub mod faults;
 pub mod handler_client;
 pub mod host;
+pub mod hub_key;
 pub mod hubs;
 pub mod invocation;
 pub mod mtls;

@@ -52,6 +52,12 @@ OPTIONS (up):
                             APIM policy requires; needs --tls-cert and --tls-key
     --tls-cert PATH         the FSPIOP listener's certificate chain (PEM), with --mtls
     --tls-key PATH          its private key (PEM), with --mtls
+    --callback-version V    Content-Type version of the callbacks the Hub makes: 1.0, 1.1 or 2.0
+                            (CALLBACK_CONTENT_VERSION) [default: 1.0, what the Testing Toolkit's
+                            default environment expects; 2.0 for its v2 profile]
+    --jws-sign              sign the Hub's callbacks (FSPIOP-Signature, JWS_SIGN) with the RSA key
+                            in <data dir>/jws/hub-private.pem, made on first start; the DFSPs'
+                            copy of its public key is <data dir>/jws/Hub.pem
     --fault SPEC            inject a fault (repeatable):
                               redeliver:<function>                  deliver each batch twice
                               delay:<hub>/<partition>:<ms>          delay a partition's batches
@@ -136,6 +142,8 @@ fn parse_up(args: &[String]) -> Result<UpOptions, String> {
     let mut faults = Vec::new();
     let (mut client_ca, mut server_certificate, mut server_key) = (None, None, None);
     let mut handler_log = "warn".to_string();
+    let mut callback_version = handler::process::CALLBACK_CONTENT_VERSION_DEFAULT;
+    let mut jws_sign = false;
     let mut log = "info".to_string();
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
@@ -158,6 +166,11 @@ fn parse_up(args: &[String]) -> Result<UpOptions, String> {
             "--tls-cert" => server_certificate = Some(PathBuf::from(value()?)),
             "--tls-key" => server_key = Some(PathBuf::from(value()?)),
             "--fault" => faults.push(Fault::parse(&value()?)?),
+            "--callback-version" => {
+                let text = value()?;
+                callback_version = fspiop::ApiVersion::parse(&text).ok_or_else(|| format!("--callback-version: `{text}` is not 1.0, 1.1 or 2.0"))?;
+            }
+            "--jws-sign" => jws_sign = true,
             "--handler-log" => handler_log = value()?,
             "--log" => log = value()?,
             "--help" | "-h" => {
@@ -196,6 +209,8 @@ fn parse_up(args: &[String]) -> Result<UpOptions, String> {
         handler_program,
         handler_arguments,
         handler_environment,
+        callback_version,
+        jws_sign,
         operator_key,
         faults,
         mtls,

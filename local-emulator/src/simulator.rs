@@ -1,7 +1,8 @@
 //! DFSP simulators: one HTTP server that plays any number of DFSPs. It receives their callbacks
 //! at `/{fsp}/transfers...` (the URL templates [`Simulators::endpoints`] gives for registration),
 //! records them, and as payee answers a prepare the way a real DFSP does: it fulfils with the
-//! fulfilment that matches the condition, rejects, or stays silent, per DFSP. As payer it sends
+//! fulfilment that matches the condition (as COMMITTED, or RESERVED for the v1.1 PATCH flow),
+//! rejects, or stays silent, per DFSP. As payer it sends
 //! `POST /transfers` with a condition it can later check.
 //!
 //! Conditions and fulfilments come from a secret the simulated DFSPs share, like the Mojaloop SDK's
@@ -43,6 +44,10 @@ pub enum PayeeMode {
     Reject(String),
     /// No answer: the transfer times out.
     Silent,
+    /// `PUT /transfers/{id}` with the matching fulfilment and `RESERVED` (the v1.1 flow that ends
+    /// in a PATCH), addressed to `to` instead of the payer and sent with `content_type` instead
+    /// of the prepare's, when given.
+    Reserve { to: Option<String>, content_type: Option<String> },
 }
 
 /// One request a simulated DFSP received.
@@ -340,20 +345,23 @@ async fn answer_as_payee(state: Arc<SimState>, payee: String, prepare: Received,
     let payer = prepare.body["payerFsp"].as_str().unwrap_or_default().to_string();
     // Answer in the version the switch used.
     let content_type = prepare.header("content-type").unwrap_or(CONTENT_TYPE_V1_1).to_string();
-    let (path, body) = match mode {
+    let fulfilled = |transfer_state: &str| {
+        let packet = prepare.body["ilpPacket"].as_str().unwrap_or_default();
+        let fulfilment = state.secret.fulfilment(packet).to_base64url();
+        json!({ "fulfilment": fulfilment, "completedTimestamp": format_fspiop_datetime(now()), "transferState": transfer_state })
+    };
+    let (path, body, to, content_type) = match mode {
         PayeeMode::Silent => return,
-        PayeeMode::Fulfil => {
-            let packet = prepare.body["ilpPacket"].as_str().unwrap_or_default();
-            let fulfilment = state.secret.fulfilment(packet).to_base64url();
-            let body = json!({ "fulfilment": fulfilment, "completedTimestamp": format_fspiop_datetime(now()), "transferState": "COMMITTED" });
-            (format!("/transfers/{transfer_id}"), body)
+        PayeeMode::Fulfil => (format!("/transfers/{transfer_id}"), fulfilled("COMMITTED"), payer, content_type),
+        PayeeMode::Reserve { to, content_type: answered_in } => {
+            (format!("/transfers/{transfer_id}"), fulfilled("RESERVED"), to.unwrap_or(payer), answered_in.unwrap_or(content_type))
         }
         PayeeMode::Reject(code) => {
             let body = json!({ "errorInformation": { "errorCode": code, "errorDescription": "Payee rejected the transfer" } });
-            (format!("/transfers/{transfer_id}/error"), body)
+            (format!("/transfers/{transfer_id}/error"), body, payer, content_type)
         }
     };
-    let sent = send_fspiop(&state, Method::PUT, &path, &payee, &payer, &content_type, Some(&body)).await;
+    let sent = send_fspiop(&state, Method::PUT, &path, &payee, &to, &content_type, Some(&body)).await;
     if let Err(err) = &sent {
         tracing::warn!(transfer_id, "simulated payee {payee} could not answer: {err}");
     }

@@ -73,6 +73,8 @@ async fn a_failing_batch_is_retried_per_policy_then_checkpointed_past() {
         handler_program: PathBuf::from("python3"),
         handler_arguments: vec![dir.join("handler.py").display().to_string(), record.display().to_string()],
         handler_environment: Vec::new(),
+        callback_version: fspiop::ApiVersion::V1_0,
+        jws_sign: false,
         operator_key: None,
         faults: Vec::new(),
         mtls: None,

@@ -125,6 +125,12 @@ impl ApiVersion {
         format!("{TRANSFERS_MEDIA_TYPE};{VERSION_PARAMETER}{}", self.as_str())
     }
 
+    /// The version of a transfers `Content-Type` the switch accepts (`None` for anything else),
+    /// e.g. to answer a DFSP in the version it spoke.
+    pub fn from_content_type(value: &str) -> Option<ApiVersion> {
+        ApiVersion::parse(parse_content_type(value)?)
+    }
+
     /// v2.0 schemas are closed: an unknown field is 3103. v1.x ignores unknown fields.
     pub fn rejects_additional_properties(self) -> bool {
         self == ApiVersion::V2_0
@@ -629,6 +635,14 @@ mod tests {
             assert_eq!(ApiVersion::parse(version.as_str()), Some(version));
         }
         assert_eq!(ApiVersion::V2_0.content_type(), "application/vnd.interoperability.transfers+json;version=2.0");
+        for version in ApiVersion::SUPPORTED {
+            assert_eq!(ApiVersion::from_content_type(&version.content_type()), Some(version));
+        }
+        assert_eq!(ApiVersion::from_content_type(CONTENT_TYPE_1_1), Some(ApiVersion::V1_1));
+        assert_eq!(ApiVersion::from_content_type("application/vnd.interoperability.transfers+json ; version=2.0"), Some(ApiVersion::V2_0));
+        for other in ["application/json", "application/vnd.interoperability.transfers+json;version=3.0", "application/vnd.interoperability.quotes+json;version=1.1", ""] {
+            assert_eq!(ApiVersion::from_content_type(other), None, "{other}");
+        }
         assert!(ApiVersion::V2_0.rejects_additional_properties());
         assert!(!ApiVersion::V1_1.rejects_additional_properties());
         assert!(!ApiVersion::V1_0.has_patch() && ApiVersion::V1_1.has_patch());

@@ -22,12 +22,33 @@ fn outcome(result: Result<(), FspiopError>) -> String {
     }
 }
 
+/// The one place the vectors are knowingly not followed: they were computed over api-snippets'
+/// v1_1 schema, whose transfer id allows UUID versions 1–5 only, while ml-api-adapter validates
+/// every version against the spec it serves, whose `CorrelationId` is v2.0's (UUID versions 1–7
+/// or ULID). A v1.1 case refusing a transfer id's pattern is refused with the served pattern.
+fn as_served(version: ApiVersion, expected: &str, v2_transfer_id_refusal: &str) -> String {
+    let v1_1_refusal = "3100 Generic validation error - /requestBody/transferId must match pattern \"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5]";
+    match (version, expected.starts_with(v1_1_refusal)) {
+        (ApiVersion::V1_1, true) => v2_transfer_id_refusal.to_string(),
+        _ => expected.to_string(),
+    }
+}
+
 #[test]
 fn body_outcomes_match_ajv() {
     let cases = fixture("bodies");
     assert!(100 < cases.len());
+    let served_refusal = cases
+        .iter()
+        .filter_map(|case| case["expected"].as_str())
+        .find(|it| it.starts_with("3100 Generic validation error - /requestBody/transferId must match pattern \"^[0-9a-f]{8}-[0-9a-f]{4}-[1-7]"))
+        .expect("a v2.0 vector refuses a transfer id")
+        .to_string();
+    let mut n_as_served = 0;
     for case in cases {
         let version = ApiVersion::parse(case["version"].as_str().unwrap()).unwrap();
+        let expected = as_served(version, case["expected"].as_str().unwrap(), &served_refusal);
+        n_as_served += usize::from(expected != case["expected"].as_str().unwrap());
         let body = case["body"].as_str().unwrap().as_bytes();
         let result = match case["kind"].as_str().unwrap() {
             "post" => parse_transfers_post(body, version).map(|_| ()),
@@ -35,8 +56,9 @@ fn body_outcomes_match_ajv() {
             "error" => parse_transfers_error(body, version).map(|_| ()),
             other => panic!("unknown kind {other}"),
         };
-        assert_eq!(outcome(result), case["expected"].as_str().unwrap(), "{case}");
+        assert_eq!(outcome(result), expected, "{case}");
     }
+    assert_eq!(n_as_served, 1, "one v1.1 vector refuses a transfer id's pattern");
 }
 
 #[test]

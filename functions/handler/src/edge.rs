@@ -181,7 +181,7 @@ fn prepare(request: &EdgeRequest, now: Timestamp) -> Result<Accepted, FspiopErro
 
 fn fulfil(request: &EdgeRequest, raw_id: &str, now: Timestamp) -> Result<Accepted, FspiopError> {
     let headers = validate_headers(Method::Put, &request.headers)?;
-    let id = parse_path_transfer_id(raw_id, headers.content_version)?;
+    let id = parse_path_transfer_id(raw_id)?;
     let parsed = parse_transfers_put(&request.body, headers.content_version)?;
     if let (Some(completed), false) = (parsed.request.completed_timestamp, request.headers.contains_key(PROXY_HEADER)) {
         check_completed_timestamp(completed, now)?;
@@ -198,7 +198,7 @@ fn fulfil(request: &EdgeRequest, raw_id: &str, now: Timestamp) -> Result<Accepte
 
 fn abort(request: &EdgeRequest, raw_id: &str, now: Timestamp) -> Result<Accepted, FspiopError> {
     let headers = validate_headers(Method::Put, &request.headers)?;
-    let id = parse_path_transfer_id(raw_id, headers.content_version)?;
+    let id = parse_path_transfer_id(raw_id)?;
     parse_transfers_error(&request.body, headers.content_version)?;
     let to = destination(&headers);
     let event = event(request, &headers, id.as_str(), &to, EventKind::Fulfil, Action::Abort, now);
@@ -207,7 +207,7 @@ fn abort(request: &EdgeRequest, raw_id: &str, now: Timestamp) -> Result<Accepted
 
 fn get(request: &EdgeRequest, raw_id: &str, now: Timestamp) -> Result<Accepted, FspiopError> {
     let headers = validate_headers(Method::Get, &request.headers)?;
-    let id = parse_path_transfer_id(raw_id, headers.content_version)?;
+    let id = parse_path_transfer_id(raw_id)?;
     let event = event(request, &headers, id.as_str(), ledger_core::account::HUB_NAME, EventKind::Get, Action::Get, now);
     Ok(Accepted { hub: Hub::TransferGet, event, status: 202 })
 }

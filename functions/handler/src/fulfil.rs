@@ -43,7 +43,14 @@ struct Incoming {
     payee_error: Option<FspiopError>,
     completed: Option<Timestamp>,
     hash: RequestHash,
+    /// Why Mojaloop drops this answer (`FulfilKind::Reject`), for the log.
+    dropped_because: Option<&'static str>,
 }
+
+/// Why the payee's answers Mojaloop accepts with 200 and then drops are dropped.
+const DROPPED_ABORTED: &str = "transferState ABORTED on PUT /transfers/{id}: a payee rejects with PUT /transfers/{id}/error";
+const DROPPED_RESERVED_V1_0: &str =
+    "transferState RESERVED with Content-Type version 1.0: the RESERVED flow needs 1.1 or later; the transfer stays RESERVED until it expires";
 
 /// Runs one fulfil batch; see the module documentation.
 pub async fn fulfil(store: &dyn LedgerStore, bodies: &[String], now: Timestamp) -> Result<Report, StoreError> {
@@ -96,19 +103,19 @@ fn parse_answer(envelope: Envelope) -> Result<Incoming, FspiopError> {
         let parsed = parse_transfers_error(&body, headers.content_version)?;
         let payee_error = Some(parsed.request.to_error());
         let (kind, completed, hash) = (FulfilKind::Abort, None, parsed.hash);
-        return Ok(Incoming { envelope, headers, transfer_id, kind, payee_error, completed, hash });
+        return Ok(Incoming { envelope, headers, transfer_id, kind, payee_error, completed, hash, dropped_because: None });
     }
     let parsed = parse_transfers_put(&body, headers.content_version)?;
     let fulfilment = parsed.request.fulfilment;
-    let kind = match parsed.request.action() {
-        FulfilAction::Commit => FulfilKind::Commit { fulfilment },
+    let (kind, dropped_because) = match parsed.request.action() {
+        FulfilAction::Commit => (FulfilKind::Commit { fulfilment }, None),
         // The PATCH answer does not exist before v1.1, so Mojaloop drops such a RESERVED.
-        FulfilAction::Reserve if headers.content_version == ApiVersion::V1_0 => FulfilKind::Reject,
-        FulfilAction::Reserve => FulfilKind::Reserve { fulfilment },
-        FulfilAction::Reject => FulfilKind::Reject,
+        FulfilAction::Reserve if headers.content_version == ApiVersion::V1_0 => (FulfilKind::Reject, Some(DROPPED_RESERVED_V1_0)),
+        FulfilAction::Reserve => (FulfilKind::Reserve { fulfilment }, None),
+        FulfilAction::Reject => (FulfilKind::Reject, Some(DROPPED_ABORTED)),
     };
     let completed = parsed.request.completed_timestamp;
-    Ok(Incoming { envelope, headers, transfer_id, kind, payee_error: None, completed, hash: parsed.hash })
+    Ok(Incoming { envelope, headers, transfer_id, kind, payee_error: None, completed, hash: parsed.hash, dropped_because })
 }
 
 #[derive(Default)]
@@ -150,7 +157,13 @@ fn decide_one(
             // Same answer while in flight, or this batch redelivered: send the step on again.
             emit_position(item, record, in_flight_action(item, record), None, now, report);
         }
-        FulfilDecision::Ignore | FulfilDecision::Drop => (),
+        FulfilDecision::Ignore => (),
+        // Mojaloop answers these with 200 and then ignores them; the payee hears nothing more, so
+        // the log says why (TTK as a payee negotiates 1.0 from a 1.0 Accept and sends RESERVED in it).
+        FulfilDecision::Drop => {
+            let reason = item.dropped_because.unwrap_or("the answer asks for nothing the ledger does");
+            tracing::warn!(transfer_id = %item.transfer_id, payee = %item.headers.source, reason, "payee answer dropped");
+        }
         FulfilDecision::Resend(_) => report.emit(Route::Notification, resend_state(item, record, now)),
         FulfilDecision::RejectToSender(_) => refuse(item, &decision, now, report),
     }

@@ -41,7 +41,7 @@ async fn answer(store: &dyn LedgerStore, envelope: &Envelope, now: Timestamp, re
         None => None,
     };
     let event = match record {
-        None => error_to(envelope, &FspiopError::new(ErrorCode::TransferIdNotFound), now),
+        None => error_to(envelope, &FspiopError::transfer_id_not_found(), now),
         Some(record) if record.payer != requester && record.payee != requester => {
             error_to(envelope, &FspiopError::new(ErrorCode::ClientError), now)
         }

@@ -13,6 +13,26 @@
 //! | timeout-received | `PUT /transfers/{id}/error` 3303 from the Hub | – |
 //! | reserved-aborted | – | `PATCH /transfers/{id}` from the Hub, ABORTED |
 //!
+//! **Content-Type.** A forwarded message keeps its sender's. A callback the Hub makes carries the
+//! scheme's configured version ([`NotificationConfig::hub_content_version`],
+//! `CALLBACK_CONTENT_VERSION`, as Mojaloop's `PROTOCOL_VERSIONS.CONTENT.DEFAULT`), except what
+//! answers a payee's `PUT /transfers/{id}` or `PUT …/error`, which is in the version of that PUT:
+//! the RESERVED flow (the payer's COMMITTED and the payee's PATCH, or the PATCH ABORTED), the
+//! resent state or 3106 for a duplicate, and a refusal to its sender. ml-api-adapter uses its
+//! configured version for those too; the two agree whenever the payee speaks the scheme's
+//! version. The exception is what the Testing Toolkit's collections assert: with its default
+//! environment (payees send 1.1, the Hub is expected at 1.0) `patch_notification.json` wants the
+//! payer's COMMITTED and the PATCH at `contentTypeTransfers` and `fulfill_commit.json` the 3106 at
+//! the PUT's own version, while GETs, timeouts, refusals of a prepare and the 3100s of an
+//! abort-validation (`#2697`) are expected at `expectedTransfersVersion`. For the same reason the
+//! PATCH is never dropped under a configured 1.0, as Mojaloop drops reserved-aborted: it goes in
+//! the payee's version, and a RESERVED sent in 1.0 never gets this far (the fulfil function drops
+//! it), so that version always has PATCH.
+//!
+//! **Order.** The callbacks of one transfer in a batch are sent one after the other, payer
+//! before payee, as ml-api-adapter sends them; a DFSP (or TTK) listening for a transfer's first
+//! callback gets the one meant for the payer.
+//!
 //! Delivery is at least once and at most once per event and recipient: a callback already
 //! recorded as delivered is skipped (events are re-emitted with the same ids), failures on a
 //! 5xx, a timeout or a refused connection are retried with doubling backoff up to
@@ -63,7 +83,8 @@ const SOURCE_FUNCTION: &str = "notification";
 pub struct NotificationConfig {
     /// `SEND_TRANSFER_CONFIRMATION_TO_PAYEE`.
     pub confirm_to_payee: bool,
-    /// The content version of the bodies the Hub makes.
+    /// The `Content-Type` version of the callbacks the Hub makes (`CALLBACK_CONTENT_VERSION`),
+    /// except those answering a payee's PUT (module documentation).
     pub hub_content_version: ApiVersion,
     pub backoff_initial: Duration,
 }
@@ -283,12 +304,31 @@ fn hub_callback(
     path: String,
 ) -> Callback {
     let body = envelope.payload_bytes().unwrap_or_default();
-    hub_callback_with_body(envelope, config, recipient, method, endpoint_type, path, body)
+    hub_callback_with_body(envelope, hub_version(envelope, config), recipient, method, endpoint_type, path, body)
+}
+
+/// The `Content-Type` version of a callback the Hub makes for this event (module
+/// documentation): the version of the payee's PUT for what answers it, else the configured one.
+fn hub_version(envelope: &Envelope, config: &NotificationConfig) -> ApiVersion {
+    let event = &envelope.metadata.event;
+    let answers_a_put = match event.action {
+        Action::Reserve | Action::ReservedAborted | Action::FulfilDuplicate | Action::AbortDuplicate => true,
+        // Refused by the Hub, to the PUT's sender; a payee's own error (from the payee) is not.
+        Action::Commit | Action::Abort | Action::Reject => {
+            event.state.status == Status::Error && envelope.from == ledger_core::account::HUB_NAME
+        }
+        _ => false,
+    };
+    let sent = envelope.content.headers.get("content-type").and_then(|it| ApiVersion::from_content_type(it));
+    match (answers_a_put, sent) {
+        (true, Some(version)) => version,
+        _ => config.hub_content_version,
+    }
 }
 
 fn hub_callback_with_body(
     envelope: &Envelope,
-    config: &NotificationConfig,
+    version: ApiVersion,
     recipient: FspId,
     method: &'static str,
     endpoint_type: &'static str,
@@ -297,7 +337,7 @@ fn hub_callback_with_body(
 ) -> Callback {
     let created = fspiop::datetime::parse_fspiop_datetime(&envelope.metadata.event.created_at).unwrap_or(Timestamp::from_unix_ms(0));
     let headers = vec![
-        ("content-type".to_string(), config.hub_content_version.content_type()),
+        ("content-type".to_string(), version.content_type()),
         ("date".to_string(), format_http_date(created)),
         ("fspiop-source".to_string(), ledger_core::account::HUB_NAME.to_string()),
         ("fspiop-destination".to_string(), recipient.to_string()),
@@ -326,7 +366,7 @@ fn with_confirmation(
 }
 
 /// The v1.1 RESERVED flow: the payer gets a Hub-made COMMITTED with the fulfilment, the payee a
-/// PATCH COMMITTED.
+/// PATCH COMMITTED, both in the payee's version.
 fn reserve_callbacks(envelope: &Envelope, config: &NotificationConfig, payer: FspId, payee: FspId) -> Vec<Callback> {
     let answer: serde_json::Value = serde_json::from_slice(&envelope.payload_bytes().unwrap_or_default()).unwrap_or_default();
     let completed = answer["completedTimestamp"]
@@ -337,10 +377,10 @@ fn reserve_callbacks(envelope: &Envelope, config: &NotificationConfig, payer: Fs
     let fulfilment = answer["fulfilment"].as_str().and_then(IlpFulfilment::from_base64url);
     let put = TransfersIdPutResponse::from_hub(completed, TransferStateEnum::Committed, fulfilment.as_ref(), None);
     let patch = TransfersIdPatchResponse::from_hub(None, completed, TransferStateEnum::Committed, None);
-    let path = put_path(envelope);
+    let (path, version) = (put_path(envelope), hub_version(envelope, config));
     vec![
-        hub_callback_with_body(envelope, config, payer, "PUT", ENDPOINT_TRANSFER_PUT, path.clone(), put.to_json().into_bytes()),
-        hub_callback_with_body(envelope, config, payee, "PATCH", ENDPOINT_TRANSFER_PUT, path, patch.to_json().into_bytes()),
+        hub_callback_with_body(envelope, version, payer, "PUT", ENDPOINT_TRANSFER_PUT, path.clone(), put.to_json().into_bytes()),
+        hub_callback_with_body(envelope, version, payee, "PATCH", ENDPOINT_TRANSFER_PUT, path, patch.to_json().into_bytes()),
     ]
 }
 
@@ -384,16 +424,16 @@ struct CallbackJob {
 
 type Sent = (Option<u16>, Result<(), String>);
 
-/// Sends a batch's callbacks: those to one recipient about one transfer in order, one after the
-/// other (a payee must see the prepare before the commit), and the rest side by side, at most
-/// [`CALLBACK_CONCURRENCY_MAX`] at a time, so one slow DFSP does not hold up the others. The
-/// results come back in the jobs' order.
+/// Sends a batch's callbacks: those about one transfer in order, one after the other (a payee
+/// must see the prepare before the commit, and the payer hears of an outcome before the payee,
+/// as from ml-api-adapter), and the other transfers' side by side, at most
+/// [`CALLBACK_CONCURRENCY_MAX`] transfers at a time, so one slow DFSP does not hold up the
+/// others. The results come back in the jobs' order.
 async fn send_all(notifier: &Notifier, jobs: Vec<CallbackJob>) -> Vec<(CallbackJob, Sent)> {
     let mut groups: Vec<Vec<(usize, CallbackJob)>> = Vec::new();
-    let mut group_of: HashMap<(String, String), usize> = HashMap::new();
+    let mut group_of: HashMap<String, usize> = HashMap::new();
     for (index, job) in jobs.into_iter().enumerate() {
-        let conversation = (job.key.transfer_id.clone(), job.key.recipient.clone());
-        let group = *group_of.entry(conversation).or_insert_with(|| {
+        let group = *group_of.entry(job.key.transfer_id.clone()).or_insert_with(|| {
             groups.push(Vec::new());
             groups.len() - 1
         });

@@ -9,6 +9,10 @@
 //!   otherwise `LEDGER_SQLITE_PATH` (default `ledger.db`) selects the embedded store;
 //! - `LOCAL_HUBS_URL` or `EVENTHUB_NAMESPACE`: where events go (see `handler::publish`);
 //! - `ENABLE_ON_US_TRANSFERS`, `SEND_TRANSFER_CONFIRMATION_TO_PAYEE`: `true` / `false`;
+//! - `CALLBACK_CONTENT_VERSION`: `1.0` (the default), `1.1` or `2.0`, the `Content-Type` version
+//!   of the callbacks the Hub makes (Mojaloop's `PROTOCOL_VERSIONS.CONTENT.DEFAULT`; see
+//!   `handler::notification`). 1.0 is what the Testing Toolkit's default environment expects
+//!   (`expectedTransfersVersion`); a scheme on v2.0 sets 2.0. Any other value stops the handler;
 //! - the message journal (`crate::audit`): `COSMOS_ENDPOINT` (+ `COSMOS_DATABASE`,
 //!   `COSMOS_CONTAINER`, `REGION_NAME`; Entra ID as for Event Hubs, or `COSMOS_KEY` for the local
 //!   stand-in only) selects Cosmos DB; else it sits beside the ledger: a `journal_entry` table
@@ -55,6 +59,10 @@ pub const COSMOS_CONTAINER_VAR: &str = "COSMOS_CONTAINER";
 pub const COSMOS_KEY_VAR: &str = "COSMOS_KEY";
 /// Set by Azure Functions to the app's region.
 pub const REGION_NAME_VAR: &str = "REGION_NAME";
+pub const CALLBACK_CONTENT_VERSION_VAR: &str = "CALLBACK_CONTENT_VERSION";
+/// The Testing Toolkit's `expectedTransfersVersion` in its default environment (module
+/// documentation).
+pub const CALLBACK_CONTENT_VERSION_DEFAULT: fspiop::ApiVersion = fspiop::ApiVersion::V1_0;
 
 /// Runs the handler until a stop signal: telemetry, bind, store, publisher, serve. Call it from
 /// inside a Tokio runtime.
@@ -79,7 +87,7 @@ async fn serve() -> Result<(), String> {
     let journal: Arc<dyn Journal> = Arc::new(GroupedJournal::new(open_journal(JournalTarget::from_lookup(lookup)?).await?));
     let mut notifier = Notifier::new(NotificationConfig {
         confirm_to_payee: flag("SEND_TRANSFER_CONFIRMATION_TO_PAYEE", true),
-        hub_content_version: fspiop::ApiVersion::V1_1,
+        hub_content_version: callback_content_version(lookup)?,
         backoff_initial: CALLBACK_BACKOFF_INITIAL,
     })
     .map_err(|err| err.to_string())?
@@ -196,6 +204,18 @@ pub async fn open_journal(target: JournalTarget) -> Result<Arc<dyn Journal>, Str
     })
 }
 
+/// `CALLBACK_CONTENT_VERSION`, read from variables looked up by name (tests pass a map): unset
+/// or blank is the default, anything but a supported version is refused.
+pub fn callback_content_version(lookup: impl Fn(&str) -> Option<String>) -> Result<fspiop::ApiVersion, String> {
+    match lookup(CALLBACK_CONTENT_VERSION_VAR).map(|it| it.trim().to_string()).filter(|it| !it.is_empty()) {
+        None => Ok(CALLBACK_CONTENT_VERSION_DEFAULT),
+        Some(text) => fspiop::ApiVersion::parse(&text).ok_or_else(|| {
+            let supported: Vec<&str> = fspiop::ApiVersion::SUPPORTED.iter().map(|it| it.as_str()).collect();
+            format!("{CALLBACK_CONTENT_VERSION_VAR}={text}: not one of {}", supported.join(", "))
+        }),
+    }
+}
+
 fn entra_credential(lookup: impl Fn(&str) -> Option<String>) -> Result<Arc<dyn TokenCredential>, String> {
     credential_choice(lookup).credential().map_err(|err| err.to_string())
 }
@@ -219,6 +239,22 @@ mod tests {
 
     fn target(vars: &'static [(&'static str, &'static str)]) -> Result<JournalTarget, String> {
         JournalTarget::from_lookup(|name| vars.iter().find(|(it, _)| *it == name).map(|(_, value)| value.to_string()))
+    }
+
+    #[test]
+    fn the_callback_version_defaults_to_1_0_and_refuses_unknown_versions() {
+        let version = |value: Option<&'static str>| callback_content_version(move |name| {
+            assert_eq!(name, CALLBACK_CONTENT_VERSION_VAR);
+            value.map(str::to_string)
+        });
+        assert_eq!(version(None), Ok(fspiop::ApiVersion::V1_0));
+        assert_eq!(version(Some(" ")), Ok(fspiop::ApiVersion::V1_0));
+        assert_eq!(version(Some("1.1")), Ok(fspiop::ApiVersion::V1_1));
+        assert_eq!(version(Some(" 2.0 ")), Ok(fspiop::ApiVersion::V2_0));
+        for wrong in ["2", "1.2", "v1.0", "application/vnd.interoperability.transfers+json;version=1.0"] {
+            let error = version(Some(wrong)).unwrap_err();
+            assert!(error.contains("CALLBACK_CONTENT_VERSION") && error.contains("1.1, 1.0, 2.0"), "{error}");
+        }
     }
 
     #[test]

@@ -150,12 +150,38 @@ async fn bad_requests_get_mojaloops_synchronous_errors_and_publish_nothing() {
         (request("PATCH", &format!("/transfers/{ID}"), "payeefsp", "{}"), 501, "2002"),
         (request("DELETE", &format!("/transfers/{ID}"), "payeefsp", ""), 405, "3000"),
         (request("POST", "/quotes", "payerfsp", "{}"), 404, "3002"),
+        // A blank id, as it stands in the path: an unknown URI (TTK bug fix #849), not 3100.
+        (request("PUT", "/transfers/%20", "payeefsp", &late.to_string()), 404, "3002"),
+        (request("PUT", "/transfers/%20%20/error", "payeefsp", "{}"), 404, "3002"),
+        (request("GET", "/transfers/%20", "payerfsp", ""), 404, "3002"),
+        (request("GET", "/transfers/not-an-id", "payerfsp", ""), 400, "3100"),
     ];
     for (request, status, code) in &cases {
         let response = handle(&publisher, request, NOW).await;
         assert_eq!((response.status, error_code(&response).as_str()), (*status, *code), "{} {}", request.method, request.path);
     }
     assert!(received.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn ulid_and_uuid_v7_ids_are_taken_with_every_content_version() {
+    let (received, publisher) = start_hubs().await;
+    let ids = ["01HZX9JQK4RM2V8T6B3N7C5D1E", "01890f33-6e8c-7b1a-9d8e-0123456789ab"];
+    for version in ["1.0", "1.1", "2.0"] {
+        let content_type = format!("application/vnd.interoperability.transfers+json;version={version}");
+        for id in ids {
+            let mut post = request("POST", "/transfers", "payerfsp", &post_body(id));
+            let mut put = request("PUT", &format!("/transfers/{id}"), "payeefsp", r#"{"transferState":"RESERVED"}"#);
+            let mut get = request("GET", &format!("/transfers/{id}"), "payerfsp", "");
+            for it in [&mut post, &mut put, &mut get] {
+                it.headers.insert("content-type".to_string(), content_type.clone());
+            }
+            for (it, status) in [(post, 202), (put, 200), (get, 202)] {
+                assert_eq!(handle(&publisher, &it, NOW).await.status, status, "{} {} at {version}", it.method, it.path);
+            }
+        }
+    }
+    assert_eq!(received.lock().unwrap().len(), 3 * 2 * 3);
 }
 
 #[tokio::test]

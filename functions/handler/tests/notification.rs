@@ -41,6 +41,7 @@ on_both_stores!(
     aborts_and_timeouts_reach_both_parties,
     duplicates_and_gets_answer_the_requester,
     with_jws_sign_hub_callbacks_carry_a_signature_the_hubs_key_verifies,
+    hub_callbacks_carry_the_schemes_version_and_answers_to_a_put_carry_the_puts,
 );
 
 on_both_stores_with_journal!(the_journal_holds_a_transfers_requests_and_callbacks_once);
@@ -82,14 +83,18 @@ async fn start_simulator() -> (Simulator, String) {
     (sim, base)
 }
 
+/// A notifier with the handler's default callback version (1.0).
 fn notifier() -> Notifier {
-    let config = NotificationConfig {
-        confirm_to_payee: true,
-        hub_content_version: fspiop::ApiVersion::V1_1,
-        backoff_initial: Duration::from_millis(5),
-    };
+    notifier_at(handler::process::CALLBACK_CONTENT_VERSION_DEFAULT)
+}
+
+fn notifier_at(hub_content_version: fspiop::ApiVersion) -> Notifier {
+    let config = NotificationConfig { confirm_to_payee: true, hub_content_version, backoff_initial: Duration::from_millis(5) };
     Notifier::new(config).unwrap()
 }
+
+const V1_0: &str = "application/vnd.interoperability.transfers+json;version=1.0";
+const V2_0: &str = "application/vnd.interoperability.transfers+json;version=2.0";
 
 async fn setup(store: &dyn LedgerStore, funding: &str) -> (Simulator, Notifier) {
     provision(store, funding).await;
@@ -125,6 +130,7 @@ async fn the_payee_gets_the_payers_post_and_the_payer_the_payees_put(store: Arc<
     assert_eq!(notify(store.as_ref(), &notifier, &bodies(&committed), LATER).await.unwrap(), 2);
     let received = take(&sim);
     let to_payer = received.iter().find(|it| it.path.starts_with("/payerfsp")).expect("the payer is told");
+    assert!(received[0].path.starts_with("/payerfsp"), "the payer before the payee's confirmation, as ml-api-adapter sends them");
     assert_eq!((to_payer.method.as_str(), to_payer.path.clone()), ("PUT", format!("/payerfsp/transfers/{id}")));
     assert_eq!(to_payer.body, answer.payload_bytes().unwrap());
     assert_eq!(header(to_payer, "fspiop-source"), "payeefsp");
@@ -170,6 +176,11 @@ async fn the_reserved_flow_sends_a_committed_put_and_a_patch(store: Arc<dyn Ledg
     assert_eq!(patch_body["transferState"], "COMMITTED");
     assert!(patch_body.get("fulfilment").is_none());
     assert_eq!(header(patch, "fspiop-http-method"), "PATCH");
+    // The Hub is at 1.0 here; both answer the payee's RESERVED in its 1.1 (TTK's
+    // patch_notification.json), and the payer hears first.
+    assert_eq!((header(put, "content-type"), header(patch, "content-type")), (CONTENT_TYPE, CONTENT_TYPE));
+    assert_eq!((header(put, "fspiop-source"), header(patch, "fspiop-source")), ("Hub", "Hub"));
+    assert!(received[0].path.starts_with("/payerfsp"), "{received:?}");
 }
 
 async fn a_redelivered_batch_is_sent_once(store: Arc<dyn LedgerStore>) {
@@ -342,6 +353,80 @@ async fn with_jws_sign_hub_callbacks_carry_a_signature_the_hubs_key_verifies(sto
         body: &body,
     };
     assert!(validator.validate(&inbound).is_err());
+}
+
+/// Each callback of one notify run as (recipient, method, error code or state, Content-Type).
+async fn run_notify_versions(store: &dyn LedgerStore, sim: &Simulator, notifier: &Notifier, bodies: Vec<String>, at: Timestamp) -> Vec<(String, String, String, String)> {
+    notify(store, notifier, &bodies, at).await.unwrap();
+    let mut seen: Vec<(String, String, String, String)> = take(sim)
+        .into_iter()
+        .map(|it| {
+            let body: serde_json::Value = serde_json::from_slice(&it.body).unwrap_or_default();
+            let what = body["errorInformation"]["errorCode"].as_str().or(body["transferState"].as_str()).unwrap_or("").to_string();
+            let who = it.path.split('/').nth(1).unwrap_or("").to_string();
+            let version = header(&it, "content-type").rsplit('=').next().unwrap_or("").to_string();
+            (who, it.method, what, version)
+        })
+        .collect();
+    seen.sort();
+    seen
+}
+
+fn seen_versions(rows: &[(&str, &str, &str, &str)]) -> Vec<(String, String, String, String)> {
+    rows.iter().map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string())).collect()
+}
+
+/// The Hub at 2.0 and DFSPs at 1.1 (or 1.0), so each callback's version says which rule chose it.
+async fn hub_callbacks_carry_the_schemes_version_and_answers_to_a_put_carry_the_puts(store: Arc<dyn LedgerStore>) {
+    let (sim, _) = setup(store.as_ref(), "1000").await;
+    let notifier = notifier_at(fspiop::ApiVersion::V2_0);
+    // A refused prepare and a GET: the configured version.
+    let (refused, event) = prepare_event("payerfsp", "nobodyfsp", "1", NOW);
+    let report = prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
+    let callbacks = run_notify_versions(store.as_ref(), &sim, &notifier, bodies(&report), NOW).await;
+    assert_eq!(callbacks, seen_versions(&[("payerfsp", "PUT", "3100", "2.0")]));
+    let report = get(store.as_ref(), &[get_event(refused.as_str(), "payerfsp", NOW).to_json()], NOW).await.unwrap();
+    let callbacks = run_notify_versions(store.as_ref(), &sim, &notifier, bodies(&report), NOW).await;
+    assert_eq!(callbacks, seen_versions(&[("payerfsp", "PUT", "ABORTED", "2.0")]));
+    // A commit: the payee's PUT forwarded as sent (1.0 here), the confirmation from the Hub.
+    let (id, event) = prepare_event("payerfsp", "payeefsp", "10", NOW);
+    let prepared = prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
+    position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
+    let answer = fulfil_event(&id, "COMMITTED", Some(TTK_FULFILMENT), "payeefsp", V1_0, LATER);
+    let fulfilled = fulfil(store.as_ref(), &[answer.to_json()], LATER).await.unwrap();
+    let committed = position(store.as_ref(), &bodies(&fulfilled), LATER).await.unwrap();
+    let callbacks = run_notify_versions(store.as_ref(), &sim, &notifier, bodies(&committed), LATER).await;
+    assert_eq!(callbacks, seen_versions(&[("payeefsp", "PUT", "COMMITTED", "2.0"), ("payerfsp", "PUT", "COMMITTED", "1.0")]));
+    // The payee's PUT again, and a modified one: answered in the PUT's version (TTK's
+    // fulfill_commit.json), not the Hub's.
+    let report = fulfil(store.as_ref(), &[answer.to_json()], LATER).await.unwrap();
+    let callbacks = run_notify_versions(store.as_ref(), &sim, &notifier, bodies(&report), LATER).await;
+    assert_eq!(callbacks, seen_versions(&[("payeefsp", "PUT", "COMMITTED", "1.0")]));
+    let modified = fulfil_event(&id, "COMMITTED", Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), "payeefsp", CONTENT_TYPE, LATER);
+    let report = fulfil(store.as_ref(), &[modified.to_json()], LATER).await.unwrap();
+    let callbacks = run_notify_versions(store.as_ref(), &sim, &notifier, bodies(&report), LATER).await;
+    assert_eq!(callbacks, seen_versions(&[("payeefsp", "PUT", "3106", "1.1")]));
+    // A wrong fulfilment aborts: both parties' 3100 in the configured version (TTK's #2697).
+    let (id, event) = prepare_event("payerfsp", "payeefsp", "10", NOW);
+    let prepared = prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
+    position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
+    let wrong = fulfil_event(&id, "RESERVED", Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), "payeefsp", CONTENT_TYPE, LATER);
+    let invalid = fulfil(store.as_ref(), &[wrong.to_json()], LATER).await.unwrap();
+    let (patch, to_position): (Vec<_>, Vec<_>) = invalid.emitted.iter().partition(|it| it.route == Route::Notification);
+    let released = position(store.as_ref(), &to_position.iter().map(|it| it.envelope.to_json()).collect::<Vec<_>>(), LATER).await.unwrap();
+    let all = [patch.iter().map(|it| it.envelope.to_json()).collect(), bodies(&released)].concat();
+    let callbacks = run_notify_versions(store.as_ref(), &sim, &notifier, all, LATER).await;
+    let expected = [("payeefsp", "PATCH", "ABORTED", "1.1"), ("payeefsp", "PUT", "3100", "2.0"), ("payerfsp", "PUT", "3100", "2.0")];
+    assert_eq!(callbacks, seen_versions(&expected));
+    // A 2.0 payee gets its PATCH in 2.0.
+    let (id, event) = prepare_event("payerfsp", "payeefsp", "10", NOW);
+    let prepared = prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
+    position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
+    let reserved = fulfil_event(&id, "RESERVED", Some(TTK_FULFILMENT), "payeefsp", V2_0, LATER);
+    let fulfilled = fulfil(store.as_ref(), &[reserved.to_json()], LATER).await.unwrap();
+    let committed = position(store.as_ref(), &bodies(&fulfilled), LATER).await.unwrap();
+    let callbacks = run_notify_versions(store.as_ref(), &sim, &notifier, bodies(&committed), LATER).await;
+    assert_eq!(callbacks, seen_versions(&[("payeefsp", "PATCH", "COMMITTED", "2.0"), ("payerfsp", "PUT", "COMMITTED", "2.0")]));
 }
 
 fn later() -> Timestamp {

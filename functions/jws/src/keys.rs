@@ -5,14 +5,19 @@
 //! Accepted PEM: `PRIVATE KEY` (PKCS#8) and `RSA PRIVATE KEY` (PKCS#1) for the hub;
 //! `PUBLIC KEY` (SubjectPublicKeyInfo), `RSA PUBLIC KEY` (PKCS#1) and `CERTIFICATE` (its key is
 //! used, the certificate itself is not checked) for participants. Encrypted PEM is refused.
+//!
+//! [`generate_hub_key`] makes a fresh hub key pair as PEM, for a local switch that signs its
+//! callbacks without an operator-issued key (the emulator's `--jws-sign`).
 
 use std::fmt;
 
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::KeySize;
 use aws_lc_rs::signature::{
-    ParsedPublicKey, RsaKeyPair, RsaParameters, ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256,
+    KeyPair, ParsedPublicKey, RsaKeyPair, RsaParameters, ECDSA_P256_SHA256_FIXED, RSA_PKCS1_2048_8192_SHA256,
 };
 
-use crate::pem::{certificate_public_key_info, parse_pem};
+use crate::pem::{certificate_public_key_info, encode_pem, parse_pem};
 
 /// Smallest RSA modulus accepted, in bits: what RS256 verification in the crypto library
 /// accepts, and NIST's floor for signatures.
@@ -94,6 +99,39 @@ impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PrivateKey(RSA {} bits)", self.pair.public_modulus_len() * 8)
     }
+}
+
+/// A hub key pair as PEM texts.
+pub struct KeyPairPem {
+    /// `PRIVATE KEY` (PKCS#8), what [`PrivateKey::from_pem`] and a key directory's
+    /// `hub-private.pem` take.
+    pub private_pem: String,
+    /// `PUBLIC KEY` (SubjectPublicKeyInfo), what a DFSP verifies the hub's signatures with.
+    pub public_pem: String,
+}
+
+/// Never prints the private key.
+impl fmt::Debug for KeyPairPem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyPairPem").field("public_pem", &self.public_pem).finish_non_exhaustive()
+    }
+}
+
+/// A fresh RSA key pair of [`RSA_KEY_BITS_MIN`] bits for the hub to sign with (RS256).
+pub fn generate_hub_key() -> Result<KeyPairPem, KeyError> {
+    const _: () = assert!(RSA_KEY_BITS_MIN == 2_048, "the generated key size is the smallest accepted");
+    let failed = |what: &str| KeyError::Unsupported(format!("RSA key generation failed at {what}"));
+    let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| failed("generation"))?;
+    let private_der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).map_err(|_| failed("PKCS#8 encoding"))?;
+    let public_der = pair.public_key().as_der().map_err(|_| failed("public key encoding"))?;
+    let generated = KeyPairPem {
+        private_pem: encode_pem("PRIVATE KEY", private_der.as_ref()),
+        public_pem: encode_pem("PUBLIC KEY", public_der.as_ref()),
+    };
+    // Pair check: what was written reads back as a key of the size asked for.
+    assert_eq!(PrivateKey::from_pem(&generated.private_pem).map(|it| it.pair.public_modulus_len() * 8).ok(), Some(2_048));
+    assert_eq!(PublicKey::from_pem(&generated.public_pem).map(|it| it.algorithm).ok(), Some(Algorithm::Rs256));
+    Ok(generated)
 }
 
 /// A participant's verification key, bound to the one algorithm it can verify.

@@ -48,6 +48,22 @@ pub(crate) fn parse_pem(text: &str) -> Result<PemBlock, KeyError> {
     Err(KeyError::InvalidPem(format!("no END line for {label}")))
 }
 
+/// Base64 characters per PEM line (RFC 7468).
+const PEM_LINE_CHARS: usize = 64;
+
+/// Writes `der` as one PEM block with `label`, lines of [`PEM_LINE_CHARS`].
+pub(crate) fn encode_pem(label: &str, der: &[u8]) -> String {
+    let base64_text = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = format!("-----BEGIN {label}-----\n");
+    for line in base64_text.as_bytes().chunks(PEM_LINE_CHARS) {
+        // Base64 output is ASCII, so every chunk is UTF-8.
+        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        pem.push('\n');
+    }
+    pem.push_str(&format!("-----END {label}-----\n"));
+    pem
+}
+
 fn decode_block(label: String, base64_text: &str) -> Result<PemBlock, KeyError> {
     if label.contains("ENCRYPTED") {
         return Err(KeyError::Encrypted);
@@ -135,6 +151,16 @@ mod tests {
         assert_eq!(block.der, [0, 1, 2, 3]);
         let escaped = "-----BEGIN PUBLIC KEY-----\\nAAECAw==\\n-----END PUBLIC KEY-----";
         assert_eq!(parse_pem(escaped).unwrap().der, [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn written_blocks_read_back() {
+        let der: Vec<u8> = (0..=200).collect();
+        let pem = encode_pem("PUBLIC KEY", &der);
+        assert!(pem.lines().all(|line| line.len() <= PEM_LINE_CHARS), "{pem}");
+        assert_eq!(pem.lines().count(), 2 + 268_usize.div_ceil(PEM_LINE_CHARS));
+        let block = parse_pem(&pem).unwrap();
+        assert_eq!((block.label.as_str(), block.der), ("PUBLIC KEY", der));
     }
 
     #[test]

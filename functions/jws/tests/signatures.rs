@@ -168,6 +168,31 @@ fn a_key_made_by_the_openssl_cli_signs_and_verifies() {
 }
 
 #[test]
+fn a_generated_hub_key_signs_what_its_public_key_verifies_and_openssl_reads_it() {
+    let generated = jws::keys::generate_hub_key().unwrap();
+    assert!(!format!("{generated:?}").contains("PRIVATE"), "Debug never prints the private key");
+    let other = jws::keys::generate_hub_key().unwrap();
+    assert_ne!(generated.public_pem, other.public_pem, "every call makes a new key");
+    let signed = Signer::new(PrivateKey::from_pem(&generated.private_pem).unwrap())
+        .sign(&SignRequest { method: "PUT", url: "/transfers/1", source: "Hub", destination: Some("payerfsp"), date: Some(DATE), body: BODY.as_bytes() })
+        .unwrap();
+    let request = request_for(signed, "Hub", Some("payerfsp"), BODY.as_bytes());
+    let hub = |pem: &str| Validator::new(HashMap::from([("Hub".to_string(), PublicKey::from_pem(pem).unwrap())]));
+    assert_eq!(hub(&generated.public_pem).validate(&request.view()), Ok(()));
+    assert_eq!(hub(&other.public_pem).validate(&request.view()), Err(Rejection::BadSignature));
+    // Standard PEM: the OpenSSL CLI (what a DFSP or operator would use) reads both halves.
+    let dir = std::env::temp_dir().join(format!("jws_t_{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, pem, args) in [("key.pem", &generated.private_pem, &["pkey", "-noout", "-in"][..]), ("pub.pem", &generated.public_pem, &["pkey", "-pubin", "-noout", "-in"][..])] {
+        let path = dir.join(name);
+        std::fs::write(&path, pem).unwrap();
+        let status = std::process::Command::new("openssl").args(args).arg(&path).status().expect("the openssl CLI is installed");
+        assert!(status.success(), "openssl reads {name}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn es256_signatures_from_an_ec_key_verify() {
     let pem = fixture("ecfsp-private.pem");
     let der = base64::engine::general_purpose::STANDARD

@@ -78,6 +78,10 @@ pub struct Options {
     /// The MariaDB server the test database is created on (`mysql://user@host:port`); by
     /// default `LEDGER_TEST_MYSQL_URL`, else the machine's server on port 3306.
     pub mysql_server: Option<String>,
+    /// `--callback-version`; 1.0 by default, as `up`.
+    pub callback_version: Option<fspiop::ApiVersion>,
+    /// `--jws-sign`.
+    pub jws_sign: bool,
 }
 
 /// Starts a switch on `backend` with two funded DFSPs (`funding` each, net debit cap `cap`).
@@ -120,6 +124,8 @@ pub async fn start(backend: Backend, options: Options) -> Switch {
         handler_program: PathBuf::from(env!("CARGO_BIN_EXE_local-emulator")),
         handler_arguments: vec!["handler".to_string()],
         handler_environment: vec![("RUST_LOG".to_string(), "warn".to_string())],
+        callback_version: options.callback_version.unwrap_or(fspiop::ApiVersion::V1_0),
+        jws_sign: options.jws_sign,
         operator_key: Some(OPERATOR_KEY.to_string()),
         faults: options.faults,
         mtls: options.mtls,

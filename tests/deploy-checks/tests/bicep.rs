@@ -32,7 +32,7 @@ const STANDARD_PARTITIONS_MAX: i64 = 32;
 const STANDARD_RETENTION_DAYS_MAX: i64 = 7;
 
 /// The app settings the function app must carry, and where each is read.
-const APP_SETTINGS: [(&str, &str); 17] = [
+const APP_SETTINGS: [(&str, &str); 18] = [
     ("AzureWebJobsStorage__accountName", "host"),
     ("AzureWebJobsStorage__credential", "host"),
     ("AzureWebJobsStorage__clientId", "host"),
@@ -50,6 +50,7 @@ const APP_SETTINGS: [(&str, &str); 17] = [
     ("KEYVAULT_URI", "jws"),
     ("ENABLE_ON_US_TRANSFERS", "functions/handler/src/process.rs"),
     ("SEND_TRANSFER_CONFIRMATION_TO_PAYEE", "functions/handler/src/process.rs"),
+    ("CALLBACK_CONTENT_VERSION", "functions/handler/src/process.rs"),
 ];
 
 /// Settings Flex Consumption refuses or ignores (azure.md §1.11).

@@ -141,6 +141,8 @@ async fn start_local(local: &LocalTarget, data_dir: &Path) -> Result<Switch, Str
         handler_program,
         handler_arguments,
         handler_environment: vec![("RUST_LOG".to_string(), local.handler_log.clone())],
+        callback_version: fspiop::ApiVersion::V1_0,
+        jws_sign: false,
         operator_key: Some(operator_key.clone()),
         faults: Vec::new(),
         // Plain HTTP: the generator measures the switch, not TLS handshakes.
