@@ -8,7 +8,8 @@
 //!   (src/shared/setup.js), which wraps the Joi error as 3101 whatever its type;
 //! - central-settlement (v2; its routes are built from swagger.json by hapi-openapi and enjoi)
 //!   leaves the Joi error to central-services-error-handling, which maps its type:
-//!   `any.required` 3102, `string.*` and `date.format` 3101, anything else 3100.
+//!   `any.required` 3102; `string.*`, `date.format`, `number.integer` and `any.only` (a value
+//!   outside an enumeration, mojaloop/project#2013) 3101; anything else 3100.
 //!
 //! Numbers are read exactly, as decimal digits, never through a float: [`JoiNumber`].
 
@@ -75,7 +76,8 @@ impl Service {
             (Service::Settlement, Required) => ErrorCode::MissingElement,
             (
                 Service::Settlement,
-                StringBase | StringEmpty | StringLength | StringPattern | DateFormat,
+                StringBase | StringEmpty | StringLength | StringPattern | DateFormat
+                | NumberInteger | AnyOnly,
             ) => ErrorCode::MalformedSyntax,
             (Service::Settlement, _) => ErrorCode::ValidationError,
         };
@@ -467,10 +469,11 @@ mod tests {
         assert_eq!(code(Service::Settlement, JoiError::Required), 3102);
         assert_eq!(code(Service::Settlement, JoiError::StringBase), 3101);
         assert_eq!(code(Service::Settlement, JoiError::DateFormat), 3101);
+        assert_eq!(code(Service::Settlement, JoiError::NumberInteger), 3101);
+        assert_eq!(code(Service::Settlement, JoiError::AnyOnly), 3101);
         for kind in [
             JoiError::NumberBase,
-            JoiError::NumberInteger,
-            JoiError::AnyOnly,
+            JoiError::NumberUnsafe,
             JoiError::ObjectUnknown,
             JoiError::ArrayUnique,
             JoiError::BooleanBase,

@@ -21,11 +21,13 @@ use crate::{ErrorCode, FspiopError};
 const SETTLEMENT: Service = Service::Settlement;
 
 /// A path parameter id (`{id}`, `{sid}`, `{pid}`, `{aid}`): swagger's `integer`. Any integer
-/// passes; anything else is 3100 "'<name>' URI path parameter".
+/// passes; "'<name>' URI path parameter" refuses anything else (3100, or 3101 for a number that
+/// is not an integer).
 pub fn parse_id_param(text: &str, name: &str) -> Result<i64, FspiopError> {
-    match JoiNumber::parse_js(text).ok().and_then(|it| it.to_integer()) {
-        Some(id) => Ok(id),
-        None => Err(SETTLEMENT.refuse(JoiError::NumberBase, format!("'{name}' URI path parameter"))),
+    let refuse = |kind| SETTLEMENT.refuse(kind, format!("'{name}' URI path parameter"));
+    match JoiNumber::parse_js(text) {
+        Ok(number) => number.to_integer().ok_or_else(|| refuse(JoiError::NumberInteger)),
+        Err(_) => Err(refuse(JoiError::NumberBase)),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The settlement API's bodies, path parameters and queries read as central-settlement's routes
 //! (swagger.json through hapi-openapi and enjoi) read them, with its codes: 3102 missing, 3101
-//! for strings and dates, 3100 for everything else.
+//! for strings, dates, enumerations and non-integers, 3100 for everything else.
 
 use std::collections::HashMap;
 
@@ -40,8 +40,8 @@ fn path_ids_go_through_javascripts_number() {
     );
     refused(
         parse_id_param("1.5", "sid"),
-        3100,
-        "Generic validation error - 'sid' URI path parameter",
+        3101,
+        "Malformed syntax - 'sid' URI path parameter",
     );
 }
 
@@ -54,13 +54,13 @@ fn a_window_close_takes_an_empty_reason_and_only_closed() {
     let close = |value: Value| parse_window_close(&body(value));
     refused(
         close(json!({"state": "CLOSE", "reason": "r"})),
-        3100,
-        "Generic validation error - \"state\" must be [CLOSED]",
+        3101,
+        "Malformed syntax - \"state\" must be [CLOSED]",
     );
     refused(
         close(json!({"state": 5, "reason": "r"})),
-        3100,
-        "Generic validation error - \"state\" must be [CLOSED]",
+        3101,
+        "Malformed syntax - \"state\" must be [CLOSED]",
     );
     refused(
         close(json!({"state": "CLOSED", "reason": 5})),
@@ -124,8 +124,8 @@ fn settlement_windows_convert_numeric_string_ids() {
     );
     refused(
         create(json!([{"id": 1.5}])),
-        3100,
-        "Generic validation error - \"settlementWindows[0].id\" must be an integer",
+        3101,
+        "Malformed syntax - \"settlementWindows[0].id\" must be an integer",
     );
     refused(
         create(json!([{}])),
@@ -226,10 +226,16 @@ fn a_settlement_update_is_accounts_or_an_abort() {
     );
     refused(
         update(json!({"state": "SETTLED", "reason": "r"})),
-        3100,
-        "Generic validation error - \"state\" must be one of [ABORTED, INVALID]",
+        3101,
+        "Malformed syntax - \"state\" must be one of [ABORTED, INVALID]",
     );
-    refused(update(json!({"participants": [{"accounts": [{"state": "BAD"}]}]})), 3100, "Generic validation error - \"participants[0].accounts[0].state\" must be one of [PENDING_SETTLEMENT, PS_TRANSFERS_RECORDED, PS_TRA");
+    // The description is cut at 128 characters.
+    let bad_state = "Malformed syntax - \"participants[0].accounts[0].state\" must be one of [PENDING_SETTLEMENT, PS_TRANSFERS_RECORDED, PS_TRANSFERS_R";
+    refused(
+        update(json!({"participants": [{"accounts": [{"state": "BAD"}]}]})),
+        3101,
+        bad_state,
+    );
     refused(
         update(json!({"participants": [{"id": "x"}]})),
         3100,
@@ -311,10 +317,10 @@ fn list_queries_convert_and_refuse_as_the_swagger_says() {
     );
     refused(
         parse_window_query(&query(&[("participantId", "1.5")])),
-        3100,
-        "Generic validation error - \"participantId\" must be an integer",
+        3101,
+        "Malformed syntax - \"participantId\" must be an integer",
     );
-    refused(parse_window_query(&query(&[("state", "PROCESSING")])), 3100, "Generic validation error - \"state\" must be one of [OPEN, CLOSED, PENDING_SETTLEMENT, SETTLED, ABORTED]");
+    refused(parse_window_query(&query(&[("state", "PROCESSING")])), 3101, "Malformed syntax - \"state\" must be one of [OPEN, CLOSED, PENDING_SETTLEMENT, SETTLED, ABORTED]");
     refused(
         parse_window_query(&query(&[("toDateTime", "yesterday")])),
         3101,
