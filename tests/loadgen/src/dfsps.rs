@@ -1,5 +1,7 @@
 //! The simulated DFSPs: one HTTP server for all of their callback endpoints
 //! (`/{fsp}/transfers...`), the payee's answer to a prepare, and the payer's `POST /transfers`.
+//! With `--expiring-share`, one more DFSP, the silent payee, takes its prepares and never
+//! answers them, and the callbacks of those transfers are handed to [`crate::expiry`].
 //!
 //! Built for speed rather than inspection: a callback is parsed only for the fields it needs,
 //! nothing is kept but the tracker's counters and histograms, and every request to the switch goes
@@ -23,7 +25,10 @@ use http_body_util::{BodyExt as _, Full};
 use ledger_core::time::Timestamp;
 use serde::Deserialize;
 
+use crate::driver::pair;
+use crate::expiry::{Expiry, Party};
 use crate::ids::{self, DfspNames, RunIds};
+use crate::options::Scenario;
 use crate::tracker::{Outcome, Tracker, TRANSPORT_ERROR};
 
 /// The FSPIOP content type the generator speaks.
@@ -46,6 +51,8 @@ pub struct Dfsps {
     amount: String,
     currency: String,
     expiration: Duration,
+    /// The expiring share and its silent payee (the last of `names`), if any.
+    pub expiry: Option<Expiry>,
 }
 
 /// The transfer fields a payee needs from a prepare.
@@ -91,7 +98,36 @@ impl Dfsps {
             amount: amount.to_string(),
             currency: currency.to_string(),
             expiration,
+            expiry: None,
         }
+    }
+
+    /// Sends `expiry`'s share of the transfers to its silent payee, which must be the last of
+    /// the names.
+    pub fn with_expiry(mut self, expiry: Expiry) -> Dfsps {
+        assert_eq!(expiry.payee as usize + 1, self.names.all().len(), "the silent payee is the last DFSP");
+        self.expiry = Some(expiry);
+        self
+    }
+
+    /// How many DFSPs pay and answer as payees: all but the silent payee.
+    pub fn answering(&self) -> u32 {
+        self.names.all().len() as u32 - u32::from(self.expiry.is_some())
+    }
+
+    /// The payer and the payee of transfer `index`: [`pair`] among the answering DFSPs, or the
+    /// silent payee for an expiring transfer.
+    pub fn parties(&self, scenario: &Scenario, index: u64) -> (u32, u32) {
+        let (payer, payee) = pair(scenario, self.answering(), index);
+        match &self.expiry {
+            Some(expiry) if expiry.is_expiring(index) => (payer, expiry.payee),
+            _ => (payer, payee),
+        }
+    }
+
+    /// The expiry tracker, if transfer `index` is one of its share.
+    fn expiring(&self, index: u64) -> Option<&Expiry> {
+        self.expiry.as_ref().filter(|it| it.is_expiring(index))
     }
 
     /// The callback endpoints to register for `fsp`, served at `base` (`http://host:port`).
@@ -109,7 +145,14 @@ impl Dfsps {
         let transfer_id = self.ids.transfer_id(index);
         let (payer_name, payee_name) = (self.names.name(payer), self.names.name(payee));
         let packet = ids::ilp_packet(&transfer_id, payer_name, payee_name, &self.amount, &self.currency);
-        let expiration = format_fspiop_datetime(now().plus_ms(self.expiration.as_millis() as i64));
+        let expiring = self.expiring(index);
+        let expires_in = expiring.map_or(self.expiration, Expiry::expiration);
+        let (since_epoch, sent) = (since_epoch(), Instant::now());
+        let wall = Timestamp::from_unix_ms(since_epoch.as_millis() as i64);
+        let expiration = format_fspiop_datetime(wall.plus_ms(expires_in.as_millis() as i64));
+        // The instant of that expiration, whose text drops the clock's sub-millisecond part.
+        let dropped = Duration::from_nanos(u64::from(since_epoch.subsec_nanos() % 1_000_000));
+        let expires_at = (sent + expires_in).checked_sub(dropped).unwrap_or(sent);
         let body = format!(
             r#"{{"transferId":"{transfer_id}","payerFsp":"{payer_name}","payeeFsp":"{payee_name}","amount":{{"amount":"{}","currency":"{}"}},"ilpPacket":"{packet}","condition":"{}","expiration":"{expiration}"}}"#,
             self.amount,
@@ -117,9 +160,15 @@ impl Dfsps {
             self.ids.condition(&packet),
         );
         self.tracker.begin(index, payer, start);
+        if let Some(expiry) = expiring {
+            expiry.begin(index, start, expires_at);
+        }
         let request = fspiop_request(Method::POST, format!("{}/transfers", self.fspiop_url), CONTENT_TYPE, payer_name, payee_name, body);
         if let Err((code, _)) = self.exchange(request).await {
             self.tracker.finish(index, None, Outcome::Failed(code), Instant::now());
+            if let Some(expiry) = expiring {
+                expiry.refused(index);
+            }
         }
     }
 
@@ -200,6 +249,13 @@ async fn receive_prepare(State(dfsps): State<Arc<Dfsps>>, Path(fsp): Path<String
     let Ok(prepare) = serde_json::from_slice::<Prepare>(&body) else {
         return StatusCode::BAD_REQUEST;
     };
+    if let Some(expiry) = dfsps.expiry.as_ref().filter(|it| dfsps.names.index_of(&fsp) == Some(it.payee)) {
+        // The silent payee takes the prepare and never answers it.
+        if let Some(index) = dfsps.ids.index_of(&prepare.transfer_id) {
+            expiry.payee_prepared(index);
+        }
+        return StatusCode::ACCEPTED;
+    }
     dfsps.tracker.counters.payee_prepares.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let content_type = headers.get("content-type").and_then(|it| it.to_str().ok()).unwrap_or(CONTENT_TYPE).to_string();
     let answer = Arc::clone(&dfsps).fulfil(fsp, prepare.payer.into_owned(), prepare.transfer_id.into_owned(), prepare.ilp_packet.into_owned(), content_type);
@@ -230,15 +286,31 @@ async fn receive_other(State(dfsps): State<Arc<Dfsps>>) -> StatusCode {
     StatusCode::OK
 }
 
-/// Ends the transfer if the callback is its payer's; anything else is only counted.
+/// Ends the transfer if the callback is its payer's; anything else is only counted. A callback
+/// of an expiring transfer also goes to the expiry tracker: the silent payee's, or the one that
+/// ended the transfer for its payer.
 fn end(dfsps: &Dfsps, fsp: &str, transfer_id: &str, outcome: Outcome, now: Instant) {
-    match (dfsps.ids.index_of(transfer_id), dfsps.names.index_of(fsp)) {
-        (Some(index), Some(recipient)) => {
-            dfsps.tracker.finish(index, Some(recipient), outcome, now);
-        }
-        _ => {
-            dfsps.tracker.counters.other_callbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
+    let (Some(index), Some(recipient)) = (dfsps.ids.index_of(transfer_id), dfsps.names.index_of(fsp)) else {
+        dfsps.tracker.counters.other_callbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return;
+    };
+    let expiring = dfsps.expiring(index);
+    if let Some(expiry) = expiring.filter(|it| it.payee == recipient) {
+        expiry.told(index, Party::Payee, &code_of(&outcome), now);
+        return;
+    }
+    let code = expiring.map(|_| code_of(&outcome));
+    let ended = dfsps.tracker.finish(index, Some(recipient), outcome, now);
+    if let (Some(expiry), Some(code), true) = (expiring, code, ended) {
+        expiry.told(index, Party::Payer, &code, now);
+    }
+}
+
+/// The error code of an outcome, or the state it reported.
+fn code_of(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Committed => "state:COMMITTED".to_string(),
+        Outcome::Failed(code) => code.clone(),
     }
 }
 
@@ -251,8 +323,11 @@ fn error_code(status: StatusCode, bytes: &[u8]) -> (String, String) {
 }
 
 fn now() -> Timestamp {
-    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    Timestamp::from_unix_ms(since_epoch.as_millis() as i64)
+    Timestamp::from_unix_ms(since_epoch().as_millis() as i64)
+}
+
+fn since_epoch() -> Duration {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -33,6 +33,9 @@ fn main() -> ExitCode {
             if 0 < outcome.unfinished {
                 println!("unfinished (no final callback within --drain): {}", outcome.unfinished);
             }
+            if let Some(lines) = &outcome.expiry {
+                print!("{lines}");
+            }
             if let Some(line) = &outcome.machine_cpu {
                 print!("{line}");
             }

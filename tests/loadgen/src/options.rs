@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::expiry::ExpiringOptions;
+
 /// Most DFSPs one run simulates (the FSPIOP source names stay short and the progress readable).
 pub const DFSPS_MAX: u32 = 10_000;
 /// Most transfers one run may send: transfer ids carry the index in their last 48 bits.
@@ -57,6 +59,14 @@ SCENARIO:
     --funds DEC             each DFSP's opening liquidity (funds-in) [default: 1000000000]
     --ndc DEC               each DFSP's net debit cap [default: 1000000000]
     --dfsp-prefix NAME      DFSP names are NAME000, NAME001, ... [default: lgfsp]
+
+EXPIRY:
+    --expiring-share F      send this share of the transfers (0 to 1, e.g. 0.05: every twentieth)
+                            to one more DFSP, the silent payee (the last name), which takes every
+                            prepare and never answers, so the switch must expire them; the report
+                            gives the time from each one's expiration to its payer's 3303 callback
+                            and to its payee's (section `expiry`) [default: 0, none]
+    --expiring-expiration D how far in the future those transfers expire [default: 3s]
 
 TARGET:
     --target local          start the local emulator in-process (Functions host, Event Hubs and
@@ -169,6 +179,8 @@ pub struct Options {
     pub amount: String,
     pub currency: String,
     pub expiration: Duration,
+    /// `None` unless `--expiring-share` is above 0.
+    pub expiring: Option<ExpiringOptions>,
     pub funds: String,
     pub ndc: String,
     pub dfsp_prefix: String,
@@ -250,9 +262,9 @@ impl Raw {
     }
 
     fn into_options(self) -> Result<Options, String> {
-        const KNOWN: [&str; 32] = [
+        const KNOWN: [&str; 34] = [
             "--scenario", "--rate", "--concurrency", "--duration", "--transfers", "--warmup", "--drain", "--dfsps",
-            "--amount", "--currency", "--expiration", "--funds", "--ndc", "--dfsp-prefix", "--target", "--store",
+            "--amount", "--currency", "--expiration", "--expiring-share", "--expiring-expiration", "--funds", "--ndc", "--dfsp-prefix", "--target", "--store",
             "--mysql-url", "--mysql-database-prefix", "--handler", "--handler-arg", "--handler-log", "--partitions",
             "--app-root", "--fspiop-url", "--admin-url", "--operator-key", "--callback-bind", "--callback-host",
             "--provision", "--out", "--log", "--help",
@@ -304,6 +316,7 @@ impl Raw {
             amount: self.text("--amount", "1"),
             currency: self.text("--currency", "USD"),
             expiration: self.duration("--expiration", Duration::from_secs(60))?,
+            expiring: self.expiring()?,
             funds: self.text("--funds", "1000000000"),
             ndc: self.text("--ndc", "1000000000"),
             dfsp_prefix: self.text("--dfsp-prefix", "lgfsp"),
@@ -315,6 +328,18 @@ impl Raw {
             quiet: self.switch("--quiet"),
             log: self.text("--log", "warn"),
         })
+    }
+
+    fn expiring(&self) -> Result<Option<ExpiringOptions>, String> {
+        let share: f64 = self.number("--expiring-share")?.unwrap_or(0.0);
+        if !(share.is_finite() && (0.0..=1.0).contains(&share)) {
+            return Err("--expiring-share: a share from 0 to 1".into());
+        }
+        let expiration = self.duration("--expiring-expiration", Duration::from_secs(3))?;
+        if expiration.is_zero() {
+            return Err("--expiring-expiration: a positive duration".into());
+        }
+        Ok((0.0 < share).then_some(ExpiringOptions { share, expiration }))
     }
 
     fn pacing(&self, scenario: &Scenario) -> Result<Pacing, String> {
@@ -415,6 +440,15 @@ mod tests {
         assert_eq!(run("--scenario rate --rate 50").pacing, Pacing::Open { rate: 50.0 });
         assert_eq!(run("--scenario many-dfsps").dfsps, MANY_DFSPS);
         assert_eq!(run("--scenario hotspot --dfsps 5").dfsps, 5);
+        assert_eq!(run("").expiring, None);
+        let expiring = ExpiringOptions { share: 0.05, expiration: Duration::from_secs(3) };
+        assert_eq!(run("--scenario rate --expiring-share 0.05").expiring, Some(expiring));
+        let later = ExpiringOptions { share: 1.0, expiration: Duration::from_millis(2500) };
+        assert_eq!(run("--expiring-share 1 --expiring-expiration 2500ms").expiring, Some(later));
+        for bad in ["--expiring-share 1.5", "--expiring-share -0.1", "--expiring-share 0.1 --expiring-expiration 0s"] {
+            let args: Vec<String> = bad.split_whitespace().map(str::to_string).collect();
+            assert!(parse(&args).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::dfsps::{self, Dfsps};
 use crate::driver::{self, Limits};
+use crate::expiry::Expiry;
 use crate::ids::{DfspNames, RunIds};
 use crate::machine::{reference_round_trip_us, CpuTimes, CpuUsage, Reference, ReferenceSampler};
 use crate::options::{Options, Pacing, Store, Target};
@@ -35,6 +36,8 @@ pub struct Outcome {
     /// The machine's CPU while sending and draining and the reference work, one line each;
     /// `None` off Linux.
     pub machine_cpu: Option<String>,
+    /// The expiring transfers' lines (`--expiring-share`), if any.
+    pub expiry: Option<String>,
 }
 
 /// Runs `options` to the end.
@@ -47,7 +50,9 @@ pub async fn run(options: &Options) -> Result<Outcome, String> {
     let callback_base = callback_base(options, bound);
     let switch = Switch::start(&options.target, &out_dir.join("emulator")).await?;
     eprintln!("loadgen: switch: {} (FSPIOP {})", switch.description, switch.fspiop_url);
-    let names = DfspNames::new(&options.dfsp_prefix, options.dfsps);
+    // The silent payee of the expiring share is one more DFSP, the last.
+    let silent_payees = u32::from(options.expiring.is_some());
+    let names = DfspNames::new(&options.dfsp_prefix, options.dfsps + silent_payees);
     let specs: Vec<DfspSpec> = names
         .all()
         .iter()
@@ -63,7 +68,7 @@ pub async fn run(options: &Options) -> Result<Outcome, String> {
         Err(err) => Err(err),
     };
     let stopped = switch.stop().await;
-    let (summary, unfinished, machine_cpu) = measured?;
+    let (summary, unfinished, machine_cpu, expiry) = measured?;
     stopped?;
     let json = serde_json::to_string_pretty(&summary.to_json()).unwrap_or_default();
     let json_path = out_dir.join("result.json");
@@ -71,7 +76,7 @@ pub async fn run(options: &Options) -> Result<Outcome, String> {
     let svg_path = out_dir.join("result.svg");
     let title = format!("loadgen {} against {}", options.scenario.name(), target_name(&options.target));
     std::fs::write(&svg_path, summary.svg(&title)).map_err(|err| format!("{}: {err}", svg_path.display()))?;
-    Ok(Outcome { out_dir, summary, unfinished, machine_cpu })
+    Ok(Outcome { out_dir, summary, unfinished, machine_cpu, expiry })
 }
 
 /// What is known before the measurement starts.
@@ -80,13 +85,20 @@ struct Before {
     started_at: String,
 }
 
-/// What `measure` found: the summary, the transfers left unfinished, and the machine's CPU line.
-type Measurement = (Summary, usize, Option<String>);
+/// What `measure` found: the summary, the transfers left unfinished, the machine's CPU line and
+/// the expiring transfers' lines.
+type Measurement = (Summary, usize, Option<String>, Option<String>);
 
 async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener: tokio::net::TcpListener, before: Before, callback_base: &str) -> Result<Measurement, String> {
     let permits = driver::permits(&options.pacing);
-    let tracker = Tracker::new(Instant::now(), options.warmup, permits.clone());
-    let generator = Arc::new(Dfsps::new(RunIds::new(), names, tracker, &switch.fspiop_url, &options.amount, &options.currency, options.expiration));
+    let started = Instant::now();
+    let tracker = Tracker::new(started, options.warmup, permits.clone());
+    let silent_payee = names.all().len() as u32 - 1;
+    let mut generator = Dfsps::new(RunIds::new(), names, tracker, &switch.fspiop_url, &options.amount, &options.currency, options.expiration);
+    if let Some(expiring) = options.expiring {
+        generator = generator.with_expiry(Expiry::new(expiring, silent_payee, started, options.warmup));
+    }
+    let generator = Arc::new(generator);
     dfsps::serve(Arc::clone(&generator), listener);
     let progress = (!options.quiet).then(|| tokio::spawn(progress(Arc::clone(&generator))));
     let limits = Limits { duration: options.duration, transfers: options.transfers };
@@ -138,9 +150,11 @@ async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener:
             "payee_prepares": counters.payee_prepares.load(Ordering::Relaxed),
             "other_callbacks": counters.other_callbacks.load(Ordering::Relaxed),
         },
+        "expiry": generator.expiry.as_ref().map(|it| it.to_json(generator.names.name(it.payee))),
     });
     let cpu_text = cpu.map(|it| it.text(committed) + &reference.text(Some(&it), committed));
-    Ok((Summary::new(&recorder, RunFacts { header, window_s }), unfinished, cpu_text))
+    let expiry_text = generator.expiry.as_ref().map(Expiry::text);
+    Ok((Summary::new(&recorder, RunFacts { header, window_s }), unfinished, cpu_text, expiry_text))
 }
 
 /// Redraws one line (on a terminal) or writes one every few seconds (otherwise) until aborted.
