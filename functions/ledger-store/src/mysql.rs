@@ -944,7 +944,7 @@ async fn lock_positions_chunk(
         cap = NET_DEBIT_CAP_LIMIT_TYPE,
         ids = placeholders(chunk.len()),
     );
-    let rows: Vec<Row> = tx.exec(sql, account_values(&chunk)).await.map_err(store_error)?;
+    let rows: Vec<Row> = tx.exec(sql, account_values(chunk)).await.map_err(store_error)?;
     for row in rows {
         let mut cols = Columns::new(row);
         let id = AccountId(cols.value()?);

@@ -1,6 +1,18 @@
 //! The MySQL statements of the timeout work-list (`transfer_timeout`, keyed by due time, then
 //! `transfer_seq`, with an index on `transfer_seq`): a child of `mysql`, sharing its
 //! connection handling and its `transfer_id → transfer_seq` cache.
+//!
+//! Entries read by a scan are removed or moved with one statement per chunk that names the
+//! chunk's due-time range and its transfers: `expiration_ms BETWEEN first AND last AND
+//! transfer_seq IN (…)`, a range of the primary key filtered by a sorted list. The obvious
+//! `(expiration_ms, transfer_seq) IN ((?,?),…)` names the same rows, but MariaDB 10.11's range
+//! optimizer spends about 65 ms on a list of 500 pairs before touching a row (`init for
+//! update` in `SHOW PROFILE`), against 2 ms for this form: it was four fifths of the scan's time.
+//!
+//! The two forms match the same entries because a transfer has at most one entry (only the
+//! transfer's insert writes one) and an entry only ever moves to a due time after the look that
+//! read it, so after every due time a batch read: inside the batch's range a named transfer's
+//! entry is the one read, or gone.
 
 use std::collections::BTreeMap;
 
@@ -23,7 +35,10 @@ pub(super) async fn due(
                  FROM transfer_timeout tt JOIN transfer t ON t.transfer_seq = tt.transfer_seq \
                 WHERE tt.expiration_ms < ? ORDER BY tt.expiration_ms, tt.transfer_seq LIMIT ?";
     let limit = u64::try_from(limit).unwrap_or(u64::MAX);
-    let rows: Vec<Row> = tx.exec(sql, (now.unix_ms(), limit)).await.map_err(store_error)?;
+    let rows: Vec<Row> = tx
+        .exec(sql, (now.unix_ms(), limit))
+        .await
+        .map_err(store_error)?;
     let mut found = Vec::with_capacity(rows.len());
     for row in rows {
         let mut cols = Columns::new(row);
@@ -41,12 +56,15 @@ pub(super) async fn delete(
 ) -> Result<(), StoreError> {
     load_seqs(tx, seqs, entries.iter().map(|it| &it.0)).await?;
     // An unknown transfer has no timeout entry: nothing to delete, as for a deleted one.
-    let keys: Vec<(u64, Timestamp)> = entries.iter().filter_map(|(id, at)| Some((*seqs.get(id)?, *at))).collect();
+    let keys = known_keys(seqs, entries.iter().map(|(id, due)| (id, *due)));
     for chunk in in_list_chunks(&keys) {
-        // Full primary keys, so both servers delete by a range lookup on the due-ordered key
-        // instead of scanning the work-list.
-        let sql = format!("DELETE FROM transfer_timeout WHERE (expiration_ms, transfer_seq) IN ({})", key_list(chunk.len()));
-        tx.exec_drop(sql, key_values(&chunk)).await.map_err(store_error)?;
+        let sql = format!(
+            "DELETE FROM transfer_timeout WHERE expiration_ms BETWEEN ? AND ? AND transfer_seq IN ({})",
+            placeholders(chunk.len())
+        );
+        tx.exec_drop(sql, range_values(&chunk))
+            .await
+            .map_err(store_error)?;
     }
     Ok(())
 }
@@ -60,41 +78,66 @@ pub(super) async fn move_to(
     // One statement per new due time and chunk: a scan moves most of its entries to the same
     // time. Only an entry still due at the time read moves: one the transfer's final
     // transaction removed meanwhile matches nothing.
-    let mut by_next: BTreeMap<Timestamp, Vec<(u64, Timestamp)>> = BTreeMap::new();
+    let mut by_next: BTreeMap<Timestamp, Vec<(&TransferId, Timestamp)>> = BTreeMap::new();
     for (id, due, next) in entries {
-        if let Some(seq) = seqs.get(id) {
-            by_next.entry(*next).or_default().push((*seq, *due));
-        }
+        by_next.entry(*next).or_default().push((id, *due));
     }
-    for (next, keys) in by_next {
+    for (next, named) in by_next {
+        let keys = known_keys(seqs, named.into_iter());
         for chunk in in_list_chunks(&keys) {
             let sql = format!(
-                "UPDATE transfer_timeout SET expiration_ms = ? WHERE (expiration_ms, transfer_seq) IN ({})",
-                key_list(chunk.len())
+                "UPDATE transfer_timeout SET expiration_ms = ? \
+                  WHERE expiration_ms BETWEEN ? AND ? AND transfer_seq IN ({})",
+                placeholders(chunk.len())
             );
-            let params: Vec<Value> = std::iter::once(ms(next)).chain(key_values(&chunk)).collect();
+            let params: Vec<Value> = std::iter::once(ms(next))
+                .chain(range_values(&chunk))
+                .collect();
             tx.exec_drop(sql, params).await.map_err(store_error)?;
         }
     }
     Ok(())
 }
 
-pub(super) async fn delete_of(tx: &mut Transaction<'static>, seqs: &mut SeqCache, ids: &[TransferId]) -> Result<(), StoreError> {
+pub(super) async fn delete_of(
+    tx: &mut Transaction<'static>,
+    seqs: &mut SeqCache,
+    ids: &[TransferId],
+) -> Result<(), StoreError> {
     load_seqs(tx, seqs, ids.iter()).await?;
     let known: Vec<u64> = ids.iter().filter_map(|id| seqs.get(id).copied()).collect();
     for chunk in in_list_chunks(&known) {
-        let sql = format!("DELETE FROM transfer_timeout WHERE transfer_seq IN ({})", placeholders(chunk.len()));
+        let sql = format!(
+            "DELETE FROM transfer_timeout WHERE transfer_seq IN ({})",
+            placeholders(chunk.len())
+        );
         let params: Vec<Value> = chunk.iter().map(|seq| Value::from(*seq)).collect();
         tx.exec_drop(sql, params).await.map_err(store_error)?;
     }
     Ok(())
 }
 
-/// `(?,?),…` for `n` primary keys.
-fn key_list(n: usize) -> String {
-    vec!["(?,?)"; n].join(",")
+/// The primary keys `(due, seq)` of the named entries whose transfers are stored, sorted: a
+/// chunk of them is then a narrow range of the work-list's key.
+fn known_keys<'a>(
+    seqs: &SeqCache,
+    entries: impl Iterator<Item = (&'a TransferId, Timestamp)>,
+) -> Vec<(Timestamp, u64)> {
+    let mut keys: Vec<(Timestamp, u64)> = entries
+        .filter_map(|(id, due)| Some((due, *seqs.get(id)?)))
+        .collect();
+    keys.sort_unstable();
+    keys
 }
 
-fn key_values(keys: &[(u64, Timestamp)]) -> Vec<Value> {
-    keys.iter().flat_map(|(seq, at)| [ms(*at), Value::from(*seq)]).collect()
+/// The parameters of `expiration_ms BETWEEN ? AND ? AND transfer_seq IN (…)` for sorted keys:
+/// their first and last due time, then every seq.
+fn range_values(keys: &[(Timestamp, u64)]) -> Vec<Value> {
+    let (Some(first), Some(last)) = (keys.first(), keys.last()) else {
+        return Vec::new();
+    };
+    [ms(first.0), ms(last.0)]
+        .into_iter()
+        .chain(keys.iter().map(|(_, seq)| Value::from(*seq)))
+        .collect()
 }

@@ -352,29 +352,27 @@ impl LedgerStore for SqliteStore {
 
     async fn net_debit_cap(&self, account: AccountId) -> Result<Option<NetDebitCap>, StoreError> {
         let conn = self.reader.lock().await;
-        let value: Option<StoredAmount> = (|| {
-            conn.query_row(
+        let value: Option<StoredAmount> = conn
+            .query_row(
                 "SELECT value FROM participant_limit WHERE account_id = ? AND limit_type = ? AND is_active = 1",
                 params![account.0 as i64, NET_DEBIT_CAP_LIMIT_TYPE],
                 |row| row.get(0),
             )
             .optional()
-        })()
-        .map_err(sql_error)?;
+            .map_err(sql_error)?;
         value.map(|it| NetDebitCap::new(it.0).ok_or_else(|| StoreError::Corrupt("negative cap".into()))).transpose()
     }
 
     async fn balance(&self, account: AccountId) -> Result<(Amount, Amount), StoreError> {
         let conn = self.reader.lock().await;
-        let row: Option<(StoredAmount, StoredAmount)> = (|| {
-            conn.query_row(
+        let row: Option<(StoredAmount, StoredAmount)> = conn
+            .query_row(
                 "SELECT value, reserved_value FROM participant_position WHERE account_id = ?",
                 [account.0 as i64],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()
-        })()
-        .map_err(sql_error)?;
+            .map_err(sql_error)?;
         match row {
             Some((value, reserved)) => Ok((value.0, reserved.0)),
             None => Err(StoreError::NotFound(format!("account {account}"))),

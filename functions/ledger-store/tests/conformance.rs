@@ -78,6 +78,7 @@ conformance!(
     the_work_list_is_read_by_due_time_in_batches,
     final_transfers_leave_the_work_list_in_their_own_transaction,
     a_moved_entry_comes_due_later_and_a_removed_one_never_returns,
+    removing_or_moving_a_batch_leaves_the_entries_it_does_not_name,
     concurrent_batches_over_shared_accounts_all_commit,
     a_random_workload_keeps_journal_and_positions_equal,
     endpoints_are_upserted_per_participant_and_type,

@@ -57,20 +57,38 @@ pub fn permits(pacing: &Pacing) -> Option<Arc<Semaphore>> {
 }
 
 /// Sends until `limits`; `permits` must be the ones the tracker releases.
-pub async fn drive(dfsps: Arc<Dfsps>, scenario: Scenario, pacing: Pacing, limits: Limits, permits: Option<Arc<Semaphore>>) -> Sent {
+pub async fn drive(
+    dfsps: Arc<Dfsps>,
+    scenario: Scenario,
+    pacing: Pacing,
+    limits: Limits,
+    permits: Option<Arc<Semaphore>>,
+) -> Sent {
     let started = Instant::now();
     let deadline = started + limits.duration;
     let limit = limits.transfers.unwrap_or(TRANSFERS_MAX).min(TRANSFERS_MAX);
-    let n = dfsps.names.all().len() as u32;
     let transfers = match (pacing, permits) {
-        (Pacing::Closed { .. }, Some(permits)) => closed_loop(&dfsps, &scenario, n, deadline, limit, &permits).await,
-        (Pacing::Open { rate }, _) => open_loop(&dfsps, &scenario, n, rate, started, deadline, limit).await,
+        (Pacing::Closed { .. }, Some(permits)) => {
+            closed_loop(&dfsps, &scenario, deadline, limit, &permits).await
+        }
+        (Pacing::Open { rate }, _) => {
+            open_loop(&dfsps, &scenario, rate, started, deadline, limit).await
+        }
         (Pacing::Closed { .. }, None) => unreachable!("the closed loop needs its permits"),
     };
-    Sent { transfers, window: started.elapsed() }
+    Sent {
+        transfers,
+        window: started.elapsed(),
+    }
 }
 
-async fn closed_loop(dfsps: &Arc<Dfsps>, scenario: &Scenario, n: u32, deadline: Instant, limit: u64, permits: &Arc<Semaphore>) -> u64 {
+async fn closed_loop(
+    dfsps: &Arc<Dfsps>,
+    scenario: &Scenario,
+    deadline: Instant,
+    limit: u64,
+    permits: &Arc<Semaphore>,
+) -> u64 {
     let mut index = 0;
     while index < limit {
         let deadline = tokio::time::Instant::from_std(deadline);
@@ -78,14 +96,21 @@ async fn closed_loop(dfsps: &Arc<Dfsps>, scenario: &Scenario, n: u32, deadline: 
             Ok(Ok(permit)) => permit.forget(),
             Ok(Err(_)) | Err(_) => break,
         }
-        let (payer, payee) = pair(scenario, n, index);
+        let (payer, payee) = dfsps.parties(scenario, index);
         tokio::spawn(Arc::clone(dfsps).send(index, payer, payee, Instant::now()));
         index += 1;
     }
     index
 }
 
-async fn open_loop(dfsps: &Arc<Dfsps>, scenario: &Scenario, n: u32, rate: f64, started: Instant, deadline: Instant, limit: u64) -> u64 {
+async fn open_loop(
+    dfsps: &Arc<Dfsps>,
+    scenario: &Scenario,
+    rate: f64,
+    started: Instant,
+    deadline: Instant,
+    limit: u64,
+) -> u64 {
     let interval = Duration::from_secs_f64(1.0 / rate);
     let mut index: u64 = 0;
     while index < limit {
@@ -97,9 +122,13 @@ async fn open_loop(dfsps: &Arc<Dfsps>, scenario: &Scenario, n: u32, rate: f64, s
         while index < due.min(limit) {
             let scheduled = started + interval.mul_f64(index as f64);
             if IN_FLIGHT_MAX <= dfsps.tracker.in_flight() {
-                dfsps.tracker.counters.not_sent.fetch_add(1, Ordering::Relaxed);
+                dfsps
+                    .tracker
+                    .counters
+                    .not_sent
+                    .fetch_add(1, Ordering::Relaxed);
             } else {
-                let (payer, payee) = pair(scenario, n, index);
+                let (payer, payee) = dfsps.parties(scenario, index);
                 tokio::spawn(Arc::clone(dfsps).send(index, payer, payee, scheduled));
             }
             index += 1;
@@ -110,10 +139,15 @@ async fn open_loop(dfsps: &Arc<Dfsps>, scenario: &Scenario, n: u32, rate: f64, s
     index
 }
 
-/// Waits until nothing is in flight, up to `within`; how many were still open.
+/// Waits until nothing is in flight and every expiring transfer's parties were told, up to
+/// `within`; how many transfers were still open.
 pub async fn drain(dfsps: &Dfsps, within: Duration) -> usize {
     let deadline = Instant::now() + within;
-    while 0 < dfsps.tracker.in_flight() && Instant::now() < deadline {
+    let open = || {
+        0 < dfsps.tracker.in_flight()
+            || dfsps.expiry.as_ref().is_some_and(|it| 0 < it.outstanding())
+    };
+    while open() && Instant::now() < deadline {
         tokio::time::sleep(DRAIN_POLL).await;
     }
     dfsps.tracker.in_flight()

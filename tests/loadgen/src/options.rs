@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::expiry::ExpiringOptions;
+
 /// Most DFSPs one run simulates (the FSPIOP source names stay short and the progress readable).
 pub const DFSPS_MAX: u32 = 10_000;
 /// Most transfers one run may send: transfer ids carry the index in their last 48 bits.
@@ -57,6 +59,14 @@ SCENARIO:
     --funds DEC             each DFSP's opening liquidity (funds-in) [default: 1000000000]
     --ndc DEC               each DFSP's net debit cap [default: 1000000000]
     --dfsp-prefix NAME      DFSP names are NAME000, NAME001, ... [default: lgfsp]
+
+EXPIRY:
+    --expiring-share F      send this share of the transfers (0 to 1, e.g. 0.05: every twentieth)
+                            to one more DFSP, the silent payee (the last name), which takes every
+                            prepare and never answers, so the switch must expire them; the report
+                            gives the time from each one's expiration to its payer's 3303 callback
+                            and to its payee's (section `expiry`) [default: 0, none]
+    --expiring-expiration D how far in the future those transfers expire [default: 3s]
 
 TARGET:
     --target local          start the local emulator in-process (Functions host, Event Hubs and
@@ -128,14 +138,22 @@ pub enum Pacing {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Store {
     Sqlite,
-    Mysql { server_url: String, database_prefix: String, keep: bool },
+    Mysql {
+        server_url: String,
+        database_prefix: String,
+        keep: bool,
+    },
 }
 
 /// Where the switch is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
     Local(LocalTarget),
-    Remote { fspiop_url: String, admin_url: String, operator_key: Option<String> },
+    Remote {
+        fspiop_url: String,
+        admin_url: String,
+        operator_key: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -169,6 +187,8 @@ pub struct Options {
     pub amount: String,
     pub currency: String,
     pub expiration: Duration,
+    /// `None` unless `--expiring-share` is above 0.
+    pub expiring: Option<ExpiringOptions>,
     pub funds: String,
     pub ndc: String,
     pub dfsp_prefix: String,
@@ -220,11 +240,19 @@ struct Raw {
 
 impl Raw {
     fn value(&self, flag: &str) -> Option<&str> {
-        self.values.iter().rev().find(|(name, _)| name == flag).map(|(_, value)| value.as_str())
+        self.values
+            .iter()
+            .rev()
+            .find(|(name, _)| name == flag)
+            .map(|(_, value)| value.as_str())
     }
 
     fn all(&self, flag: &str) -> Vec<String> {
-        self.values.iter().filter(|(name, _)| name == flag).map(|(_, value)| value.clone()).collect()
+        self.values
+            .iter()
+            .filter(|(name, _)| name == flag)
+            .map(|(_, value)| value.clone())
+            .collect()
     }
 
     fn switch(&self, flag: &str) -> bool {
@@ -238,26 +266,63 @@ impl Raw {
     fn number<T: std::str::FromStr>(&self, flag: &str) -> Result<Option<T>, String> {
         match self.value(flag) {
             None => Ok(None),
-            Some(text) => text.parse().map(Some).map_err(|_| format!("{flag}: `{text}` is not a valid number")),
+            Some(text) => text
+                .parse()
+                .map(Some)
+                .map_err(|_| format!("{flag}: `{text}` is not a valid number")),
         }
     }
 
     fn duration(&self, flag: &str, default: Duration) -> Result<Duration, String> {
         match self.value(flag) {
             None => Ok(default),
-            Some(text) => parse_duration(text).ok_or_else(|| format!("{flag}: `{text}` is not a duration like 30s, 2m, 500ms")),
+            Some(text) => parse_duration(text)
+                .ok_or_else(|| format!("{flag}: `{text}` is not a duration like 30s, 2m, 500ms")),
         }
     }
 
     fn into_options(self) -> Result<Options, String> {
-        const KNOWN: [&str; 32] = [
-            "--scenario", "--rate", "--concurrency", "--duration", "--transfers", "--warmup", "--drain", "--dfsps",
-            "--amount", "--currency", "--expiration", "--funds", "--ndc", "--dfsp-prefix", "--target", "--store",
-            "--mysql-url", "--mysql-database-prefix", "--handler", "--handler-arg", "--handler-log", "--partitions",
-            "--app-root", "--fspiop-url", "--admin-url", "--operator-key", "--callback-bind", "--callback-host",
-            "--provision", "--out", "--log", "--help",
+        const KNOWN: [&str; 34] = [
+            "--scenario",
+            "--rate",
+            "--concurrency",
+            "--duration",
+            "--transfers",
+            "--warmup",
+            "--drain",
+            "--dfsps",
+            "--amount",
+            "--currency",
+            "--expiration",
+            "--expiring-share",
+            "--expiring-expiration",
+            "--funds",
+            "--ndc",
+            "--dfsp-prefix",
+            "--target",
+            "--store",
+            "--mysql-url",
+            "--mysql-database-prefix",
+            "--handler",
+            "--handler-arg",
+            "--handler-log",
+            "--partitions",
+            "--app-root",
+            "--fspiop-url",
+            "--admin-url",
+            "--operator-key",
+            "--callback-bind",
+            "--callback-host",
+            "--provision",
+            "--out",
+            "--log",
+            "--help",
         ];
-        if let Some((flag, _)) = self.values.iter().find(|(flag, _)| !KNOWN.contains(&flag.as_str())) {
+        if let Some((flag, _)) = self
+            .values
+            .iter()
+            .find(|(flag, _)| !KNOWN.contains(&flag.as_str()))
+        {
             return Err(format!("unknown option `{flag}`"));
         }
         let scenario = match self.text("--scenario", "max").as_str() {
@@ -265,10 +330,20 @@ impl Raw {
             "rate" => Scenario::Rate,
             "hotspot" => Scenario::Hotspot,
             "many-dfsps" => Scenario::ManyDfsps,
-            other => return Err(format!("--scenario: unknown scenario `{other}` (max, rate, hotspot, many-dfsps)")),
+            other => {
+                return Err(format!(
+                    "--scenario: unknown scenario `{other}` (max, rate, hotspot, many-dfsps)"
+                ))
+            }
         };
         let pacing = self.pacing(&scenario)?;
-        let dfsps = self.number("--dfsps")?.unwrap_or(if scenario == Scenario::ManyDfsps { MANY_DFSPS } else { 10 });
+        let dfsps = self
+            .number("--dfsps")?
+            .unwrap_or(if scenario == Scenario::ManyDfsps {
+                MANY_DFSPS
+            } else {
+                10
+            });
         if !(2..=DFSPS_MAX).contains(&dfsps) {
             return Err(format!("--dfsps: between 2 and {DFSPS_MAX}"));
         }
@@ -283,15 +358,24 @@ impl Raw {
         let provision = match self.text("--provision", "admin").as_str() {
             "admin" => Provision::Admin,
             "direct" => Provision::Direct,
-            other => return Err(format!("--provision: `{other}` is neither admin nor direct")),
+            other => {
+                return Err(format!(
+                    "--provision: `{other}` is neither admin nor direct"
+                ))
+            }
         };
         let target = self.target()?;
         if provision == Provision::Direct && matches!(target, Target::Remote { .. }) {
-            return Err("--provision direct writes into the local ledger store: only with --target local".into());
+            return Err(
+                "--provision direct writes into the local ledger store: only with --target local"
+                    .into(),
+            );
         }
         let callback_bind = match self.value("--callback-bind") {
             None => None,
-            Some(text) => Some(text.parse().map_err(|_| format!("--callback-bind: `{text}` is not an address like 0.0.0.0:4999"))?),
+            Some(text) => Some(text.parse().map_err(|_| {
+                format!("--callback-bind: `{text}` is not an address like 0.0.0.0:4999")
+            })?),
         };
         Ok(Options {
             scenario,
@@ -304,6 +388,7 @@ impl Raw {
             amount: self.text("--amount", "1"),
             currency: self.text("--currency", "USD"),
             expiration: self.duration("--expiration", Duration::from_secs(60))?,
+            expiring: self.expiring()?,
             funds: self.text("--funds", "1000000000"),
             ndc: self.text("--ndc", "1000000000"),
             dfsp_prefix: self.text("--dfsp-prefix", "lgfsp"),
@@ -315,6 +400,18 @@ impl Raw {
             quiet: self.switch("--quiet"),
             log: self.text("--log", "warn"),
         })
+    }
+
+    fn expiring(&self) -> Result<Option<ExpiringOptions>, String> {
+        let share: f64 = self.number("--expiring-share")?.unwrap_or(0.0);
+        if !(share.is_finite() && (0.0..=1.0).contains(&share)) {
+            return Err("--expiring-share: a share from 0 to 1".into());
+        }
+        let expiration = self.duration("--expiring-expiration", Duration::from_secs(3))?;
+        if expiration.is_zero() {
+            return Err("--expiring-expiration: a positive duration".into());
+        }
+        Ok((0.0 < share).then_some(ExpiringOptions { share, expiration }))
     }
 
     fn pacing(&self, scenario: &Scenario) -> Result<Pacing, String> {
@@ -340,12 +437,26 @@ impl Raw {
         let target = self.text("--target", "local");
         let fspiop_url = match target.as_str() {
             "local" => return self.local_target().map(Target::Local),
-            "remote" => self.value("--fspiop-url").ok_or("--target remote needs --fspiop-url")?.to_string(),
+            "remote" => self
+                .value("--fspiop-url")
+                .ok_or("--target remote needs --fspiop-url")?
+                .to_string(),
             url if url.starts_with("http://") || url.starts_with("https://") => url.to_string(),
-            other => return Err(format!("--target: `{other}` is not local, remote or an http(s) URL")),
+            other => {
+                return Err(format!(
+                    "--target: `{other}` is not local, remote or an http(s) URL"
+                ))
+            }
         };
-        let admin_url = self.value("--admin-url").ok_or("a remote target needs --admin-url (provisioning)")?.to_string();
-        Ok(Target::Remote { fspiop_url, admin_url, operator_key: self.value("--operator-key").map(str::to_string) })
+        let admin_url = self
+            .value("--admin-url")
+            .ok_or("a remote target needs --admin-url (provisioning)")?
+            .to_string();
+        Ok(Target::Remote {
+            fspiop_url,
+            admin_url,
+            operator_key: self.value("--operator-key").map(str::to_string),
+        })
     }
 
     fn local_target(&self) -> Result<LocalTarget, String> {
@@ -358,14 +469,19 @@ impl Raw {
             },
             other => return Err(format!("--store: `{other}` is neither sqlite nor mysql")),
         };
-        let partitions = self.number("--partitions")?.unwrap_or(local_emulator::emulator::PARTITIONS_DEFAULT);
+        let partitions = self
+            .number("--partitions")?
+            .unwrap_or(local_emulator::emulator::PARTITIONS_DEFAULT);
         Ok(LocalTarget {
             store,
             handler: self.value("--handler").map(PathBuf::from),
             handler_arguments: self.all("--handler-arg"),
             handler_log: self.text("--handler-log", "warn"),
             partitions,
-            app_root: self.value("--app-root").map(PathBuf::from).unwrap_or_else(default_app_root),
+            app_root: self
+                .value("--app-root")
+                .map(PathBuf::from)
+                .unwrap_or_else(default_app_root),
             keep_data: self.switch("--keep-data"),
         })
     }
@@ -373,7 +489,9 @@ impl Raw {
 
 /// `30s`, `2m`, `500ms`, `1h`, or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let split = text.find(|it: char| !(it.is_ascii_digit() || it == '.')).unwrap_or(text.len());
+    let split = text
+        .find(|it: char| !(it.is_ascii_digit() || it == '.'))
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: f64 = number.parse().ok()?;
     let seconds = match unit {
@@ -412,9 +530,37 @@ mod tests {
     fn scenarios_set_their_presets() {
         assert_eq!(run("").pacing, Pacing::Closed { concurrency: 256 });
         assert_eq!(run("--scenario rate").pacing, Pacing::Open { rate: 1000.0 });
-        assert_eq!(run("--scenario rate --rate 50").pacing, Pacing::Open { rate: 50.0 });
+        assert_eq!(
+            run("--scenario rate --rate 50").pacing,
+            Pacing::Open { rate: 50.0 }
+        );
         assert_eq!(run("--scenario many-dfsps").dfsps, MANY_DFSPS);
         assert_eq!(run("--scenario hotspot --dfsps 5").dfsps, 5);
+        assert_eq!(run("").expiring, None);
+        let expiring = ExpiringOptions {
+            share: 0.05,
+            expiration: Duration::from_secs(3),
+        };
+        assert_eq!(
+            run("--scenario rate --expiring-share 0.05").expiring,
+            Some(expiring)
+        );
+        let later = ExpiringOptions {
+            share: 1.0,
+            expiration: Duration::from_millis(2500),
+        };
+        assert_eq!(
+            run("--expiring-share 1 --expiring-expiration 2500ms").expiring,
+            Some(later)
+        );
+        for bad in [
+            "--expiring-share 1.5",
+            "--expiring-share -0.1",
+            "--expiring-share 0.1 --expiring-expiration 0s",
+        ] {
+            let args: Vec<String> = bad.split_whitespace().map(str::to_string).collect();
+            assert!(parse(&args).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -424,10 +570,15 @@ mod tests {
         assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
         assert_eq!(parse_duration("7x"), None);
         let remote = run("--target http://switch:3000 --admin-url http://switch:3001");
-        assert!(matches!(remote.target, Target::Remote { ref fspiop_url, .. } if fspiop_url == "http://switch:3000"));
+        assert!(
+            matches!(remote.target, Target::Remote { ref fspiop_url, .. } if fspiop_url == "http://switch:3000")
+        );
         let args: Vec<String> = ["--bogus", "1"].iter().map(|it| it.to_string()).collect();
         assert!(parse(&args).is_err());
-        let args: Vec<String> = ["--target", "remote"].iter().map(|it| it.to_string()).collect();
+        let args: Vec<String> = ["--target", "remote"]
+            .iter()
+            .map(|it| it.to_string())
+            .collect();
         assert!(parse(&args).is_err());
     }
 }

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::dfsps::{self, Dfsps};
 use crate::driver::{self, Limits};
+use crate::expiry::Expiry;
 use crate::ids::{DfspNames, RunIds};
 use crate::machine::{reference_round_trip_us, CpuTimes, CpuUsage, Reference, ReferenceSampler};
 use crate::options::{Options, Pacing, Store, Target};
@@ -35,6 +36,8 @@ pub struct Outcome {
     /// The machine's CPU while sending and draining and the reference work, one line each;
     /// `None` off Linux.
     pub machine_cpu: Option<String>,
+    /// The expiring transfers' lines (`--expiring-share`), if any.
+    pub expiry: Option<String>,
 }
 
 /// Runs `options` to the end.
@@ -43,35 +46,69 @@ pub async fn run(options: &Options) -> Result<Outcome, String> {
     std::fs::create_dir_all(&out_dir).map_err(|err| format!("{}: {err}", out_dir.display()))?;
     let load_before = load_average();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let (listener, bound) = dfsps::bind(callback_bind(options)).await.map_err(|err| format!("binding the callback server: {err}"))?;
+    let (listener, bound) = dfsps::bind(callback_bind(options))
+        .await
+        .map_err(|err| format!("binding the callback server: {err}"))?;
     let callback_base = callback_base(options, bound);
     let switch = Switch::start(&options.target, &out_dir.join("emulator")).await?;
-    eprintln!("loadgen: switch: {} (FSPIOP {})", switch.description, switch.fspiop_url);
-    let names = DfspNames::new(&options.dfsp_prefix, options.dfsps);
+    eprintln!(
+        "loadgen: switch: {} (FSPIOP {})",
+        switch.description, switch.fspiop_url
+    );
+    // The silent payee of the expiring share is one more DFSP, the last.
+    let silent_payees = u32::from(options.expiring.is_some());
+    let names = DfspNames::new(&options.dfsp_prefix, options.dfsps + silent_payees);
     let specs: Vec<DfspSpec> = names
         .all()
         .iter()
-        .map(|name| DfspSpec { name: name.clone(), net_debit_cap: options.ndc.clone(), funds_in: options.funds.clone(), endpoints: Dfsps::endpoints(&callback_base, name) })
+        .map(|name| DfspSpec {
+            name: name.clone(),
+            net_debit_cap: options.ndc.clone(),
+            funds_in: options.funds.clone(),
+            endpoints: Dfsps::endpoints(&callback_base, name),
+        })
         .collect();
     let provisioned = Instant::now();
-    let measured = match switch.provision(options.provision, &options.currency, &specs).await {
+    let measured = match switch
+        .provision(options.provision, &options.currency, &specs)
+        .await
+    {
         Ok(()) => {
-            eprintln!("loadgen: provisioned {} DFSPs in {:.1} s; callbacks at {callback_base}", specs.len(), provisioned.elapsed().as_secs_f64());
-            let before = Before { load: load_before, started_at };
+            eprintln!(
+                "loadgen: provisioned {} DFSPs in {:.1} s; callbacks at {callback_base}",
+                specs.len(),
+                provisioned.elapsed().as_secs_f64()
+            );
+            let before = Before {
+                load: load_before,
+                started_at,
+            };
             measure(options, &switch, names, listener, before, &callback_base).await
         }
         Err(err) => Err(err),
     };
     let stopped = switch.stop().await;
-    let (summary, unfinished, machine_cpu) = measured?;
+    let (summary, unfinished, machine_cpu, expiry) = measured?;
     stopped?;
     let json = serde_json::to_string_pretty(&summary.to_json()).unwrap_or_default();
     let json_path = out_dir.join("result.json");
-    std::fs::write(&json_path, json + "\n").map_err(|err| format!("{}: {err}", json_path.display()))?;
+    std::fs::write(&json_path, json + "\n")
+        .map_err(|err| format!("{}: {err}", json_path.display()))?;
     let svg_path = out_dir.join("result.svg");
-    let title = format!("loadgen {} against {}", options.scenario.name(), target_name(&options.target));
-    std::fs::write(&svg_path, summary.svg(&title)).map_err(|err| format!("{}: {err}", svg_path.display()))?;
-    Ok(Outcome { out_dir, summary, unfinished, machine_cpu })
+    let title = format!(
+        "loadgen {} against {}",
+        options.scenario.name(),
+        target_name(&options.target)
+    );
+    std::fs::write(&svg_path, summary.svg(&title))
+        .map_err(|err| format!("{}: {err}", svg_path.display()))?;
+    Ok(Outcome {
+        out_dir,
+        summary,
+        unfinished,
+        machine_cpu,
+        expiry,
+    })
 }
 
 /// What is known before the measurement starts.
@@ -80,23 +117,65 @@ struct Before {
     started_at: String,
 }
 
-/// What `measure` found: the summary, the transfers left unfinished, and the machine's CPU line.
-type Measurement = (Summary, usize, Option<String>);
+/// What `measure` found: the summary, the transfers left unfinished, the machine's CPU line and
+/// the expiring transfers' lines.
+type Measurement = (Summary, usize, Option<String>, Option<String>);
 
-async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener: tokio::net::TcpListener, before: Before, callback_base: &str) -> Result<Measurement, String> {
+async fn measure(
+    options: &Options,
+    switch: &Switch,
+    names: DfspNames,
+    listener: tokio::net::TcpListener,
+    before: Before,
+    callback_base: &str,
+) -> Result<Measurement, String> {
     let permits = driver::permits(&options.pacing);
-    let tracker = Tracker::new(Instant::now(), options.warmup, permits.clone());
-    let generator = Arc::new(Dfsps::new(RunIds::new(), names, tracker, &switch.fspiop_url, &options.amount, &options.currency, options.expiration));
+    let started = Instant::now();
+    let tracker = Tracker::new(started, options.warmup, permits.clone());
+    let silent_payee = names.all().len() as u32 - 1;
+    let mut generator = Dfsps::new(
+        RunIds::new(),
+        names,
+        tracker,
+        &switch.fspiop_url,
+        &options.amount,
+        &options.currency,
+        options.expiration,
+    );
+    if let Some(expiring) = options.expiring {
+        generator =
+            generator.with_expiry(Expiry::new(expiring, silent_payee, started, options.warmup));
+    }
+    let generator = Arc::new(generator);
     dfsps::serve(Arc::clone(&generator), listener);
     let progress = (!options.quiet).then(|| tokio::spawn(progress(Arc::clone(&generator))));
-    let limits = Limits { duration: options.duration, transfers: options.transfers };
-    let idle_us = tokio::task::spawn_blocking(reference_round_trip_us).await.unwrap_or(f64::NAN);
+    let limits = Limits {
+        duration: options.duration,
+        transfers: options.transfers,
+    };
+    let idle_us = tokio::task::spawn_blocking(reference_round_trip_us)
+        .await
+        .unwrap_or(f64::NAN);
     let sampler = ReferenceSampler::start();
     let cpu_before = CpuTimes::read();
-    let sent = driver::drive(Arc::clone(&generator), options.scenario.clone(), options.pacing.clone(), limits, permits).await;
+    let sent = driver::drive(
+        Arc::clone(&generator),
+        options.scenario.clone(),
+        options.pacing.clone(),
+        limits,
+        permits,
+    )
+    .await;
     let unfinished = driver::drain(&generator, options.drain).await;
-    let cpu = cpu_before.zip(CpuTimes::read()).and_then(|(before, after)| CpuUsage::between(before, after));
-    let reference = Reference { idle_us, during_run_us: tokio::task::spawn_blocking(move || sampler.stop()).await.unwrap_or_default() };
+    let cpu = cpu_before
+        .zip(CpuTimes::read())
+        .and_then(|(before, after)| CpuUsage::between(before, after));
+    let reference = Reference {
+        idle_us,
+        during_run_us: tokio::task::spawn_blocking(move || sampler.stop())
+            .await
+            .unwrap_or_default(),
+    };
     if let Some(progress) = progress {
         progress.abort();
         eprintln!();
@@ -138,15 +217,26 @@ async fn measure(options: &Options, switch: &Switch, names: DfspNames, listener:
             "payee_prepares": counters.payee_prepares.load(Ordering::Relaxed),
             "other_callbacks": counters.other_callbacks.load(Ordering::Relaxed),
         },
+        "expiry": generator.expiry.as_ref().map(|it| it.to_json(generator.names.name(it.payee))),
     });
     let cpu_text = cpu.map(|it| it.text(committed) + &reference.text(Some(&it), committed));
-    Ok((Summary::new(&recorder, RunFacts { header, window_s }), unfinished, cpu_text))
+    let expiry_text = generator.expiry.as_ref().map(Expiry::text);
+    Ok((
+        Summary::new(&recorder, RunFacts { header, window_s }),
+        unfinished,
+        cpu_text,
+        expiry_text,
+    ))
 }
 
 /// Redraws one line (on a terminal) or writes one every few seconds (otherwise) until aborted.
 async fn progress(generator: Arc<Dfsps>) {
     let terminal = std::io::stderr().is_terminal();
-    let every = if terminal { PROGRESS_TTY_EVERY } else { PROGRESS_LOG_EVERY };
+    let every = if terminal {
+        PROGRESS_TTY_EVERY
+    } else {
+        PROGRESS_LOG_EVERY
+    };
     let counters = &generator.tracker.counters;
     let mut last = (Instant::now(), 0u64);
     loop {
@@ -157,7 +247,13 @@ async fn progress(generator: Arc<Dfsps>) {
         last = (now, committed);
         let p99 = {
             let recorder = generator.tracker.recorder();
-            recorder.timeline.iter().rev().find(|it| 0 < it.committed).map(|it| Percentiles::of(&it.latency).p99).unwrap_or(0.0)
+            recorder
+                .timeline
+                .iter()
+                .rev()
+                .find(|it| 0 < it.committed)
+                .map(|it| Percentiles::of(&it.latency).p99)
+                .unwrap_or(0.0)
         };
         let line = format!(
             "[{:>5.1} s] sent {}  committed {} ({:.0}/s)  failed {}  in flight {}  p99 {:.1} ms",
@@ -197,7 +293,9 @@ fn callback_base(options: &Options, bound: SocketAddr) -> String {
 }
 
 fn default_out_dir() -> PathBuf {
-    PathBuf::from("target").join("loadgen").join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string())
+    PathBuf::from("target")
+        .join("loadgen")
+        .join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string())
 }
 
 /// `/proc/loadavg`'s three load averages (what `uptime` shows), or `unknown`.
