@@ -159,7 +159,7 @@ async fn get_answers_the_state_or_3208(backend: Backend) {
     let path = format!("/transfers/{id}");
     let answered = sims.wait_until(CALLBACK_WAIT, |r| r.iter().filter(|it| it.fsp == PAYER && it.path == path).count() == 2).await;
     assert!(answered, "{:#?}", sims.received());
-    let last = sims.received().into_iter().filter(|it| it.fsp == PAYER && it.path == path).next_back().unwrap();
+    let last = sims.received().into_iter().rfind(|it| it.fsp == PAYER && it.path == path).unwrap();
     assert_eq!(last.body["transferState"], "COMMITTED");
 
     let unknown = uuid::Uuid::new_v4().to_string();
