@@ -31,8 +31,10 @@ pub(super) async fn due(
     limit: usize,
 ) -> Result<Vec<(TransferId, Timestamp)>, StoreError> {
     // A range on the primary key: the scan reads only what it returns, however long the list.
+    // STRAIGHT_JOIN keeps the work-list first even when a fresh database's statistics call
+    // `transfer` empty (see `current_states` in the parent module).
     let sql = "SELECT t.transfer_id, tt.transfer_seq, tt.expiration_ms \
-                 FROM transfer_timeout tt JOIN transfer t ON t.transfer_seq = tt.transfer_seq \
+                 FROM transfer_timeout tt STRAIGHT_JOIN transfer t ON t.transfer_seq = tt.transfer_seq \
                 WHERE tt.expiration_ms < ? ORDER BY tt.expiration_ms, tt.transfer_seq LIMIT ?";
     let limit = u64::try_from(limit).unwrap_or(u64::MAX);
     let rows: Vec<Row> = tx
