@@ -11,14 +11,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 
 use crate::report::Percentiles;
-use crate::tracker::LATENCY_US_MAX;
+use crate::tracker::{self, lock, LATENCY_US_MAX};
 
 /// The error code of an expired transfer.
 pub const EXPIRED_CODE: &str = "3303";
@@ -335,16 +335,13 @@ fn round(ms: f64) -> f64 {
 }
 
 fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, LATENCY_US_MAX, PRECISION).expect("valid histogram bounds")
+    tracker::histogram(PRECISION)
 }
 
 fn shard(index: u64) -> usize {
     (index as usize) & (SHARDS - 1)
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|it| it.into_inner())
-}
 
 #[cfg(test)]
 mod tests {

@@ -210,7 +210,7 @@ impl Recorder {
     }
 }
 
-fn histogram(precision: u8) -> Histogram<u64> {
+pub(crate) fn histogram(precision: u8) -> Histogram<u64> {
     Histogram::new_with_bounds(1, LATENCY_US_MAX, precision).expect("valid histogram bounds")
 }
 
@@ -218,7 +218,8 @@ fn shard(index: u64) -> usize {
     (index as usize) & (SHARDS - 1)
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+/// A poisoned lock still holds sound counts: a panicking recorder leaves no half-written entry.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|it| it.into_inner())
 }
 
