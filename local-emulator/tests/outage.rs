@@ -10,7 +10,8 @@
 //! - every callback reached its DFSP once: the payer hears of the outcome once, the payee gets the
 //!   prepare once if the transfer was reserved, the commit once if it committed, and the errors its
 //!   own fulfil and the expiry caused if it was aborted after the reservation;
-//! - the message journal holds every accepted request and every callback;
+//! - the message journal holds every accepted request and every callback, and every request the
+//!   edge refused (one in [`REFUSED_EVERY`] sends has no amount), outage or not;
 //! - no batch was given up by the host.
 //!
 //! Every broken promise is listed before the test fails, so one run tells all that is wrong.
@@ -57,6 +58,11 @@ const LONG_VALIDITY: Duration = Duration::from_secs(600);
 const CALLBACK_SETTLE: Duration = Duration::from_secs(10);
 /// Journal reads in flight at once.
 const JOURNAL_READS_CONCURRENT: usize = 16;
+/// One send in this many is refused at the edge (no amount): its journal entry must survive the
+/// outage too.
+const REFUSED_EVERY: usize = 25;
+/// What the edge answers a prepare without an amount.
+const REFUSED_STATUS: u16 = 400;
 /// Examples listed per broken promise.
 const EXAMPLES_MAX: usize = 5;
 
@@ -67,6 +73,8 @@ struct Sent {
     payer: &'static str,
     payee: &'static str,
     amount: &'static str,
+    /// Sent without an amount, to be refused.
+    malformed: bool,
     status: Result<u16, String>,
 }
 
@@ -134,6 +142,8 @@ async fn a_two_minute_database_outage_under_load_loses_nothing() {
     tokio::time::sleep(AFTER_OUTAGE).await;
     stop.store(true, Ordering::SeqCst);
     let sent = load.await.expect("the load task");
+    let (malformed, sent): (Vec<Sent>, Vec<Sent>) = sent.into_iter().partition(|it| it.malformed);
+    let malformed: Vec<&Sent> = malformed.iter().collect();
     let accepted: Vec<&Sent> = sent.iter().filter(|it| it.status == Ok(202)).collect();
     let refused: Vec<&Sent> = sent.iter().filter(|it| it.status != Ok(202)).collect();
     eprintln!(
@@ -170,6 +180,7 @@ async fn a_two_minute_database_outage_under_load_loses_nothing() {
     let answered = switch.simulators.answered();
     findings.add("callbacks not sent exactly once", callbacks_once(&accepted, &histories, &received, &answered));
     findings.add("journal entries missing", journal_whole(&switch, &accepted, &histories, &received, &answered).await);
+    findings.add("refused requests not journaled", refusals_journaled(&switch, &malformed).await);
     let abandoned = switch.emulator.counters.abandoned_batches.load(Ordering::SeqCst);
     findings.add(
         "batches given up by the host",
@@ -202,12 +213,16 @@ async fn send_load(switch: Arc<Switch>, stop: Arc<AtomicBool>) -> Vec<Sent> {
             let sims = &switch.simulators;
             let id = uuid::Uuid::new_v4().to_string();
             let mut body = sims.prepare_body(&id, payer, payee, amount, "USD");
+            let malformed = n % REFUSED_EVERY == REFUSED_EVERY / 2;
+            if malformed {
+                body.as_object_mut().expect("a prepare body").remove("amount");
+            }
             if long_lived {
                 let expiration = chrono::Utc::now() + chrono::Duration::from_std(LONG_VALIDITY).unwrap();
                 body["expiration"] = expiration.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into();
             }
             let status = sims.send(reqwest::Method::POST, "/transfers", payer, payee, &body).await;
-            Sent { id, payer, payee, amount, status }
+            Sent { id, payer, payee, amount, malformed, status }
         }));
         n += 1;
     }
@@ -489,6 +504,30 @@ async fn read_journals(switch: &Switch, accepted: &[&Sent]) -> HashMap<String, V
     while reads.join_next().await.is_some() {}
     let all = std::mem::take(&mut *all.lock().unwrap());
     all
+}
+
+/// Every refused request was answered [`REFUSED_STATUS`] and is in the journal with that answer,
+/// whether the journal was up when it was refused or the notification hub carried its entry.
+async fn refusals_journaled(switch: &Switch, malformed: &[&Sent]) -> Vec<Case> {
+    let entries = read_journals(switch, malformed).await;
+    let mut broken = Vec::new();
+    for sent in malformed {
+        if sent.status != Ok(REFUSED_STATUS) {
+            broken.push(case(format!("answered {:?}", sent.status), sent.id.clone()));
+            continue;
+        }
+        let journaled = entries.get(&sent.id).into_iter().flatten().any(|entry| {
+            entry["direction"] == "inbound_request"
+                && entry["method"] == "POST"
+                && entry["url"].as_str().is_some_and(|url| url.ends_with("/transfers"))
+                && entry["httpStatus"] == REFUSED_STATUS
+        });
+        if !journaled {
+            broken.push(case("no inbound POST /transfers entry answered 400", sent.id.clone()));
+        }
+    }
+    eprintln!("outage: {} refused requests sent, {} not journaled", malformed.len(), broken.len());
+    broken
 }
 
 /// One line on how the accepted transfers ended, for the test's output.

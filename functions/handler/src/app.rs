@@ -150,7 +150,7 @@ async fn fspiop_request(app: App, method: Method, uri: Uri, headers: HeaderMap, 
     let response = handle_checked(app.publisher.as_ref(), app.signature_keys.as_deref(), &request, now).await;
     // An accepted request is journaled by the function that consumes its event (`crate::audit`).
     if response.body.is_some() {
-        crate::audit::append(app.journal.as_deref(), &[crate::audit::inbound_entry(&request, response.status, now)]).await;
+        crate::audit::journal_refusal(app.journal.as_deref(), app.publisher.as_ref(), &request, response.status, now).await;
     }
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     // A 5xx asks the caller to send again (the hub was unavailable); anything else is answered.

@@ -9,8 +9,9 @@
 //!   the status answered; an outbound one hashes the event id, recipient, method, URL and the
 //!   DFSP's status. A redelivered request or batch with the same outcome stores nothing new;
 //!   a retry that ends differently (a 500, then a 202) is a second entry.
-//! - **Who writes what.** The edge journals the requests it refuses (best effort: they changed
-//!   nothing, and the DFSP hears of them in the answer). A request it accepts is journaled by the
+//! - **Who writes what.** The edge journals the requests it refuses; while the journal is
+//!   unavailable it publishes the entry to the notification hub instead, whose function appends
+//!   it retrying in place like its callbacks' entries. A request it accepts is journaled by the
 //!   function that consumes its event (prepare, fulfil, get), from the event itself, retried
 //!   until written: the hub is the durable outbox, so an accepted request's entry survives a
 //!   journal outage and a crash between the answer and the append. The notification function
@@ -18,6 +19,8 @@
 //! - **Audit, not truth.** The ledger decides; the journal records. A journal that stays
 //!   unavailable holds up the batches that must write to it (they are redelivered), never the
 //!   ledger's decisions already committed.
+
+use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -34,9 +37,10 @@ use sha2::{Digest, Sha256};
 
 use crate::app::App;
 use crate::edge::EdgeRequest;
-use crate::envelope::{Action, Envelope, EventKind};
+use crate::envelope::{Action, Envelope, EventKind, JournaledRequest};
 use crate::notification::Callback;
 use crate::operator_http::{date, json as json_answer, ApiError, ApiResult};
+use crate::publish::{Hub, OutgoingEvent, Publisher};
 
 /// The key of requests whose transfer cannot be told.
 pub const UNIDENTIFIED_TRANSFER: &str = "unidentified";
@@ -58,6 +62,12 @@ const ACCEPTED_POST_STATUS: u16 = 202;
 const ACCEPTED_PUT_STATUS: u16 = 200;
 const ACCEPTED_GET_STATUS: u16 = 202;
 const OUTBOUND_ID_PREFIX: &str = "out-";
+/// Most body bytes a refused request's journal event carries: the edge's own limit, which fits
+/// an event beside the headers; a longer body (a 413) is journaled cut, with its full length and
+/// SHA-256.
+const REFUSED_EVENT_BODY_BYTES_MAX: usize = crate::edge::REQUEST_BODY_BYTES_MAX;
+/// The payload media type of a refused request's journal event: its body may not be JSON.
+const REFUSED_BODY_MEDIA_TYPE: &str = "application/octet-stream";
 
 /// The entry for a request the edge answered with `status`.
 pub fn inbound_entry(request: &EdgeRequest, status: u16, now: Timestamp) -> JournalEntry {
@@ -160,16 +170,72 @@ pub async fn append_durably(journal: Option<&dyn Journal>, entries: &[JournalEnt
     }
 }
 
-/// Appends, logging a failure instead of failing the caller: for requests the edge refused,
-/// which changed nothing and which the DFSP hears of in the answer itself.
-pub async fn append(journal: Option<&dyn Journal>, entries: &[JournalEntry]) {
+/// Journals a request the edge refused. Straight into the journal when it takes it; while it
+/// is unavailable, the entry goes to the notification hub as a journal event instead, and the
+/// notification function appends it durably (the hub is the outbox, as for accepted requests).
+/// Only when the hub cannot take it either is the entry logged and lost: the DFSP still has the
+/// answer, and the refused request changed nothing.
+pub async fn journal_refusal(journal: Option<&dyn Journal>, publisher: &dyn Publisher, request: &EdgeRequest, status: u16, now: Timestamp) {
     let Some(journal) = journal else { return };
-    if entries.is_empty() {
-        return;
+    let entry = inbound_entry(request, status, now);
+    let error = match journal.append(std::slice::from_ref(&entry)).await {
+        Ok(()) => return,
+        Err(error) if error.is_transient() => error,
+        Err(error) => {
+            tracing::error!(%error, transfer = entry.transfer().as_str(), "the message journal refused a refused request's entry for good; not journaled");
+            return;
+        }
+    };
+    tracing::warn!(%error, transfer = entry.transfer().as_str(), "message journal unavailable: a refused request's entry goes through the notification hub");
+    let event = OutgoingEvent::keyed(entry.transfer().as_str(), refused_event(&entry).to_json());
+    if let Err(error) = publisher.publish(Hub::NotificationEvent, vec![event]).await {
+        tracing::error!(%error, transfer = entry.transfer().as_str(), "neither the message journal nor the notification hub took a refused request's entry; not journaled");
     }
-    if let Err(error) = journal.append(entries).await {
-        tracing::error!(%error, entries = entries.len(), "message journal append failed; the messages were handled but not journaled");
-    }
+}
+
+/// The journal event carrying a refused request's entry, its body cut to what an event holds.
+fn refused_event(entry: &JournalEntry) -> Envelope {
+    let headers: BTreeMap<String, String> = entry.headers().iter().map(|it| (it.name.clone(), it.value.clone())).collect();
+    let body = &entry.body()[..entry.body().len().min(REFUSED_EVENT_BODY_BYTES_MAX)];
+    let request = crate::envelope::Request {
+        transfer_id: entry.transfer().as_str(),
+        from: entry.source(),
+        to: entry.destination().unwrap_or_default(),
+        headers: &headers,
+        content_type: REFUSED_BODY_MEDIA_TYPE,
+        body,
+    };
+    let journaled = JournaledRequest {
+        method: entry.method().to_string(),
+        url: entry.url().to_string(),
+        http_status: entry.http_status().unwrap_or_default(),
+        timestamp_ms: entry.timestamp_ms(),
+        body_length: entry.body_length(),
+        body_sha256: entry.body_sha256().to_string(),
+        truncated: entry.truncated() || body.len() < entry.body().len(),
+    };
+    Envelope::refused(request, entry.id().as_str(), journaled)
+}
+
+/// The entry a refused request's journal event carries (`None` for any other event, or one
+/// this build cannot read back).
+pub fn refused_entry(envelope: &Envelope) -> Option<JournalEntry> {
+    let journaled = envelope.content.journaled.as_ref().filter(|_| envelope.metadata.event.kind == EventKind::Journal)?;
+    let header = |name: &str| envelope.content.headers.get(name).cloned();
+    let fields = EntryFields {
+        id: EntryId::parse(&envelope.metadata.event.id).ok()?,
+        transfer: TransferKey::parse(&envelope.id).ok()?,
+        direction: Direction::InboundRequest,
+        method: journaled.method.clone(),
+        url: journaled.url.clone(),
+        headers: JOURNALED_HEADERS.iter().filter_map(|name| header(name).map(|value| Header { name: name.to_string(), value })).collect(),
+        body: envelope.payload_bytes().ok()?,
+        source: header("fspiop-source").unwrap_or_default(),
+        destination: header("fspiop-destination"),
+        http_status: Some(journaled.http_status),
+        timestamp_ms: journaled.timestamp_ms,
+    };
+    Some(JournalEntry::restore(fields, journaled.body_length, journaled.body_sha256.clone(), journaled.truncated))
 }
 
 fn inbound_transfer(request: &EdgeRequest) -> TransferKey {
@@ -249,4 +315,47 @@ fn entry_json(entry: &JournalEntry) -> Value {
         "bodySha256": entry.body_sha256(),
         "truncated": entry.truncated(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(body: Vec<u8>) -> JournalEntry {
+        let headers = [("fspiop-source", "payerfsp"), ("fspiop-destination", "payeefsp"), ("date", "Tue, 08 Dec 2026 02:00:00 GMT"), ("x-other", "not journaled")]
+            .into_iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        let request = EdgeRequest { method: "POST".to_string(), path: "/transfers".to_string(), headers, body };
+        inbound_entry(&request, 413, Timestamp::from_unix_ms(1_790_000_000_000))
+    }
+
+    #[test]
+    fn a_refused_requests_journal_event_carries_its_entry_whole() {
+        let entry = refused(br#"{"transferId":"0a4d3c1e-5b6f-4a7c-8d9e-0f1a2b3c4d5e"}"#.to_vec());
+        let event = Envelope::from_json(&refused_event(&entry).to_json()).unwrap();
+        assert_eq!(refused_entry(&event), Some(entry));
+    }
+
+    #[test]
+    fn a_body_longer_than_an_event_holds_is_journaled_cut_with_its_full_length_and_hash() {
+        let body = vec![b'x'; REFUSED_EVENT_BODY_BYTES_MAX + 10];
+        let entry = refused(body.clone());
+        let event = refused_event(&entry);
+        assert!(event.to_json().len() < crate::edge::HUB_EVENT_BYTES_MAX, "the event fits a hub");
+        let carried = refused_entry(&event).unwrap();
+        assert_eq!((carried.id(), carried.transfer()), (entry.id(), entry.transfer()));
+        assert_eq!(carried.body(), &body[..REFUSED_EVENT_BODY_BYTES_MAX]);
+        assert_eq!((carried.body_length(), carried.body_sha256()), (body.len() as u64, entry.body_sha256()));
+        assert!(carried.truncated());
+        assert_eq!(carried.transfer().as_str(), UNIDENTIFIED_TRANSFER);
+    }
+
+    #[test]
+    fn no_other_event_is_read_as_a_journal_entry() {
+        let entry = refused(b"{}".to_vec());
+        let mut event = refused_event(&entry);
+        event.metadata.event.kind = EventKind::Notification;
+        assert_eq!(refused_entry(&event), None);
+    }
 }

@@ -47,6 +47,28 @@ pub struct Content {
     pub headers: BTreeMap<String, String>,
     /// `data:<content-type>;base64,<body>`.
     pub payload: String,
+    /// What only a [`EventKind::Journal`] event carries: the rest of the journal entry of a
+    /// request the edge refused (`crate::audit`). Absent from every other event, so events
+    /// written without it read as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journaled: Option<JournaledRequest>,
+}
+
+/// The journal entry of a refused request beyond what an envelope holds anyway (headers in
+/// `content.headers`, the body, cut to fit the event when it had to be, in `content.payload`,
+/// the entry id as the event id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JournaledRequest {
+    pub method: String,
+    pub url: String,
+    /// The status the edge answered.
+    pub http_status: u16,
+    pub timestamp_ms: i64,
+    /// The body as received: its length and SHA-256, and whether any field was cut.
+    pub body_length: u64,
+    pub body_sha256: String,
+    pub truncated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +109,9 @@ pub enum EventKind {
     Admin,
     /// A closed settlement window on the settlement-window-close hub.
     Settlement,
+    /// A refused request's journal entry, on the notification hub when the journal could not
+    /// take it at once (`crate::audit`).
+    Journal,
 }
 
 /// What the event asks for or reports (Mojaloop's `event.action`, without FX and bulk).
@@ -110,6 +135,8 @@ pub enum Action {
     RecordFunds,
     /// A settlement window was closed and awaits aggregation.
     Close,
+    /// The edge refused a request (a [`EventKind::Journal`] event).
+    Refused,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +200,7 @@ impl Envelope {
                 uri_params: UriParams { id: request.transfer_id.to_string() },
                 headers: request.headers.clone(),
                 payload,
+                journaled: None,
             },
             metadata: Metadata {
                 correlation_id: request.transfer_id.to_string(),
@@ -186,6 +214,19 @@ impl Envelope {
                 },
             },
         }
+    }
+
+    /// The journal event of a request the edge refused (`crate::audit`): its id is the journal
+    /// entry's, so publishing it twice journals it once.
+    pub fn refused(request: Request<'_>, entry_id: &str, journaled: JournaledRequest) -> Envelope {
+        let created = Timestamp::from_unix_ms(journaled.timestamp_ms);
+        let mut event = Envelope::request(request, EventKind::Journal, Action::Refused, created);
+        event.metadata.correlation_id = entry_id.to_string();
+        event.metadata.event.id = entry_id.to_string();
+        event.metadata.event.state =
+            EventState { status: Status::Error, code: journaled.http_status, description: String::new() };
+        event.content.journaled = Some(journaled);
+        event
     }
 
     /// An event the Hub starts itself (the timeout scan): addressed from the Hub to `to`, with

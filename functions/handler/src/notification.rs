@@ -42,7 +42,9 @@
 //! one append per batch (`crate::audit`); that append and the delivery records are retried in
 //! place while the store is unavailable (`crate::durable`), so a database outage neither loses
 //! them nor makes a redelivered batch send the callbacks again; with signing keys, Hub-made callbacks carry an
-//! `FSPIOP-Signature` (`crate::signatures`).
+//! `FSPIOP-Signature` (`crate::signatures`). A journal event (the entry of a request the edge
+//! refused while the journal was unavailable, `crate::audit`) calls no one: its entry is appended
+//! with the batch's.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -61,7 +63,7 @@ use jws::source::CachedKeys;
 use ledger_store::{DeliveryKey, LedgerStore, NewDeadLetter, NewDelivery, StoreError};
 
 use crate::callback_client::{CallbackClient, CallbackError};
-use crate::envelope::{Action, Envelope, Status};
+use crate::envelope::{Action, Envelope, EventKind, Status};
 
 /// Most callbacks of one batch in flight at once.
 pub const CALLBACK_CONCURRENCY_MAX: usize = 32;
@@ -131,7 +133,10 @@ impl Notifier {
 /// Sends every callback of a batch; returns how many were sent now.
 pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[String], now: Timestamp) -> Result<usize, StoreError> {
     let mut report = crate::outbox::Report::default();
-    let envelopes = report.read_envelopes(bodies);
+    // Refused requests' journal events are journaled with the callbacks' entries, and call no one.
+    let (refusals, envelopes): (Vec<Envelope>, Vec<Envelope>) =
+        report.read_envelopes(bodies).into_iter().partition(|it| it.metadata.event.kind == EventKind::Journal);
+    let mut journaled = refused_entries(&refusals);
     let mut dead = dead_letters_of(&report, now);
     let parties = parties_of(store, &envelopes).await?;
     let mut planned = Vec::new();
@@ -162,7 +167,6 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
         jobs.push(CallbackJob { envelope_index, callback, url, key });
     }
     let mut sent = Vec::new();
-    let mut journaled = Vec::new();
     for (job, (status, outcome)) in send_all(notifier, jobs).await {
         let envelope = &envelopes[job.envelope_index];
         if notifier.journal.is_some() {
@@ -188,6 +192,18 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
     recorded?;
     journaled?;
     Ok(sent.len())
+}
+
+/// The entries of refused requests' journal events; one this build cannot read back is logged.
+fn refused_entries(refusals: &[Envelope]) -> Vec<journal::JournalEntry> {
+    let read = |envelope: &Envelope| {
+        let entry = crate::audit::refused_entry(envelope);
+        if entry.is_none() {
+            tracing::error!(transfer = envelope.id.as_str(), event = envelope.metadata.event.id.as_str(), "a journal event that is not a journal entry; not journaled");
+        }
+        entry
+    };
+    refusals.iter().filter_map(read).collect()
 }
 
 fn dead_letters_of(report: &crate::outbox::Report, now: Timestamp) -> Vec<NewDeadLetter> {

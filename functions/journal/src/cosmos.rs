@@ -245,7 +245,7 @@ impl EntryDocument {
             http_status: self.http_status,
             timestamp_ms: self.timestamp_ms,
         };
-        Ok(JournalEntry::from_stored(fields, self.body_length, self.body_sha256, self.truncated))
+        Ok(JournalEntry::restore(fields, self.body_length, self.body_sha256, self.truncated))
     }
 }
 

@@ -253,8 +253,9 @@ impl JournalEntry {
         JournalEntry { fields, body_length, body_sha256, truncated: cut.happened }
     }
 
-    /// Rebuilds an entry a backend stored; the stored length, hash and flag are taken as is.
-    pub(crate) fn from_stored(fields: EntryFields, body_length: u64, body_sha256: String, truncated: bool) -> JournalEntry {
+    /// Rebuilds an entry from what an earlier [`JournalEntry`] recorded of itself (a backend's
+    /// row, an event carrying it to be journaled later); length, hash and flag are taken as is.
+    pub fn restore(fields: EntryFields, body_length: u64, body_sha256: String, truncated: bool) -> JournalEntry {
         JournalEntry { fields, body_length, body_sha256, truncated }
     }
 

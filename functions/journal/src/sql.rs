@@ -111,7 +111,7 @@ pub(crate) fn entry_from_row(row: StoredRow) -> Result<JournalEntry, JournalErro
         http_status,
         timestamp_ms: row.timestamp_ms,
     };
-    Ok(JournalEntry::from_stored(fields, body_length, row.body_sha256, row.truncated))
+    Ok(JournalEntry::restore(fields, body_length, row.body_sha256, row.truncated))
 }
 
 #[cfg(test)]

@@ -56,8 +56,17 @@ fn fixed_now() -> Timestamp {
     NOW
 }
 
-/// The handler's router over a fresh SQLite ledger, publishing into `recorder`.
+/// The handler's router over a fresh SQLite ledger, publishing into `recorder`, journaling
+/// every request the edge answers into a SQLite journal beside the ledger, as deployed.
 pub async fn app(recorder: Arc<Recorder>) -> (axum::Router, PathBuf) {
+    let path = fresh_path();
+    let journal = journal::sqlite::SqliteJournal::open(&journal_path(&path)).await.unwrap();
+    let (router, _) = app_with_journal(recorder, &path, Arc::new(journal)).await;
+    (router, path)
+}
+
+/// A fresh ledger path; its journal, when there is one, is at [`journal_path`].
+pub fn fresh_path() -> PathBuf {
     // Memory-backed when the machine has it: the fuzz journals every FSPIOP request it sends,
     // and the point is the edge, not the disk's sync latency.
     let shm = PathBuf::from("/dev/shm");
@@ -66,33 +75,41 @@ pub async fn app(recorder: Arc<Recorder>) -> (axum::Router, PathBuf) {
     } else {
         std::env::temp_dir()
     };
-    let path = dir.join(format!("edge-limits-{}.db", uuid::Uuid::new_v4()));
-    let store: Arc<dyn LedgerStore> = Arc::new(SqliteStore::open(&path).await.unwrap());
-    let config = NotificationConfig {
-        confirm_to_payee: true,
-        hub_content_version: fspiop::ApiVersion::V1_1,
-        backoff_initial: Duration::from_millis(5),
-    };
+    dir.join(format!("edge-limits-{}.db", uuid::Uuid::new_v4()))
+}
+
+/// Where the journal of the ledger at `path` lives ([`remove`] removes both).
+pub fn journal_path(path: &std::path::Path) -> PathBuf {
+    PathBuf::from(format!("{}.journal", path.display()))
+}
+
+/// The handler's router over a fresh SQLite ledger at `path`, with `journal`; also the store.
+pub async fn app_with_journal(
+    recorder: Arc<Recorder>,
+    path: &std::path::Path,
+    journal: Arc<dyn journal::Journal>,
+) -> (axum::Router, Arc<dyn LedgerStore>) {
+    let store: Arc<dyn LedgerStore> = Arc::new(SqliteStore::open(path).await.unwrap());
     let app = App {
-        store,
+        store: Arc::clone(&store),
         publisher: recorder,
-        notifier: Notifier::new(config).unwrap(),
+        notifier: Notifier::new(notification_config()).unwrap(),
         rules: PrepareRules {
             on_us_transfers_allowed: false,
         },
         now: fixed_now,
-        // Every request the edge answers is journaled, as in the deployed handler.
-        journal: Some(Arc::new(
-            journal::sqlite::SqliteJournal::open(&PathBuf::from(format!(
-                "{}.journal",
-                path.display()
-            )))
-            .await
-            .unwrap(),
-        )),
+        journal: Some(journal),
         signature_keys: None,
     };
-    (router(app), path)
+    (router(app), store)
+}
+
+pub fn notification_config() -> NotificationConfig {
+    NotificationConfig {
+        confirm_to_payee: true,
+        hub_content_version: fspiop::ApiVersion::V1_1,
+        backoff_initial: Duration::from_millis(5),
+    }
 }
 
 /// Serves `router` with `limits` on a loopback port.
