@@ -46,6 +46,7 @@ impl Checkpoints {
         *table.known.entry(path).or_insert_with_key(|path| read_checkpoint(path))
     }
 
+    /// Records a checkpoint: it counts at once and reaches its file at the next flush.
     pub(super) fn record(&self, path: PathBuf, sequence_number: i64) {
         let mut table = self.lock();
         table.known.insert(path.clone(), Some(sequence_number));
@@ -88,10 +89,13 @@ async fn flush_checkpoints_periodically(checkpoints: std::sync::Weak<Checkpoints
     }
 }
 
+/// Where `group` keeps its checkpoint of `hub`'s `partition`.
 pub(super) fn checkpoint_path(dir: &Path, hub: &str, group: &str, partition: u32) -> PathBuf {
     dir.join("checkpoints").join(hub).join(group).join(format!("{partition}.json"))
 }
 
+/// The checkpoint on file at `path`; none when the file is missing or unreadable, and the group
+/// then starts from the oldest retained event.
 pub(super) fn read_checkpoint(path: &Path) -> Option<i64> {
     let text = std::fs::read_to_string(path).ok()?;
     let value: serde_json::Value = serde_json::from_str(&text).ok()?;

@@ -39,6 +39,7 @@ pub struct NewEvent {
     pub body: String,
 }
 
+/// An I/O failure at `path`, as the hubs report it.
 pub(super) fn io_error(path: &Path, err: std::io::Error) -> HubsError {
     HubsError::Io { path: path.to_path_buf(), reason: err.to_string() }
 }

@@ -37,7 +37,6 @@ pub(super) struct LogLine<'a> {
     body: Cow<'a, str>,
 }
 
-
 /// Events for one or more partitions of one hub, acknowledged together.
 pub(super) struct Append {
     pub(super) parts: Vec<(Arc<Partition>, Vec<NewEvent>)>,

@@ -49,6 +49,8 @@ impl Partition {
         events.iter().skip(skip).take(max).cloned().collect()
     }
 
+    /// Drops the events up to and including `sequence_number`, which every consumer group has
+    /// checkpointed.
     pub(super) fn forget_through(&self, sequence_number: i64) {
         let mut events = self.events.lock().unwrap_or_else(|it| it.into_inner());
         while events.front().is_some_and(|it| it.sequence_number <= sequence_number) {
