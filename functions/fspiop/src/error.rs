@@ -12,7 +12,7 @@ use serde::{Serialize, Serializer};
 use std::fmt;
 
 use crate::datetime::format_fspiop_datetime;
-use crate::transfers::{ErrorInformation, ErrorInformationObject, Extension, ExtensionList};
+use crate::wire::{truncate_chars, ErrorInformation, ErrorInformationObject, Extension, ExtensionList};
 
 /// Longest `errorDescription` the API allows; longer descriptions are cut, as Mojaloop does.
 pub const ERROR_DESCRIPTION_CHARS_MAX: usize = 128;
@@ -472,14 +472,6 @@ fn admin_code(refusal: &AdminRefusal) -> ErrorCode {
     }
 }
 
-/// The first `max_chars` characters of `text`, cut on a character boundary.
-pub(crate) fn truncate_chars(text: &str, max_chars: usize) -> &str {
-    match text.char_indices().nth(max_chars) {
-        Some((end, _)) => &text[..end],
-        None => text,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -707,6 +699,6 @@ mod tests {
             ("cause", "3100: Generic validation error - invalid fulfilment")
         );
         let long = FspiopError::with_detail(ErrorCode::ValidationError, "x".repeat(200)).cause_extension();
-        assert_eq!(long.value.chars().count(), crate::transfers::EXTENSION_VALUE_CHARS_MAX);
+        assert_eq!(long.value.chars().count(), crate::wire::EXTENSION_VALUE_CHARS_MAX);
     }
 }

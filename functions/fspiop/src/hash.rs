@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use std::fmt::Write;
 
 use crate::error::FspiopError;
-use crate::transfers::parse_json_body;
+use crate::json::parse_json_body;
 
 /// JavaScript prints numbers in plain notation while their decimal exponent is below this.
 const JS_PLAIN_EXPONENT_MAX: i32 = 21;

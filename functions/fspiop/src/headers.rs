@@ -17,11 +17,12 @@ use std::hash::BuildHasher;
 
 use crate::datetime::parse_http_date;
 use crate::error::{ErrorCode, FspiopError};
+use crate::json::PAYLOAD_TOO_LARGE;
 use crate::schema::{invalid_error, missing_error, JsonPath};
-use crate::transfers::{Extension, ExtensionList};
+use crate::wire::{Extension, ExtensionList};
 
-/// Largest body the API allows (5 MiB, the FSPIOP `Content-Length` note).
-pub const CONTENT_LENGTH_BYTES_MAX: u64 = 5_242_880;
+/// The body limit, which `Content-Length` is checked against before any body is read.
+pub use crate::json::CONTENT_LENGTH_BYTES_MAX;
 
 /// The media type of the transfers resource, without parameters.
 const TRANSFERS_MEDIA_TYPE: &str = "application/vnd.interoperability.transfers+json";
@@ -34,8 +35,6 @@ const REQUESTED_VERSION_NOT_SUPPORTED: &str =
     "The Client requested an unsupported version, see extension list for supported version(s).";
 const REQUIRE_DATE_HEADER: &str = "Missing required date header";
 const INVALID_DATE_HEADER: &str = "Invalid date header";
-/// The detail of every 3104, whether the header or the body showed the size.
-pub(crate) const PAYLOAD_TOO_LARGE: &str = "Payload size is too large";
 const REQUIRE_CONTENT_TYPE_HEADER: &str = "Content-type is required";
 const INVALID_CONTENT_TYPE_HEADER: &str = "Invalid content-type header";
 const SUPPLIED_VERSION_NOT_SUPPORTED: &str = "Client supplied a protocol version which is not supported by the server";

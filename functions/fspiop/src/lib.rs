@@ -7,11 +7,14 @@
 //! bytes, so any HTTP layer (axum, an Azure Functions custom handler, a test) calls the same code.
 //!
 //! # Layout
+//! - `wire`: the data types every resource shares as they travel ([`wire::ExtensionList`],
+//!   [`wire::ErrorInformation`]) and the extension limits. Depends on nothing else here.
 //! - `error`: the FSPIOP error-code table ([`ErrorCode`]), the error body ([`FspiopError`]) and the
 //!   one mapping from `ledger_core::rejection::Rejection` to FSPIOP errors.
+//! - `json`: the first read of every received body, the size limit (3104) then JSON syntax (3101).
 //! - `headers`: Accept / Content-Type / Date / Content-Length / FSPIOP-Source checks, the API
 //!   versions ([`ApiVersion`]) and the parsed [`RequestHeaders`].
-//! - `transfers`: serde wire types of every transfers body, the parsers that turn a body into a
+//! - `transfers`: serde wire types of the transfers bodies, the parsers that turn a body into a
 //!   checked [`TransferPrepare`], [`TransferFulfil`] or [`TransferAbort`], and the hub's bodies.
 //! - `hash`: the duplicate-check [`RequestHash`], as Node's `JSON.stringify` would hash it.
 //! - `datetime`: the FSPIOP `DateTime` and HTTP `Date` formats.
@@ -21,6 +24,10 @@
 //!   service's code for a refusal.
 //! - `settlement`: the central-settlement v2 API's request and response bodies.
 //! - `schema` (private): the ajv-ordered checks behind the body parsers.
+//!
+//! The modules form layers, each using only those below it: `datetime`, then `wire`, then
+//! `error`, then `json`, `schema` and `joi`, then `headers`, `hash` and `body`, then the
+//! resources (`transfers`, `admin`, `settlement`).
 //!
 //! # Typical use
 //! `validate_headers` → `parse_transfers_post(body, headers.content_version)` → the ledger;
@@ -33,9 +40,11 @@ pub mod error;
 pub mod hash;
 pub mod headers;
 pub mod joi;
+pub mod json;
 mod schema;
 pub mod settlement;
 pub mod transfers;
+pub mod wire;
 
 pub use error::{ErrorCode, FspiopError};
 pub use hash::{hash_body, hash_json, RequestHash};

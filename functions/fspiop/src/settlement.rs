@@ -348,7 +348,7 @@ pub struct SettlementAccountBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub net_settlement_amount: Option<NetAmount>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_information: Option<crate::transfers::ErrorInformation>,
+    pub error_information: Option<crate::wire::ErrorInformation>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -30,24 +30,26 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::datetime::{format_fspiop_datetime, parse_fspiop_datetime, DATETIME_PATTERN};
-use crate::error::{truncate_chars, ErrorCode, FspiopError, ERROR_DESCRIPTION_CHARS_MAX};
+use crate::error::{ErrorCode, FspiopError, ERROR_DESCRIPTION_CHARS_MAX};
 use crate::hash::RequestHash;
-use crate::headers::{ApiVersion, CONTENT_LENGTH_BYTES_MAX, PAYLOAD_TOO_LARGE};
+use crate::headers::ApiVersion;
 use crate::schema::{
     check_array, check_enum, check_object, check_string, invalid_error, is_base64url_char, required, type_error,
     JsonPath, ObjectRule, Pattern, StringRule,
+};
+
+/// Every parser here starts from this read; kept at its old path for callers.
+pub use crate::json::parse_json_body;
+/// The shared types these bodies are built from, at the path callers have always used.
+pub use crate::wire::{
+    ErrorInformation, ErrorInformationObject, Extension, ExtensionList, EXTENSIONS_MAX, EXTENSION_KEY_CHARS_MAX,
+    EXTENSION_VALUE_CHARS_MAX,
 };
 
 /// Longest `ilpPacket`, in characters.
 pub const ILP_PACKET_CHARS_MAX: usize = 32_768;
 /// Longest condition or fulfilment text the schema allows before its pattern is checked.
 pub const ILP_VALUE_CHARS_MAX: usize = 48;
-/// Most extensions an extension list may hold.
-pub const EXTENSIONS_MAX: usize = 16;
-/// Longest extension key, in characters.
-pub const EXTENSION_KEY_CHARS_MAX: usize = 32;
-/// Longest extension value, in characters.
-pub const EXTENSION_VALUE_CHARS_MAX: usize = 128;
 /// How far in the future a `completedTimestamp` may be (`MAX_CALLBACK_TIME_LAG_DILATION_MILLISECONDS`).
 pub const COMPLETED_TIMESTAMP_FUTURE_MS_MAX: i64 = 200;
 /// How far in the past a `completedTimestamp` may be (`MAX_FULFIL_TIMEOUT_DURATION_SECONDS`, 300 s).
@@ -60,8 +62,6 @@ const AMOUNT_PATTERN: &str = "^([0]|([1-9][0-9]{0,17}))([.][0-9]{0,3}[1-9])?$";
 const ILP_VALUE_PATTERN: &str = "^[A-Za-z0-9-_]{43}$";
 const ILP_PACKET_PATTERN: &str = "^[A-Za-z0-9-_]+[=]{0,2}$";
 const ERROR_CODE_PATTERN: &str = "^[1-9]\\d{3}$";
-/// hapi's wording for a body that is not JSON, kept so the text reads as Mojaloop's would.
-const INVALID_JSON: &str = "Invalid request payload JSON format";
 
 // ---------------------------------------------------------------------------------------------
 // Wire types: the JSON exactly as it travels, every leaf a string.
@@ -71,19 +71,6 @@ const INVALID_JSON: &str = "Invalid request payload JSON format";
 pub struct Money {
     pub currency: String,
     pub amount: String,
-}
-
-/// One `{key, value}` extension.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Extension {
-    pub key: String,
-    pub value: String,
-}
-
-/// `ExtensionList`: 1 to 16 extensions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExtensionList {
-    pub extension: Vec<Extension>,
 }
 
 /// The body of `POST /transfers`.
@@ -128,34 +115,6 @@ pub struct TransfersIdPatchResponse {
     pub transfer_state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension_list: Option<ExtensionList>,
-}
-
-/// `ErrorInformation`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorInformation {
-    pub error_code: String,
-    pub error_description: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extension_list: Option<ExtensionList>,
-}
-
-/// The body of `PUT /transfers/{ID}/error` and of every synchronous error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorInformationObject {
-    pub error_information: ErrorInformation,
-}
-
-impl Extension {
-    /// An extension cut to the schema's limits (32-character key, 128-character value), as
-    /// Mojaloop cuts the values it writes.
-    pub fn truncated(key: &str, value: &str) -> Extension {
-        Extension {
-            key: truncate_chars(key, EXTENSION_KEY_CHARS_MAX).to_string(),
-            value: truncate_chars(value, EXTENSION_VALUE_CHARS_MAX).to_string(),
-        }
-    }
 }
 
 impl TransfersIdPutResponse {
@@ -305,17 +264,6 @@ impl TransferAbort {
 
 // ---------------------------------------------------------------------------------------------
 // Parsers.
-
-/// Parses a received JSON body: 3104 over the size limit, 3101 if it is not JSON.
-///
-/// Numbers are read exactly and object keys keep their received order, so the value re-prints
-/// as Node's `JSON.stringify(JSON.parse(body))` would (see `hash`).
-pub fn parse_json_body(body: &[u8]) -> Result<Value, FspiopError> {
-    if CONTENT_LENGTH_BYTES_MAX < body.len() as u64 {
-        return Err(FspiopError::with_detail(ErrorCode::TooLargePayload, PAYLOAD_TOO_LARGE));
-    }
-    serde_json::from_slice(body).map_err(|_| FspiopError::with_detail(ErrorCode::MalformedSyntax, INVALID_JSON))
-}
 
 /// Parses and checks a `POST /transfers` body.
 pub fn parse_transfers_post(body: &[u8], version: ApiVersion) -> Result<Parsed<TransferPrepare>, FspiopError> {

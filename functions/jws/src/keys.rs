@@ -19,28 +19,12 @@ use aws_lc_rs::signature::{
 
 use crate::pem::{certificate_public_key_info, encode_pem, parse_pem};
 
+/// The error of every constructor here, also named at its old path `keys::KeyError`.
+pub use crate::error::KeyError;
+
 /// Smallest RSA modulus accepted, in bits: what RS256 verification in the crypto library
 /// accepts, and NIST's floor for signatures.
 pub const RSA_KEY_BITS_MIN: u32 = 2_048;
-
-/// Why a key could not be loaded. Closed: callers match every case.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeyError {
-    #[error("invalid PEM: {0}")]
-    InvalidPem(String),
-    #[error("encrypted PEM is not supported; store the key unencrypted in a secret store")]
-    Encrypted,
-    #[error("unsupported key: {0}")]
-    Unsupported(String),
-    #[error("RSA key of {bits} bits, at least {min} required")]
-    WeakKey { bits: u32, min: u32 },
-    /// A file, variable or vault could not be read; the cache retries later.
-    #[error("key source unavailable: {0}")]
-    Unavailable(String),
-    /// The source holds more keys or bigger ones than the limits allow.
-    #[error("key source over its limit: {0}")]
-    OverLimit(String),
-}
 
 /// A JWS signature algorithm the switch understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

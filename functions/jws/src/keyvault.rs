@@ -15,7 +15,7 @@ use azure_core::http::StatusCode;
 use azure_security_keyvault_secrets::{ResourceExt, SecretClient};
 use futures::TryStreamExt;
 
-use crate::keys::KeyError;
+use crate::error::KeyError;
 use crate::source::{check_key_count, KeyMaterial, KeySource};
 
 pub const HUB_PRIVATE_KEY_SECRET: &str = "jws-hub-private-key";

@@ -12,11 +12,14 @@
 //! - [`validate`]: [`validate::Validator`], the check of inbound requests, with a closed
 //!   [`validate::Rejection`] (every case is FSPIOP 3105 at the edge);
 //! - [`keys`]: PEM private and public keys (RSA, EC P-256, certificates);
+//! - [`error`]: [`error::KeyError`], why a key could not be loaded, shared by everything
+//!   below that reads keys;
 //! - [`source`]: the [`source::KeySource`] trait, file and environment sources, and
 //!   [`source::CachedKeys`], the refreshing cache;
 //! - [`keyvault`]: the Azure Key Vault source;
 //! - `pem`: PEM and the little DER a certificate's key needs.
 
+pub mod error;
 pub mod keys;
 pub mod keyvault;
 mod pem;

@@ -6,7 +6,7 @@
 
 use base64::Engine;
 
-use crate::keys::KeyError;
+use crate::error::KeyError;
 
 /// Longest PEM text accepted; an RSA 8192 private key is about 6.5 KB.
 pub const PEM_BYTES_MAX: usize = 65_536;

@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::keys::{KeyError, PrivateKey, PublicKey};
+use crate::error::KeyError;
+use crate::keys::{PrivateKey, PublicKey};
 use crate::pem::PEM_BYTES_MAX;
 use crate::sign::Signer;
 use crate::validate::Validator;

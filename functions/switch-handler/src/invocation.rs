@@ -20,8 +20,7 @@ mod timer;
 
 use serde_json::{Map, Value};
 
-pub use decode::ENCODING_LAYERS_MAX;
-pub use error::{InvocationError, JsonKind};
+pub use error::{InvocationError, JsonKind, ENCODING_LAYERS_MAX};
 pub use event_hub::{Event, EventBatch, PartitionContext};
 pub use http::{HttpBody, HttpTriggerRequest};
 pub use response::{host_would_base64_decode, HttpOutput, InvocationResponse, ResponseError, HTTP_OUTPUT_BINDING};

@@ -2,6 +2,8 @@
 //! per-version rules, the Hub's bodies, and property tests of the round trip.
 
 use super::*;
+use crate::json::CONTENT_LENGTH_BYTES_MAX;
+use crate::wire::truncate_chars;
 use serde_json::json;
 
 /// The Testing Toolkit's `validFulfillment` / `validCondition` pair.

@@ -8,11 +8,7 @@
 
 use serde_json::{Map, Value};
 
-use super::error::{InvocationError, JsonKind};
-
-/// How many string layers a value may be wrapped in. The host adds at most one, and an event body
-/// inside an array one more; anything deeper is not the host talking.
-pub const ENCODING_LAYERS_MAX: usize = 4;
+use super::error::{InvocationError, JsonKind, ENCODING_LAYERS_MAX};
 
 /// Peels JSON-string layers off `value` until `accept` holds. A string that does not parse as JSON
 /// is an error here: these are the places where the host's own encoding is expected.

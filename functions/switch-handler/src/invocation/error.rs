@@ -1,10 +1,14 @@
-//! The one closed error type of invocation decoding, with the JSON kinds its messages name.
+//! The one closed error type of invocation decoding, with the JSON kinds and the limit its
+//! messages name.
 
 use std::fmt;
 
 use serde_json::Value;
 
-use super::decode::ENCODING_LAYERS_MAX;
+/// How many string layers a value may be wrapped in. The host adds at most one, and an event body
+/// inside an array one more; anything deeper is not the host talking. The readers in `decode`
+/// peel up to this many; [`InvocationError::TooManyEncodingLayers`] reports a value past it.
+pub const ENCODING_LAYERS_MAX: usize = 4;
 
 /// What a JSON value is, as named in error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
