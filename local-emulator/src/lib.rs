@@ -7,7 +7,7 @@
 //! - `host`: the Functions host stand-in (handler process, Event Hubs and timer triggers).
 //! - `handler_client`: the host's pooled HTTP client to the handler.
 //! - `hub_key`: the Hub's JWS signing key for `--jws-sign`, made on first start.
-//! - `hubs`: the Event Hubs stand-in (durable partition logs, checkpoints, ingestion endpoint).
+//! - `hubs`: the Event Hubs stand-in (one durable log for every hub and partition, checkpoints, ingestion endpoint).
 //! - `invocation`: the invocation bodies the host sends.
 //! - `routes`: HTTP trigger route templates.
 //! - `edge`: the API Management stand-in (FSPIOP :3000, admin :3001, settlement :3007).
