@@ -20,7 +20,7 @@ use crate::operator::WindowSum;
 use crate::StoreError;
 
 /// The stored form of an amount: INTEGER units in the common range, text beyond it.
-pub(super) fn amount_value(amount: Amount) -> Value {
+pub(crate) fn amount_value(amount: Amount) -> Value {
     match i64::try_from(amount.units()) {
         Ok(units) => Value::Integer(units),
         Err(_) => Value::Text(amount.units().to_string()),
@@ -29,7 +29,7 @@ pub(super) fn amount_value(amount: Amount) -> Value {
 
 /// An amount read back from either stored form; anything else is corrupt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct StoredAmount(pub Amount);
+pub(crate) struct StoredAmount(pub Amount);
 
 impl FromSql for StoredAmount {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<StoredAmount> {
@@ -60,7 +60,7 @@ const WINDOW_CHANGES: &str = "SELECT c.account_id, pc.participant_id, pc.ledger_
 
 /// A window's position changes summed per account and sign (a positive change is the payer's),
 /// ordered by account and payer first: what `operator::sql::WINDOW_SUMS` gives on MySQL.
-pub(super) fn window_sums(conn: &Connection, window: WindowId) -> Result<Vec<WindowSum>, StoreError> {
+pub(crate) fn window_sums(conn: &Connection, window: WindowId) -> Result<Vec<WindowSum>, StoreError> {
     let mut stmt = conn.prepare_cached(WINDOW_CHANGES).map_err(sql_error)?;
     let mut rows = stmt.query([window.0 as i64]).map_err(sql_error)?;
     let mut sums: BTreeMap<(AccountId, u8), WindowSum> = BTreeMap::new();
