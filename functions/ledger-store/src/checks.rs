@@ -1,5 +1,5 @@
 //! The assertions a transaction runs where money is written, shared by both backends (each
-//! [`crate::LedgerTx`] owns one [`TxChecks`] and feeds it what it locks, reads and writes).
+//! [`crate::store::LedgerTx`] owns one [`TxChecks`] and feeds it what it locks, reads and writes).
 //!
 //! They check promises the callers keep, not data from outside: a failure is a bug in the
 //! switch, and a bug near money must crash before anything commits (TigerBeetle's rule), not

@@ -20,6 +20,8 @@
 //! them on a concrete store (`SqliteStore`, `MysqlStore`) imports `ledger_store::prelude::*`.
 //!
 //! # Layout
+//! - `store` holds the two handles, [`LedgerStore`] and [`LedgerTx`]; `error` the one error
+//!   type, [`StoreError`]. This file only declares modules and re-exports.
 //! - `<concern>/mod.rs` holds the concern's trait and row types; `<concern>/sqlite.rs` and
 //!   `<concern>/mysql.rs` are its two implementations, written to be read side by side:
 //!   `reference`, `transfers`, `deliveries`, `work_list`, `operator`.
@@ -60,18 +62,16 @@
 //! Costlier ones are `debug_assert!`: a transfer's next state `seq` is the previous one plus
 //! one, and the child rows of a batch land on their own transfers.
 
-use std::fmt;
-
-use async_trait::async_trait;
-
 mod checks;
 mod decode;
 pub mod deliveries;
+mod error;
 mod mysql;
 pub mod operator;
 pub mod reference;
 mod sqlite;
 mod statements;
+mod store;
 mod text;
 pub mod transfers;
 pub mod work_list;
@@ -81,11 +81,13 @@ pub use crate::deliveries::{
     DEAD_LETTER_REASON_BYTES_MAX, DEAD_LETTER_SOURCE_LENGTH_MAX, EVENT_ID_LENGTH_MAX, RECIPIENT_LENGTH_MAX,
     TRANSFER_ID_LENGTH_MAX,
 };
+pub use crate::error::StoreError;
 pub use crate::mysql::{connect_pool as mysql_pool, MysqlStore, MysqlStoreConfig};
 pub use crate::operator::{OperatorStore, SettlementTx, Window};
 pub use crate::reference::{ReferenceStore, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX};
 pub use crate::sqlite::SqliteStore;
 pub use crate::statements::{STATEMENT_ROWS_MAX, STATEMENT_SHAPES};
+pub use crate::store::{LedgerStore, LedgerTx};
 pub use crate::transfers::{
     CurrentState, HashKind, NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError,
     TransferRecord, TransferStore, TransferTx, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
@@ -94,60 +96,10 @@ pub use crate::work_list::WorkListTx;
 
 /// Every trait of the store, for code that calls the concerns' methods on a concrete store.
 pub mod prelude {
-    pub use crate::{
-        DeliveryStore, LedgerStore, LedgerTx, OperatorStore, ReferenceStore, SettlementTx, TransferStore, TransferTx,
-        WorkListTx,
-    };
-}
-
-/// Why a store operation failed. Business outcomes are never errors here; these are
-/// operating failures the caller may retry, or data the store refuses.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    /// A unique key already holds this row: a concurrent writer got there first, or the row
-    /// was written by an earlier delivery. Re-running the batch from its load step resolves it.
-    #[error("conflict: {0}")]
-    Conflict(String),
-    /// A row the operation needs does not exist.
-    #[error("not found: {0}")]
-    NotFound(String),
-    /// A value does not fit the schema (e.g. more ids in one read than a statement takes).
-    #[error("invalid: {0}")]
-    Invalid(String),
-    /// The database could not be reached or failed; retry later.
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-    /// The database holds a value the ledger cannot read back: a bug or tampering.
-    #[error("corrupt: {0}")]
-    Corrupt(String),
-}
-
-impl StoreError {
-    /// Whether running the same work again may succeed.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, StoreError::Conflict(_) | StoreError::Unavailable(_))
-    }
-}
-
-/// The ledger store, one handle over every store concern (see the crate documentation).
-#[async_trait]
-pub trait LedgerStore: ReferenceStore + TransferStore + DeliveryStore + OperatorStore + Send + Sync {
-    /// Opens a transaction. Writers are serialised per account by row locks (MySQL) or by the
-    /// single writer (SQLite).
-    async fn begin(&self) -> Result<Box<dyn LedgerTx>, StoreError>;
-}
-
-/// One database transaction, every transaction concern; dropping it without commit rolls it
-/// back.
-#[async_trait]
-pub trait LedgerTx: TransferTx + WorkListTx + SettlementTx + Send {
-    /// Commits the transaction. Before it does, the store asserts that every position written
-    /// in it equals its account's last journal value (see the crate documentation).
-    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
-}
-
-impl fmt::Debug for dyn LedgerTx {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("LedgerTx")
-    }
+    pub use crate::deliveries::DeliveryStore;
+    pub use crate::operator::{OperatorStore, SettlementTx};
+    pub use crate::reference::ReferenceStore;
+    pub use crate::store::{LedgerStore, LedgerTx};
+    pub use crate::transfers::{TransferStore, TransferTx};
+    pub use crate::work_list::WorkListTx;
 }

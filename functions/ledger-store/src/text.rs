@@ -1,7 +1,7 @@
 //! Fitting texts to their columns, the same way on both backends: cut where the store keeps
 //! what fits (reasons, descriptions, dead letters), refused where a cut would change meaning.
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// Truncates text to at most `n_chars` characters, on a character boundary.
 pub(crate) fn truncate_chars(text: &str, n_chars: usize) -> &str {

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use ledger_core::time::Timestamp;
 
 use crate::text::{check_length, truncate_bytes, truncate_chars};
-use crate::StoreError;
+use crate::error::StoreError;
 
 pub(crate) mod mysql;
 pub(crate) mod sqlite;

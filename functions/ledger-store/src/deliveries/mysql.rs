@@ -15,7 +15,7 @@ use crate::mysql::columns::{ms, Columns};
 use crate::mysql::error::store_error;
 use crate::mysql::MysqlStore;
 use crate::statements::in_list_chunks;
-use crate::StoreError;
+use crate::error::StoreError;
 
 #[async_trait]
 impl DeliveryStore for MysqlStore {

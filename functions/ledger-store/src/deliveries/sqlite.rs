@@ -15,7 +15,7 @@ use super::{
 use crate::sqlite::error::sql_error;
 use crate::sqlite::SqliteStore;
 use crate::statements::in_list_chunks;
-use crate::StoreError;
+use crate::error::StoreError;
 
 #[async_trait]
 impl DeliveryStore for SqliteStore {

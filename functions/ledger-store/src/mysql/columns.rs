@@ -1,17 +1,15 @@
 //! How values travel to and from MySQL: parameters built from ledger values, and result rows
 //! read column by column, where a value the ledger cannot read is [`StoreError::Corrupt`].
 
-use ledger_core::account::{Account, LedgerAccountType, NetDebitCap, Participant};
+use ledger_core::account::NetDebitCap;
 use ledger_core::amount::Amount;
-use ledger_core::ids::{AccountId, FspId, ParticipantId, TransferId};
-use ledger_core::state::TransferState;
+use ledger_core::ids::{AccountId, FspId, TransferId};
 use ledger_core::time::Timestamp;
 use mysql_async::prelude::FromValue;
 use mysql_async::{Row, Value};
 
-use crate::decode::{currency, fsp_id, transfer_id};
-use crate::transfers::CurrentState;
-use crate::StoreError;
+use crate::decode::transfer_id;
+use crate::error::StoreError;
 
 pub(crate) fn fsp_id_values(names: &[FspId]) -> Vec<Value> {
     names.iter().map(|it| Value::from(it.as_str())).collect()
@@ -74,29 +72,6 @@ impl Columns {
 
     pub(crate) fn transfer_id(&mut self) -> Result<TransferId, StoreError> {
         transfer_id(&self.value::<String>()?)
-    }
-
-    /// `state, seq, created_ms`.
-    pub(crate) fn current_state(&mut self) -> Result<CurrentState, StoreError> {
-        let text: String = self.value()?;
-        let state = TransferState::from_name(&text).ok_or_else(|| StoreError::Corrupt(format!("transfer state {text:?}")))?;
-        Ok(CurrentState { state, seq: self.value()?, changed: self.timestamp()? })
-    }
-
-    /// `participant_id, name, is_active`.
-    pub(crate) fn participant(&mut self) -> Result<Participant, StoreError> {
-        let id = ParticipantId(self.value()?);
-        Ok(Participant { id, name: fsp_id(&self.value::<String>()?)?, is_active: self.flag()? })
-    }
-
-    /// `account_id, participant_id, currency, ledger_account_type, is_active`.
-    pub(crate) fn account(&mut self) -> Result<Account, StoreError> {
-        let id = AccountId(self.value()?);
-        let participant = ParticipantId(self.value()?);
-        let currency = currency(&self.value::<String>()?)?;
-        let kind_id: u8 = self.value()?;
-        let kind = LedgerAccountType::from_id(kind_id).ok_or_else(|| StoreError::Corrupt(format!("account type {kind_id}")))?;
-        Ok(Account { id, participant, currency, kind, is_active: self.flag()? })
     }
 }
 

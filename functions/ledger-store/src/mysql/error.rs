@@ -1,6 +1,6 @@
 //! How MySQL's and the driver's errors become [`StoreError`]s: which failures a retry can cure.
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// MySQL server error codes the store translates (`include/mysqld_error.h`).
 const ER_DUP_ENTRY: u16 = 1062;

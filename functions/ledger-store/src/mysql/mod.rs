@@ -36,7 +36,8 @@ use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, Row,
 
 use crate::checks::TxChecks;
 use crate::statements::{in_list_chunks, insert_runs, placeholders};
-use crate::{LedgerStore, LedgerTx, StoreError};
+use crate::error::StoreError;
+use crate::store::{LedgerStore, LedgerTx};
 
 pub(crate) mod columns;
 pub(crate) mod error;
@@ -69,7 +70,7 @@ const SESSION_SETUP: [&str; 2] = [
 const POOL_IDLE_TTL_S: u64 = 60;
 const POOL_CONNECTIONS_MIN: usize = 1;
 /// Prepared statements each connection keeps (mysql_async's default is 32). The statement
-/// kinds times [`crate::STATEMENT_SHAPES`] come to about 150; the server's
+/// kinds times [`crate::statements::STATEMENT_SHAPES`] come to about 150; the server's
 /// `max_prepared_stmt_count` (16,382 by default, on Azure too) bounds this times the pool size.
 const STATEMENT_CACHE_SIZE: usize = 256;
 /// `participant_position` values of a new account, as the `DECIMAL(39,4)` columns take them.

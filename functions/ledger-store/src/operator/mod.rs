@@ -16,7 +16,7 @@ use ledger_core::settlement::{Aggregation, ContentId, SettlementId, SettlementSt
 use ledger_core::time::Timestamp;
 use ledger_core::window::WindowState;
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 pub(crate) mod mysql;
 pub(crate) mod sqlite;
@@ -305,7 +305,7 @@ pub(crate) mod decode {
     use ledger_core::model::{Delay, Granularity, Interchange, ModelName};
     use ledger_core::settlement::SettlementState;
 
-    use crate::StoreError;
+    use crate::error::StoreError;
 
     fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
         StoreError::Corrupt(format!("{what} {value:?}"))
@@ -336,8 +336,8 @@ pub(crate) mod decode {
 
 /// `IN (?, ?, …)` lists are one statement: callers keep id lists below this.
 pub(crate) fn check_id_count(n_ids: usize) -> Result<(), StoreError> {
-    match n_ids <= crate::STATEMENT_ROWS_MAX {
+    match n_ids <= crate::statements::STATEMENT_ROWS_MAX {
         true => Ok(()),
-        false => Err(StoreError::Invalid(format!("{n_ids} ids in one read; at most {}", crate::STATEMENT_ROWS_MAX))),
+        false => Err(StoreError::Invalid(format!("{n_ids} ids in one read; at most {}", crate::statements::STATEMENT_ROWS_MAX))),
     }
 }

@@ -26,8 +26,7 @@ use crate::mysql::error::store_error;
 use crate::mysql::{inserted_id, MysqlStore, MysqlTx};
 use crate::statements::placeholders;
 use crate::text::truncate_chars;
-use crate::transfers::STATE_REASON_LENGTH_MAX;
-use crate::StoreError;
+use crate::error::StoreError;
 
 #[async_trait]
 impl OperatorStore for MysqlStore {
@@ -422,7 +421,7 @@ async fn open_window(tx: &mut Transaction<'static>, locking: &str) -> Result<Win
 
 async fn close_open_window(tx: &mut Transaction<'static>, reason: &str, at: Timestamp) -> Result<(Window, Window), StoreError> {
     let open = open_window(tx, "FOR UPDATE").await?;
-    let reason = truncate_chars(reason, STATE_REASON_LENGTH_MAX);
+    let reason = truncate_chars(reason, SETTLEMENT_REASON_LENGTH_MAX);
     let processing = WindowState::Processing.name();
     // open_marker NULL frees the unique marker for the next window.
     let sql = "UPDATE settlement_window SET state = ?, open_marker = NULL, reason = ?, changed_ms = ? \

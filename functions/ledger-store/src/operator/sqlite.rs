@@ -1,10 +1,10 @@
 //! The SQLite half of the operator APIs and settlement (see `operator`); `mysql.rs` is its
 //! twin.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use async_trait::async_trait;
-use ledger_core::account::Account;
+use ledger_core::account::{Account, ParticipantRole};
 use ledger_core::amount::Amount;
 use ledger_core::ids::{AccountId, ParticipantId, WindowId};
 use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
@@ -21,12 +21,12 @@ use super::{
     Window, WindowRecord, WindowSum, EXTERNAL_REFERENCE_LENGTH_MAX, SETTLEMENT_REASON_LENGTH_MAX,
 };
 use crate::decode::{currency, window_state};
-use crate::sqlite::amounts::{self, amount_value, StoredAmount};
+use crate::sqlite::amounts::{amount_value, StoredAmount};
 use crate::sqlite::error::sql_error;
 use crate::sqlite::{SqliteStore, SqliteTx};
 use crate::statements::placeholders;
 use crate::text::truncate_chars;
-use crate::StoreError;
+use crate::error::StoreError;
 
 #[async_trait]
 impl OperatorStore for SqliteStore {
@@ -99,7 +99,7 @@ impl SettlementTx for SqliteTx {
     }
 
     async fn window_sums(&mut self, window: WindowId) -> Result<Vec<WindowSum>, StoreError> {
-        amounts::window_sums(&self.conn, window)
+        window_sums(&self.conn, window)
     }
 
     async fn set_window_states(&mut self, rows: &[(WindowId, WindowState)], reason: &str, at: Timestamp) -> Result<(), StoreError> {
@@ -282,6 +282,45 @@ fn windows(conn: &Connection, ids: Option<&[WindowId]>) -> Res<Vec<WindowRecord>
         Ok((ContentId(col::<i64>(row, 0)? as u64), aggregation))
     })?;
     Ok(assemble_windows(heads, contents, aggregations))
+}
+
+/// The position changes of the transfers whose fulfilment names the window, one row each.
+const WINDOW_CHANGES: &str = "SELECT c.account_id, pc.participant_id, pc.ledger_account_type, pc.currency, c.change_amount \
+    FROM transfer_fulfilment f JOIN participant_position_change c ON c.transfer_seq = f.transfer_seq \
+    JOIN participant_currency pc ON pc.account_id = c.account_id WHERE f.settlement_window_id = ?";
+
+/// A window's position changes summed per account and sign (a positive change is the payer's),
+/// ordered by account and payer first: what `sql::WINDOW_SUMS` gives on MySQL.
+fn window_sums(conn: &Connection, window: WindowId) -> Result<Vec<WindowSum>, StoreError> {
+    let mut stmt = conn.prepare_cached(WINDOW_CHANGES).map_err(sql_error)?;
+    let mut rows = stmt.query([window.0 as i64]).map_err(sql_error)?;
+    let mut sums: BTreeMap<(AccountId, u8), WindowSum> = BTreeMap::new();
+    while let Some(row) = rows.next().map_err(sql_error)? {
+        let account = AccountId(row.get::<_, i64>(0).map_err(sql_error)? as u64);
+        let change = row.get::<_, StoredAmount>(4).map_err(sql_error)?.0;
+        let role = match change.is_positive() {
+            true => ParticipantRole::PayerDfsp,
+            false => ParticipantRole::PayeeDfsp,
+        };
+        let sum = match sums.get_mut(&(account, role.id())) {
+            Some(it) => it,
+            None => {
+                let first = WindowSum {
+                    account,
+                    participant: ParticipantId(row.get::<_, i64>(1).map_err(sql_error)? as u64),
+                    kind: account_type(row.get(2).map_err(sql_error)?)?,
+                    currency: currency(&row.get::<_, String>(3).map_err(sql_error)?)?,
+                    role,
+                    amount: Amount::ZERO,
+                };
+                sums.entry((account, role.id())).or_insert(first)
+            }
+        };
+        // Beyond i128 would take some 10^16 transfers of the largest FSPIOP amount.
+        let units = sum.amount.units().checked_add(change.units());
+        sum.amount = Amount::from_units(units.ok_or_else(|| StoreError::Corrupt(format!("window {window} sum overflows")))?);
+    }
+    Ok(sums.into_values().collect())
 }
 
 fn set_window_states(conn: &Connection, rows: &[(WindowId, WindowState)], reason: &str, at: Timestamp) -> Res<()> {

@@ -10,7 +10,7 @@ use ledger_core::currency::Currency;
 use ledger_core::ids::{AccountId, FspId, ParticipantId};
 use ledger_core::time::Timestamp;
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 pub(crate) mod mysql;
 pub(crate) mod sqlite;

@@ -12,13 +12,13 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Row, Value};
 
 use super::{sql, ReferenceStore, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, NET_DEBIT_CAP_LIMIT_TYPE};
-use crate::decode::fsp_id;
+use crate::decode::{currency, fsp_id};
 use crate::mysql::columns::{decimal_value, fsp_id_values, ms, net_debit_cap, Columns};
 use crate::mysql::error::store_error;
 use crate::mysql::{inserted_id, MysqlStore, ZERO_DECIMAL};
 use crate::statements::in_list_chunks;
 use crate::text::check_length;
-use crate::StoreError;
+use crate::error::StoreError;
 
 #[async_trait]
 impl ReferenceStore for MysqlStore {
@@ -33,14 +33,14 @@ impl ReferenceStore for MysqlStore {
         let mut conn = self.conn().await?;
         let sql = "SELECT participant_id, name, is_active FROM participant WHERE name = ?";
         let row: Option<Row> = conn.exec_first(sql, (name.as_str(),)).await.map_err(store_error)?;
-        row.map(|row| Columns::new(row).participant()).transpose()
+        row.map(|row| participant_row(&mut Columns::new(row))).transpose()
     }
 
     async fn participants(&self) -> Result<Vec<Participant>, StoreError> {
         let mut conn = self.conn().await?;
         let sql = "SELECT participant_id, name, is_active FROM participant ORDER BY participant_id";
         let rows: Vec<Row> = conn.exec(sql, ()).await.map_err(store_error)?;
-        rows.into_iter().map(|row| Columns::new(row).participant()).collect()
+        rows.into_iter().map(|row| participant_row(&mut Columns::new(row))).collect()
     }
 
     async fn set_participant_active(&self, id: ParticipantId, active: bool) -> Result<(), StoreError> {
@@ -74,7 +74,7 @@ impl ReferenceStore for MysqlStore {
         let sql = "SELECT account_id, participant_id, currency, ledger_account_type, is_active \
                    FROM participant_currency WHERE participant_id = ? ORDER BY account_id";
         let rows: Vec<Row> = conn.exec(sql, (participant.0,)).await.map_err(store_error)?;
-        rows.into_iter().map(|row| Columns::new(row).account()).collect()
+        rows.into_iter().map(|row| account_row(&mut Columns::new(row))).collect()
     }
 
     async fn participants_with_accounts(&self, names: &[FspId]) -> Result<Vec<(Participant, Vec<Account>)>, StoreError> {
@@ -84,7 +84,7 @@ impl ReferenceStore for MysqlStore {
             let sql = sql::participants_by_name(chunk.len());
             let rows: Vec<Row> = conn.exec(sql, fsp_id_values(&chunk)).await.map_err(store_error)?;
             for row in rows {
-                let participant = Columns::new(row).participant()?;
+                let participant = participant_row(&mut Columns::new(row))?;
                 participants.insert(participant.id, (participant, Vec::new()));
             }
         }
@@ -93,7 +93,7 @@ impl ReferenceStore for MysqlStore {
             let sql = sql::accounts_of_participants(chunk.len());
             let rows: Vec<Row> = conn.exec(sql, chunk.to_vec()).await.map_err(store_error)?;
             for row in rows {
-                let account = Columns::new(row).account()?;
+                let account = account_row(&mut Columns::new(row))?;
                 if let Some((_, accounts)) = participants.get_mut(&account.participant) {
                     accounts.push(account);
                 }
@@ -179,4 +179,20 @@ impl ReferenceStore for MysqlStore {
         }
         Ok(res)
     }
+}
+
+/// Reads `participant_id, name, is_active`.
+fn participant_row(cols: &mut Columns) -> Result<Participant, StoreError> {
+    let id = ParticipantId(cols.value()?);
+    Ok(Participant { id, name: fsp_id(&cols.value::<String>()?)?, is_active: cols.flag()? })
+}
+
+/// Reads `account_id, participant_id, currency, ledger_account_type, is_active`.
+fn account_row(cols: &mut Columns) -> Result<Account, StoreError> {
+    let id = AccountId(cols.value()?);
+    let participant = ParticipantId(cols.value()?);
+    let currency = currency(&cols.value::<String>()?)?;
+    let kind_id: u8 = cols.value()?;
+    let kind = LedgerAccountType::from_id(kind_id).ok_or_else(|| StoreError::Corrupt(format!("account type {kind_id}")))?;
+    Ok(Account { id, participant, currency, kind, is_active: cols.flag()? })
 }

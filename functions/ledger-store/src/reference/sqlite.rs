@@ -17,7 +17,7 @@ use crate::sqlite::error::sql_error;
 use crate::sqlite::{expect_one_row, write_transaction, SqliteStore};
 use crate::statements::in_list_chunks;
 use crate::text::check_length;
-use crate::StoreError;
+use crate::error::StoreError;
 
 #[async_trait]
 impl ReferenceStore for SqliteStore {

@@ -29,7 +29,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::checks::TxChecks;
 use crate::statements::{insert_runs, placeholders};
-use crate::{LedgerStore, LedgerTx, StoreError};
+use crate::error::StoreError;
+use crate::store::{LedgerStore, LedgerTx};
 
 pub(crate) mod amounts;
 pub(crate) mod error;

@@ -19,7 +19,7 @@ use ledger_core::prepare::RequestHash;
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 pub(crate) mod mysql;
 pub(crate) mod sqlite;

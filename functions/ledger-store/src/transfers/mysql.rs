@@ -30,7 +30,7 @@ use crate::mysql::{insert_rows, load_seqs, MysqlStore, MysqlTx, SeqCache, ZERO_D
 use crate::reference::NET_DEBIT_CAP_LIMIT_TYPE;
 use crate::statements::{in_list_chunks, insert_runs, lock_order, placeholders};
 use crate::text::truncate_chars;
-use crate::StoreError;
+use crate::error::StoreError;
 
 #[async_trait]
 impl TransferStore for MysqlStore {
@@ -52,7 +52,7 @@ impl TransferStore for MysqlStore {
                    STRAIGHT_JOIN transfer_state_change s ON s.transfer_seq = t.transfer_seq \
                    WHERE t.transfer_id = ? ORDER BY s.seq";
         let rows: Vec<Row> = conn.exec(sql, (id.as_str(),)).await.map_err(store_error)?;
-        rows.into_iter().map(|row| Columns::new(row).current_state()).collect()
+        rows.into_iter().map(|row| current_state(&mut Columns::new(row))).collect()
     }
 
     async fn position_journal(&self, account: AccountId) -> Result<Vec<(Option<TransferId>, Amount, Amount)>, StoreError> {
@@ -320,7 +320,7 @@ async fn current_states<Q: Queryable>(
             let mut cols = Columns::new(row);
             let id = cols.transfer_id()?;
             seqs.insert(id.clone(), cols.value()?);
-            let state = cols.current_state()?;
+            let state = current_state(&mut cols)?;
             let entry = res.entry(id).or_insert(state);
             if entry.seq < state.seq {
                 *entry = state;
@@ -537,6 +537,13 @@ fn transfer_record(cols: &mut Columns, states: &HashMap<TransferId, CurrentState
     })
 }
 
+/// Reads `state, seq, created_ms`.
+fn current_state(cols: &mut Columns) -> Result<CurrentState, StoreError> {
+    let text: String = cols.value()?;
+    let state = TransferState::from_name(&text).ok_or_else(|| StoreError::Corrupt(format!("transfer state {text:?}")))?;
+    Ok(CurrentState { state, seq: cols.value()?, changed: cols.timestamp()? })
+}
+
 /// Every transfer is written with its first state, so one without is a broken journal.
 fn state_of(states: &HashMap<TransferId, CurrentState>, id: &TransferId) -> Result<CurrentState, StoreError> {
     states.get(id).copied().ok_or_else(|| StoreError::Corrupt(format!("transfer {id} has no state")))
@@ -559,7 +566,7 @@ mod tests {
         let mut tx = store.begin_tx().await.unwrap();
         tx.query_drop("SET SESSION auto_increment_increment = 3").await.unwrap();
         let mut tx = MysqlTx { tx, seqs: SeqCache::new(), checks: Default::default() };
-        let rows: Vec<NewTransfer> = (0..crate::STATEMENT_ROWS_MAX + 7).map(|_| test_transfer()).collect();
+        let rows: Vec<NewTransfer> = (0..crate::statements::STATEMENT_ROWS_MAX + 7).map(|_| test_transfer()).collect();
         tx.insert_transfers(&rows).await.unwrap();
         let stored: Vec<(String, u64)> = tx.tx.query("SELECT transfer_id, transfer_seq FROM transfer").await.unwrap();
         let stored: SeqCache = stored.into_iter().map(|(id, seq)| (transfer_id(&id).unwrap(), seq)).collect();

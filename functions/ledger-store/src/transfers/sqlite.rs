@@ -29,7 +29,7 @@ use crate::sqlite::error::sql_error;
 use crate::sqlite::{expect_one_row, insert_rows, SqliteStore, SqliteTx};
 use crate::statements::{in_list_chunks, insert_runs, lock_order, placeholders};
 use crate::text::truncate_chars;
-use crate::StoreError;
+use crate::error::StoreError;
 
 #[async_trait]
 impl TransferStore for SqliteStore {

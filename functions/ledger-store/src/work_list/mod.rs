@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use ledger_core::ids::TransferId;
 use ledger_core::time::Timestamp;
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 pub(crate) mod mysql;
 pub(crate) mod sqlite;

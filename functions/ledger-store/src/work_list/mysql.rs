@@ -27,7 +27,7 @@ use crate::mysql::columns::{ms, Columns};
 use crate::mysql::error::store_error;
 use crate::mysql::{load_seqs, MysqlTx, SeqCache};
 use crate::statements::{in_list_chunks, placeholders};
-use crate::StoreError;
+use crate::error::StoreError;
 
 #[async_trait]
 impl WorkListTx for MysqlTx {

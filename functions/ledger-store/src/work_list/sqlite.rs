@@ -11,7 +11,7 @@ use crate::decode::transfer_id;
 use crate::sqlite::error::sql_error;
 use crate::sqlite::SqliteTx;
 use crate::statements::{in_list_chunks, placeholders};
-use crate::StoreError;
+use crate::error::StoreError;
 
 #[async_trait]
 impl WorkListTx for SqliteTx {
