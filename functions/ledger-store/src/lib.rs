@@ -13,7 +13,7 @@
 //! | the timeout work-list | | [`WorkListTx`] |
 //! | operator APIs and settlement | [`OperatorStore`] | [`SettlementTx`] |
 //!
-//! Callers hold one handle, as before: [`LedgerStore`] (`Arc<dyn LedgerStore>`) is every store
+//! Callers hold one handle: [`LedgerStore`] (`Arc<dyn LedgerStore>`) is every store
 //! concern plus [`LedgerStore::begin`], and [`LedgerTx`] (`Box<dyn LedgerTx>`) every transaction
 //! concern plus [`LedgerTx::commit`]. Methods of the concern traits are callable on those trait
 //! objects and on generic `S: LedgerStore` without importing anything more; code that calls

@@ -26,7 +26,6 @@ pub const DEAD_LETTER_BODY_BYTES_MAX: usize = 16_777_215;
 /// Longest dead-letter reason kept, in UTF-8 bytes (MySQL `TEXT`); a longer one is cut.
 pub const DEAD_LETTER_REASON_BYTES_MAX: usize = 65_535;
 
-
 /// Which notification went to whom. Deliveries are stored and looked up by transfer first:
 /// event ids are hashes, and a table keyed by them took every row to a page of its own (135
 /// pages written per commit of 90 rows, against 8 keyed by time-ordered transfer ids such as

@@ -44,5 +44,4 @@ mod tests {
         assert!(matches!(server_error(1264, String::new()), StoreError::Invalid(_)));
         assert!(matches!(server_error(1040, String::new()), StoreError::Unavailable(_)));
     }
-
 }

@@ -415,5 +415,4 @@ mod tests {
         assert_eq!(quote_identifier("ledger"), "`ledger`");
         assert_eq!(quote_identifier("a`b"), "`a``b`");
     }
-
 }

@@ -190,7 +190,6 @@ impl LedgerTx for SqliteTx {
     }
 }
 
-
 /// Inserts rows with one multi-row statement per run of rows (see [`insert_runs`]).
 /// `head` is the statement up to `VALUES`, `tail` what follows the rows.
 pub(crate) fn insert_rows(

@@ -29,7 +29,6 @@ pub const STATE_REASON_LENGTH_MAX: usize = 512;
 /// Longest error description kept (`transferError.errorDescription VARCHAR(128)`).
 pub const ERROR_DESCRIPTION_LENGTH_MAX: usize = 128;
 
-
 /// A new transfer as prepare persists it (transfer row, first state, timeout entry).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTransfer {
@@ -180,11 +179,18 @@ pub trait TransferTx: Send {
     /// Inserts fulfil or error duplicate-check hashes.
     async fn insert_hashes(&mut self, kind: HashKind, rows: &[(TransferId, RequestHash, Timestamp)]) -> Result<(), StoreError>;
 
+    /// Appends state changes. A transfer whose latest state this transaction read or wrote must
+    /// move on by one `seq` per row (asserted in debug builds); a taken `(transfer, seq)` is
+    /// [`StoreError::Conflict`].
     async fn insert_state_changes(&mut self, rows: &[NewStateChange]) -> Result<(), StoreError>;
 
+    /// Appends position journal rows, in order. Each account must have been locked in this
+    /// transaction, and each row's `value` must be the previous row's (or the locked value) plus
+    /// its `change` (asserted).
     async fn insert_position_changes(&mut self, rows: &[NewPositionChange]) -> Result<(), StoreError>;
 
-    /// Sets accounts' values (each must have been locked in this transaction).
+    /// Sets accounts' values. Each must have been locked in this transaction, and an account
+    /// journaled in it gets its last journal value (asserted, and again at commit).
     async fn update_positions(&mut self, rows: &[(AccountId, Amount)], changed: Timestamp) -> Result<(), StoreError>;
 
     async fn insert_errors(&mut self, rows: &[NewTransferError]) -> Result<(), StoreError>;
