@@ -7,7 +7,7 @@ use ledger_core::ids::{FspId, TransferId};
 use ledger_core::state::TransferState;
 use ledger_core::window::WindowState;
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 pub(crate) fn transfer_id(text: &str) -> Result<TransferId, StoreError> {
     TransferId::parse(text).ok_or_else(|| StoreError::Corrupt(format!("transfer id {text:?}")))

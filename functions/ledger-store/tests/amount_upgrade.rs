@@ -15,7 +15,7 @@ use ledger_core::ids::{AccountId, TransferId, WindowId};
 use ledger_core::settlement::{Aggregation, SettlementId};
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
-use ledger_store::LedgerStore;
+use ledger_store::prelude::*;
 
 
 /// The largest magnitude `DECIMAL(18,4)` held, in units.

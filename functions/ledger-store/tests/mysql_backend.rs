@@ -15,7 +15,8 @@ use ledger_core::amount::Amount;
 use ledger_core::ids::TransferId;
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
-use ledger_store::{DeliveryKey, HashKind, LedgerStore, MysqlStore, MysqlStoreConfig, NewDelivery, NewPositionChange, NewStateChange, StoreError};
+use ledger_store::prelude::*;
+use ledger_store::{DeliveryKey, HashKind, MysqlStore, MysqlStoreConfig, NewDelivery, NewPositionChange, NewStateChange, StoreError};
 use mysql_async::prelude::Queryable;
 
 fn server() -> String {
@@ -230,6 +231,8 @@ async fn large_batches_are_chunked() {
         .collect();
     let ids: Vec<TransferId> = rows.iter().map(|it| it.transfer_id.clone()).collect();
     let mut tx = store.begin().await.unwrap();
+    // A position is journaled and written only under its lock, as the handlers do.
+    tx.lock_positions(&[payer.position.id]).await.unwrap();
     tx.insert_transfers(&rows).await.unwrap();
     let changes: Vec<_> = rows
         .iter()

@@ -5,7 +5,8 @@ mod common;
 
 use common::*;
 use ledger_core::account::NetDebitCap;
-use ledger_store::{DeliveryKey, LedgerStore, NewDelivery, SqliteStore};
+use ledger_store::prelude::*;
+use ledger_store::{DeliveryKey, NewDelivery, SqliteStore};
 
 const TRANSFER: &str = "b51ec534-ee48-4575-b6a9-ead2955b8069";
 

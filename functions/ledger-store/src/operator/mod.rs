@@ -1,23 +1,39 @@
-//! The rows of the operator APIs: balances with dates, limit alarms, settlement models, window
-//! contents with their aggregation, and settlements with their accounts. Every state here is an
-//! insert-only journal row; a current state is the latest row.
+//! The operator APIs and settlement: balances with dates, limit alarms and settlement models
+//! ([`OperatorStore`]), and the settlement windows with their contents and aggregation, and
+//! settlements with their accounts ([`SettlementTx`] inside a transaction, [`OperatorStore`]
+//! for reads). Every state here is an insert-only journal row; a current state is the latest
+//! row.
 
+use std::collections::HashMap;
+
+use async_trait::async_trait;
 use ledger_core::account::{Account, LedgerAccountType, ParticipantRole};
 use ledger_core::amount::Amount;
 use ledger_core::currency::Currency;
 use ledger_core::ids::{AccountId, ParticipantId, WindowId};
-use ledger_core::model::ModelId;
+use ledger_core::model::{ModelDefinition, ModelId, SettlementModel};
 use ledger_core::settlement::{Aggregation, ContentId, SettlementId, SettlementState};
 use ledger_core::time::Timestamp;
 use ledger_core::window::WindowState;
 
-use crate::Window;
+use crate::error::StoreError;
+
+pub(crate) mod mysql;
+pub(crate) mod sqlite;
 
 /// Longest settlement or content reason kept, in characters (`reason VARCHAR(512)`).
 pub const SETTLEMENT_REASON_LENGTH_MAX: usize = 512;
 /// Longest external reference kept, in characters (`externalReference VARCHAR(50)` upstream;
 /// the admin API allows longer ones for funds, so this column is wider).
 pub const EXTERNAL_REFERENCE_LENGTH_MAX: usize = 512;
+
+/// A settlement window and its current state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub id: WindowId,
+    pub state: WindowState,
+    pub created: Timestamp,
+}
 
 /// An account with its balance and dates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +147,75 @@ pub struct NewSettlementState {
     pub external_reference: Option<String>,
 }
 
+/// The operator APIs' reads and single writes outside a transaction: balances with dates,
+/// limit alarms, settlement models, windows and settlements.
+#[async_trait]
+pub trait OperatorStore: Send + Sync {
+    /// When each participant was created.
+    async fn participants_created(&self) -> Result<HashMap<ParticipantId, Timestamp>, StoreError>;
+
+    /// A participant's accounts with their balances and dates, ordered by account id.
+    async fn account_balances(&self, participant: ParticipantId) -> Result<Vec<AccountBalance>, StoreError>;
+
+    /// Sets the alarm threshold (a percentage) of an account's limit.
+    async fn set_limit_alarm(&self, account: AccountId, percentage: Amount, changed: Timestamp) -> Result<(), StoreError>;
+
+    async fn limit_alarm(&self, account: AccountId) -> Result<Option<Amount>, StoreError>;
+
+    /// Stores a settlement model, active; [`StoreError::Conflict`] for a taken name, or a taken
+    /// (currency, account type) pair.
+    async fn create_settlement_model(&self, definition: &ModelDefinition, created: Timestamp) -> Result<SettlementModel, StoreError>;
+
+    /// Every settlement model, by id.
+    async fn settlement_models(&self) -> Result<Vec<SettlementModel>, StoreError>;
+
+    async fn set_settlement_model_active(&self, id: ModelId, active: bool) -> Result<(), StoreError>;
+
+    /// Windows with their content (all windows for `None`), by id.
+    async fn windows(&self, ids: Option<&[WindowId]>) -> Result<Vec<WindowRecord>, StoreError>;
+
+    /// Settlements with their windows and accounts (all for `None`), by id.
+    async fn settlements(&self, ids: Option<&[SettlementId]>) -> Result<Vec<SettlementRecord>, StoreError>;
+}
+
+/// Settlement windows and settlements inside one transaction: the OPEN window a fulfil tags
+/// its commits with, closing it, and the settlement function's reads under lock and writes.
+#[async_trait]
+pub trait SettlementTx: Send {
+    /// The OPEN settlement window.
+    async fn open_window(&mut self) -> Result<Window, StoreError>;
+
+    /// Closes the OPEN window (→ PROCESSING) and opens the next one; returns `(closed, opened)`.
+    async fn close_open_window(&mut self, reason: &str, at: Timestamp) -> Result<(Window, Window), StoreError>;
+
+    /// Number of fulfilments tagged with a window.
+    async fn window_fulfilment_count(&mut self, window: WindowId) -> Result<u64, StoreError>;
+
+    /// Locks and reads windows with their content, by id; unknown ids are absent.
+    async fn windows_for_update(&mut self, ids: &[WindowId]) -> Result<Vec<WindowRecord>, StoreError>;
+
+    /// A window's position changes (of transfers whose fulfilment is tagged with it), summed per
+    /// account and sign.
+    async fn window_sums(&mut self, window: WindowId) -> Result<Vec<WindowSum>, StoreError>;
+
+    /// Moves windows to a state, with a journal row each.
+    async fn set_window_states(&mut self, rows: &[(WindowId, WindowState)], reason: &str, at: Timestamp) -> Result<(), StoreError>;
+
+    /// Inserts window contents with their aggregations; returns their ids in order.
+    /// [`StoreError::Conflict`] if the window already has content of that type and currency.
+    async fn insert_window_contents(&mut self, rows: &[NewContent], at: Timestamp) -> Result<Vec<ContentId>, StoreError>;
+
+    async fn insert_content_states(&mut self, rows: &[NewContentState], at: Timestamp) -> Result<(), StoreError>;
+
+    /// Locks and reads settlements, by id; unknown ids are absent.
+    async fn settlements_for_update(&mut self, ids: &[SettlementId]) -> Result<Vec<SettlementRecord>, StoreError>;
+
+    /// Inserts a settlement with its windows and accounts (no state yet).
+    async fn insert_settlement(&mut self, row: &NewSettlement) -> Result<SettlementId, StoreError>;
+
+    async fn insert_settlement_states(&mut self, rows: &[NewSettlementState], at: Timestamp) -> Result<(), StoreError>;
+}
+
 /// The SQL both backends run for the operator rows (`?` placeholders; `{in}` is replaced by a
 /// placeholder list, `{lock}` by the backend's locking clause).
 pub(crate) mod sql {
@@ -220,7 +305,7 @@ pub(crate) mod decode {
     use ledger_core::model::{Delay, Granularity, Interchange, ModelName};
     use ledger_core::settlement::SettlementState;
 
-    use crate::StoreError;
+    use crate::error::StoreError;
 
     fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
         StoreError::Corrupt(format!("{what} {value:?}"))
@@ -251,10 +336,8 @@ pub(crate) mod decode {
 
 /// `IN (?, ?, …)` lists are one statement: callers keep id lists below this.
 pub(crate) fn check_id_count(n_ids: usize) -> Result<(), StoreError> {
-    match n_ids <= crate::STATEMENT_ROWS_MAX {
+    match n_ids <= crate::statements::STATEMENT_ROWS_MAX {
         true => Ok(()),
-        false => Err(StoreError::Invalid(format!("{n_ids} ids in one read; at most {}", crate::STATEMENT_ROWS_MAX))),
+        false => Err(StoreError::Invalid(format!("{n_ids} ids in one read; at most {}", crate::statements::STATEMENT_ROWS_MAX))),
     }
 }
-
-use crate::StoreError;

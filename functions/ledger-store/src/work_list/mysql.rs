@@ -1,6 +1,6 @@
-//! The MySQL statements of the timeout work-list (`transfer_timeout`, keyed by due time, then
-//! `transfer_seq`, with an index on `transfer_seq`): a child of `mysql`, sharing its
-//! connection handling and its `transfer_id → transfer_seq` cache.
+//! The MySQL half of the timeout work-list (see `work_list`); `sqlite.rs` is its twin. The
+//! work-list has an index on `transfer_seq` here, and the statements use the transaction's
+//! `transfer_id → transfer_seq` cache.
 //!
 //! Entries read by a scan are removed or moved with one statement per chunk that names the
 //! chunk's due-time range and its transfers: `expiration_ms BETWEEN first AND last AND
@@ -16,15 +16,39 @@
 
 use std::collections::BTreeMap;
 
+use async_trait::async_trait;
 use ledger_core::ids::TransferId;
 use ledger_core::time::Timestamp;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Row, Transaction, Value};
 
-use super::{load_seqs, ms, store_error, Columns, SeqCache};
-use crate::{in_list_chunks, placeholders, StoreError};
+use super::WorkListTx;
+use crate::mysql::columns::{ms, Columns};
+use crate::mysql::error::store_error;
+use crate::mysql::{load_seqs, MysqlTx, SeqCache};
+use crate::statements::{in_list_chunks, placeholders};
+use crate::error::StoreError;
 
-pub(super) async fn due(
+#[async_trait]
+impl WorkListTx for MysqlTx {
+    async fn due_timeouts(&mut self, now: Timestamp, limit: usize) -> Result<Vec<(TransferId, Timestamp)>, StoreError> {
+        due(&mut self.tx, &mut self.seqs, now, limit).await
+    }
+
+    async fn delete_timeouts(&mut self, entries: &[(TransferId, Timestamp)]) -> Result<(), StoreError> {
+        delete(&mut self.tx, &mut self.seqs, entries).await
+    }
+
+    async fn move_timeouts(&mut self, entries: &[(TransferId, Timestamp, Timestamp)]) -> Result<(), StoreError> {
+        move_to(&mut self.tx, &mut self.seqs, entries).await
+    }
+
+    async fn delete_timeouts_of(&mut self, ids: &[TransferId]) -> Result<(), StoreError> {
+        delete_of(&mut self.tx, &mut self.seqs, ids).await
+    }
+}
+
+async fn due(
     tx: &mut Transaction<'static>,
     seqs: &mut SeqCache,
     now: Timestamp,
@@ -32,7 +56,7 @@ pub(super) async fn due(
 ) -> Result<Vec<(TransferId, Timestamp)>, StoreError> {
     // A range on the primary key: the scan reads only what it returns, however long the list.
     // STRAIGHT_JOIN keeps the work-list first even when a fresh database's statistics call
-    // `transfer` empty (see `current_states` in the parent module).
+    // `transfer` empty (see `current_states` in `transfers/mysql.rs`).
     let sql = "SELECT t.transfer_id, tt.transfer_seq, tt.expiration_ms \
                  FROM transfer_timeout tt STRAIGHT_JOIN transfer t ON t.transfer_seq = tt.transfer_seq \
                 WHERE tt.expiration_ms < ? ORDER BY tt.expiration_ms, tt.transfer_seq LIMIT ?";
@@ -51,7 +75,7 @@ pub(super) async fn due(
     Ok(found)
 }
 
-pub(super) async fn delete(
+async fn delete(
     tx: &mut Transaction<'static>,
     seqs: &mut SeqCache,
     entries: &[(TransferId, Timestamp)],
@@ -71,7 +95,7 @@ pub(super) async fn delete(
     Ok(())
 }
 
-pub(super) async fn move_to(
+async fn move_to(
     tx: &mut Transaction<'static>,
     seqs: &mut SeqCache,
     entries: &[(TransferId, Timestamp, Timestamp)],
@@ -101,7 +125,7 @@ pub(super) async fn move_to(
     Ok(())
 }
 
-pub(super) async fn delete_of(
+async fn delete_of(
     tx: &mut Transaction<'static>,
     seqs: &mut SeqCache,
     ids: &[TransferId],

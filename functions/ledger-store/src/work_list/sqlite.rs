@@ -1,16 +1,38 @@
-//! The SQLite statements of the timeout work-list (`transfer_timeout`, keyed by due time, then
-//! `transfer_seq`): a child of `sqlite`, sharing its connection handling.
+//! The SQLite half of the timeout work-list (see `work_list`); `mysql.rs` is its twin.
 
+use async_trait::async_trait;
 use ledger_core::ids::TransferId;
 use ledger_core::time::Timestamp;
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection};
 
-use super::sql_error;
+use super::WorkListTx;
 use crate::decode::transfer_id;
-use crate::{in_list_chunks, placeholders, StoreError};
+use crate::sqlite::error::sql_error;
+use crate::sqlite::SqliteTx;
+use crate::statements::{in_list_chunks, placeholders};
+use crate::error::StoreError;
 
-pub(super) fn due(conn: &Connection, now: Timestamp, limit: usize) -> Result<Vec<(TransferId, Timestamp)>, StoreError> {
+#[async_trait]
+impl WorkListTx for SqliteTx {
+    async fn due_timeouts(&mut self, now: Timestamp, limit: usize) -> Result<Vec<(TransferId, Timestamp)>, StoreError> {
+        due(&self.conn, now, limit)
+    }
+
+    async fn delete_timeouts(&mut self, entries: &[(TransferId, Timestamp)]) -> Result<(), StoreError> {
+        delete(&self.conn, entries)
+    }
+
+    async fn move_timeouts(&mut self, entries: &[(TransferId, Timestamp, Timestamp)]) -> Result<(), StoreError> {
+        move_to(&self.conn, entries)
+    }
+
+    async fn delete_timeouts_of(&mut self, ids: &[TransferId]) -> Result<(), StoreError> {
+        delete_of(&self.conn, ids)
+    }
+}
+
+fn due(conn: &Connection, now: Timestamp, limit: usize) -> Result<Vec<(TransferId, Timestamp)>, StoreError> {
     // A range on the primary key: the scan reads only what it returns, however long the list.
     let sql = "SELECT t.transfer_id, tt.expiration_ms \
                  FROM transfer_timeout tt JOIN transfer t ON t.transfer_seq = tt.transfer_seq \
@@ -28,7 +50,7 @@ pub(super) fn due(conn: &Connection, now: Timestamp, limit: usize) -> Result<Vec
     Ok(found)
 }
 
-pub(super) fn delete(conn: &Connection, entries: &[(TransferId, Timestamp)]) -> Result<(), StoreError> {
+fn delete(conn: &Connection, entries: &[(TransferId, Timestamp)]) -> Result<(), StoreError> {
     let sql = "DELETE FROM transfer_timeout WHERE expiration_ms = ? \
                AND transfer_seq = (SELECT transfer_seq FROM transfer WHERE transfer_id = ?)";
     let mut stmt = conn.prepare_cached(sql).map_err(sql_error)?;
@@ -38,7 +60,7 @@ pub(super) fn delete(conn: &Connection, entries: &[(TransferId, Timestamp)]) -> 
     Ok(())
 }
 
-pub(super) fn move_to(conn: &Connection, entries: &[(TransferId, Timestamp, Timestamp)]) -> Result<(), StoreError> {
+fn move_to(conn: &Connection, entries: &[(TransferId, Timestamp, Timestamp)]) -> Result<(), StoreError> {
     // Only an entry still due at the time read moves: one the transfer's final transaction
     // removed meanwhile matches nothing.
     let sql = "UPDATE transfer_timeout SET expiration_ms = ? WHERE expiration_ms = ? \
@@ -50,7 +72,7 @@ pub(super) fn move_to(conn: &Connection, entries: &[(TransferId, Timestamp, Time
     Ok(())
 }
 
-pub(super) fn delete_of(conn: &Connection, ids: &[TransferId]) -> Result<(), StoreError> {
+fn delete_of(conn: &Connection, ids: &[TransferId]) -> Result<(), StoreError> {
     for chunk in in_list_chunks(ids) {
         let sql = format!(
             "DELETE FROM transfer_timeout WHERE transfer_seq IN \

@@ -1,6 +1,6 @@
 //! How SQLite's errors become [`StoreError`]s: which failures a retry can cure.
 
-use crate::StoreError;
+use crate::error::StoreError;
 
 pub(crate) fn sql_error(err: rusqlite::Error) -> StoreError {
     match &err {

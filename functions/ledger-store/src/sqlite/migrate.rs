@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{sql_error, MIGRATIONS};
-use crate::StoreError;
+use crate::error::StoreError;
 
 /// Applies the pending migrations with foreign keys off, as rebuilding a table needs (SQLite's
 /// "12 steps"; the pragma is a no-op inside a transaction), each checked before it commits.
