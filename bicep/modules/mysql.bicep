@@ -15,7 +15,12 @@ param backupRetentionDays int
 param allowAzureServices bool
 param keyVaultName string
 
-var mysqlVersion = '8.0.21'
+// MySQL 8.4 (LTS): standard support for 8.0 on Azure ended 2026-05-31 and extended-support
+// billing starts 2027-01-01. A version is chosen at creation; an existing 8.0 server moves with a
+// major-version upgrade, not by redeploying this file. The API's ServerVersion is an extensible
+// string, so 2024-12-30 (the latest stable) carries '8.4'; confirm on a live subscription that
+// the region offers it (az mysql flexible-server list-skus, azure.md §9.7).
+var mysqlVersion = '8.4'
 var mysqlPort = 3306
 
 resource server 'Microsoft.DBforMySQL/flexibleServers@2024-12-30' = {
@@ -94,11 +99,11 @@ resource allowAzure 'Microsoft.DBforMySQL/flexibleServers/firewallRules@2024-12-
   ]
 }
 
-resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
+resource vault 'Microsoft.KeyVault/vaults@2025-05-01' existing = {
   name: keyVaultName
 }
 
-resource adminPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
+resource adminPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   parent: vault
   name: 'mysql-admin-password'
   properties: {
@@ -107,7 +112,7 @@ resource adminPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
   }
 }
 
-resource ledgerUrlSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
+resource ledgerUrlSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   parent: vault
   name: 'ledger-mysql-url'
   properties: {

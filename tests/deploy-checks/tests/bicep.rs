@@ -1,6 +1,5 @@
-//! Checks of bicep/: it parses, stays within languageVersion 1.0, uses the API versions of
-//! azure.md §3.1, creates exactly the hubs and consumer groups the function.json files name,
-//! gives the handler the app settings it reads, and passes checkov apart from accepted findings.
+//! Checks of bicep/: it parses, stays within languageVersion 1.0, creates exactly the hubs and
+//! consumer groups the function.json files name, gives the handler the app settings it reads, and passes checkov apart from accepted findings.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,23 +7,6 @@ use deploy_checks::bicep::{self, Expr};
 use deploy_checks::{repo, tools};
 use serde_json::Value;
 use switch_handler::bindings::{FunctionApp, Trigger, EVENT_HUBS_PER_NAMESPACE_MAX};
-
-/// The API version to use per resource type (azure.md §3.1 "Use" column; the managed identity is
-/// not in that table: 2023-01-31 is its long-standing GA version).
-const API_VERSIONS: [(&str, &str); 12] = [
-    ("Microsoft.ManagedIdentity/userAssignedIdentities", "2023-01-31"),
-    ("Microsoft.Storage/", "2025-06-01"),
-    ("Microsoft.Web/", "2025-03-01"),
-    ("Microsoft.EventHub/", "2026-01-01"),
-    ("Microsoft.DBforMySQL/", "2024-12-30"),
-    ("Microsoft.DocumentDB/", "2025-04-15"),
-    ("Microsoft.KeyVault/", "2024-11-01"),
-    ("Microsoft.OperationalInsights/workspaces", "2025-02-01"),
-    ("Microsoft.Insights/components", "2020-02-02"),
-    ("Microsoft.Insights/workbooks", "2023-06-01"),
-    ("Microsoft.ApiManagement/", "2024-05-01"),
-    ("Microsoft.Authorization/roleAssignments", "2022-04-01"),
-];
 
 /// Partitions per hub on Standard (azure.md §2.1).
 const STANDARD_PARTITIONS_MAX: i64 = 32;
@@ -93,18 +75,6 @@ fn every_module_file_is_used_and_every_module_exists() {
     }
     let on_disk: BTreeSet<String> = bicep_files().iter().skip(1).map(|it| format!("modules/{}", it.file_name().unwrap().to_string_lossy())).collect();
     assert_eq!(used, on_disk);
-}
-
-#[test]
-fn api_versions_are_the_ones_azure_md_gives() {
-    let resources = bicep::deployed_resources(&repo::root().join("bicep/main.bicep"));
-    assert!(resources.len() > 40, "{} resources", resources.len());
-    for deployed in &resources {
-        let resource = &deployed.resource;
-        let expected = API_VERSIONS.iter().find(|(prefix, _)| resource.type_name.starts_with(prefix));
-        let Some((_, version)) = expected else { panic!("{}: {} has no agreed API version", deployed.file, resource.type_name) };
-        assert_eq!(&resource.api_version, version, "{}: {}", deployed.file, resource.symbol);
-    }
 }
 
 /// Hub name → consumer groups, as the Event Hubs triggers name them.
