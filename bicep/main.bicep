@@ -1,7 +1,10 @@
 // The Mojaloop switch on Azure: one resource group holding the Functions host storage, the Flex
 // Consumption function app (custom handler), Event Hubs, MySQL Flexible Server (the ledger),
-// Cosmos DB (the message journal), Key Vault, Log Analytics + Application Insights (+ workbook)
-// and API Management (mTLS for DFSPs, Entra ID for operators).
+// Cosmos DB (the message journal), Key Vault, Log Analytics + Application Insights (+ workbook),
+// API Management (mTLS for DFSPs, Entra ID for operators), and a virtual network: the function
+// app is integrated into it and reaches MySQL through a private endpoint in every environment;
+// with privateNetworking (prod) Cosmos DB, Key Vault, Event Hubs and Storage get private
+// endpoints too and every data service's public access is disabled.
 //
 // Written for languageVersion 1.0 (azure.md §4.1): no user-defined types, no nullable
 // parameters, no `func`, no `import`, no lambdas, every module has a `name:`. The hand-written
@@ -66,6 +69,11 @@ param functionMaximumInstanceCount int = 40
 @description('Answer only API Management at the function app (access restriction to the gateway\'s public IP).')
 param restrictIngressToApim bool = true
 
+// ---- Networking -------------------------------------------------------------------------------
+
+@description('Private endpoints and private DNS zones for Cosmos DB, Key Vault, Event Hubs and Storage, and public network access disabled on them and on MySQL. MySQL has a private endpoint in every case.')
+param privateNetworking bool = false
+
 // ---- Ledger database (MySQL Flexible Server) --------------------------------------------------
 
 @description('MySQL administrator login.')
@@ -100,8 +108,8 @@ param mysqlZoneRedundantHa bool = false
 @maxValue(35)
 param mysqlBackupRetentionDays int = 7
 
-@description('Allow connections from any Azure IP (firewall rule 0.0.0.0). Flex Consumption has no fixed outbound IPs, so without VNet integration this is how the handler reaches MySQL.')
-param mysqlAllowAzureServices bool = true
+@description('Public IPv4 address of the deploying client let through the MySQL firewall for administration; empty for none. Ignored with privateNetworking. The switch itself reaches MySQL through its private endpoint.')
+param mysqlClientIpAddress string = ''
 
 @description('Root CA bundle the handler uses for MySQL TLS (LEDGER_MYSQL_CA); the Functions image\'s system bundle holds the DigiCert and Microsoft roots Azure MySQL uses.')
 param mysqlCaPath string = '/etc/ssl/certs/ca-certificates.crt'
@@ -198,6 +206,7 @@ var names = {
   plan: 'plan-${prefix}-${suffix}'
   functionApp: 'func-${prefix}-${suffix}'
   apim: 'apim-${prefix}-${suffix}'
+  vnet: 'vnet-${prefix}-${suffix}'
 }
 
 // The hubs and consumer groups the Event Hubs triggers in functions/bindings/*/function.json
@@ -237,6 +246,7 @@ var ledgerDatabaseName = 'central_ledger'
 var journalDatabaseName = 'switch'
 var journalContainerName = 'journal'
 var deploymentContainerName = 'app-package'
+var publicNetworkAccess = privateNetworking ? 'Disabled' : 'Enabled'
 
 // ---- Modules ----------------------------------------------------------------------------------
 
@@ -264,6 +274,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     storageAccountName: names.storage
     deploymentContainerName: deploymentContainerName
+    publicNetworkAccess: publicNetworkAccess
     principalId: identity.outputs.principalId
     identityId: identity.outputs.identityId
   }
@@ -280,6 +291,7 @@ module eventHubsNamespace 'modules/eventhubs.bicep' = {
     partitionCount: eventHubsPartitionCount
     retentionDays: eventHubsRetentionDays
     eventHubs: eventHubs
+    publicNetworkAccess: publicNetworkAccess
     principalId: identity.outputs.principalId
     identityId: identity.outputs.identityId
   }
@@ -290,6 +302,7 @@ module keyVault 'modules/keyvault.bicep' = {
   params: {
     location: location
     keyVaultName: names.keyVault
+    publicNetworkAccess: publicNetworkAccess
     principalId: identity.outputs.principalId
     identityId: identity.outputs.identityId
   }
@@ -308,7 +321,8 @@ module ledgerDatabase 'modules/mysql.bicep' = {
     storageSizeGB: mysqlStorageSizeGB
     zoneRedundantHa: mysqlZoneRedundantHa
     backupRetentionDays: mysqlBackupRetentionDays
-    allowAzureServices: mysqlAllowAzureServices
+    clientIpAddress: privateNetworking ? '' : mysqlClientIpAddress
+    publicNetworkAccess: publicNetworkAccess
     keyVaultName: keyVault.outputs.keyVaultName
   }
 }
@@ -322,8 +336,23 @@ module journal 'modules/cosmos.bicep' = {
     containerName: journalContainerName
     maxThroughput: cosmosMaxThroughput
     zoneRedundant: cosmosZoneRedundant
+    publicNetworkAccess: publicNetworkAccess
     principalId: identity.outputs.principalId
     identityId: identity.outputs.identityId
+  }
+}
+
+module network 'modules/network.bicep' = {
+  name: 'network'
+  params: {
+    location: location
+    vnetName: names.vnet
+    privateNetworking: privateNetworking
+    mysqlServerId: ledgerDatabase.outputs.serverId
+    cosmosAccountId: journal.outputs.accountId
+    keyVaultId: keyVault.outputs.keyVaultId
+    eventHubsNamespaceId: eventHubsNamespace.outputs.namespaceId
+    storageAccountId: storage.outputs.storageAccountId
   }
 }
 
@@ -333,6 +362,7 @@ module functionApp 'modules/functionapp.bicep' = {
     location: location
     planName: names.plan
     functionAppName: names.functionApp
+    subnetId: network.outputs.functionsSubnetId
     identityId: identity.outputs.identityId
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.storageAccountName
@@ -369,8 +399,8 @@ module gateway 'modules/apim.bicep' = {
     operatorApiAudience: operatorApiAudience
     operatorAppRole: operatorAppRole
     functionAppHostName: functionApp.outputs.defaultHostName
-    appInsightsId: monitoring.outputs.appInsightsId
-    appInsightsInstrumentationKey: monitoring.outputs.instrumentationKey
+    appInsightsName: monitoring.outputs.appInsightsName
+    appInsightsConnectionString: monitoring.outputs.connectionString
   }
 }
 

@@ -7,6 +7,8 @@
 param location string
 param planName string
 param functionAppName string
+@description('Subnet (delegated to Microsoft.App/environments) the app is integrated into: its outbound traffic, MySQL and the private endpoints included, goes through the virtual network.')
+param subnetId string
 param identityId string
 param identityClientId string
 param storageAccountName string
@@ -53,6 +55,7 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    virtualNetworkSubnetId: subnetId
     keyVaultReferenceIdentity: identityId
     functionAppConfig: {
       deployment: {

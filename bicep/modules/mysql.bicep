@@ -12,7 +12,13 @@ param skuTier string
 param storageSizeGB int
 param zoneRedundantHa bool
 param backupRetentionDays int
-param allowAzureServices bool
+@description('Public IPv4 of the deploying client to let through the firewall; empty for none.')
+param clientIpAddress string
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string
 param keyVaultName string
 
 // MySQL 8.4 (LTS): standard support for 8.0 on Azure ended 2026-05-31 and extended-support
@@ -46,7 +52,7 @@ resource server 'Microsoft.DBforMySQL/flexibleServers@2024-12-30' = {
       mode: zoneRedundantHa ? 'ZoneRedundant' : 'Disabled'
     }
     network: {
-      publicNetworkAccess: 'Enabled'
+      publicNetworkAccess: publicNetworkAccess
     }
   }
 }
@@ -86,13 +92,14 @@ resource database 'Microsoft.DBforMySQL/flexibleServers/databases@2024-12-30' = 
   ]
 }
 
-// "Any Azure IP": Flex Consumption has no fixed outbound addresses (azure.md §3.3).
-resource allowAzure 'Microsoft.DBforMySQL/flexibleServers/firewallRules@2024-12-30' = if (allowAzureServices) {
+// The operator's own address only. No 0.0.0.0 "any Azure IP" rule: it admits every Azure
+// subscription's traffic; the switch comes in through the private endpoint (network.bicep).
+resource allowClient 'Microsoft.DBforMySQL/flexibleServers/firewallRules@2024-12-30' = if (!empty(clientIpAddress)) {
   parent: server
-  name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
+  name: 'deploying-client'
   properties: {
-    startIpAddress: '0.0.0.0'
-    endIpAddress: '0.0.0.0'
+    startIpAddress: clientIpAddress
+    endIpAddress: clientIpAddress
   }
   dependsOn: [
     database
@@ -122,5 +129,6 @@ resource ledgerUrlSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
 }
 
 output serverFqdn string = server.properties.fullyQualifiedDomainName
+output serverId string = server.id
 // Versionless, so a rotated secret is picked up on the next restart (azure.md §3.4).
 output ledgerMysqlUrlSecretUri string = '${vault.properties.vaultUri}secrets/${ledgerUrlSecret.name}/'

@@ -153,6 +153,7 @@ fn roles_are_least_privilege_and_not_swapped() {
         ("keyvault.bicep", "keyVaultSecretsUserRoleId", "4633458b-17de-408a-b874-0445c86b69e6"),
         ("storage.bicep", "storageBlobDataOwnerRoleId", "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"),
         ("cosmos.bicep", "dataContributorRoleId", "00000000-0000-0000-0000-000000000002"),
+        ("apim.bicep", "monitoringMetricsPublisherRoleId", "3913510d-42f4-4e42-8a64-420c390055eb"),
     ];
     let mut n_assignments = 0;
     for (file, variable, guid) in expectations {
@@ -160,12 +161,44 @@ fn roles_are_least_privilege_and_not_swapped() {
         assert_eq!(module.variable(variable), Some(&Expr::Literal(Value::from(guid))), "{file} {variable}");
         n_assignments += module.resources.iter().filter(|it| it.type_name.ends_with("roleAssignments")).count();
     }
-    // Receiver + Sender, Secrets User, Blob Data Owner, Cosmos data contributor; nothing broader.
-    assert_eq!(n_assignments, 5 + 1);
+    // Receiver + Sender, Secrets User, Blob Data Owner, Cosmos data contributor, and the gateway's
+    // Monitoring Metrics Publisher on App Insights; nothing broader.
+    assert_eq!(n_assignments, 5 + 1 + 1);
     let all = bicep_files().iter().map(|it| std::fs::read_to_string(it).unwrap()).collect::<String>();
     for owner_like in ["f526a384-b230-433a-b45c-95f59c4a2dec", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "b24988ac-6180-42a0-ab88-20f7382dd24c"] {
         assert!(!all.contains(owner_like), "a broad role ({owner_like}) is assigned");
     }
+}
+
+/// The review's findings: no 0.0.0.0 MySQL rule, APIM's logger without an instrumentation key,
+/// every data service's public access following privateNetworking, and the app in the network.
+#[test]
+fn network_access_follows_the_parameters() {
+    let all = bicep_files().iter().map(|it| std::fs::read_to_string(it).unwrap()).collect::<String>();
+    assert!(!all.contains("'0.0.0.0'"), "a 0.0.0.0 firewall rule admits every Azure subscription");
+    let apim = repo::read("bicep/modules/apim.bicep");
+    assert!(!apim.contains("instrumentationKey"), "ingestion by instrumentation key ended on 2025-03-31");
+    assert!(apim.contains("connectionString: appInsightsConnectionString") && apim.contains("identityClientId: 'SystemAssigned'"));
+    for file in ["mysql.bicep", "storage.bicep", "eventhubs.bicep", "keyvault.bicep", "cosmos.bicep"] {
+        let source = repo::read(&format!("bicep/modules/{file}"));
+        assert!(source.contains("publicNetworkAccess: publicNetworkAccess"), "{file} ignores privateNetworking");
+    }
+    let main = repo::read("bicep/main.bicep");
+    assert!(main.contains("var publicNetworkAccess = privateNetworking ? 'Disabled' : 'Enabled'"));
+    assert!(main.contains("clientIpAddress: privateNetworking ? '' : mysqlClientIpAddress"));
+    let network = bicep::parse_file(&repo::root().join("bicep/modules/network.bicep"));
+    let Some(Expr::Expression(services)) = network.variable("serviceEndpoints").cloned() else { panic!("serviceEndpoints") };
+    for (name, group) in [("cosmos", "Sql"), ("keyvault", "vault"), ("eventhubs", "namespace"), ("blob", "blob")] {
+        assert!(services.contains(&format!("name: '{name}'\n    groupId: '{group}'")), "no private endpoint for {name}");
+    }
+    for symbol in ["zones", "zoneLinks", "privateEndpoints", "zoneGroups"] {
+        assert!(network.resource(symbol).unwrap_or_else(|| panic!("{symbol}")).looped, "{symbol} loops over the endpoints");
+    }
+    let functions = repo::read("bicep/modules/functionapp.bicep");
+    assert!(functions.contains("virtualNetworkSubnetId: subnetId"), "VNet integration");
+    assert!(repo::read("bicep/modules/network.bicep").contains("serviceName: 'Microsoft.App/environments'"), "Flex needs this delegation");
+    let prod = repo::read_json("bicep/parameters/prod.parameters.json");
+    assert_eq!(prod["parameters"]["privateNetworking"]["value"], Value::Bool(true), "prod is private");
 }
 
 #[test]
