@@ -191,6 +191,9 @@ param callbackContentVersion string = '1.0'
 @maxValue(730)
 param logRetentionDays int = 30
 
+@description('E-mail addresses of the alerts\' action group (dead-lettered callbacks, function failures, MySQL CPU and storage, Event Hubs throttling).')
+param alertEmailAddresses array = []
+
 // ---- Names ------------------------------------------------------------------------------------
 
 var suffix = uniqueString(resourceGroup().id)
@@ -207,6 +210,7 @@ var names = {
   functionApp: 'func-${prefix}-${suffix}'
   apim: 'apim-${prefix}-${suffix}'
   vnet: 'vnet-${prefix}-${suffix}'
+  actionGroup: 'ag-${prefix}-${suffix}'
 }
 
 // The hubs and consumer groups the Event Hubs triggers in functions/bindings/*/function.json
@@ -409,6 +413,39 @@ module ingress 'modules/ingress.bicep' = if (restrictIngressToApim) {
   params: {
     functionAppName: functionApp.outputs.functionAppName
     allowedIpAddress: gateway.outputs.gatewayPublicIpAddress
+  }
+}
+
+module diagnostics 'modules/diagnostics.bicep' = {
+  name: 'diagnostics'
+  params: {
+    workspaceId: monitoring.outputs.workspaceId
+    storageAccountName: storage.outputs.storageAccountName
+    eventHubsNamespaceName: names.eventHubs
+    keyVaultName: keyVault.outputs.keyVaultName
+    mysqlServerName: names.mysql
+    cosmosAccountName: names.cosmos
+    functionAppName: functionApp.outputs.functionAppName
+    apimName: gateway.outputs.apimName
+    vnetName: names.vnet
+  }
+  dependsOn: [
+    eventHubsNamespace
+    ledgerDatabase
+    journal
+    network
+  ]
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    location: location
+    actionGroupName: names.actionGroup
+    emailAddresses: alertEmailAddresses
+    appInsightsId: monitoring.outputs.appInsightsId
+    mysqlServerId: ledgerDatabase.outputs.serverId
+    eventHubsNamespaceId: eventHubsNamespace.outputs.namespaceId
   }
 }
 

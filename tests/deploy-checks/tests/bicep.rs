@@ -253,6 +253,7 @@ fn check_value(environment: &str, param: &bicep::Param, value: &Value) {
             assert!(param.max_value.is_none_or(|max| n <= max), "{at} above maximum");
         }
         "bool" => assert!(value.is_boolean(), "{at} is not a bool"),
+        "array" => assert!(value.as_array().is_some_and(|it| it.iter().all(Value::is_string)), "{at} is not an array of strings"),
         "string" => {
             let text = value.as_str().unwrap_or_else(|| panic!("{at} is not a string"));
             assert!(param.min_length.is_none_or(|min| min as usize <= text.len()), "{at} too short");
@@ -268,4 +269,39 @@ fn check_value(environment: &str, param: &bicep::Param, value: &Value) {
 #[test]
 fn checkov_passes_the_bicep_apart_from_accepted_findings() {
     tools::assert_checkov_clean(&repo::root().join("bicep"), "bicep");
+}
+
+/// Every resource that has diagnostics sends them to Log Analytics, and the alerts query only
+/// what the handler emits (functions/handler/src/telemetry.rs, app.rs).
+#[test]
+fn diagnostics_cover_every_service_and_alerts_read_emitted_telemetry() {
+    let diagnostics = bicep::parse_file(&repo::root().join("bicep/modules/diagnostics.bicep"));
+    let scoped: BTreeSet<String> = diagnostics.resources.iter().filter(|it| it.existing).map(|it| it.type_name.clone()).collect();
+    let settings = diagnostics.resources.iter().filter(|it| it.type_name == "Microsoft.Insights/diagnosticSettings").count();
+    assert_eq!(settings, scoped.len(), "one setting per resource");
+    let deployed: BTreeSet<String> = bicep::deployed_resources(&repo::root().join("bicep/main.bicep")).into_iter().map(|it| it.resource.type_name).collect();
+    for type_name in [
+        "Microsoft.Storage/storageAccounts",
+        "Microsoft.Storage/storageAccounts/blobServices",
+        "Microsoft.EventHub/namespaces",
+        "Microsoft.KeyVault/vaults",
+        "Microsoft.DBforMySQL/flexibleServers",
+        "Microsoft.DocumentDB/databaseAccounts",
+        "Microsoft.Web/sites",
+        "Microsoft.ApiManagement/service",
+        "Microsoft.Network/virtualNetworks",
+    ] {
+        assert!(deployed.contains(type_name) && scoped.contains(type_name), "{type_name} has no diagnostic setting");
+    }
+    let alerts = repo::read("bicep/modules/alerts.bicep");
+    let telemetry = repo::read("functions/handler/src/telemetry.rs");
+    assert!(telemetry.contains("\"mojaloop-switch-handler\"") && alerts.contains("var roleName = 'mojaloop-switch-handler'"));
+    assert!(telemetry.contains("n_dead_letters") && repo::read("functions/handler/src/app.rs").contains("\"function.notification\""));
+    for metric in ["'cpu_percent'", "'storage_percent'", "'ThrottledRequests'", "\"n_dead_letters\"", "success == false"] {
+        assert!(alerts.contains(metric), "alerts.bicep lost {metric}");
+    }
+    let module = bicep::parse_file(&repo::root().join("bicep/modules/alerts.bicep"));
+    let n_alerts = module.resources.iter().filter(|it| it.type_name.ends_with("scheduledQueryRules") || it.type_name.ends_with("metricAlerts")).count();
+    assert_eq!(n_alerts, 5);
+    assert_eq!(main_file().param("alertEmailAddresses").unwrap().type_name, "array", "receivers are a parameter");
 }

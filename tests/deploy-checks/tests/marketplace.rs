@@ -10,6 +10,8 @@ use deploy_checks::{repo, tools};
 use serde_json::Value;
 
 const COMMENT_PREFIX: &str = "bicep: ";
+/// Resource types whose location is `global`.
+const GLOBAL_TYPES: [&str; 2] = ["Microsoft.Insights/actionGroups", "Microsoft.Insights/metricAlerts"];
 /// Host names arm-ttk's DeploymentTemplate-Must-Not-Contain-Hardcoded-Uri refuses (a subset).
 const HARD_CODED_HOSTS: [&str; 6] =
     ["core.windows.net", "management.azure.com", "login.microsoftonline.com", "vault.azure.net", "database.windows.net", "graph.windows.net"];
@@ -141,8 +143,11 @@ fn the_template_is_language_version_1_and_keeps_arm_ttk_rules() {
     }
     for resource in template["resources"].as_array().unwrap() {
         if let Some(location) = resource.get("location") {
-            // Private DNS zones are global resources; arm-ttk allows the literal `global`.
-            let global = resource["type"].as_str().unwrap().starts_with("Microsoft.Network/privateDnsZones") && location == "global";
+            // Private DNS zones, action groups and metric alerts are global resources; arm-ttk
+            // allows the literal `global`.
+            let type_name = resource["type"].as_str().unwrap();
+            let global_type = type_name.starts_with("Microsoft.Network/privateDnsZones") || GLOBAL_TYPES.contains(&type_name);
+            let global = global_type && location == "global";
             assert!(global || location == "[parameters('location')]", "location is not hard-coded: {location}");
         }
     }
