@@ -111,8 +111,8 @@ param mysqlBackupRetentionDays int = 7
 @description('Public IPv4 address of the deploying client let through the MySQL firewall for administration; empty for none. Ignored with privateNetworking. The switch itself reaches MySQL through its private endpoint.')
 param mysqlClientIpAddress string = ''
 
-@description('Root CA bundle the handler uses for MySQL TLS (LEDGER_MYSQL_CA); the Functions image\'s system bundle holds the DigiCert and Microsoft roots Azure MySQL uses.')
-param mysqlCaPath string = '/etc/ssl/certs/ca-certificates.crt'
+@description('Root CA bundle the handler uses for MySQL TLS (LEDGER_MYSQL_CA): mysql-ca.pem, shipped in the package (the DigiCert and Microsoft roots Azure MySQL chains to), relative to the app root.')
+param mysqlCaPath string = 'mysql-ca.pem'
 
 // ---- Message journal (Cosmos DB) --------------------------------------------------------------
 

@@ -46,6 +46,10 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
   name: functionAppName
   location: location
   kind: 'functionapp,linux'
+  // How the Azure Developer CLI finds the app to deploy the `switch` service of azure.yaml to.
+  tags: {
+    'azd-service-name': 'switch'
+  }
   identity: {
     type: 'UserAssigned'
     userAssignedIdentities: {
