@@ -61,10 +61,15 @@ param eventHubsRetentionDays int = 1
 ])
 param functionInstanceMemoryMB int = 2048
 
-@description('Most Flex Consumption instances (all functions). Keep instances x 16 MySQL connections below the server\'s max_connections.')
+@description('Most Flex Consumption instances (all functions). Keep instances x 16 MySQL connections below the server\'s max_connections, and instances x memory within the region\'s Flex memory quota (512,000 MB by default, shared by every app of the subscription in the region).')
 @minValue(40)
 @maxValue(1000)
 param functionMaximumInstanceCount int = 40
+
+@description('Always-ready instances for the HTTP functions (the DFSP-facing transfers API, no cold start); they count towards the maximum and are billed while idle. 0 for none.')
+@minValue(0)
+@maxValue(20)
+param functionAlwaysReadyHttpInstances int = 0
 
 @description('Answer only API Management at the function app (access restriction to the gateway\'s public IP).')
 param restrictIngressToApim bool = true
@@ -373,6 +378,7 @@ module functionApp 'modules/functionapp.bicep' = {
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     instanceMemoryMB: functionInstanceMemoryMB
     maximumInstanceCount: functionMaximumInstanceCount
+    alwaysReadyHttpInstances: functionAlwaysReadyHttpInstances
     appInsightsConnectionString: monitoring.outputs.connectionString
     eventHubsNamespaceFqdn: eventHubsNamespace.outputs.namespaceFqdn
     ledgerMysqlUrlSecretUri: ledgerDatabase.outputs.ledgerMysqlUrlSecretUri

@@ -15,6 +15,8 @@ param storageAccountName string
 param deploymentContainerUrl string
 param instanceMemoryMB int
 param maximumInstanceCount int
+@description('Always-ready instances of the HTTP functions (the `http` group): the DFSP-facing entry points answer without a cold start. 0 for none.')
+param alwaysReadyHttpInstances int
 param appInsightsConnectionString string
 param eventHubsNamespaceFqdn string
 @description('Versionless Key Vault secret URI of the MySQL connection URL.')
@@ -75,6 +77,12 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        alwaysReady: alwaysReadyHttpInstances > 0 ? [
+          {
+            name: 'http'
+            instanceCount: alwaysReadyHttpInstances
+          }
+        ] : []
       }
       runtime: {
         name: 'custom'

@@ -58,7 +58,7 @@ pub const CHECKOV_ACCEPTED: [(&str, &str); 26] = [
     ("CKV_AZURE_13", "App Service auth is replaced by APIM (mTLS, Entra ID) plus the ingress restriction"),
     ("CKV_AZURE_222", "the function app is reached through APIM; ingress is restricted to the gateway's IP"),
     ("CKV_AZURE_17", "client certificates are negotiated at APIM, not at the function app"),
-    ("CKV_AZURE_212", "Flex Consumption scales per function; there is no instance minimum to set"),
+    ("CKV_AZURE_212", "Flex Consumption has no plan instance minimum; the HTTP functions get always-ready instances instead (functionAlwaysReadyHttpInstances, 2 in prod)"),
     ("CKV_AZURE_213", "health is probed through APIM by the deploy smoke test (GET /health)"),
     ("CKV_AZURE_225", "Flex Consumption plans have no zone-redundancy switch in this API version"),
     ("CKV_AZURE_107", "APIM without VNet: DFSPs reach it over the internet with mTLS"),

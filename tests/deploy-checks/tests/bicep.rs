@@ -218,13 +218,16 @@ fn data_stores_are_configured_as_required() {
     assert_eq!(main.param("mysqlAdminPassword").unwrap().default, None);
 }
 
+/// The environments, each with bicep/parameters/<name>.parameters.json.
+const ENVIRONMENTS: [&str; 3] = ["dev", "test", "prod"];
+
 /// Parameters the deploy script passes on the command line instead of from the files.
 const SCRIPT_PARAMETERS: [&str; 3] = ["mysqlAdminPassword", "schemeCaCertificate", "location"];
 
 #[test]
 fn parameter_files_fit_main_bicep() {
     let main = main_file();
-    for environment in ["dev", "prod"] {
+    for environment in ENVIRONMENTS {
         let file = repo::read_json(&format!("bicep/parameters/{environment}.parameters.json"));
         let values = file["parameters"].as_object().expect("parameters");
         for (name, entry) in values {
@@ -242,6 +245,30 @@ fn parameter_files_fit_main_bicep() {
     }
     let prod = repo::read_json("bicep/parameters/prod.parameters.json");
     assert_eq!(prod["parameters"]["mysqlZoneRedundantHa"]["value"], Value::Bool(true));
+    assert!(prod["parameters"]["functionAlwaysReadyHttpInstances"]["value"].as_i64().unwrap() > 0, "no cold starts on the DFSP-facing functions");
+}
+
+/// Flex Consumption's default memory quota per subscription and region, in MB (Microsoft's Flex
+/// Consumption plan page, "Considerations"; a quota request raises it).
+const FLEX_REGIONAL_MEMORY_QUOTA_MB: i64 = 512_000;
+
+/// The three environments may share one subscription and region: at full scale together they
+/// must stay within the default quota, and always-ready instances within each maximum.
+#[test]
+fn function_sizing_fits_the_default_flex_memory_quota() {
+    let mut total_mb = 0;
+    for environment in ENVIRONMENTS {
+        let file = repo::read_json(&format!("bicep/parameters/{environment}.parameters.json"));
+        let parameters = &file["parameters"];
+        let memory_mb = parameters["functionInstanceMemoryMB"]["value"].as_i64().unwrap();
+        let instances_max = parameters["functionMaximumInstanceCount"]["value"].as_i64().unwrap();
+        let always_ready = parameters["functionAlwaysReadyHttpInstances"]["value"].as_i64().unwrap();
+        assert!(always_ready <= instances_max, "{environment}");
+        total_mb += memory_mb * instances_max;
+    }
+    assert!(total_mb <= FLEX_REGIONAL_MEMORY_QUOTA_MB, "{total_mb} MB at full scale exceeds the default quota");
+    let functions = repo::read("bicep/modules/functionapp.bicep");
+    assert!(functions.contains("name: 'http'"), "always-ready applies to the HTTP group");
 }
 
 fn check_value(environment: &str, param: &bicep::Param, value: &Value) {
