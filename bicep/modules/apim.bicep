@@ -180,7 +180,7 @@ resource logger 'Microsoft.ApiManagement/service/loggers@2024-05-01' = {
     resourceId: appInsights.id
     credentials: {
       connectionString: appInsightsConnectionString
-      identityClientId: 'SystemAssigned'
+      identityClientId: 'systemAssigned'
     }
   }
   dependsOn: [

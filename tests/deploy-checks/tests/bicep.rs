@@ -178,7 +178,7 @@ fn network_access_follows_the_parameters() {
     assert!(!all.contains("'0.0.0.0'"), "a 0.0.0.0 firewall rule admits every Azure subscription");
     let apim = repo::read("bicep/modules/apim.bicep");
     assert!(!apim.contains("instrumentationKey"), "ingestion by instrumentation key ended on 2025-03-31");
-    assert!(apim.contains("connectionString: appInsightsConnectionString") && apim.contains("identityClientId: 'SystemAssigned'"));
+    assert!(apim.contains("connectionString: appInsightsConnectionString") && apim.contains("identityClientId: 'systemAssigned'"));
     for file in ["mysql.bicep", "storage.bicep", "eventhubs.bicep", "keyvault.bicep", "cosmos.bicep"] {
         let source = repo::read(&format!("bicep/modules/{file}"));
         assert!(source.contains("publicNetworkAccess: publicNetworkAccess"), "{file} ignores privateNetworking");

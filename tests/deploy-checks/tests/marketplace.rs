@@ -243,3 +243,17 @@ fn check_element(name: &str, element: &Value, parameter: &Value) {
 fn checkov_passes_the_arm_template_apart_from_accepted_findings() {
     tools::assert_checkov_clean(&repo::root().join("marketplace"), "arm");
 }
+
+/// The README's Deploy-to-Azure button opens this template with this wizard, and its cost table
+/// says when its prices are from.
+#[test]
+fn the_readme_button_opens_the_template_and_its_wizard() {
+    let readme = repo::read("README.md");
+    let link = readme.split("(https://portal.azure.com/#create/Microsoft.Template/uri/").nth(1).expect("a Deploy to Azure button");
+    let link = link.split(')').next().unwrap();
+    let decoded = link.replace("%3A", ":").replace("%2F", "/");
+    let (template, wizard) = decoded.split_once("/createUIDefinitionUri/").expect("the button names the wizard");
+    assert!(template.ends_with("/main/marketplace/mainTemplate.json"), "{template}");
+    assert!(wizard.ends_with("/main/marketplace/createUiDefinition.json"), "{wizard}");
+    assert!(readme.contains("as of\n2026-12-08") || readme.contains("as of 2026-12-08"), "the cost table is dated");
+}
