@@ -22,6 +22,9 @@ fn azure_yaml_provisions_the_bicep_and_deploys_the_hooks_package() {
     assert!(main.is_file(), "{}", main.display());
     let service = &config["services"]["switch"];
     assert_eq!(service["host"], "function");
+    // azd builds nothing for `custom` and deploys the folder as is.
+    assert_eq!(service["language"], "custom");
+    assert_eq!(service["remoteBuild"], false);
     let hook = config["hooks"]["prepackage"]["run"].as_str().expect("a prepackage hook");
     assert!(hook.starts_with("./infra/deploy.sh --package-only"), "{hook}");
     let out = hook.split_whitespace().skip_while(|it| *it != "--out").nth(1).expect("--out");
