@@ -33,10 +33,10 @@ readonly EXPECTED_HEALTH_BODY='"status":"OK"'
 
 usage() {
     cat <<'EOF'
-usage: infra/deploy.sh --resource-group RG --environment dev|prod --scheme-ca FILE [options]
+usage: infra/deploy.sh --resource-group RG --environment dev|test|prod --scheme-ca FILE [options]
   --resource-group RG     resource group to create or update
   --location REGION       region (default: westeurope); must offer Flex Consumption
-  --environment NAME      bicep/parameters/NAME.parameters.json (dev or prod)
+  --environment NAME      bicep/environments/NAME.parameters.json (dev, test or prod)
   --scheme-ca FILE        the scheme CA certificate (DER .cer, or PEM) that issues DFSP client certs
   --handler-binary PATH   package this binary instead of building one
   --out DIR               where the package is built (default: target/deploy)
@@ -81,7 +81,7 @@ log() { echo "==> $*" >&2; }
 
 [ "$PACKAGE_ONLY" = true ] || [ -n "$RESOURCE_GROUP" ] || fail "--resource-group is required"
 case "$ENVIRONMENT" in dev|test|prod) ;; *) fail "--environment must be dev, test or prod" ;; esac
-PARAMETERS="$REPO_ROOT/bicep/parameters/$ENVIRONMENT.parameters.json"
+PARAMETERS="$REPO_ROOT/bicep/environments/$ENVIRONMENT.parameters.json"
 [ -f "$PARAMETERS" ] || fail "no $PARAMETERS"
 mkdir -p "$OUT_DIR"
 OUT_DIR="$(cd "$OUT_DIR" && pwd)"

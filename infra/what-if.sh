@@ -33,7 +33,7 @@ az deployment group what-if \
     --resource-group "$RESOURCE_GROUP" \
     --name "$DEPLOYMENT_NAME" \
     --template-file "$REPO_ROOT/bicep/main.bicep" \
-    --parameters "@$REPO_ROOT/bicep/parameters/$ENVIRONMENT.parameters.json" \
+    --parameters "@$REPO_ROOT/bicep/environments/$ENVIRONMENT.parameters.json" \
     --parameters mysqlAdminPassword="$MYSQL_ADMIN_PASSWORD" schemeCaCertificate="$SCHEME_CA_CERTIFICATE" \
     --no-pretty-print --output json > "$result"
 

@@ -197,7 +197,7 @@ fn network_access_follows_the_parameters() {
     let functions = repo::read("bicep/modules/functionapp.bicep");
     assert!(functions.contains("virtualNetworkSubnetId: subnetId"), "VNet integration");
     assert!(repo::read("bicep/modules/network.bicep").contains("serviceName: 'Microsoft.App/environments'"), "Flex needs this delegation");
-    let prod = repo::read_json("bicep/parameters/prod.parameters.json");
+    let prod = repo::read_json("bicep/environments/prod.parameters.json");
     assert_eq!(prod["parameters"]["privateNetworking"]["value"], Value::Bool(true), "prod is private");
 }
 
@@ -218,7 +218,7 @@ fn data_stores_are_configured_as_required() {
     assert_eq!(main.param("mysqlAdminPassword").unwrap().default, None);
 }
 
-/// The environments, each with bicep/parameters/<name>.parameters.json.
+/// The environments, each with bicep/environments/<name>.parameters.json.
 const ENVIRONMENTS: [&str; 3] = ["dev", "test", "prod"];
 
 /// Parameters the deploy script passes on the command line instead of from the files.
@@ -228,7 +228,7 @@ const SCRIPT_PARAMETERS: [&str; 3] = ["mysqlAdminPassword", "schemeCaCertificate
 fn parameter_files_fit_main_bicep() {
     let main = main_file();
     for environment in ENVIRONMENTS {
-        let file = repo::read_json(&format!("bicep/parameters/{environment}.parameters.json"));
+        let file = repo::read_json(&format!("bicep/environments/{environment}.parameters.json"));
         let values = file["parameters"].as_object().expect("parameters");
         for (name, entry) in values {
             let param = main.param(name).unwrap_or_else(|| panic!("{environment}: {name} is not a parameter"));
@@ -243,7 +243,7 @@ fn parameter_files_fit_main_bicep() {
             assert_ne!(values["mysqlSkuTier"]["value"], "Burstable", "{environment}");
         }
     }
-    let prod = repo::read_json("bicep/parameters/prod.parameters.json");
+    let prod = repo::read_json("bicep/environments/prod.parameters.json");
     assert_eq!(prod["parameters"]["mysqlZoneRedundantHa"]["value"], Value::Bool(true));
     assert!(prod["parameters"]["functionAlwaysReadyHttpInstances"]["value"].as_i64().unwrap() > 0, "no cold starts on the DFSP-facing functions");
 }
@@ -258,7 +258,7 @@ const FLEX_REGIONAL_MEMORY_QUOTA_MB: i64 = 512_000;
 fn function_sizing_fits_the_default_flex_memory_quota() {
     let mut total_mb = 0;
     for environment in ENVIRONMENTS {
-        let file = repo::read_json(&format!("bicep/parameters/{environment}.parameters.json"));
+        let file = repo::read_json(&format!("bicep/environments/{environment}.parameters.json"));
         let parameters = &file["parameters"];
         let memory_mb = parameters["functionInstanceMemoryMB"]["value"].as_i64().unwrap();
         let instances_max = parameters["functionMaximumInstanceCount"]["value"].as_i64().unwrap();

@@ -99,7 +99,7 @@ fn dry_run_prints_every_az_command_in_order_and_runs_none() {
     assert_eq!(subcommands(&lines), EXPECTED_SUBCOMMANDS);
     let create = &lines[2];
     assert!(create.contains("--template-file ") && create.contains("bicep/main.bicep"), "{create}");
-    assert!(create.contains("bicep/parameters/dev.parameters.json"), "{create}");
+    assert!(create.contains("bicep/environments/dev.parameters.json"), "{create}");
     assert!(create.contains(&format!("schemeCaCertificate={CA_BASE64}")), "PEM body passed as base64 DER: {create}");
     assert!(create.contains("location=northeurope"), "{create}");
     assert!(lines[5].contains(&format!("--src {}", dir.join("out/app.zip").display())), "{}", lines[5]);

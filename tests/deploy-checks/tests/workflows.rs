@@ -161,7 +161,7 @@ fn the_what_if_steps_call_az_with_each_environments_parameters() {
         let call = &calls[0];
         assert_eq!(call[..3], ["deployment", "group", "what-if"]);
         let parameters = call.iter().find(|it| it.starts_with('@')).unwrap();
-        assert!(parameters.ends_with(&format!("bicep/parameters/{environment}.parameters.json")), "{parameters}");
+        assert!(parameters.ends_with(&format!("bicep/environments/{environment}.parameters.json")), "{parameters}");
         assert!(repo::root().join(&parameters[1..]).is_file() || Path::new(&parameters[1..]).is_file(), "{parameters}");
         assert!(call.contains(&"rg-switch".to_string()) && call.contains(&"mysqlAdminPassword=Correct-Horse-42".to_string()));
         assert!(String::from_utf8_lossy(&output.stdout).contains("1 change(s)"));
@@ -190,7 +190,7 @@ fn the_drift_check_fails_on_a_change_and_passes_without() {
 #[test]
 fn every_parameter_file_the_workflows_name_exists() {
     for environment in ENVIRONMENTS {
-        assert!(repo::root().join(format!("bicep/parameters/{environment}.parameters.json")).is_file(), "{environment}");
+        assert!(repo::root().join(format!("bicep/environments/{environment}.parameters.json")).is_file(), "{environment}");
     }
 }
 
@@ -214,6 +214,6 @@ fn the_deploy_step_runs_the_deployment_with_the_prebuilt_handler() {
     assert_eq!(subcommands.first().map(String::as_str), Some("account show"));
     assert!(subcommands.contains(&"deployment group create".to_string()) && subcommands.last().map(String::as_str) == Some("rest"), "{subcommands:?}");
     let create = calls.iter().find(|it| it.starts_with("deployment\tgroup\tcreate")).unwrap();
-    assert!(create.contains("bicep/parameters/test.parameters.json") && create.contains("schemeCaCertificate=TUlJQmZha2U="), "{create}");
+    assert!(create.contains("bicep/environments/test.parameters.json") && create.contains("schemeCaCertificate=TUlJQmZha2U="), "{create}");
     assert!(dir.join("runner-temp/deploy/app.zip").is_file(), "the zip is built from the prebuilt handler");
 }
