@@ -1,7 +1,10 @@
 // The Mojaloop switch on Azure: one resource group holding the Functions host storage, the Flex
 // Consumption function app (custom handler), Event Hubs, MySQL Flexible Server (the ledger),
-// Cosmos DB (the message journal), Key Vault, Log Analytics + Application Insights (+ workbook)
-// and API Management (mTLS for DFSPs, Entra ID for operators).
+// Cosmos DB (the message journal), Key Vault, Log Analytics + Application Insights (+ workbook),
+// API Management (mTLS for DFSPs, Entra ID for operators), and a virtual network: the function
+// app is integrated into it and reaches MySQL through a private endpoint in every environment;
+// with privateNetworking (prod) Cosmos DB, Key Vault, Event Hubs and Storage get private
+// endpoints too and every data service's public access is disabled.
 //
 // Written for languageVersion 1.0 (azure.md §4.1): no user-defined types, no nullable
 // parameters, no `func`, no `import`, no lambdas, every module has a `name:`. The hand-written
@@ -58,13 +61,23 @@ param eventHubsRetentionDays int = 1
 ])
 param functionInstanceMemoryMB int = 2048
 
-@description('Most Flex Consumption instances (all functions). Keep instances x 16 MySQL connections below the server\'s max_connections.')
+@description('Most Flex Consumption instances (all functions). Keep instances x 16 MySQL connections below the server\'s max_connections, and instances x memory within the region\'s Flex memory quota (512,000 MB by default, shared by every app of the subscription in the region).')
 @minValue(40)
 @maxValue(1000)
 param functionMaximumInstanceCount int = 40
 
+@description('Always-ready instances for the HTTP functions (the DFSP-facing transfers API, no cold start); they count towards the maximum and are billed while idle. 0 for none.')
+@minValue(0)
+@maxValue(20)
+param functionAlwaysReadyHttpInstances int = 0
+
 @description('Answer only API Management at the function app (access restriction to the gateway\'s public IP).')
 param restrictIngressToApim bool = true
+
+// ---- Networking -------------------------------------------------------------------------------
+
+@description('Private endpoints and private DNS zones for Cosmos DB, Key Vault, Event Hubs and Storage, and public network access disabled on them and on MySQL. MySQL has a private endpoint in every case.')
+param privateNetworking bool = false
 
 // ---- Ledger database (MySQL Flexible Server) --------------------------------------------------
 
@@ -100,11 +113,11 @@ param mysqlZoneRedundantHa bool = false
 @maxValue(35)
 param mysqlBackupRetentionDays int = 7
 
-@description('Allow connections from any Azure IP (firewall rule 0.0.0.0). Flex Consumption has no fixed outbound IPs, so without VNet integration this is how the handler reaches MySQL.')
-param mysqlAllowAzureServices bool = true
+@description('Public IPv4 address of the deploying client let through the MySQL firewall for administration; empty for none. Ignored with privateNetworking. The switch itself reaches MySQL through its private endpoint.')
+param mysqlClientIpAddress string = ''
 
-@description('Root CA bundle the handler uses for MySQL TLS (LEDGER_MYSQL_CA); the Functions image\'s system bundle holds the DigiCert and Microsoft roots Azure MySQL uses.')
-param mysqlCaPath string = '/etc/ssl/certs/ca-certificates.crt'
+@description('Root CA bundle the handler uses for MySQL TLS (LEDGER_MYSQL_CA): mysql-ca.pem, shipped in the package (the DigiCert and Microsoft roots Azure MySQL chains to), relative to the app root.')
+param mysqlCaPath string = 'mysql-ca.pem'
 
 // ---- Message journal (Cosmos DB) --------------------------------------------------------------
 
@@ -183,6 +196,9 @@ param callbackContentVersion string = '1.0'
 @maxValue(730)
 param logRetentionDays int = 30
 
+@description('E-mail addresses of the alerts\' action group (dead-lettered callbacks, function failures, MySQL CPU and storage, Event Hubs throttling).')
+param alertEmailAddresses array = []
+
 // ---- Names ------------------------------------------------------------------------------------
 
 var suffix = uniqueString(resourceGroup().id)
@@ -198,6 +214,8 @@ var names = {
   plan: 'plan-${prefix}-${suffix}'
   functionApp: 'func-${prefix}-${suffix}'
   apim: 'apim-${prefix}-${suffix}'
+  vnet: 'vnet-${prefix}-${suffix}'
+  actionGroup: 'ag-${prefix}-${suffix}'
 }
 
 // The hubs and consumer groups the Event Hubs triggers in functions/bindings/*/function.json
@@ -237,6 +255,7 @@ var ledgerDatabaseName = 'central_ledger'
 var journalDatabaseName = 'switch'
 var journalContainerName = 'journal'
 var deploymentContainerName = 'app-package'
+var publicNetworkAccess = privateNetworking ? 'Disabled' : 'Enabled'
 
 // ---- Modules ----------------------------------------------------------------------------------
 
@@ -264,6 +283,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     storageAccountName: names.storage
     deploymentContainerName: deploymentContainerName
+    publicNetworkAccess: publicNetworkAccess
     principalId: identity.outputs.principalId
     identityId: identity.outputs.identityId
   }
@@ -280,6 +300,7 @@ module eventHubsNamespace 'modules/eventhubs.bicep' = {
     partitionCount: eventHubsPartitionCount
     retentionDays: eventHubsRetentionDays
     eventHubs: eventHubs
+    publicNetworkAccess: publicNetworkAccess
     principalId: identity.outputs.principalId
     identityId: identity.outputs.identityId
   }
@@ -290,6 +311,7 @@ module keyVault 'modules/keyvault.bicep' = {
   params: {
     location: location
     keyVaultName: names.keyVault
+    publicNetworkAccess: publicNetworkAccess
     principalId: identity.outputs.principalId
     identityId: identity.outputs.identityId
   }
@@ -308,7 +330,8 @@ module ledgerDatabase 'modules/mysql.bicep' = {
     storageSizeGB: mysqlStorageSizeGB
     zoneRedundantHa: mysqlZoneRedundantHa
     backupRetentionDays: mysqlBackupRetentionDays
-    allowAzureServices: mysqlAllowAzureServices
+    clientIpAddress: privateNetworking ? '' : mysqlClientIpAddress
+    publicNetworkAccess: publicNetworkAccess
     keyVaultName: keyVault.outputs.keyVaultName
   }
 }
@@ -322,8 +345,23 @@ module journal 'modules/cosmos.bicep' = {
     containerName: journalContainerName
     maxThroughput: cosmosMaxThroughput
     zoneRedundant: cosmosZoneRedundant
+    publicNetworkAccess: publicNetworkAccess
     principalId: identity.outputs.principalId
     identityId: identity.outputs.identityId
+  }
+}
+
+module network 'modules/network.bicep' = {
+  name: 'network'
+  params: {
+    location: location
+    vnetName: names.vnet
+    privateNetworking: privateNetworking
+    mysqlServerId: ledgerDatabase.outputs.serverId
+    cosmosAccountId: journal.outputs.accountId
+    keyVaultId: keyVault.outputs.keyVaultId
+    eventHubsNamespaceId: eventHubsNamespace.outputs.namespaceId
+    storageAccountId: storage.outputs.storageAccountId
   }
 }
 
@@ -333,12 +371,14 @@ module functionApp 'modules/functionapp.bicep' = {
     location: location
     planName: names.plan
     functionAppName: names.functionApp
+    subnetId: network.outputs.functionsSubnetId
     identityId: identity.outputs.identityId
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.storageAccountName
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     instanceMemoryMB: functionInstanceMemoryMB
     maximumInstanceCount: functionMaximumInstanceCount
+    alwaysReadyHttpInstances: functionAlwaysReadyHttpInstances
     appInsightsConnectionString: monitoring.outputs.connectionString
     eventHubsNamespaceFqdn: eventHubsNamespace.outputs.namespaceFqdn
     ledgerMysqlUrlSecretUri: ledgerDatabase.outputs.ledgerMysqlUrlSecretUri
@@ -369,8 +409,8 @@ module gateway 'modules/apim.bicep' = {
     operatorApiAudience: operatorApiAudience
     operatorAppRole: operatorAppRole
     functionAppHostName: functionApp.outputs.defaultHostName
-    appInsightsId: monitoring.outputs.appInsightsId
-    appInsightsInstrumentationKey: monitoring.outputs.instrumentationKey
+    appInsightsName: monitoring.outputs.appInsightsName
+    appInsightsConnectionString: monitoring.outputs.connectionString
   }
 }
 
@@ -379,6 +419,39 @@ module ingress 'modules/ingress.bicep' = if (restrictIngressToApim) {
   params: {
     functionAppName: functionApp.outputs.functionAppName
     allowedIpAddress: gateway.outputs.gatewayPublicIpAddress
+  }
+}
+
+module diagnostics 'modules/diagnostics.bicep' = {
+  name: 'diagnostics'
+  params: {
+    workspaceId: monitoring.outputs.workspaceId
+    storageAccountName: storage.outputs.storageAccountName
+    eventHubsNamespaceName: names.eventHubs
+    keyVaultName: keyVault.outputs.keyVaultName
+    mysqlServerName: names.mysql
+    cosmosAccountName: names.cosmos
+    functionAppName: functionApp.outputs.functionAppName
+    apimName: gateway.outputs.apimName
+    vnetName: names.vnet
+  }
+  dependsOn: [
+    eventHubsNamespace
+    ledgerDatabase
+    journal
+    network
+  ]
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    location: location
+    actionGroupName: names.actionGroup
+    emailAddresses: alertEmailAddresses
+    appInsightsId: monitoring.outputs.appInsightsId
+    mysqlServerId: ledgerDatabase.outputs.serverId
+    eventHubsNamespaceId: eventHubsNamespace.outputs.namespaceId
   }
 }
 

@@ -12,8 +12,14 @@
 # --handler-binary to skip the build and package a binary built elsewhere.
 #
 # --dry-run prints every az command (and the build) instead of running it; packaging still runs
-# when a binary is given, so the zip can be inspected. Requires: az, zip, and cargo unless
-# --handler-binary is given.
+# when a binary is given, so the zip can be inspected. --package-only builds and packages and
+# calls no az command: the Azure Developer CLI's prepackage hook (azure.yaml) and the pipeline
+# use it. Requires: az, zip, and cargo unless --handler-binary is given.
+#
+# The package carries infra/mysql-ca.pem, the roots Azure Database for MySQL's server
+# certificates chain to (DigiCert Global Root G2, Microsoft RSA Root Certificate Authority 2017,
+# DigiCert Global Root CA), so TLS to the ledger does not depend on the Flex image's CA bundle;
+# LEDGER_MYSQL_CA names it relative to the app root, the handler's working directory.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,15 +33,16 @@ readonly EXPECTED_HEALTH_BODY='"status":"OK"'
 
 usage() {
     cat <<'EOF'
-usage: infra/deploy.sh --resource-group RG --environment dev|prod --scheme-ca FILE [options]
+usage: infra/deploy.sh --resource-group RG --environment dev|test|prod --scheme-ca FILE [options]
   --resource-group RG     resource group to create or update
   --location REGION       region (default: westeurope); must offer Flex Consumption
-  --environment NAME      bicep/parameters/NAME.parameters.json (dev or prod)
+  --environment NAME      bicep/environments/NAME.parameters.json (dev, test or prod)
   --scheme-ca FILE        the scheme CA certificate (DER .cer, or PEM) that issues DFSP client certs
   --handler-binary PATH   package this binary instead of building one
   --out DIR               where the package is built (default: target/deploy)
   --skip-infra            deploy code only (reads the outputs of the last deployment)
   --dry-run               print the az commands instead of running them
+  --package-only          build and package only (no az, no scheme CA, no password)
 environment: MYSQL_ADMIN_PASSWORD (required unless --dry-run)
 EOF
 }
@@ -48,6 +55,7 @@ HANDLER_BINARY=""
 OUT_DIR="$REPO_ROOT/target/deploy"
 SKIP_INFRA=false
 DRY_RUN=false
+PACKAGE_ONLY=false
 
 while [ "$#" -gt 0 ]; do
     case "$1" in
@@ -59,6 +67,7 @@ while [ "$#" -gt 0 ]; do
         --out) OUT_DIR="$2"; shift 2 ;;
         --skip-infra) SKIP_INFRA=true; shift ;;
         --dry-run) DRY_RUN=true; shift ;;
+        --package-only) PACKAGE_ONLY=true; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -70,17 +79,17 @@ exec 3>&1
 fail() { echo "deploy: $*" >&2; exit 1; }
 log() { echo "==> $*" >&2; }
 
-[ -n "$RESOURCE_GROUP" ] || fail "--resource-group is required"
-case "$ENVIRONMENT" in dev|prod) ;; *) fail "--environment must be dev or prod" ;; esac
-PARAMETERS="$REPO_ROOT/bicep/parameters/$ENVIRONMENT.parameters.json"
+[ "$PACKAGE_ONLY" = true ] || [ -n "$RESOURCE_GROUP" ] || fail "--resource-group is required"
+case "$ENVIRONMENT" in dev|test|prod) ;; *) fail "--environment must be dev, test or prod" ;; esac
+PARAMETERS="$REPO_ROOT/bicep/environments/$ENVIRONMENT.parameters.json"
 [ -f "$PARAMETERS" ] || fail "no $PARAMETERS"
 mkdir -p "$OUT_DIR"
 OUT_DIR="$(cd "$OUT_DIR" && pwd)"
-if [ "$SKIP_INFRA" = false ]; then
+if [ "$SKIP_INFRA" = false ] && [ "$PACKAGE_ONLY" = false ]; then
     [ -n "$SCHEME_CA" ] || fail "--scheme-ca is required"
     [ -f "$SCHEME_CA" ] || fail "no scheme CA file $SCHEME_CA"
 fi
-if [ "$DRY_RUN" = false ] && [ "$SKIP_INFRA" = false ] && [ -z "${MYSQL_ADMIN_PASSWORD:-}" ]; then
+if [ "$DRY_RUN" = false ] && [ "$SKIP_INFRA" = false ] && [ "$PACKAGE_ONLY" = false ] && [ -z "${MYSQL_ADMIN_PASSWORD:-}" ]; then
     fail "set MYSQL_ADMIN_PASSWORD"
 fi
 
@@ -161,6 +170,7 @@ package() {
     mkdir -p "$stage"
     cp "$REPO_ROOT/host.json" "$stage/host.json"
     install -m 0755 "$HANDLER_BINARY" "$stage/handler"
+    cp "$REPO_ROOT/infra/mysql-ca.pem" "$stage/mysql-ca.pem"
     local folder name
     for folder in "$REPO_ROOT"/functions/bindings/*/; do
         name="$(basename "$folder")"
@@ -168,7 +178,7 @@ package() {
         mkdir -p "$stage/$name"
         cp "$folder/function.json" "$stage/$name/function.json"
     done
-    (cd "$stage" && zip -q -X -r "$OUT_DIR/app.zip" host.json handler ./*/function.json)
+    (cd "$stage" && zip -q -X -r "$OUT_DIR/app.zip" host.json handler mysql-ca.pem ./*/function.json)
     log "package: $OUT_DIR/app.zip"
 }
 
@@ -197,6 +207,11 @@ smoke_test() {
 }
 
 main() {
+    if [ "$PACKAGE_ONLY" = true ]; then
+        build_handler
+        [ -n "$HANDLER_BINARY" ] && package
+        return
+    fi
     if [ "$SKIP_INFRA" = false ]; then
         deploy_infrastructure
     fi

@@ -6,6 +6,10 @@
 // - settlement (path /settlement/v2): the central-settlement API, behind Entra ID;
 // - health (path /health): the smoke test's GET.
 // Policies are ../policies/*.xml, strict XML, deployed with format `xml`.
+//
+// Gateway telemetry goes to Application Insights by connection string with the service's
+// system-assigned identity (Monitoring Metrics Publisher on the component): ingestion by
+// instrumentation key alone ended on 2025-03-31.
 param location string
 param apimName string
 @allowed([
@@ -26,10 +30,12 @@ param operatorTenantId string
 param operatorApiAudience string
 param operatorAppRole string
 param functionAppHostName string
-param appInsightsId string
-param appInsightsInstrumentationKey string
+param appInsightsName string
+@description('Connection string of the Application Insights component (not a secret: with Entra ingestion it only names the endpoint).')
+param appInsightsConnectionString string
 
 var backendUrl = 'https://${functionAppHostName}'
+var monitoringMetricsPublisherRoleId = '3913510d-42f4-4e42-8a64-420c390055eb'
 var operatorMethods = [
   'GET'
   'POST'
@@ -81,6 +87,9 @@ resource service 'Microsoft.ApiManagement/service@2024-05-01' = {
   sku: {
     name: sku
     capacity: capacity
+  }
+  identity: {
+    type: 'SystemAssigned'
   }
   properties: {
     publisherEmail: publisherEmail
@@ -148,16 +157,35 @@ resource operatorRole 'Microsoft.ApiManagement/service/namedValues@2024-05-01' =
   }
 }
 
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+// Lets the gateway's identity send telemetry with an Entra token (the logger below).
+resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  scope: appInsights
+  name: guid(appInsights.id, service.id, monitoringMetricsPublisherRoleId)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisherRoleId)
+    principalId: service.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 resource logger 'Microsoft.ApiManagement/service/loggers@2024-05-01' = {
   parent: service
   name: 'appinsights'
   properties: {
     loggerType: 'applicationInsights'
-    resourceId: appInsightsId
+    resourceId: appInsights.id
     credentials: {
-      instrumentationKey: appInsightsInstrumentationKey
+      connectionString: appInsightsConnectionString
+      identityClientId: 'systemAssigned'
     }
   }
+  dependsOn: [
+    metricsPublisher
+  ]
 }
 
 // Gateway requests and the policies' `trace` records (severity error and up) to App Insights.

@@ -7,6 +7,11 @@ param databaseName string
 param containerName string
 param maxThroughput int
 param zoneRedundant bool
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string
 @description('Principal id of the switch identity.')
 param principalId string
 @description('Resource id of the switch identity (names its role assignments: known before deployment, unlike the principal id).')
@@ -21,6 +26,7 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2025-04-15' = {
   properties: {
     databaseAccountOfferType: 'Standard'
     disableLocalAuth: true
+    publicNetworkAccess: publicNetworkAccess
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
     consistencyPolicy: {
@@ -82,5 +88,6 @@ resource dataContributor 'Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignmen
 }
 
 output endpoint string = account.properties.documentEndpoint
+output accountId string = account.id
 output databaseName string = database.name
 output containerName string = container.name

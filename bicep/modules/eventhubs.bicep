@@ -14,6 +14,11 @@ param partitionCount int
 param retentionDays int
 @description('Objects { name, consumerGroup }: one hub each, with the consumer group of the function that reads it.')
 param eventHubs array
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string
 @description('Principal id of the switch identity.')
 param principalId string
 @description('Resource id of the switch identity (names its role assignments: known before deployment, unlike the principal id).')
@@ -34,6 +39,7 @@ resource namespace 'Microsoft.EventHub/namespaces@2026-01-01' = {
   properties: {
     minimumTlsVersion: '1.2'
     disableLocalAuth: true
+    publicNetworkAccess: publicNetworkAccess
     isAutoInflateEnabled: isStandard
     maximumThroughputUnits: isStandard ? maximumThroughputUnits : 0
   }
@@ -73,6 +79,7 @@ resource dataSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+output namespaceId string = namespace.id
 // serviceBusEndpoint is https://<name>.servicebus.windows.net:443/; the handler and the trigger
 // want the bare host name.
 output namespaceFqdn string = replace(replace(namespace.properties.serviceBusEndpoint, 'https://', ''), ':443/', '')

@@ -7,12 +7,16 @@
 param location string
 param planName string
 param functionAppName string
+@description('Subnet (delegated to Microsoft.App/environments) the app is integrated into: its outbound traffic, MySQL and the private endpoints included, goes through the virtual network.')
+param subnetId string
 param identityId string
 param identityClientId string
 param storageAccountName string
 param deploymentContainerUrl string
 param instanceMemoryMB int
 param maximumInstanceCount int
+@description('Always-ready instances of the HTTP functions (the `http` group): the DFSP-facing entry points answer without a cold start. 0 for none.')
+param alwaysReadyHttpInstances int
 param appInsightsConnectionString string
 param eventHubsNamespaceFqdn string
 @description('Versionless Key Vault secret URI of the MySQL connection URL.')
@@ -44,6 +48,10 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
   name: functionAppName
   location: location
   kind: 'functionapp,linux'
+  // How the Azure Developer CLI finds the app to deploy the `switch` service of azure.yaml to.
+  tags: {
+    'azd-service-name': 'switch'
+  }
   identity: {
     type: 'UserAssigned'
     userAssignedIdentities: {
@@ -53,6 +61,7 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    virtualNetworkSubnetId: subnetId
     keyVaultReferenceIdentity: identityId
     functionAppConfig: {
       deployment: {
@@ -68,6 +77,12 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        alwaysReady: alwaysReadyHttpInstances > 0 ? [
+          {
+            name: 'http'
+            instanceCount: alwaysReadyHttpInstances
+          }
+        ] : []
       }
       runtime: {
         name: 'custom'

@@ -3,6 +3,11 @@
 // Secrets User, read-only on secrets).
 param location string
 param keyVaultName string
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string
 @description('Principal id of the switch identity.')
 param principalId string
 @description('Resource id of the switch identity (names its role assignments: known before deployment, unlike the principal id).')
@@ -11,7 +16,7 @@ param identityId string
 var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
 var softDeleteRetentionDays = 90
 
-resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   name: keyVaultName
   location: location
   properties: {
@@ -24,6 +29,7 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
     enableSoftDelete: true
     softDeleteRetentionInDays: softDeleteRetentionDays
     enablePurgeProtection: true
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 
@@ -38,4 +44,5 @@ resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 output keyVaultName string = vault.name
+output keyVaultId string = vault.id
 output keyVaultUri string = vault.properties.vaultUri

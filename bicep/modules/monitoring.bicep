@@ -44,7 +44,8 @@ resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
   }
 }
 
+output workspaceId string = workspace.id
 output appInsightsId string = appInsights.id
+output appInsightsName string = appInsights.name
 output connectionString string = appInsights.properties.ConnectionString
-output instrumentationKey string = appInsights.properties.InstrumentationKey
 output workbookId string = workbook.id

@@ -12,10 +12,21 @@ param skuTier string
 param storageSizeGB int
 param zoneRedundantHa bool
 param backupRetentionDays int
-param allowAzureServices bool
+@description('Public IPv4 of the deploying client to let through the firewall; empty for none.')
+param clientIpAddress string
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string
 param keyVaultName string
 
-var mysqlVersion = '8.0.21'
+// MySQL 8.4 (LTS): standard support for 8.0 on Azure ended 2026-05-31 and extended-support
+// billing starts 2027-01-01. A version is chosen at creation; an existing 8.0 server moves with a
+// major-version upgrade, not by redeploying this file. The API's ServerVersion is an extensible
+// string, so 2024-12-30 (the latest stable) carries '8.4'; confirm on a live subscription that
+// the region offers it (az mysql flexible-server list-skus, azure.md §9.7).
+var mysqlVersion = '8.4'
 var mysqlPort = 3306
 
 resource server 'Microsoft.DBforMySQL/flexibleServers@2024-12-30' = {
@@ -41,7 +52,7 @@ resource server 'Microsoft.DBforMySQL/flexibleServers@2024-12-30' = {
       mode: zoneRedundantHa ? 'ZoneRedundant' : 'Disabled'
     }
     network: {
-      publicNetworkAccess: 'Enabled'
+      publicNetworkAccess: publicNetworkAccess
     }
   }
 }
@@ -81,24 +92,25 @@ resource database 'Microsoft.DBforMySQL/flexibleServers/databases@2024-12-30' = 
   ]
 }
 
-// "Any Azure IP": Flex Consumption has no fixed outbound addresses (azure.md §3.3).
-resource allowAzure 'Microsoft.DBforMySQL/flexibleServers/firewallRules@2024-12-30' = if (allowAzureServices) {
+// The operator's own address only. No 0.0.0.0 "any Azure IP" rule: it admits every Azure
+// subscription's traffic; the switch comes in through the private endpoint (network.bicep).
+resource allowClient 'Microsoft.DBforMySQL/flexibleServers/firewallRules@2024-12-30' = if (!empty(clientIpAddress)) {
   parent: server
-  name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
+  name: 'deploying-client'
   properties: {
-    startIpAddress: '0.0.0.0'
-    endIpAddress: '0.0.0.0'
+    startIpAddress: clientIpAddress
+    endIpAddress: clientIpAddress
   }
   dependsOn: [
     database
   ]
 }
 
-resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
+resource vault 'Microsoft.KeyVault/vaults@2025-05-01' existing = {
   name: keyVaultName
 }
 
-resource adminPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
+resource adminPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   parent: vault
   name: 'mysql-admin-password'
   properties: {
@@ -107,7 +119,7 @@ resource adminPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
   }
 }
 
-resource ledgerUrlSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
+resource ledgerUrlSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   parent: vault
   name: 'ledger-mysql-url'
   properties: {
@@ -117,5 +129,6 @@ resource ledgerUrlSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = {
 }
 
 output serverFqdn string = server.properties.fullyQualifiedDomainName
+output serverId string = server.id
 // Versionless, so a rotated secret is picked up on the next restart (azure.md §3.4).
 output ledgerMysqlUrlSecretUri string = '${vault.properties.vaultUri}secrets/${ledgerUrlSecret.name}/'

@@ -4,6 +4,11 @@
 param location string
 param storageAccountName string
 param deploymentContainerName string
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string
 @description('Principal id of the switch identity.')
 param principalId string
 @description('Resource id of the switch identity (names its role assignments: known before deployment, unlike the principal id).')
@@ -24,6 +29,7 @@ resource storageAccount 'Microsoft.Storage/storageAccounts@2025-06-01' = {
     allowBlobPublicAccess: false
     allowSharedKeyAccess: false
     defaultToOAuthAuthentication: true
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 
@@ -51,4 +57,5 @@ resource blobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 output storageAccountName string = storageAccount.name
+output storageAccountId string = storageAccount.id
 output deploymentContainerUrl string = '${storageAccount.properties.primaryEndpoints.blob}${deploymentContainerName}'

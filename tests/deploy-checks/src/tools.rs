@@ -40,14 +40,14 @@ fn install_hint(program: &str) -> String {
 /// checkov findings accepted on purpose, with the reason (they are skipped by id; anything
 /// else checkov finds fails the test).
 pub const CHECKOV_ACCEPTED: [(&str, &str); 26] = [
-    ("CKV_AZURE_35", "storage must stay reachable: Flex Consumption without VNet integration"),
-    ("CKV_AZURE_36", "same: no network rules, so no trusted-services bypass to set"),
+    ("CKV_AZURE_35", "public access follows privateNetworking (off in prod, private endpoint); checkov cannot read the expression"),
+    ("CKV_AZURE_36", "same: no network rules; with privateNetworking the account is reached only by private endpoint"),
     ("CKV_AZURE_206", "ZRS is the replication chosen for the host storage; GRS buys nothing for leases"),
     ("CKV_AZURE_43", "checkov cannot evaluate the name expression (lowercase, <= 24 chars by construction)"),
-    ("CKV_AZURE_101", "Cosmos public endpoint: no VNet in this deployment; Entra ID only (local auth off)"),
+    ("CKV_AZURE_101", "Cosmos public access follows privateNetworking (off in prod); Entra ID only (local auth off)"),
     ("CKV_AZURE_99", "same as CKV_AZURE_101"),
     ("CKV_AZURE_94", "geo-redundant MySQL backup is a cost decision left out of both sizes"),
-    ("CKV_AZURE_53", "MySQL public access with TLS required: Flex Consumption has no fixed outbound IPs"),
+    ("CKV_AZURE_53", "MySQL public access follows privateNetworking (off in prod); dev admits only the deploying client's IP; the switch uses the private endpoint"),
     ("CKV_AZURE_96", "infrastructure double encryption needs customer-managed keys, out of scope"),
     ("CKV_AZURE_41", "an expiring MySQL URL secret would stop the ledger; rotation is an operator task"),
     ("CKV_AZURE_66", "App Service logging knobs do not apply to a Flex custom handler (telemetry goes to App Insights)"),
@@ -58,13 +58,13 @@ pub const CHECKOV_ACCEPTED: [(&str, &str); 26] = [
     ("CKV_AZURE_13", "App Service auth is replaced by APIM (mTLS, Entra ID) plus the ingress restriction"),
     ("CKV_AZURE_222", "the function app is reached through APIM; ingress is restricted to the gateway's IP"),
     ("CKV_AZURE_17", "client certificates are negotiated at APIM, not at the function app"),
-    ("CKV_AZURE_212", "Flex Consumption scales per function; there is no instance minimum to set"),
+    ("CKV_AZURE_212", "Flex Consumption has no plan instance minimum; the HTTP functions get always-ready instances instead (functionAlwaysReadyHttpInstances, 2 in prod)"),
     ("CKV_AZURE_213", "health is probed through APIM by the deploy smoke test (GET /health)"),
     ("CKV_AZURE_225", "Flex Consumption plans have no zone-redundancy switch in this API version"),
     ("CKV_AZURE_107", "APIM without VNet: DFSPs reach it over the internet with mTLS"),
     ("CKV_AZURE_174", "same as CKV_AZURE_107"),
     ("CKV_AZURE_173", "TLS 1.0/1.1 and SSL 3.0 are off in customProperties, which checkov's ARM check does not read"),
-    ("CKV_AZURE_109", "Key Vault firewall open: the platform resolves Key Vault references from Flex without VNet"),
+    ("CKV_AZURE_109", "Key Vault public access follows privateNetworking (off in prod, private endpoint); RBAC only"),
     ("CKV_AZURE_189", "same as CKV_AZURE_109"),
 ];
 

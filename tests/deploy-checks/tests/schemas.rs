@@ -18,8 +18,8 @@ fn main_template_validates_against_the_deployment_template_schema() {
 
 #[test]
 fn parameter_files_validate_as_deployment_parameters() {
-    for environment in ["dev", "prod"] {
-        let file = repo::read_json(&format!("bicep/parameters/{environment}.parameters.json"));
+    for environment in ["dev", "test", "prod"] {
+        let file = repo::read_json(&format!("bicep/environments/{environment}.parameters.json"));
         assert_eq!(file["$schema"], "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#");
         assert_eq!(file["contentVersion"], "1.0.0.0");
         let parameters = file["parameters"].as_object().expect("parameters");

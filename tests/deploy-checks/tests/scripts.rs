@@ -99,7 +99,7 @@ fn dry_run_prints_every_az_command_in_order_and_runs_none() {
     assert_eq!(subcommands(&lines), EXPECTED_SUBCOMMANDS);
     let create = &lines[2];
     assert!(create.contains("--template-file ") && create.contains("bicep/main.bicep"), "{create}");
-    assert!(create.contains("bicep/parameters/dev.parameters.json"), "{create}");
+    assert!(create.contains("bicep/environments/dev.parameters.json"), "{create}");
     assert!(create.contains(&format!("schemeCaCertificate={CA_BASE64}")), "PEM body passed as base64 DER: {create}");
     assert!(create.contains("location=northeurope"), "{create}");
     assert!(lines[5].contains(&format!("--src {}", dir.join("out/app.zip").display())), "{}", lines[5]);
@@ -218,7 +218,7 @@ fn missing_inputs_are_refused_before_any_az_call() {
 fn check_function_zip(path: &Path) {
     let app = FunctionApp::load(&repo::root()).expect("bindings");
     let mut archive = zip::ZipArchive::new(fs::File::open(path).expect("zip exists")).expect("a zip");
-    let mut expected: BTreeSet<String> = ["host.json".to_string(), "handler".to_string()].into();
+    let mut expected: BTreeSet<String> = ["host.json".to_string(), "handler".to_string(), "mysql-ca.pem".to_string()].into();
     expected.extend(app.functions.iter().map(|it| format!("{}/function.json", it.name)));
     let names: BTreeSet<String> = zip_names(&mut archive).into_iter().filter(|it| !it.ends_with('/')).collect();
     assert_eq!(names, expected);
@@ -234,6 +234,7 @@ fn check_function_zip(path: &Path) {
                 HANDLER_BYTES.to_vec()
             }
             "host.json" => fs::read(repo::root().join("host.json")).unwrap(),
+            "mysql-ca.pem" => fs::read(repo::root().join("infra/mysql-ca.pem")).unwrap(),
             other => fs::read(repo::root().join("functions/bindings").join(other)).unwrap(),
         };
         assert_eq!(bytes, source, "{name} is copied unchanged");
