@@ -1,7 +1,7 @@
 //! The Event Hubs stand-in: named hubs with a fixed number of partitions, one durable
 //! append-only log in the data directory, partition-key hashing, and per-consumer-group
 //! checkpoints. The Functions host stand-in reads from it; the handler publishes to it over HTTP
-//! (`handler::publish::local` documents that wire protocol; [`router`] serves it).
+//! (`plumbing::publish::local` documents that wire protocol; [`router`] serves it).
 //!
 //! # Durability
 //! Every partition of every hub appends to one file of JSON lines, `hubs/events.log`; each line
@@ -42,7 +42,7 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use handler::publish::local::IngestRequest;
+use plumbing::publish::local::IngestRequest;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -361,7 +361,7 @@ struct Stamped {
 /// The log's single writer: takes every append waiting, for any hub, writes them, syncs once,
 /// then publishes them to consumers and acknowledges each.
 async fn write_appends(mut log: LogWriter, mut appends: mpsc::Receiver<Append>) {
-    while let Some(mut group) = handler::group::recv_group(&mut appends, GROUP_COMMIT_APPENDS_MAX).await {
+    while let Some(mut group) = plumbing::group::recv_group(&mut appends, GROUP_COMMIT_APPENDS_MAX).await {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let (stamped, bytes) = log.stamp(&mut group, now_ms);
         let (written, bytes) = write_and_sync(Arc::clone(&log.file), bytes).await;

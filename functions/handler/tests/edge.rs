@@ -10,12 +10,13 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Path, State};
 use axum::Json;
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
-use handler::edge::{handle, handle_checked, EdgeRequest, EdgeResponse};
+use handler::messages::EdgeRequest;
+use handler::transfers::edge::{handle, handle_checked, EdgeResponse};
 use jws::keys::PrivateKey;
 use jws::sign::{SignRequest, Signer};
 use handler::envelope::{Action, Envelope};
-use handler::publish::local::IngestRequest;
-use handler::publish::LocalHubsPublisher;
+use plumbing::publish::local::IngestRequest;
+use plumbing::publish::LocalHubsPublisher;
 use support::*;
 
 type Received = Arc<Mutex<Vec<(String, IngestRequest)>>>;

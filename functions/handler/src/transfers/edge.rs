@@ -25,7 +25,6 @@
 //! With `JWS_VALIDATE=true` ([`handle_checked`]), every accepted `POST`/`PUT` must also carry
 //! a valid `FSPIOP-Signature`, else 400 with 3105 (`crate::signatures`).
 
-
 use fspiop::headers::{validate_headers, Method};
 use fspiop::transfers::{check_completed_timestamp, parse_path_transfer_id, parse_transfers_error, parse_transfers_put, FulfilAction};
 use fspiop::{parse_transfers_post, ErrorCode, FspiopError, RequestHeaders};
