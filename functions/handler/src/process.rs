@@ -29,22 +29,23 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::app::router;
-use crate::state::App;
-use crate::journal_group::GroupedJournal;
-use crate::transfers::notification::{NotificationConfig, Notifier};
-use plumbing::publish::{credential_choice, publisher_from_env, CoalescingPublisher, Publisher};
-use crate::signatures::{KeysTarget, JWS_SIGN_VAR, JWS_VALIDATE_VAR};
 use azure_core::credentials::TokenCredential;
 use journal::cosmos::{CosmosAuth, CosmosJournal, CosmosJournalConfig};
 use journal::mysql::MysqlJournal;
 use journal::sqlite::SqliteJournal;
 use journal::Journal;
 use jws::source::CachedKeys;
-use plumbing::telemetry;
 use ledger_core::prepare::PrepareRules;
 use ledger_core::time::Timestamp;
 use ledger_store::{LedgerStore, MysqlStore, MysqlStoreConfig, SqliteStore};
+use plumbing::publish::{credential_choice, publisher_from_env, CoalescingPublisher, Publisher};
+use plumbing::telemetry;
+
+use crate::app::router;
+use crate::journal_group::GroupedJournal;
+use crate::signatures::{KeysTarget, JWS_SIGN_VAR, JWS_VALIDATE_VAR};
+use crate::state::App;
+use crate::transfers::notification::{NotificationConfig, Notifier};
 
 const PORT_DEFAULT: u16 = 7071;
 const SQLITE_PATH_DEFAULT: &str = "ledger.db";

@@ -30,12 +30,12 @@ use ledger_core::ids::{AccountId, FspId};
 use ledger_core::model::{ModelName, SettlementModel};
 use ledger_core::rejection::{AdminRefusal, Rejection};
 use ledger_store::{LedgerStore, StoreError};
+use plumbing::publish::{Hub, OutgoingEvent};
 
-use crate::state::App;
 use crate::envelope::{Action, Envelope, EventKind, Request, ENVELOPE_MEDIA_TYPE};
 use crate::operator::http::{date, empty, json, ApiError, ApiResult};
 use crate::operator::internal_transfer::hub_id;
-use plumbing::publish::{Hub, OutgoingEvent};
+use crate::state::App;
 
 /// Who central-ledger records as the creator of rows made through the API.
 const CREATED_BY: &str = "unknown";

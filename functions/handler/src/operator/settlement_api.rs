@@ -35,13 +35,13 @@ use ledger_core::time::Timestamp;
 use ledger_core::window::{check_close, CloseRefusal, WindowState};
 use ledger_store::operator::{NewContentState, NewSettlement, NewSettlementState, SettlementRecord, WindowRecord};
 use ledger_store::{LedgerTx, StoreError};
+use plumbing::publish::{Hub, OutgoingEvent};
 
-use crate::state::App;
 use crate::envelope::{Action, Envelope, EventKind, Request, ENVELOPE_MEDIA_TYPE};
 use crate::operator::http::{date, json, ApiError, ApiResult};
-use plumbing::publish::{Hub, OutgoingEvent};
 use crate::operator::settlement::CloseEvent;
 use crate::operator::settlement_transfer::{run_transfer_steps, StepRequest};
+use crate::state::App;
 
 /// The settlement API's routes (the host proxies `/v2/...` at its original path).
 pub fn routes() -> Router<App> {

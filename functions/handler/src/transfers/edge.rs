@@ -64,11 +64,6 @@ struct Accepted {
     status: u16,
 }
 
-/// Handles one FSPIOP request without signature checks; see the module documentation.
-pub async fn handle(publisher: &dyn Publisher, request: &EdgeRequest, now: Timestamp) -> EdgeResponse {
-    handle_checked(publisher, None, request, now).await
-}
-
 /// Handles one FSPIOP request; with `signature_keys` (`JWS_VALIDATE=true`), a request with a
 /// body (not a GET) that passed the header and body checks must also carry a valid
 /// `FSPIOP-Signature`, else 3105.
