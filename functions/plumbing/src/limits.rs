@@ -28,12 +28,30 @@ pub const ENVELOPE_FIXED_BYTES_MAX: usize = 4_096;
 /// The headers as the envelope's JSON holds them: escaping at most doubles a byte (`"` and `\`;
 /// other control bytes never reach the edge), plus quotes, colon and comma for each field, plus
 /// the content type again in the payload's data URI.
-pub const ENVELOPE_HEADERS_BYTES_MAX: usize = 2 * REQUEST_HEADER_BYTES_MAX + 6 * REQUEST_HEADERS_MAX + 2 * REQUEST_HEADER_BYTES_MAX;
+pub const ENVELOPE_HEADERS_BYTES_MAX: usize =
+    2 * REQUEST_HEADER_BYTES_MAX + 6 * REQUEST_HEADERS_MAX + 2 * REQUEST_HEADER_BYTES_MAX;
 /// The largest request body the switch carries end to end: the most whose base64 fits beside the
 /// largest headers and the fixed fields in one event (727,614 bytes).
-pub const REQUEST_BODY_BYTES_MAX: usize = body_bytes_max(HUB_EVENT_BYTES_MAX - EVENT_TRANSPORT_BYTES_MAX - ENVELOPE_HEADERS_BYTES_MAX - ENVELOPE_FIXED_BYTES_MAX);
-const _: () = assert!(base64_bytes(REQUEST_BODY_BYTES_MAX) + ENVELOPE_HEADERS_BYTES_MAX + ENVELOPE_FIXED_BYTES_MAX + EVENT_TRANSPORT_BYTES_MAX <= HUB_EVENT_BYTES_MAX);
-const _: () = assert!(HUB_EVENT_BYTES_MAX < base64_bytes(REQUEST_BODY_BYTES_MAX + 3) + ENVELOPE_HEADERS_BYTES_MAX + ENVELOPE_FIXED_BYTES_MAX + EVENT_TRANSPORT_BYTES_MAX);
+pub const REQUEST_BODY_BYTES_MAX: usize = body_bytes_max(
+    HUB_EVENT_BYTES_MAX
+        - EVENT_TRANSPORT_BYTES_MAX
+        - ENVELOPE_HEADERS_BYTES_MAX
+        - ENVELOPE_FIXED_BYTES_MAX,
+);
+const _: () = assert!(
+    base64_bytes(REQUEST_BODY_BYTES_MAX)
+        + ENVELOPE_HEADERS_BYTES_MAX
+        + ENVELOPE_FIXED_BYTES_MAX
+        + EVENT_TRANSPORT_BYTES_MAX
+        <= HUB_EVENT_BYTES_MAX
+);
+const _: () = assert!(
+    HUB_EVENT_BYTES_MAX
+        < base64_bytes(REQUEST_BODY_BYTES_MAX + 3)
+            + ENVELOPE_HEADERS_BYTES_MAX
+            + ENVELOPE_FIXED_BYTES_MAX
+            + EVENT_TRANSPORT_BYTES_MAX
+);
 
 /// The length of `n` bytes in padded base64.
 pub const fn base64_bytes(n: usize) -> usize {
@@ -44,4 +62,3 @@ pub const fn base64_bytes(n: usize) -> usize {
 const fn body_bytes_max(room: usize) -> usize {
     room / 4 * 3
 }
-

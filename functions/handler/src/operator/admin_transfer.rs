@@ -31,6 +31,7 @@ use ledger_store::{HashKind, LedgerStore, NewTransfer, StoreError, TransferRecor
 
 use crate::operator::internal_transfer::{hub_id, Current, InternalTransfers};
 use crate::outbox::Report;
+use crate::state_rows::FIRST_STATE_SEQ;
 
 /// The extension central-ledger stores a funds action's external reference under.
 const EXTERNAL_REFERENCE_KEY: &str = "externalReference";
@@ -184,7 +185,7 @@ fn record(
 /// reservation, which happens at RESERVED.
 fn move_seq(seqs: &[(TransferState, u32)], move_idx: usize) -> u32 {
     let reserved = seqs.iter().find(|(state, _)| *state == TransferState::Reserved).map(|it| it.1);
-    let last = seqs.last().map_or(1, |it| it.1);
+    let last = seqs.last().map_or(FIRST_STATE_SEQ, |it| it.1);
     match (move_idx, reserved) {
         (0, Some(seq)) => seq,
         _ => last,
