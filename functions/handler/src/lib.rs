@@ -13,7 +13,7 @@
 //! - shared by the capabilities:
 //!   - `audit`: the message journal's entries for requests and callbacks.
 //!   - `signatures`: FSPIOP-Signature keys, the edge's check and the signing of Hub callbacks.
-//!   - `journal_group`: the message journal behind group commit (one append for concurrent requests).
+//!   - `journal_group`: the message journal behind group commit (one append for many requests).
 //!   - `isolate`: one event's failure kept from failing its batch (dead letters).
 //!   - `outbox`: what a function emits after its commit, and its dead letters.
 //!   - `envelope`: the versioned event every hub carries (Mojaloop's message shape).

@@ -68,8 +68,8 @@ impl InternalTransfers {
     }
 
     /// Steps transfer `id` through `states`. Without `current` the first state creates the
-    /// transfer (`new_transfer` builds its row, which is [`FIRST_STATE_SEQ`]). Returns where the transfer
-    /// is now, and each state appended with its `seq`.
+    /// transfer (`new_transfer` builds its row, at [`FIRST_STATE_SEQ`]). Returns where the
+    /// transfer is now, and each state appended with its `seq`.
     pub fn step(
         &mut self,
         id: &TransferId,
