@@ -84,7 +84,7 @@ pub fn router(app: App) -> Router {
 }
 
 /// The routes DFSPs and operators reach through the edge: no body larger than the switch
-/// carries end to end is read (`edge::REQUEST_BODY_BYTES_MAX`; 413 with 3104).
+/// carries end to end is read ([`REQUEST_BODY_BYTES_MAX`]; 413 with 3104).
 fn client_routes() -> Router<App> {
     Router::new()
         .route("/transfers", axum::routing::any(fspiop))
