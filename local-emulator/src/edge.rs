@@ -9,7 +9,7 @@
 //! Every refusal of the edge carries Mojaloop's `errorInformation`: a path none of the API's
 //! functions serves is 404 3002, a served path with another method 405 3000, a missing or wrong
 //! key 401 3000, a body over what the switch carries end to end
-//! ([`handler::edge::REQUEST_BODY_BYTES_MAX`]) 413 3104, a body cut short or badly framed 400
+//! ([`plumbing::limits::REQUEST_BODY_BYTES_MAX`]) 413 3104, a body cut short or badly framed 400
 //! 3101. 503 2003 says the handler cannot be reached now, which a retry can cure.
 
 use std::sync::Arc;
@@ -32,8 +32,8 @@ use crate::routes::{match_path, match_route, Route};
 pub const OPERATOR_KEY_HEADER: &str = "ocp-apim-subscription-key";
 /// Largest request body forwarded: what the switch carries end to end (a request's event must
 /// fit the hub).
-pub const REQUEST_BYTES_MAX: usize = handler::edge::REQUEST_BODY_BYTES_MAX;
-const _: () = assert!(crate::hubs::EVENT_BYTES_MAX == handler::edge::HUB_EVENT_BYTES_MAX);
+pub const REQUEST_BYTES_MAX: usize = plumbing::limits::REQUEST_BODY_BYTES_MAX;
+const _: () = assert!(crate::hubs::EVENT_BYTES_MAX == plumbing::limits::HUB_EVENT_BYTES_MAX);
 /// How long the body of a request may take to arrive, once its head has.
 const REQUEST_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// How long a proxied request waits for the handler's answer: Azure's front end gives up on an

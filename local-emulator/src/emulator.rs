@@ -242,13 +242,13 @@ async fn serve_fspiop_mtls(files: &MtlsFiles, port: u16, routes: &Arc<Vec<Route>
 
 async fn listen(what: &'static str, port: u16) -> Result<(TcpListener, SocketAddr), StartError> {
     let failed = |err: std::io::Error| StartError::Listen { what, port, reason: err.to_string() };
-    let listener = handler::listen::bind(SocketAddr::from(([127, 0, 0, 1], port))).map_err(failed)?;
+    let listener = plumbing::listen::bind(SocketAddr::from(([127, 0, 0, 1], port))).map_err(failed)?;
     let address = listener.local_addr().map_err(failed)?;
     Ok((listener, address))
 }
 
 async fn serve(listener: TcpListener, router: Router) {
-    handler::listen::serve(listener, router, handler::listen::LIMITS).await;
+    plumbing::listen::serve(listener, router, plumbing::listen::LIMITS).await;
 }
 
 /// `GET /control/status`: backlog per hub and consumer group, invocation counts, handler starts.

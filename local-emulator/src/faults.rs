@@ -3,7 +3,7 @@
 //! `simulator`.) Faults can be set at start (`up --fault ...`) and changed while running.
 //!
 //! Crash points inside the handler are passed to it as `SWITCH_FAULT_CRASH`, which
-//! `handler::fault` reads: `<function>:<point>:<nth>`, e.g. `position:after-commit:3` aborts the
+//! `plumbing::fault` reads: `<function>:<point>:<nth>`, e.g. `position:after-commit:3` aborts the
 //! process on the third position batch right after its transaction committed and before it
 //! publishes anything.
 

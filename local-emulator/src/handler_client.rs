@@ -5,7 +5,7 @@
 //! nothing on a loopback hop to our own child process.
 //!
 //! A pooled connection is never one the handler is closing: the pool drops connections idle for
-//! [`POOL_IDLE_TIMEOUT`], well before the handler closes them ([`handler::listen::IDLE_TIMEOUT`]).
+//! [`POOL_IDLE_TIMEOUT`], well before the handler closes them ([`plumbing::listen::IDLE_TIMEOUT`]).
 //! A connection can still close under a request for other reasons (the handler restarting); a
 //! request that the handler may safely get twice (an invocation, which every function handles
 //! again harmlessly, or an idempotent method) is then sent once more when the connection closed
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
-use handler::callback_client::describe;
+use plumbing::callback_client::describe;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -27,7 +27,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 const IDLE_CONNECTIONS_MAX: usize = 2048;
 /// How long a connection may sit in the pool unused; shorter than the handler's idle timeout.
 pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-const _: () = assert!(POOL_IDLE_TIMEOUT.as_secs() * 2 <= handler::listen::IDLE_TIMEOUT.as_secs());
+const _: () = assert!(POOL_IDLE_TIMEOUT.as_secs() * 2 <= plumbing::listen::IDLE_TIMEOUT.as_secs());
 
 /// What the handler answered.
 pub struct Answer {

@@ -239,10 +239,10 @@ fn spawn(command: &HandlerCommand, port: u16, crash: Option<&str>) -> std::io::R
         .env("FUNCTIONS_CUSTOMHANDLER_PORT", port.to_string())
         .env("FUNCTIONS_CUSTOMHANDLER_WORKER_ID", uuid::Uuid::new_v4().to_string())
         .env("FUNCTIONS_APP_ROOT_PATH", &command.app_root)
-        .env_remove(handler::fault::CRASH_VAR)
+        .env_remove(plumbing::fault::CRASH_VAR)
         .kill_on_drop(true);
     if let Some(crash) = crash {
-        process.env(handler::fault::CRASH_VAR, crash);
+        process.env(plumbing::fault::CRASH_VAR, crash);
     }
     process.spawn()
 }
@@ -387,16 +387,16 @@ async fn deliver(dispatch: &Dispatch, function: &FunctionSpec, binding: &str, so
             Err(err) => err,
         };
         dispatch.counters.failures.fetch_add(1, Ordering::Relaxed);
-        let transfers = transfer_ids(events);
+        let batch = batch_position(events);
         let attempt = u64::from(retry_count) + 1;
         let Some(policy) = policy.filter(|_| may_retry(max_retries, retry_count)) else {
             dispatch.counters.abandoned_batches.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(transfers = %transfers, "{name:<12} p{partition} batch {n:>4} {elapsed_ms:>5} ms FAILED on attempt {attempt}, giving up and checkpointing past it: {err}");
+            tracing::error!(batch = %batch, "{name:<12} p{partition} batch {n:>4} {elapsed_ms:>5} ms FAILED on attempt {attempt}, giving up and checkpointing past it: {err}");
             return;
         };
         retry_count = retry_count.saturating_add(1);
         let delay = retry_delay(policy, retry_count);
-        tracing::warn!(transfers = %transfers, "{name:<12} p{partition} batch {n:>4} {elapsed_ms:>5} ms failed on attempt {attempt}, retry {retry_count} in {} ms: {err}", delay.as_millis());
+        tracing::warn!(batch = %batch, "{name:<12} p{partition} batch {n:>4} {elapsed_ms:>5} ms failed on attempt {attempt}, retry {retry_count} in {} ms: {err}", delay.as_millis());
         tokio::time::sleep(delay).await;
         exception = Some(err.to_string());
     }
@@ -425,15 +425,17 @@ fn log_handler_lines(function: &str, response: &Value) {
     }
 }
 
-/// The transfer ids a batch is about, for error lines.
-fn transfer_ids(events: &[Arc<StoredEvent>]) -> String {
-    let mut ids: Vec<String> = events
-        .iter()
-        .filter_map(|event| handler::envelope::Envelope::from_json(&event.body).ok())
-        .map(|envelope| envelope.content.uri_params.id.clone())
-        .collect();
-    ids.dedup();
-    ids.join(",")
+/// Where a batch sits in its partition, for error lines: its sequence numbers and its partition
+/// keys (a position event's account, a notification's transfer id). The host, like Azure's,
+/// never reads an event's body.
+fn batch_position(events: &[Arc<StoredEvent>]) -> String {
+    let (Some(first), Some(last)) = (events.first(), events.last()) else { return String::new() };
+    let mut keys: Vec<&str> = events.iter().filter_map(|event| event.partition_key.as_deref()).collect();
+    keys.dedup();
+    match keys.is_empty() {
+        true => format!("seq {}..={}", first.sequence_number, last.sequence_number),
+        false => format!("seq {}..={} keys {}", first.sequence_number, last.sequence_number, keys.join(",")),
+    }
 }
 
 fn max_retry_count(policy: RetryPolicy) -> i32 {

@@ -1,7 +1,7 @@
 //! The Event Hubs stand-in: named hubs with a fixed number of partitions, one durable
 //! append-only log in the data directory, partition-key hashing, and per-consumer-group
 //! checkpoints. The Functions host stand-in reads from it; the handler publishes to it over HTTP
-//! (`handler::publish::local` documents that wire protocol; [`router`] serves it).
+//! (`plumbing::publish::local` documents that wire protocol; [`router`] serves it).
 //!
 //! # Durability
 //! Every partition of every hub appends to one file of JSON lines, `hubs/events.log`; each line

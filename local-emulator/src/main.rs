@@ -78,7 +78,7 @@ struct UpOptions {
 fn main() -> ExitCode {
     // The listeners' connection caps, not the default soft limit of 1,024, bound what the
     // emulator and its embedded handler hold.
-    if let Err(err) = handler::listen::raise_open_files_limit() {
+    if let Err(err) = plumbing::listen::raise_open_files_limit() {
         eprintln!("local-emulator: cannot raise the open-files limit: {err}");
     }
     let args: Vec<String> = std::env::args().skip(1).collect();

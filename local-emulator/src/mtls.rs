@@ -72,7 +72,7 @@ fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, MtlsError> 
 
 /// Serves `router` over TLS on `listener`, each request carrying its connection's
 /// [`ClientParticipant`] and checked by [`require_matching_source`], with the connection limits
-/// of every listener (`handler::listen`; the handshake within the header-read timeout).
+/// of every listener (`plumbing::listen`; the handshake within the header-read timeout).
 pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor, router: Router) {
     let router = router.layer(axum::middleware::from_fn(require_matching_source));
     let handshake = move |stream: tokio::net::TcpStream| {
@@ -90,7 +90,7 @@ pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor, router: Router)
             Some((tls, router.layer(Extension(ClientParticipant(participant)))))
         }
     };
-    handler::listen::serve_prepared(listener, handler::listen::LIMITS, Arc::default(), std::future::pending(), handshake).await;
+    plumbing::listen::serve_prepared(listener, plumbing::listen::LIMITS, Arc::default(), std::future::pending(), handshake).await;
 }
 
 /// The subject CN of a DER certificate.

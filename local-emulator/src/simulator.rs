@@ -104,7 +104,7 @@ impl Simulators {
     /// Serves the simulators on `127.0.0.1:port` (0 = any); payees answer to `switch_url` (the
     /// FSPIOP API's base URL).
     pub async fn start(switch_url: &str, port: u16) -> std::io::Result<Simulators> {
-        let listener = handler::listen::bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))?;
+        let listener = plumbing::listen::bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))?;
         let address = listener.local_addr()?;
         let secret = IlpSecret::new();
         let state = Arc::new(SimState {

@@ -9,8 +9,8 @@ mod support;
 use std::time::Duration;
 
 use fspiop::datetime::format_http_date;
-use handler::edge::REQUEST_BODY_BYTES_MAX;
-use handler::listen::CONNECTIONS_PER_LISTENER_MAX;
+use plumbing::limits::REQUEST_BODY_BYTES_MAX;
+use plumbing::listen::CONNECTIONS_PER_LISTENER_MAX;
 use local_emulator::simulator::Received;
 use support::*;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

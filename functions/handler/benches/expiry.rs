@@ -21,9 +21,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use handler::outbox::Route;
-use handler::position::position;
-use handler::prepare::prepare;
-use handler::timeout::{finish, scan};
+use handler::transfers::position::position;
+use handler::transfers::prepare::prepare;
+use handler::transfers::timeout::{finish, scan};
 use ledger_core::prepare::PrepareRules;
 use ledger_core::state::TransferState;
 use ledger_store::LedgerStore;

@@ -24,11 +24,11 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use handler::fulfil::fulfil;
-use handler::notification::{notify, NotificationConfig, Notifier};
+use handler::transfers::fulfil::fulfil;
+use handler::transfers::notification::{notify, NotificationConfig, Notifier};
 use handler::outbox::{Report, Route};
-use handler::position::position;
-use handler::prepare::prepare;
+use handler::transfers::position::position;
+use handler::transfers::prepare::prepare;
 use handler::process::{open_journal, sqlite_journal_path, JournalTarget};
 use ledger_core::account::{LedgerAccountType, NetDebitCap};
 use ledger_core::amount::Amount;

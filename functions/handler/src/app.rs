@@ -1,5 +1,6 @@
-//! The custom handler's HTTP surface: one route per function for the Functions host's
-//! invocations, the proxied FSPIOP routes, and the readiness answer.
+//! The custom handler's HTTP surface, composed at the top of the crate: one route per function
+//! for the Functions host's invocations, the proxied FSPIOP routes, the operator APIs'
+//! routes (`crate::operator`), and the readiness answer. Nothing below imports this module.
 //!
 //! An invocation runs its function, publishes what the function emitted (only after its
 //! commit), keeps dead letters in the store, and answers `{Outputs, Logs, ReturnValue}` with 200.
@@ -21,39 +22,23 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use journal::Journal;
-use jws::source::CachedKeys;
-use ledger_core::prepare::PrepareRules;
 use ledger_core::time::Timestamp;
-use ledger_store::{LedgerStore, NewDeadLetter, StoreError};
+use ledger_store::{NewDeadLetter, StoreError};
+use plumbing::fault::CrashPoint;
+use plumbing::limits::{HUB_EVENT_BYTES_MAX, REQUEST_BODY_BYTES_MAX};
+use plumbing::publish::{Hub, OutgoingEvent, PublishError};
+use plumbing::telemetry::{self, Tally};
 use switch_handler::invocation::EVENTS_BINDING;
 use switch_handler::{EventBatch, InvocationResponse};
 use tracing::Instrument as _;
 
-use crate::edge::{handle_checked, EdgeRequest};
-use crate::fault::CrashPoint;
-use crate::isolate::{isolating, Reply};
 use crate::envelope::Envelope;
-use crate::notification::{notify, Notifier};
+use crate::isolate::{isolating, Reply};
+use crate::messages::EdgeRequest;
 use crate::outbox::{Report, Route};
-use crate::publish::{Hub, OutgoingEvent, PublishError, Publisher};
-use crate::telemetry::{self, Tally};
-
-/// Everything the functions share, built once per process.
-#[derive(Clone)]
-pub struct App {
-    pub store: Arc<dyn LedgerStore>,
-    pub publisher: Arc<dyn Publisher>,
-    pub notifier: Notifier,
-    pub rules: PrepareRules,
-    /// The clock, injected so tests can fix time.
-    pub now: fn() -> Timestamp,
-    /// The message journal the edge appends every request to and `GET /journal/{id}` reads;
-    /// the notifier holds the same one for callbacks. `None`: nothing is journaled.
-    pub journal: Option<Arc<dyn Journal>>,
-    /// `JWS_VALIDATE=true`: the keys inbound `FSPIOP-Signature`s are checked with.
-    pub signature_keys: Option<Arc<CachedKeys>>,
-}
+use crate::state::App;
+use crate::transfers::edge::handle_checked;
+use crate::transfers::notification::notify;
 
 /// Why an invocation failed in a way worth a retry.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +59,7 @@ pub const INVOCATION_EVENTS_MAX: usize = 100;
 /// each escaped once more inside the host's JSON-in-a-string (at most twice its bytes), plus a
 /// mebibyte for the metadata arrays. axum's default (2 MB) would refuse a batch of large events
 /// with a 413, which the host retries for ever.
-pub const INVOCATION_BYTES_MAX: usize = INVOCATION_EVENTS_MAX * 2 * crate::edge::HUB_EVENT_BYTES_MAX + 1_048_576;
+pub const INVOCATION_BYTES_MAX: usize = INVOCATION_EVENTS_MAX * 2 * HUB_EVENT_BYTES_MAX + 1_048_576;
 const _: () = assert!(INVOCATION_EVENTS_MAX <= crate::isolate::BATCH_EVENTS_MAX);
 
 /// The handler's router: function routes, FSPIOP routes, readiness.
@@ -93,21 +78,21 @@ pub fn router(app: App) -> Router {
         .route("/settlement", post(settlement_function))
         .layer(axum::extract::DefaultBodyLimit::max(INVOCATION_BYTES_MAX))
         .merge(client_routes())
-        .fallback(crate::operator_http::unknown_uri)
-        .layer(axum::middleware::map_response(crate::operator_http::mojaloop_errors))
+        .fallback(crate::operator::http::unknown_uri)
+        .layer(axum::middleware::map_response(crate::operator::http::mojaloop_errors))
         .with_state(app)
 }
 
 /// The routes DFSPs and operators reach through the edge: no body larger than the switch
-/// carries end to end is read (`edge::REQUEST_BODY_BYTES_MAX`; 413 with 3104).
+/// carries end to end is read ([`REQUEST_BODY_BYTES_MAX`]; 413 with 3104).
 fn client_routes() -> Router<App> {
     Router::new()
         .route("/transfers", axum::routing::any(fspiop))
         .route("/transfers/{*rest}", axum::routing::any(fspiop))
-        .merge(crate::admin_api::routes())
-        .merge(crate::settlement_api::routes())
-        .merge(crate::audit::routes())
-        .layer(axum::extract::DefaultBodyLimit::max(crate::edge::REQUEST_BODY_BYTES_MAX))
+        .merge(crate::operator::admin_api::routes())
+        .merge(crate::operator::settlement_api::routes())
+        .merge(crate::operator::journal_api::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(REQUEST_BODY_BYTES_MAX))
 }
 
 /// `GET /health`, shaped like Mojaloop's health answer: 200 with `status: OK` when the ledger
@@ -188,7 +173,7 @@ macro_rules! batch_function {
                     Err(reason) => return undecodable(reason),
                 };
                 let $now = ($app.now)();
-                crate::fault::crash_point($function, CrashPoint::BeforeCommit);
+                plumbing::fault::crash_point($function, CrashPoint::BeforeCommit);
                 let bodies: Arc<[String]> = bodies.into();
                 let outcome: Result<Report, StoreError> = isolating($function, Arc::clone(&bodies), $reply, $now, |all, range| {
                     let $app = $app.clone();
@@ -199,7 +184,7 @@ macro_rules! batch_function {
                 })
                 .await;
                 if outcome.is_ok() {
-                    crate::fault::crash_point($function, CrashPoint::AfterCommit);
+                    plumbing::fault::crash_point($function, CrashPoint::AfterCommit);
                 }
                 // The accepted requests' journal entries, before their follow-ups are published
                 // (`crate::audit`); a journal still away fails the batch as transient.
@@ -217,13 +202,13 @@ macro_rules! batch_function {
 }
 
 batch_function!(prepare_function, "prepare", Reply::ToSender, |app, bodies, now| {
-    crate::prepare::prepare(app.store.as_ref(), bodies, now, app.rules)
+    crate::transfers::prepare::prepare(app.store.as_ref(), bodies, now, app.rules)
 });
-batch_function!(position_function, "position", Reply::None, |app, bodies, now| crate::position::position(app.store.as_ref(), bodies, now));
-batch_function!(fulfil_function, "fulfil", Reply::ToSender, |app, bodies, now| crate::fulfil::fulfil(app.store.as_ref(), bodies, now));
-batch_function!(get_function, "get", Reply::ToSender, |app, bodies, now| crate::get::get(app.store.as_ref(), bodies, now));
-batch_function!(admin_function, "admin", Reply::None, |app, bodies, now| crate::admin_transfer::admin(app.store.as_ref(), bodies, now));
-batch_function!(settlement_function, "settlement", Reply::None, |app, bodies, now| crate::settlement::settlement(app.store.as_ref(), bodies, now));
+batch_function!(position_function, "position", Reply::None, |app, bodies, now| crate::transfers::position::position(app.store.as_ref(), bodies, now));
+batch_function!(fulfil_function, "fulfil", Reply::ToSender, |app, bodies, now| crate::transfers::fulfil::fulfil(app.store.as_ref(), bodies, now));
+batch_function!(get_function, "get", Reply::ToSender, |app, bodies, now| crate::transfers::get::get(app.store.as_ref(), bodies, now));
+batch_function!(admin_function, "admin", Reply::None, |app, bodies, now| crate::operator::admin_transfer::admin(app.store.as_ref(), bodies, now));
+batch_function!(settlement_function, "settlement", Reply::None, |app, bodies, now| crate::operator::settlement::settlement(app.store.as_ref(), bodies, now));
 
 async fn notification_function(State(app): State<App>, body: Bytes) -> Response {
     invocation("function.notification", "notification", true, notification_invocation(app, body)).await
@@ -248,10 +233,10 @@ async fn timeout_function(State(app): State<App>) -> Response {
 }
 
 /// Runs the timeout function's batches until none comes back full, then again at each due time
-/// before the next tick (see `crate::timeout`), so a transfer is expired at its expiration
+/// before the next tick (see `crate::transfers::timeout`), so a transfer is expired at its expiration
 /// instead of up to a tick after it.
 async fn timeout_invocation(app: App) -> (Response, Tally) {
-    let lookahead = std::time::Duration::from_millis(crate::timeout::TIMEOUT_LOOKAHEAD_MS);
+    let lookahead = std::time::Duration::from_millis(crate::transfers::timeout::TIMEOUT_LOOKAHEAD_MS);
     let deadline = Instant::now() + lookahead;
     let mut tally = Tally::ok(0, 0, 0);
     loop {
@@ -260,7 +245,7 @@ async fn timeout_invocation(app: App) -> (Response, Tally) {
             return response;
         }
         let left = deadline.saturating_duration_since(Instant::now());
-        let next = match crate::timeout::next_due(app.store.as_ref(), now.plus_ms(left.as_millis() as i64)).await {
+        let next = match crate::transfers::timeout::next_due(app.store.as_ref(), now.plus_ms(left.as_millis() as i64)).await {
             Ok(next) => next,
             Err(err) => return retry(&Transient::from(err), tally.batch_size),
         };
@@ -269,7 +254,7 @@ async fn timeout_invocation(app: App) -> (Response, Tally) {
         // than every TIMEOUT_LOOK_INTERVAL_MIN_MS, so a steady stream of expiries is taken in
         // batches rather than one transaction pair each.
         let due_in_ms = (due.unix_ms() - (app.now)().unix_ms() + 1).max(0) as u64;
-        let wait = std::time::Duration::from_millis(due_in_ms.max(crate::timeout::TIMEOUT_LOOK_INTERVAL_MIN_MS));
+        let wait = std::time::Duration::from_millis(due_in_ms.max(crate::transfers::timeout::TIMEOUT_LOOK_INTERVAL_MIN_MS));
         if Instant::now() + wait >= deadline {
             break;
         }
@@ -280,15 +265,15 @@ async fn timeout_invocation(app: App) -> (Response, Tally) {
 
 /// The batches of one look at the work-list, at `now`, each scanned, published and finished.
 async fn timeout_batches(app: &App, now: Timestamp, tally: &mut Tally) -> Result<(), (Response, Tally)> {
-    for _ in 0..crate::timeout::TIMEOUT_SCAN_BATCHES_MAX {
-        let scan = crate::timeout::scan(app.store.as_ref(), now).await.map_err(|err| retry(&Transient::from(err), tally.batch_size))?;
+    for _ in 0..crate::transfers::timeout::TIMEOUT_SCAN_BATCHES_MAX {
+        let scan = crate::transfers::timeout::scan(app.store.as_ref(), now).await.map_err(|err| retry(&Transient::from(err), tally.batch_size))?;
         tally.batch_size += scan.n_due;
         if scan.n_due > 0 {
-            crate::fault::crash_point("timeout", CrashPoint::AfterCommit);
+            plumbing::fault::crash_point("timeout", CrashPoint::AfterCommit);
         }
         publish(app, &scan.report, now).await.map_err(|err| retry(&err, tally.batch_size))?;
-        crate::timeout::record_stranded(&scan);
-        crate::timeout::finish(app.store.as_ref(), &scan).await.map_err(|err| retry(&Transient::from(err), tally.batch_size))?;
+        crate::transfers::timeout::record_stranded(&scan);
+        crate::transfers::timeout::finish(app.store.as_ref(), &scan).await.map_err(|err| retry(&Transient::from(err), tally.batch_size))?;
         tally.n_emitted += scan.report.emitted.len();
         tally.n_dead_letters += scan.report.dead_letters.len();
         if !scan.more_due() {

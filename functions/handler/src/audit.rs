@@ -1,6 +1,6 @@
 //! The message journal in the handler: what the edge and the notification function append
-//! (one `append` per request or per notification batch), and the operator's read,
-//! `GET /journal/{transferId}`.
+//! (one `append` per request or per notification batch). The operator's read,
+//! `GET /journal/{transferId}`, is `crate::operator::journal_api`.
 //!
 //! - **Keys.** Entries are keyed by transfer id: the path's id, or a `POST /transfers` body's
 //!   `transferId`. A refused request whose transfer cannot be told (a body that is not JSON, an
@@ -15,32 +15,23 @@
 //!   function that consumes its event (prepare, fulfil, get), from the event itself, retried
 //!   until written: the hub is the durable outbox, so an accepted request's entry survives a
 //!   journal outage and a crash between the answer and the append. The notification function
-//!   journals every callback it tried, retried in place likewise (`crate::durable`).
+//!   journals every callback it tried, retried in place likewise (`plumbing::durable`).
 //! - **Audit, not truth.** The ledger decides; the journal records. A journal that stays
 //!   unavailable holds up the batches that must write to it (they are redelivered), never the
 //!   ledger's decisions already committed.
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
-use base64::Engine;
-use fspiop::{ErrorCode, FspiopError};
 use fspiop::datetime::parse_fspiop_datetime;
 use journal::{Direction, EntryFields, EntryId, Header, Journal, JournalEntry, JournalError, TransferKey};
 use ledger_store::StoreError;
 use ledger_core::time::Timestamp;
-use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::app::App;
-use crate::edge::EdgeRequest;
+use plumbing::publish::{Hub, OutgoingEvent, Publisher};
+
 use crate::envelope::{Action, Envelope, EventKind, JournaledRequest};
-use crate::notification::Callback;
-use crate::operator_http::{date, json as json_answer, ApiError, ApiResult};
-use crate::publish::{Hub, OutgoingEvent, Publisher};
+use crate::messages::{Callback, EdgeRequest};
 
 /// The key of requests whose transfer cannot be told.
 pub const UNIDENTIFIED_TRANSFER: &str = "unidentified";
@@ -57,7 +48,7 @@ pub const JOURNALED_HEADERS: [&str; 9] = [
     "fspiop-encryption",
 ];
 const INBOUND_ID_PREFIX: &str = "in-";
-/// What the edge answers the requests it accepts (`crate::edge`'s routing table).
+/// What the edge answers the requests it accepts (`crate::transfers::edge`'s routing table).
 const ACCEPTED_POST_STATUS: u16 = 202;
 const ACCEPTED_PUT_STATUS: u16 = 200;
 const ACCEPTED_GET_STATUS: u16 = 202;
@@ -65,7 +56,7 @@ const OUTBOUND_ID_PREFIX: &str = "out-";
 /// Most body bytes a refused request's journal event carries: the edge's own limit, which fits
 /// an event beside the headers; a longer body (a 413) is journaled cut, with its full length and
 /// SHA-256.
-const REFUSED_EVENT_BODY_BYTES_MAX: usize = crate::edge::REQUEST_BODY_BYTES_MAX;
+const REFUSED_EVENT_BODY_BYTES_MAX: usize = plumbing::limits::REQUEST_BODY_BYTES_MAX;
 /// The payload media type of a refused request's journal event: its body may not be JSON.
 const REFUSED_BODY_MEDIA_TYPE: &str = "application/octet-stream";
 
@@ -150,7 +141,7 @@ pub fn accepted_entries(bodies: &[String]) -> Vec<JournalEntry> {
 }
 
 /// Appends entries that must be written: retried in place while the journal is unavailable
-/// (`crate::durable`). An append the journal refuses for good (an id or key it cannot hold) is
+/// (`plumbing::durable`). An append the journal refuses for good (an id or key it cannot hold) is
 /// logged and dropped, since no retry could store it. A journal still unavailable after the
 /// window fails the caller's batch as [`StoreError::Unavailable`], so the host delivers it again
 /// and the append is made then (entry ids are deterministic: nothing is stored twice).
@@ -159,7 +150,7 @@ pub async fn append_durably(journal: Option<&dyn Journal>, entries: &[JournalEnt
     if entries.is_empty() {
         return Ok(());
     }
-    let appended = crate::durable::until_written("journal entries", JournalError::is_transient, || journal.append(entries)).await;
+    let appended = plumbing::durable::until_written("journal entries", JournalError::is_transient, || journal.append(entries)).await;
     match appended {
         Ok(()) => Ok(()),
         Err(error) if error.is_transient() => Err(StoreError::Unavailable(format!("message journal: {error}"))),
@@ -270,53 +261,6 @@ fn hashed_id(prefix: &str, parts: &[&[u8]]) -> EntryId {
     EntryId::parse(&format!("{prefix}{hex}")).expect("a prefix and hex digits make a valid id")
 }
 
-/// The operator's read, served on the admin API.
-pub fn routes() -> Router<App> {
-    Router::new().route("/journal/{transfer_id}", get(read_journal))
-}
-
-async fn read_journal(State(app): State<App>, Path(transfer_id): Path<String>) -> ApiResult {
-    let key = TransferKey::parse(&transfer_id)
-        .map_err(|err| ApiError::Refused(FspiopError::with_detail(ErrorCode::MalformedSyntax, err.to_string())))?;
-    let Some(journal) = app.journal.as_deref() else {
-        return Err(ApiError::Refused(FspiopError::with_detail(ErrorCode::NotImplemented, "no message journal configured")));
-    };
-    match journal.by_transfer(&key).await {
-        Ok(found) => {
-            let entries: Vec<Value> = found.entries.iter().map(entry_json).collect();
-            json_answer(StatusCode::OK, &json!({ "transferId": key.as_str(), "entries": entries, "more": found.more }))
-        }
-        Err(error) => {
-            tracing::warn!(%error, "message journal read failed");
-            Err(ApiError::Refused(FspiopError::with_detail(ErrorCode::InternalServerError, "the message journal could not be read")))
-        }
-    }
-}
-
-fn entry_json(entry: &JournalEntry) -> Value {
-    let (body, encoding) = match std::str::from_utf8(entry.body()) {
-        Ok(text) => (text.to_string(), "utf8"),
-        Err(_) => (base64::engine::general_purpose::STANDARD.encode(entry.body()), "base64"),
-    };
-    let headers: Vec<Value> = entry.headers().iter().map(|it| json!({ "name": it.name, "value": it.value })).collect();
-    json!({
-        "id": entry.id().as_str(),
-        "direction": entry.direction().as_str(),
-        "timestamp": date(Timestamp::from_unix_ms(entry.timestamp_ms())),
-        "method": entry.method(),
-        "url": entry.url(),
-        "source": entry.source(),
-        "destination": entry.destination(),
-        "httpStatus": entry.http_status(),
-        "headers": headers,
-        "body": body,
-        "bodyEncoding": encoding,
-        "bodyLength": entry.body_length(),
-        "bodySha256": entry.body_sha256(),
-        "truncated": entry.truncated(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,7 +286,7 @@ mod tests {
         let body = vec![b'x'; REFUSED_EVENT_BODY_BYTES_MAX + 10];
         let entry = refused(body.clone());
         let event = refused_event(&entry);
-        assert!(event.to_json().len() < crate::edge::HUB_EVENT_BYTES_MAX, "the event fits a hub");
+        assert!(event.to_json().len() < plumbing::limits::HUB_EVENT_BYTES_MAX, "the event fits a hub");
         let carried = refused_entry(&event).unwrap();
         assert_eq!((carried.id(), carried.transfer()), (entry.id(), entry.transfer()));
         assert_eq!(carried.body(), &body[..REFUSED_EVENT_BODY_BYTES_MAX]);

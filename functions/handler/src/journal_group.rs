@@ -59,7 +59,7 @@ impl Journal for GroupedJournal {
 }
 
 async fn write_groups(inner: Arc<dyn Journal>, mut calls: mpsc::Receiver<Call>) {
-    while let Some(group) = crate::group::recv_group(&mut calls, APPENDS_PER_GROUP_MAX).await {
+    while let Some(group) = plumbing::group::recv_group(&mut calls, APPENDS_PER_GROUP_MAX).await {
         for mut bounded in split_at_entry_bound(group) {
             // The calls own copies of their entries already; move them into the one append.
             let entries: Vec<JournalEntry> = bounded.iter_mut().flat_map(|call| std::mem::take(&mut call.entries)).collect();

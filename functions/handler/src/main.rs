@@ -10,7 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), String> {
     // The listener's connection cap, not the default soft limit of 1,024, bounds what the
     // process holds.
-    if let Err(err) = handler::listen::raise_open_files_limit() {
+    if let Err(err) = plumbing::listen::raise_open_files_limit() {
         eprintln!("handler: cannot raise the open-files limit: {err}");
     }
     handler::process::run().await

@@ -7,11 +7,11 @@
 //! - `FUNCTIONS_CUSTOMHANDLER_PORT`: set by the Functions host (default 7071 for a manual run);
 //! - `LEDGER_MYSQL_URL` (+ optional `LEDGER_MYSQL_CA`, a root CA file for TLS) selects MySQL;
 //!   otherwise `LEDGER_SQLITE_PATH` (default `ledger.db`) selects the embedded store;
-//! - `LOCAL_HUBS_URL` or `EVENTHUB_NAMESPACE`: where events go (see `handler::publish`);
+//! - `LOCAL_HUBS_URL` or `EVENTHUB_NAMESPACE`: where events go (see `plumbing::publish`);
 //! - `ENABLE_ON_US_TRANSFERS`, `SEND_TRANSFER_CONFIRMATION_TO_PAYEE`: `true` / `false`;
 //! - `CALLBACK_CONTENT_VERSION`: `1.0` (the default), `1.1` or `2.0`, the `Content-Type` version
 //!   of the callbacks the Hub makes (Mojaloop's `PROTOCOL_VERSIONS.CONTENT.DEFAULT`; see
-//!   `handler::notification`). 1.0 is what the Testing Toolkit's default environment expects
+//!   `handler::transfers::notification`). 1.0 is what the Testing Toolkit's default environment expects
 //!   (`expectedTransfersVersion`); a scheme on v2.0 sets 2.0. Any other value stops the handler;
 //! - the message journal (`crate::audit`): `COSMOS_ENDPOINT` (+ `COSMOS_DATABASE`,
 //!   `COSMOS_CONTAINER`, `REGION_NAME`; Entra ID as for Event Hubs, or `COSMOS_KEY` for the local
@@ -21,7 +21,7 @@
 //! - `JWS_VALIDATE`, `JWS_SIGN` (`true` / `false`, default off) with the keys from `KEYVAULT_URI`,
 //!   `JWS_KEYS_DIR` or the environment (see `handler::signatures`);
 //! - `RUST_LOG`: the log filter (default `info`); `APPLICATIONINSIGHTS_CONNECTION_STRING` also
-//!   exports spans and metrics (see `handler::telemetry`).
+//!   exports spans and metrics (see `plumbing::telemetry`).
 //!
 //! On SIGTERM or Ctrl-C it stops serving, and the telemetry guard flushes what is buffered.
 
@@ -29,25 +29,28 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::app::{router, App};
-use crate::journal_group::GroupedJournal;
-use crate::notification::{NotificationConfig, Notifier};
-use crate::publish::{credential_choice, publisher_from_env, CoalescingPublisher, Publisher};
-use crate::signatures::{KeysTarget, JWS_SIGN_VAR, JWS_VALIDATE_VAR};
 use azure_core::credentials::TokenCredential;
 use journal::cosmos::{CosmosAuth, CosmosJournal, CosmosJournalConfig};
 use journal::mysql::MysqlJournal;
 use journal::sqlite::SqliteJournal;
 use journal::Journal;
 use jws::source::CachedKeys;
-use crate::telemetry;
 use ledger_core::prepare::PrepareRules;
 use ledger_core::time::Timestamp;
 use ledger_store::{LedgerStore, MysqlStore, MysqlStoreConfig, SqliteStore};
+use plumbing::publish::{credential_choice, publisher_from_env, CoalescingPublisher, Publisher};
+use plumbing::telemetry;
+
+use crate::app::router;
+use crate::journal_group::GroupedJournal;
+use crate::signatures::{KeysTarget, JWS_SIGN_VAR, JWS_VALIDATE_VAR};
+use crate::state::App;
+use crate::transfers::notification::{NotificationConfig, Notifier};
 
 const PORT_DEFAULT: u16 = 7071;
 const SQLITE_PATH_DEFAULT: &str = "ledger.db";
 const MYSQL_POOL_CONNECTIONS_MAX: usize = 16;
+/// A callback's first retry waits this long; each further retry waits twice as long.
 const CALLBACK_BACKOFF_INITIAL: Duration = Duration::from_millis(200);
 /// The journal's own MySQL pool: one append per request or batch needs few connections.
 const JOURNAL_POOL_CONNECTIONS_MAX: usize = 4;
@@ -78,7 +81,7 @@ pub async fn run() -> Result<(), String> {
 async fn serve() -> Result<(), String> {
     let port = std::env::var("FUNCTIONS_CUSTOMHANDLER_PORT").ok().and_then(|it| it.parse().ok()).unwrap_or(PORT_DEFAULT);
     // Bind first: the host counts any answer on this port as "ready" and gives up after 60 s.
-    let listener = crate::listen::bind(std::net::SocketAddr::from(([127, 0, 0, 1], port))).map_err(|err| format!("bind port {port}: {err}"))?;
+    let listener = plumbing::listen::bind(std::net::SocketAddr::from(([127, 0, 0, 1], port))).map_err(|err| format!("bind port {port}: {err}"))?;
     let store = open_store().await?;
     // Concurrent requests' events share one send per hub (group commit).
     let publisher: Arc<dyn Publisher> = Arc::new(CoalescingPublisher::new(publisher_from_env().map_err(|err| err.to_string())?));
@@ -108,7 +111,7 @@ async fn serve() -> Result<(), String> {
     let app = App { store, publisher, notifier, rules, now: system_now, journal: Some(journal), signature_keys };
     tracing::info!("serving on 127.0.0.1:{port}");
     let counts = Arc::default();
-    crate::listen::serve_until(listener, router(app), crate::listen::LIMITS, counts, stop_signal()).await;
+    plumbing::listen::serve_until(listener, router(app), plumbing::listen::LIMITS, counts, stop_signal()).await;
     Ok(())
 }
 

@@ -19,8 +19,7 @@ use jws::validate::InboundRequest;
 use ledger_core::account::HUB_NAME;
 use ledger_core::time::Timestamp;
 
-use crate::edge::EdgeRequest;
-use crate::notification::Callback;
+use crate::messages::{Callback, EdgeRequest};
 
 pub const JWS_SIGN_VAR: &str = "JWS_SIGN";
 pub const JWS_VALIDATE_VAR: &str = "JWS_VALIDATE";

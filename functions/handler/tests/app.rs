@@ -91,7 +91,7 @@ async fn a_batch_of_large_events_is_read_not_refused() {
     let (_, hubs_url) = recording_hubs().await;
     let app = app_publishing_to(store.clone(), &hubs_url, fixed_now);
     let handler = serve_router(router(app)).await;
-    let large = "\"".repeat(handler::edge::HUB_EVENT_BYTES_MAX - 1_024);
+    let large = "\"".repeat(plumbing::limits::HUB_EVENT_BYTES_MAX - 1_024);
     let bodies = vec![large; 8];
     let response = reqwest::Client::new().post(format!("{handler}/prepare")).json(&invocation(&bodies, &vec![None; 8])).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);

@@ -10,12 +10,13 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Path, State};
 use axum::Json;
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
-use handler::edge::{handle, handle_checked, EdgeRequest, EdgeResponse};
+use handler::messages::EdgeRequest;
+use handler::transfers::edge::{handle_checked, EdgeResponse};
 use jws::keys::PrivateKey;
 use jws::sign::{SignRequest, Signer};
 use handler::envelope::{Action, Envelope};
-use handler::publish::local::IngestRequest;
-use handler::publish::LocalHubsPublisher;
+use plumbing::publish::local::IngestRequest;
+use plumbing::publish::LocalHubsPublisher;
 use support::*;
 
 type Received = Arc<Mutex<Vec<(String, IngestRequest)>>>;
@@ -32,6 +33,11 @@ async fn start_hubs() -> (Received, LocalHubsPublisher) {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (received, LocalHubsPublisher::new(url.parse().unwrap()).unwrap())
+}
+
+/// The edge without signature checks (`JWS_VALIDATE` unset).
+async fn handle(publisher: &LocalHubsPublisher, request: &EdgeRequest, now: ledger_core::time::Timestamp) -> EdgeResponse {
+    handle_checked(publisher, None, request, now).await
 }
 
 fn request(method: &str, path: &str, source: &str, body: &str) -> EdgeRequest {

@@ -17,8 +17,8 @@ use axum::body::Body;
 use axum::http::Request;
 use edge_support::*;
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
-use handler::edge::REQUEST_BODY_BYTES_MAX;
-use handler::listen::LIMITS;
+use plumbing::limits::REQUEST_BODY_BYTES_MAX;
+use plumbing::listen::LIMITS;
 use tower::ServiceExt as _;
 
 const INPUTS_DEFAULT: usize = 100_000;

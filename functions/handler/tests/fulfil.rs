@@ -7,10 +7,10 @@ mod support;
 use std::sync::Arc;
 
 use handler::envelope::{Action, Envelope};
-use handler::fulfil::fulfil;
+use handler::transfers::fulfil::fulfil;
 use handler::outbox::{Report, Route};
-use handler::position::position;
-use handler::prepare::prepare;
+use handler::transfers::position::position;
+use handler::transfers::prepare::prepare;
 use ledger_core::amount::Amount;
 use ledger_core::ids::{TransferId, WindowId};
 use ledger_core::prepare::PrepareRules;

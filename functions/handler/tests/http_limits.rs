@@ -11,12 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use edge_support::*;
-use handler::edge::{
+use plumbing::limits::{
     base64_bytes, EVENT_TRANSPORT_BYTES_MAX, HUB_EVENT_BYTES_MAX, REQUEST_BODY_BYTES_MAX,
     REQUEST_HEADERS_MAX, REQUEST_HEADER_BYTES_MAX,
 };
 use handler::envelope::Envelope;
-use handler::listen::{ConnectionLimits, LIMITS};
+use plumbing::listen::{ConnectionLimits, LIMITS};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 

@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use edge_support::*;
 use handler::envelope::{Envelope, EventKind};
-use handler::listen::LIMITS;
+use plumbing::listen::LIMITS;
 use handler::notification::{notify, Notifier};
-use handler::publish::Hub;
+use plumbing::publish::Hub;
 use journal::sqlite::SqliteJournal;
 use journal::{Direction, Journal, TransferKey};
 

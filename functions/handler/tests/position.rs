@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use handler::envelope::{Action, EventKind, EventState, Status};
 use handler::outbox::{Report, Route};
-use handler::position::position;
-use handler::prepare::prepare;
+use handler::transfers::position::position;
+use handler::transfers::prepare::prepare;
 use ledger_core::amount::Amount;
 use ledger_core::ids::TransferId;
 use ledger_core::prepare::PrepareRules;

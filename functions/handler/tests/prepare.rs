@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use handler::envelope::{Action, EventKind, Status};
 use handler::outbox::Route;
-use handler::prepare::prepare;
+use handler::transfers::prepare::prepare;
 use ledger_core::amount::Amount;
 use ledger_core::prepare::PrepareRules;
 use ledger_core::state::TransferState;

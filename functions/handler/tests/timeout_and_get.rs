@@ -6,11 +6,11 @@ mod support;
 use std::sync::Arc;
 
 use handler::envelope::{Action, Status};
-use handler::get::get;
+use handler::transfers::get::get;
 use handler::outbox::Route;
-use handler::position::position;
-use handler::prepare::prepare;
-use handler::timeout::{finish, scan};
+use handler::transfers::position::position;
+use handler::transfers::prepare::prepare;
+use handler::transfers::timeout::{finish, scan};
 use ledger_core::amount::Amount;
 use ledger_core::ids::TransferId;
 use ledger_core::prepare::PrepareRules;
@@ -78,7 +78,7 @@ async fn nothing_expires_early_and_finished_transfers_are_cleaned_up(store: Arc<
     let early = scan(store.as_ref(), NOW.plus_ms(60_000)).await.unwrap();
     assert!(early.report.emitted.is_empty() && early.finished.is_empty());
     let answer = fulfil_event(&id, "COMMITTED", Some(TTK_FULFILMENT), "payeefsp", CONTENT_TYPE, NOW.plus_ms(1));
-    let fulfilled = handler::fulfil::fulfil(store.as_ref(), &[answer.to_json()], NOW.plus_ms(1)).await.unwrap();
+    let fulfilled = handler::transfers::fulfil::fulfil(store.as_ref(), &[answer.to_json()], NOW.plus_ms(1)).await.unwrap();
     position(store.as_ref(), &bodies(&fulfilled), NOW.plus_ms(1)).await.unwrap();
     let run = scan(store.as_ref(), EXPIRED).await.unwrap();
     assert_eq!(run.n_due, 0, "a committed transfer left the work-list with its commit");

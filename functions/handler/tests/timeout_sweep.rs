@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use handler::app::router;
 use handler::envelope::{Action, Envelope};
-use handler::fulfil::fulfil;
-use handler::notification::{callbacks, NotificationConfig, Parties};
+use handler::transfers::fulfil::fulfil;
+use handler::transfers::notification::{callbacks, NotificationConfig, Parties};
 use handler::outbox::{Report, Route};
-use handler::position::position;
-use handler::prepare::prepare;
-use handler::publish::local::IngestRequest;
-use handler::timeout::{finish, scan, Scan, TIMEOUT_SCAN_BATCH_MAX};
+use handler::transfers::position::position;
+use handler::transfers::prepare::prepare;
+use plumbing::publish::local::IngestRequest;
+use handler::transfers::timeout::{finish, scan, Scan, TIMEOUT_SCAN_BATCH_MAX};
 use ledger_core::amount::Amount;
 use ledger_core::ids::TransferId;
 use ledger_core::prepare::PrepareRules;
@@ -109,10 +109,10 @@ async fn a_lost_commit_is_re_driven_and_the_transfer_commits(store: Arc<dyn Ledg
     let lost = only_position(&fulfilled).clone();
     // The commit never reaches the position function. At expiry the transfer has waited a
     // minute for it: stranded, so the commit is sent again, with the id it had.
-    let counted = handler::telemetry::stranded_transfers();
+    let counted = plumbing::telemetry::stranded_transfers();
     let run = scan(store.as_ref(), EXPIRED).await.unwrap();
-    handler::timeout::record_stranded(&run);
-    assert!(handler::telemetry::stranded_transfers() > counted, "counted in the metric");
+    handler::transfers::timeout::record_stranded(&run);
+    assert!(plumbing::telemetry::stranded_transfers() > counted, "counted in the metric");
     assert_eq!(run.stranded, [(id.clone(), TransferState::ReceivedFulfil, Some(ledger_core::timeout::FollowUp::Commit))]);
     let again = only_position(&run.report);
     assert_eq!(run.report.emitted[0].route, Route::Position { account: scheme.payee.id });

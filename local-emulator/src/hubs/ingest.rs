@@ -1,4 +1,4 @@
-//! The ingestion endpoint the handler's local publisher posts to (`handler::publish::local`
+//! The ingestion endpoint the handler's local publisher posts to (`plumbing::publish::local`
 //! documents the wire protocol), with Event Hubs' size limit on each event.
 
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use handler::publish::local::IngestRequest;
+use plumbing::publish::local::IngestRequest;
 
 use super::event::{HubsError, NewEvent};
 use super::namespace::Hubs;

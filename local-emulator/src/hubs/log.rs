@@ -70,7 +70,7 @@ struct Stamped {
 /// The log's single writer: takes every append waiting, for any hub, writes them, syncs once,
 /// then publishes them to consumers and acknowledges each.
 async fn write_appends(mut log: LogWriter, mut appends: mpsc::Receiver<Append>) {
-    while let Some(mut group) = handler::group::recv_group(&mut appends, GROUP_COMMIT_APPENDS_MAX).await {
+    while let Some(mut group) = plumbing::group::recv_group(&mut appends, GROUP_COMMIT_APPENDS_MAX).await {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let (stamped, bytes) = log.stamp(&mut group, now_ms);
         let (written, bytes) = write_and_sync(Arc::clone(&log.file), bytes).await;

@@ -1,7 +1,7 @@
 //! The APIM policies are well-formed XML (they deploy with format `xml`) and the FSPIOP one
 //! binds the client certificate to FSPIOP-Source with FSPIOP error bodies; every KQL tile of the
-//! workbook queries only names the handler (functions/handler/src/telemetry.rs, app.rs) or the
-//! gateway policy actually emit.
+//! workbook queries only names the handler (functions/plumbing/src/telemetry.rs,
+//! functions/handler/src/app.rs) or the gateway policy actually emit.
 
 use std::collections::BTreeSet;
 
@@ -103,7 +103,7 @@ fn literals(text: &str) -> BTreeSet<String> {
 
 #[test]
 fn workbook_tiles_query_what_the_handler_and_gateway_emit() {
-    let telemetry = repo::read("functions/handler/src/telemetry.rs");
+    let telemetry = repo::read("functions/plumbing/src/telemetry.rs");
     let app_source = repo::read("functions/handler/src/app.rs");
     let mut emitted = literals(&telemetry);
     // Span fields are identifiers in `info_span!`, not string literals.

@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::routing::{post, put};
 use axum::Router;
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
-use handler::callback_client::{describe, pooled_client, PooledClient};
+use plumbing::callback_client::{describe, pooled_client, PooledClient};
 use http_body_util::{BodyExt as _, Full};
 use ledger_core::time::Timestamp;
 use serde::Deserialize;
@@ -313,7 +313,7 @@ pub fn serve(dfsps: Arc<Dfsps>, listener: tokio::net::TcpListener) {
 
 /// Binds the callback server; the listener and its address.
 pub async fn bind(address: SocketAddr) -> std::io::Result<(tokio::net::TcpListener, SocketAddr)> {
-    let listener = handler::listen::bind(address)?;
+    let listener = plumbing::listen::bind(address)?;
     let bound = listener.local_addr()?;
     Ok((listener, bound))
 }

@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
-use handler::app::{router, App};
-use handler::listen::{ConnectionLimits, ListenerCounts};
-use handler::notification::{NotificationConfig, Notifier};
-use handler::publish::{Hub, OutgoingEvent, PublishError, Publisher};
+use handler::app::router;
+use handler::state::App;
+use plumbing::listen::{ConnectionLimits, ListenerCounts};
+use handler::transfers::notification::{NotificationConfig, Notifier};
+use plumbing::publish::{Hub, OutgoingEvent, PublishError, Publisher};
 use ledger_core::prepare::PrepareRules;
 use ledger_core::time::Timestamp;
 use ledger_store::{LedgerStore, SqliteStore};
@@ -117,10 +118,10 @@ pub async fn serve(
     router: axum::Router,
     limits: ConnectionLimits,
 ) -> (SocketAddr, Arc<ListenerCounts>) {
-    let listener = handler::listen::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+    let listener = plumbing::listen::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
     let address = listener.local_addr().unwrap();
     let counts = Arc::new(ListenerCounts::default());
-    tokio::spawn(handler::listen::serve_until(
+    tokio::spawn(plumbing::listen::serve_until(
         listener,
         router,
         limits,

@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
 use axum::Json;
-use handler::app::App;
-use handler::notification::{NotificationConfig, Notifier};
-use handler::publish::local::IngestRequest;
-use handler::publish::LocalHubsPublisher;
+use handler::state::App;
+use handler::transfers::notification::{NotificationConfig, Notifier};
+use plumbing::publish::local::IngestRequest;
+use plumbing::publish::LocalHubsPublisher;
 use ledger_core::prepare::PrepareRules;
 use ledger_core::time::Timestamp;
 use ledger_store::LedgerStore;

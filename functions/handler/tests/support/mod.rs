@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
 use handler::envelope::{Action, Envelope, EventKind, Request};
-use handler::notification::{ENDPOINT_TRANSFER_ERROR, ENDPOINT_TRANSFER_POST, ENDPOINT_TRANSFER_PUT};
+use handler::transfers::notification::{ENDPOINT_TRANSFER_ERROR, ENDPOINT_TRANSFER_POST, ENDPOINT_TRANSFER_PUT};
 use handler::outbox::{Report, Route};
 use ledger_core::account::{Account, LedgerAccountType, NetDebitCap};
 use ledger_core::amount::Amount;

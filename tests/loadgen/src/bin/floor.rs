@@ -19,7 +19,7 @@ use axum::body::Bytes;
 use axum::http::{Method, Request, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use handler::callback_client::{pooled_client, PooledClient};
+use plumbing::callback_client::{pooled_client, PooledClient};
 use http_body_util::{BodyExt as _, Full};
 
 #[global_allocator]
@@ -154,7 +154,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// Starts a server that reads each `POST /exchange` body and answers 202 with none, as the edge
 /// and a DFSP's callback endpoint answer; its tasks stay on the runtime it was started on.
 async fn serve() -> SocketAddr {
-    let listener = handler::listen::bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("a loopback port");
+    let listener = plumbing::listen::bind(SocketAddr::from(([127, 0, 0, 1], 0))).expect("a loopback port");
     let address = listener.local_addr().expect("the bound address");
     let router = Router::new().route("/exchange", post(|_request: Bytes| async { StatusCode::ACCEPTED }));
     tokio::spawn(async move { axum::serve(listener, router).await });

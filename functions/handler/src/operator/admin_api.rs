@@ -30,11 +30,12 @@ use ledger_core::ids::{AccountId, FspId};
 use ledger_core::model::{ModelName, SettlementModel};
 use ledger_core::rejection::{AdminRefusal, Rejection};
 use ledger_store::{LedgerStore, StoreError};
+use plumbing::publish::{Hub, OutgoingEvent};
 
-use crate::app::App;
 use crate::envelope::{Action, Envelope, EventKind, Request, ENVELOPE_MEDIA_TYPE};
-use crate::operator_http::{date, empty, json, ApiError, ApiResult};
-use crate::publish::{Hub, OutgoingEvent};
+use crate::operator::http::{date, empty, json, ApiError, ApiResult};
+use crate::operator::internal_transfer::hub_id;
+use crate::state::App;
 
 /// Who central-ledger records as the creator of rows made through the API.
 const CREATED_BY: &str = "unknown";
@@ -72,7 +73,7 @@ async fn participant_by_name(store: &dyn LedgerStore, name: &FspId) -> Result<Pa
 }
 
 async fn hub(store: &dyn LedgerStore) -> Result<Participant, ApiError> {
-    participant_by_name(store, &FspId::parse(HUB_NAME).expect("the Hub's name is an FSP id")).await
+    participant_by_name(store, &hub_id()).await
 }
 
 /// A currency central-ledger's schema left optional but its handler needs: without one its

@@ -61,7 +61,7 @@ const EVICTION_WAIT: Duration = Duration::from_millis(200);
 /// accept, instead of spinning on the same error.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 const _: () = assert!(HEADER_READ_TIMEOUT.as_secs() < IDLE_TIMEOUT.as_secs());
-const _: () = assert!(crate::edge::REQUEST_HEADER_BYTES_MAX < HEAD_BYTES_MAX);
+const _: () = assert!(crate::limits::REQUEST_HEADER_BYTES_MAX < HEAD_BYTES_MAX);
 
 /// How one listener bounds its connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

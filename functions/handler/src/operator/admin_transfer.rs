@@ -19,7 +19,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use fspiop::admin::{FundsCommand, FundsEvent};
-use ledger_core::account::{Account, LedgerAccountType, HUB_NAME};
+use ledger_core::account::{Account, LedgerAccountType};
 use ledger_core::amount::Amount;
 use ledger_core::currency::Currency;
 use ledger_core::funds::{decide_funds, FundsAction, FundsBalances, FundsDecision, FundsSide, FundsTransfer, INTERNAL_TRANSFER_VALIDITY_MS};
@@ -27,9 +27,11 @@ use ledger_core::ids::{AccountId, FspId, TransferId};
 use ledger_core::prepare::RequestHash;
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
-use ledger_store::{HashKind, LedgerStore, NewPositionChange, NewStateChange, NewTransfer, StoreError, TransferRecord};
+use ledger_store::{HashKind, LedgerStore, NewTransfer, StoreError, TransferRecord};
 
+use crate::operator::internal_transfer::{hub_id, Current, InternalTransfers};
 use crate::outbox::Report;
+use crate::state_rows::FIRST_STATE_SEQ;
 
 /// The extension central-ledger stores a funds action's external reference under.
 const EXTERNAL_REFERENCE_KEY: &str = "externalReference";
@@ -45,17 +47,11 @@ pub async fn admin(store: &dyn LedgerStore, bodies: &[String], now: Timestamp) -
     let hashes = tx.hashes(HashKind::Prepare, &ids).await?;
     let to_lock: Vec<AccountId> = commands.iter().filter_map(|it| accounts.pair(it)).flat_map(|(a, b)| [a, b]).collect();
     let locked = tx.lock_balances(&to_lock).await?;
-    let mut batch = Batch { balances: locked.into_iter().map(|(id, (value, _))| (id, value)).collect(), ..Batch::default() };
+    let mut batch = Batch { steps: InternalTransfers::new(locked), seen: HashMap::new() };
     for command in &commands {
         decide_one(command, &accounts, &records, &hashes, now, &mut batch);
     }
-    tx.insert_transfers(&batch.transfers).await?;
-    let entries: Vec<(TransferId, Timestamp)> = batch.transfers.iter().map(|it| (it.transfer_id.clone(), it.expiration)).collect();
-    tx.delete_timeouts(&entries).await?;
-    tx.insert_state_changes(&batch.states).await?;
-    tx.insert_position_changes(&batch.journal).await?;
-    let positions: Vec<(AccountId, Amount)> = batch.moved.iter().map(|id| (*id, batch.balances[id])).collect();
-    tx.update_positions(&positions, now).await?;
+    batch.steps.write(tx.as_mut(), now).await?;
     tx.commit().await?;
     Ok(report)
 }
@@ -92,7 +88,7 @@ impl Accounts {
 }
 
 async fn load_accounts(store: &dyn LedgerStore, commands: &[FundsCommand]) -> Result<Accounts, StoreError> {
-    let hub_name = FspId::parse(HUB_NAME).expect("the Hub's name is an FSP id");
+    let hub_name = hub_id();
     let names: BTreeSet<&FspId> = commands.iter().map(|it| &it.participant).chain([&hub_name]).collect();
     let names: Vec<FspId> = names.into_iter().cloned().collect();
     let by_participant: HashMap<FspId, Vec<Account>> =
@@ -102,14 +98,9 @@ async fn load_accounts(store: &dyn LedgerStore, commands: &[FundsCommand]) -> Re
 }
 
 /// What the batch writes, and the running balances and states its decisions see.
-#[derive(Default)]
 struct Batch {
-    balances: HashMap<AccountId, Amount>,
-    moved: BTreeSet<AccountId>,
-    transfers: Vec<NewTransfer>,
-    states: Vec<NewStateChange>,
-    journal: Vec<NewPositionChange>,
-    /// Transfers this batch created or moved: `(state, seq, amount, expiration, settlement, hub)`.
+    steps: InternalTransfers,
+    /// Transfers this batch created or moved.
     seen: HashMap<TransferId, Seen>,
 }
 
@@ -155,7 +146,7 @@ fn decide_one(
         (_, Some(known)) => known.amount,
         (None, None) => return tracing::warn!(transfer_id = %id, "funds out commit or abort of an unknown transfer; ignored"),
     };
-    let balances = FundsBalances { settlement: batch.balances[&settlement], hub_reconciliation: batch.balances[&hub] };
+    let balances = FundsBalances { settlement: batch.steps.balance(settlement), hub_reconciliation: batch.steps.balance(hub) };
     let existing = known.as_ref().map(|it| FundsTransfer { state: it.state, expiration: it.expiration });
     match decide_funds(command.request.action, amount, balances, existing, now) {
         Ok(decision) => record(command, amount, known.as_ref(), (settlement, hub), &decision, now, batch),
@@ -174,32 +165,18 @@ fn record(
 ) {
     let id = command.request.transfer_id.clone();
     let expiration = known.map_or(now.plus_ms(INTERNAL_TRANSFER_VALIDITY_MS), |it| it.expiration);
-    let mut seq = known.map_or(0, |it| it.seq);
-    let mut states = decision.states.iter().copied();
-    if known.is_none() {
-        let first = states.next().expect("a first funds step starts with RECEIVED_PREPARE");
-        batch.transfers.push(new_transfer(command, amount, (settlement, hub), first, expiration, now));
-        seq = 1;
-    }
-    let mut seqs = Vec::new();
-    for state in states {
-        seq += 1;
-        seqs.push((state, seq));
-        batch.states.push(NewStateChange { transfer_id: id.clone(), seq, state, reason: Some(command.request.reason.clone()), created: now });
-    }
+    let current = known.map(|it| Current { state: it.state, seq: it.seq });
+    let first = |state| new_transfer(command, amount, (settlement, hub), state, expiration, now);
+    let (at, seqs) = batch.steps.step(&id, current, &decision.states, &command.request.reason, first, now);
     for (idx, it) in decision.moves.iter().enumerate() {
         let account = match it.side {
             FundsSide::Settlement => settlement,
             FundsSide::HubReconciliation => hub,
         };
-        batch.balances.insert(account, it.value);
-        batch.moved.insert(account);
-        let seq = move_seq(&seqs, idx);
-        batch.journal.push(NewPositionChange { account, transfer_id: id.clone(), seq, change: it.change, value: it.value, reserved: Amount::ZERO, created: now });
+        batch.steps.move_balance(account, &id, move_seq(&seqs, idx), it.change, it.value, now);
     }
-    let state = seqs.last().map_or(TransferState::ReceivedPrepare, |it| it.0);
     let hash = known.and_then(|it| it.hash.clone()).or_else(|| Some(command.hash.clone()));
-    batch.seen.insert(id, Seen { state, seq, amount, expiration, hash });
+    batch.seen.insert(id, Seen { state: at.state, seq: at.seq, amount, expiration, hash });
 }
 
 /// The state change a balance move belongs to: with two moves, the first happens at
@@ -208,7 +185,7 @@ fn record(
 /// reservation, which happens at RESERVED.
 fn move_seq(seqs: &[(TransferState, u32)], move_idx: usize) -> u32 {
     let reserved = seqs.iter().find(|(state, _)| *state == TransferState::Reserved).map(|it| it.1);
-    let last = seqs.last().map_or(1, |it| it.1);
+    let last = seqs.last().map_or(FIRST_STATE_SEQ, |it| it.1);
     match (move_idx, reserved) {
         (0, Some(seq)) => seq,
         _ => last,
@@ -223,7 +200,7 @@ fn new_transfer(
     expiration: Timestamp,
     now: Timestamp,
 ) -> NewTransfer {
-    let hub_name = FspId::parse(HUB_NAME).expect("the Hub's name is an FSP id");
+    let hub_name = hub_id();
     let currency = command.request.amount.map(|it| it.1).expect("a first funds step has an amount");
     // The payer side is the one whose value rises first: the Hub for funds in, the DFSP's
     // SETTLEMENT account for funds out. The DFSP is always a party, so it may GET the transfer.

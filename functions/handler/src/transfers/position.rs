@@ -22,10 +22,11 @@ use ledger_core::position::{decide_batch, PositionAction, PositionMessage, Posit
 use ledger_core::rejection::Rejection;
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
-use ledger_store::{LedgerStore, NewPositionChange, NewStateChange, NewTransferError, StoreError, TransferRecord};
+use ledger_store::{LedgerStore, NewPositionChange, StoreError, TransferRecord};
 
 use crate::envelope::{Action, Envelope, EventKind, EventState};
 use crate::outbox::{Report, Route};
+use crate::state_rows::StateRows;
 
 /// A position event with its transfer.
 struct Incoming {
@@ -51,15 +52,16 @@ pub async fn position(store: &dyn LedgerStore, bodies: &[String], now: Timestamp
         transfer_states: current.iter().map(|(id, it)| (id.clone(), it.state)).collect(),
     };
     let decision = decide_batch(&snapshot, &messages);
-    let mut next_seq: HashMap<TransferId, u32> = current.iter().map(|(id, it)| (id.clone(), it.seq)).collect();
-    let writes = rows_to_write(&messages, &decision.outcomes, &decision.changes, &mut next_seq, now);
-    tx.insert_state_changes(&writes.states).await?;
-    tx.insert_position_changes(&writes.journal).await?;
+    let stored_seq: HashMap<TransferId, u32> = current.iter().map(|(id, it)| (id.clone(), it.seq)).collect();
+    let writes = rows_to_write(&messages, &decision.outcomes, &decision.changes, &stored_seq, now);
     let positions: Vec<(AccountId, Amount)> = decision.positions.iter().map(|(id, value)| (*id, *value)).collect();
+    assert_journal_matches(&writes.journal, &positions, &snapshot);
+    tx.insert_state_changes(writes.rows.states()).await?;
+    tx.insert_position_changes(&writes.journal).await?;
     tx.update_positions(&positions, now).await?;
-    tx.insert_errors(&writes.errors).await?;
+    tx.insert_errors(writes.rows.errors()).await?;
     // A transfer leaves the timeout work-list in the transaction that makes it final.
-    let finished: Vec<TransferId> = writes.states.iter().filter(|it| it.state.is_final()).map(|it| it.transfer_id.clone()).collect();
+    let finished: Vec<TransferId> = writes.rows.states().iter().filter(|it| it.state.is_final()).map(|it| it.transfer_id.clone()).collect();
     tx.delete_timeouts_of(&finished).await?;
     tx.commit().await?;
     let mut outcomes = decision.outcomes.iter();
@@ -132,43 +134,37 @@ fn message(item: &Incoming) -> Option<PositionMessage> {
 
 #[derive(Default)]
 struct Writes {
-    states: Vec<NewStateChange>,
+    rows: StateRows,
     journal: Vec<NewPositionChange>,
-    errors: Vec<NewTransferError>,
 }
 
 fn rows_to_write(
     messages: &[PositionMessage],
     outcomes: &[PositionOutcome],
     changes: &[ledger_core::position::PositionChange],
-    next_seq: &mut HashMap<TransferId, u32>,
+    stored_seq: &HashMap<TransferId, u32>,
     now: Timestamp,
 ) -> Writes {
+    assert_eq!(messages.len(), outcomes.len(), "one outcome per message");
     let mut writes = Writes::default();
     let mut seq_of_message = vec![0_u32; messages.len()];
     for (idx, outcome) in outcomes.iter().enumerate() {
-        let (state, error) = match outcome {
-            PositionOutcome::Applied { state, .. } => (*state, None),
-            PositionOutcome::Rejected { rejection } => (TransferState::AbortedRejected, Some(FspiopError::from_rejection(rejection))),
+        let id = &messages[idx].transfer_id;
+        let stored = stored_seq.get(id).copied().unwrap_or(0);
+        seq_of_message[idx] = match outcome {
+            PositionOutcome::Applied { state, .. } => writes.rows.push(id, stored, *state, None, now),
+            PositionOutcome::Rejected { rejection } => {
+                writes.rows.push_refused(id, stored, TransferState::AbortedRejected, &FspiopError::from_rejection(rejection), now)
+            }
             PositionOutcome::Stale { .. } | PositionOutcome::AccountMissing => continue,
         };
-        let id = &messages[idx].transfer_id;
-        let seq = next_seq.get(id).copied().unwrap_or(0) + 1;
-        next_seq.insert(id.clone(), seq);
-        seq_of_message[idx] = seq;
-        let reason = error.as_ref().map(|it| it.description().to_string());
-        writes.states.push(NewStateChange { transfer_id: id.clone(), seq, state, reason, created: now });
-        if let Some(error) = error {
-            let description = error.description().to_string();
-            writes.errors.push(NewTransferError { transfer_id: id.clone(), seq, code: error.code().number(), description, created: now });
-        }
     }
     writes.journal = changes
         .iter()
         .map(|it| NewPositionChange {
             account: it.account,
             transfer_id: it.transfer_id.clone(),
-            seq: seq_of_message[it.message_idx],
+            seq: journal_seq(messages, &seq_of_message, it),
             change: it.change,
             value: it.value,
             reserved: it.reserved,
@@ -176,6 +172,35 @@ fn rows_to_write(
         })
         .collect();
     writes
+}
+
+/// The `seq` of the state change a journal row belongs to: a row belongs to a message of this
+/// batch, about the same transfer, that appended a state.
+fn journal_seq(messages: &[PositionMessage], seq_of_message: &[u32], change: &ledger_core::position::PositionChange) -> u32 {
+    assert_eq!(messages[change.message_idx].transfer_id, change.transfer_id, "a journal row belongs to its message's transfer");
+    let seq = seq_of_message[change.message_idx];
+    assert!(seq > 0, "transfer {}: a position change without a state change", change.transfer_id);
+    seq
+}
+
+/// What is written to positions holds together before it is: every account updated was locked
+/// by this transaction, its journal's last running value is its new position, and (checked in
+/// debug builds, as it walks every row) each row's value is the one before plus its change.
+fn assert_journal_matches(journal: &[NewPositionChange], positions: &[(AccountId, Amount)], snapshot: &PositionSnapshot) {
+    let mut last: HashMap<AccountId, Amount> = HashMap::with_capacity(positions.len());
+    for row in journal {
+        let locked = snapshot.accounts.get(&row.account);
+        assert!(locked.is_some(), "account {} journaled without its lock", row.account);
+        if cfg!(debug_assertions) {
+            let before = last.get(&row.account).copied().or(locked.map(|it| it.position)).expect("locked");
+            debug_assert_eq!(before + row.change, row.value, "account {}: a running value is the one before plus the change", row.account);
+        }
+        last.insert(row.account, row.value);
+    }
+    for (account, value) in positions {
+        assert!(snapshot.accounts.contains_key(account), "position {account} updated without its lock");
+        assert_eq!(last.get(account), Some(value), "account {account}: the journal's running value is the new position");
+    }
 }
 
 fn emit(item: &Incoming, outcome: &PositionOutcome, now: Timestamp, report: &mut Report) {

@@ -2,7 +2,7 @@
 //! does: the current state to a party of the transfer, 3208 for an unknown id, 3000 for anyone
 //! else, and nothing at all for a requester that is not an active participant.
 
-use fspiop::transfers::{Extension, ExtensionList, TransfersIdPutResponse};
+use fspiop::transfers::{ExtensionList, TransfersIdPutResponse};
 use fspiop::{ErrorCode, FspiopError};
 use ledger_core::ids::{FspId, TransferId};
 use ledger_core::state::TransferStateEnum;
@@ -11,9 +11,6 @@ use ledger_store::{LedgerStore, StoreError, TransferRecord};
 
 use crate::envelope::{Action, Envelope, EventKind, EventState};
 use crate::outbox::{Report, Route};
-
-/// The extension key central-ledger uses for an aborted transfer's error.
-const CAUSE_EXTENSION_KEY: &str = "cause";
 
 /// Answers one batch of GET events; reads only.
 pub async fn get(store: &dyn LedgerStore, bodies: &[String], now: Timestamp) -> Result<Report, StoreError> {
@@ -56,14 +53,15 @@ fn error_to(envelope: &Envelope, error: &FspiopError, now: Timestamp) -> Envelop
 }
 
 /// `{completedTimestamp, transferState, fulfilment?, extensionList?}`: the time of the latest
-/// state change, and for an aborted transfer with an error the `cause` extension.
+/// state change, and for an aborted transfer with an error the `cause` extension (none for a
+/// stored code outside 1000..=9999, which no FSPIOP error has).
 fn state_to(envelope: &Envelope, record: &TransferRecord, now: Timestamp) -> Envelope {
     let state = record.current.state.enumeration();
     let cause = match (state, &record.error) {
-        (TransferStateEnum::Aborted, Some((code, description))) => {
-            let extension = Extension::truncated(CAUSE_EXTENSION_KEY, &format!("{code}: {description}"));
-            Some(ExtensionList { extension: vec![extension] })
-        }
+        (TransferStateEnum::Aborted, Some((code, description))) => ErrorCode::from_number(*code).map(|code| {
+            let stored = FspiopError::forwarded(code, description, None);
+            ExtensionList { extension: vec![stored.cause_extension()] }
+        }),
         _ => None,
     };
     let body = TransfersIdPutResponse::from_hub(record.current.changed, state, record.fulfilment.as_ref(), cause);

@@ -10,7 +10,7 @@
 //! | step | what |
 //! |---|---|
 //! | 1 | [`scan`]: in one transaction, read the entries due (soonest first, at most [`TIMEOUT_SCAN_BATCH_MAX`]) with their transfers, ask `ledger_core::timeout::decide_due_entry` for each; RECEIVED_PREPARE → EXPIRED_PREPARED, RESERVED → RESERVED_TIMEOUT, each with a 3303 error; commit |
-//! | 2 | the caller publishes the report: 3303 to the payer of an EXPIRED_PREPARED transfer; `timeout-reserved` to the position hub (keyed by the payer's account), whose position step then notifies both parties; for a stranded transfer the pipeline event it waits for, again (`crate::timeout_events`) |
+//! | 2 | the caller publishes the report: 3303 to the payer of an EXPIRED_PREPARED transfer; `timeout-reserved` to the position hub (keyed by the payer's account), whose position step then notifies both parties; for a stranded transfer the pipeline event it waits for, again (`crate::transfers::timeout_events`) |
 //! | 3 | [`finish`]: remove the entries of transfers now final, move the others to their recheck time |
 //! | 4 | the caller counts and logs the stranded transfers ([`record_stranded`]), and runs 1–3 again while a batch came back full, at most [`TIMEOUT_SCAN_BATCHES_MAX`] times |
 //! | 5 | until [`TIMEOUT_LOOKAHEAD_MS`] have passed, the caller waits for the next entry to come due ([`next_due`]) and runs 1–4 again |
@@ -29,10 +29,11 @@ use ledger_core::rejection::Rejection;
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
 use ledger_core::timeout::{decide_due_entry, DueEntry, EntryFate, FollowUp, TimeoutAction};
-use ledger_store::{HashKind, LedgerStore, LedgerTx, NewStateChange, NewTransferError, StoreError, TransferRecord};
+use ledger_store::{HashKind, LedgerStore, LedgerTx, StoreError, TransferRecord};
 
 use crate::outbox::Report;
-use crate::timeout_events::follow_up_event;
+use crate::state_rows::StateRows;
+use crate::transfers::timeout_events::follow_up_event;
 
 /// Most work-list entries one batch handles (one transaction each side of its publish). A batch
 /// takes milliseconds, so many batches fit in a tick; a small one keeps each transaction short,
@@ -98,7 +99,7 @@ async fn scan_once(store: &dyn LedgerStore, now: Timestamp) -> Result<Scan, Stor
     let records = tx.transfers(&ids).await?;
     let payee_errors = payee_errors(tx.as_mut(), &records).await?;
     let mut result = Scan { n_due: due.len(), ..Scan::default() };
-    let mut writes = Writes::default();
+    let mut rows = StateRows::default();
     for (id, due_at) in &due {
         let Some(record) = records.get(id) else {
             // The entry's transfer row is gone (the key references it, so only by hand): nothing
@@ -106,10 +107,10 @@ async fn scan_once(store: &dyn LedgerStore, now: Timestamp) -> Result<Scan, Stor
             result.finished.push((id.clone(), *due_at));
             continue;
         };
-        decide_one(record, *due_at, payee_errors.contains_key(id), now, &mut writes, &mut result);
+        decide_one(record, *due_at, payee_errors.contains_key(id), now, &mut rows, &mut result);
     }
-    tx.insert_state_changes(&writes.states).await?;
-    tx.insert_errors(&writes.errors).await?;
+    tx.insert_state_changes(rows.states()).await?;
+    tx.insert_errors(rows.errors()).await?;
     tx.commit().await?;
     Ok(result)
 }
@@ -133,14 +134,8 @@ pub async fn next_due(store: &dyn LedgerStore, until: Timestamp) -> Result<Optio
 /// Step 4: one metric count and one log line, with its transfer id, per stranded transfer.
 pub fn record_stranded(scan: &Scan) {
     for (id, state, follow_up) in &scan.stranded {
-        crate::telemetry::record_stranded(id.as_str(), state.name(), follow_up.map(follow_up_name));
+        plumbing::telemetry::record_stranded(id.as_str(), state.name(), follow_up.map(follow_up_name));
     }
-}
-
-#[derive(Default)]
-struct Writes {
-    states: Vec<NewStateChange>,
-    errors: Vec<NewTransferError>,
 }
 
 /// Which RECEIVED_ERROR transfers hold the payee's own error (`PUT …/error`, whose hash the
@@ -157,7 +152,7 @@ async fn payee_errors(
     }
 }
 
-fn decide_one(record: &TransferRecord, due: Timestamp, payee_error: bool, now: Timestamp, writes: &mut Writes, result: &mut Scan) {
+fn decide_one(record: &TransferRecord, due: Timestamp, payee_error: bool, now: Timestamp, rows: &mut StateRows, result: &mut Scan) {
     let entry = DueEntry {
         state: record.current.state,
         state_changed: record.current.changed,
@@ -169,15 +164,13 @@ fn decide_one(record: &TransferRecord, due: Timestamp, payee_error: bool, now: T
     let id = &record.transfer_id;
     if let Some(action) = decision.expire {
         let expired = FspiopError::from_rejection(&Rejection::TransferExpired);
-        let seq = record.current.seq + 1;
         let reason = match action {
             TimeoutAction::ExpirePrepared => EXPIRED_PREPARED_REASON,
             TimeoutAction::ExpireReserved => RESERVED_TIMEOUT_REASON,
         };
         let state = action.next_state();
-        writes.states.push(NewStateChange { transfer_id: id.clone(), seq, state, reason: Some(reason.to_string()), created: now });
-        let description = expired.description().to_string();
-        writes.errors.push(NewTransferError { transfer_id: id.clone(), seq, code: expired.code().number(), description, created: now });
+        let seq = rows.push(id, record.current.seq, state, Some(reason.to_string()), now);
+        rows.push_error(id, seq, &expired, now);
     }
     if let Some(follow_up) = decision.follow_up {
         follow_up_event(record, follow_up, now, &mut result.report);

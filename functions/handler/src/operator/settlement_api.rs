@@ -23,8 +23,8 @@ use fspiop::settlement::{
     SETTLEMENT_FILTERS, WINDOW_FILTERS,
 };
 use fspiop::{ErrorCode, FspiopError};
-use ledger_core::account::{LedgerAccountType, HUB_NAME};
-use ledger_core::ids::{AccountId, FspId, ParticipantId, WindowId};
+use ledger_core::account::HUB_NAME;
+use ledger_core::ids::{AccountId, ParticipantId, WindowId};
 use ledger_core::model::SettlementModel;
 use ledger_core::rejection::{Rejection, SettlementRefusal};
 use ledger_core::settlement::{
@@ -35,13 +35,13 @@ use ledger_core::time::Timestamp;
 use ledger_core::window::{check_close, CloseRefusal, WindowState};
 use ledger_store::operator::{NewContentState, NewSettlement, NewSettlementState, SettlementRecord, WindowRecord};
 use ledger_store::{LedgerTx, StoreError};
+use plumbing::publish::{Hub, OutgoingEvent};
 
-use crate::app::App;
 use crate::envelope::{Action, Envelope, EventKind, Request, ENVELOPE_MEDIA_TYPE};
-use crate::operator_http::{date, json, ApiError, ApiResult};
-use crate::publish::{Hub, OutgoingEvent};
-use crate::settlement::CloseEvent;
-use crate::settlement_transfer::{run_transfer_steps, StepRequest};
+use crate::operator::http::{date, json, ApiError, ApiResult};
+use crate::operator::settlement::CloseEvent;
+use crate::operator::settlement_transfer::{run_transfer_steps, StepRequest};
+use crate::state::App;
 
 /// The settlement API's routes (the host proxies `/v2/...` at its original path).
 pub fn routes() -> Router<App> {
@@ -526,11 +526,3 @@ async fn abort(app: &App, id: i64, reason: &str, external_reference: Option<Stri
     let record = settlement_record(app, id.0 as i64).await?;
     json(StatusCode::OK, &settlement_body(app, &record, None).await?)
 }
-
-/// The Hub's participant name, for settlement transfers.
-pub fn hub_name() -> FspId {
-    FspId::parse(HUB_NAME).expect("the Hub's name is an FSP id")
-}
-
-/// The account type a settlement transfer's Hub side uses.
-pub const HUB_SETTLEMENT_ACCOUNT: LedgerAccountType = LedgerAccountType::HubMultilateralSettlement;

@@ -19,7 +19,8 @@
 //! party. With mTLS the edge has already tied FSPIOP-Source to the client certificate.
 
 use fspiop::headers::{validate_headers, Method};
-use fspiop::transfers::{parse_transfers_error, parse_transfers_put, FulfilAction, TransfersIdPatchResponse, TransfersIdPutResponse};
+use fspiop::transfers::{parse_transfers_error, parse_transfers_put, Extension, ExtensionList, FulfilAction, TransfersIdPatchResponse, TransfersIdPutResponse};
+use fspiop::error::CAUSE_EXTENSION_KEY;
 use fspiop::{ApiVersion, ErrorCode, FspiopError, RequestHeaders};
 use ledger_core::fulfil::{decide_fulfil, FulfilCommand, FulfilDecision, FulfilKind, FulfilTarget};
 use ledger_core::ids::TransferId;
@@ -28,10 +29,11 @@ use ledger_core::prepare::RequestHash;
 use ledger_core::rejection::Rejection;
 use ledger_core::state::{TransferState, TransferStateEnum};
 use ledger_core::time::Timestamp;
-use ledger_store::{HashKind, LedgerStore, LedgerTx, NewFulfilment, NewStateChange, NewTransferError, StoreError, TransferRecord};
+use ledger_store::{HashKind, LedgerStore, LedgerTx, NewFulfilment, StoreError, TransferRecord};
 
 use crate::envelope::{Action, Envelope, EventKind, EventState};
 use crate::outbox::{Report, Route};
+use crate::state_rows::StateRows;
 
 /// A readable payee answer.
 struct Incoming {
@@ -123,8 +125,7 @@ struct Writes {
     fulfil_hashes: Vec<(TransferId, RequestHash, Timestamp)>,
     error_hashes: Vec<(TransferId, RequestHash, Timestamp)>,
     fulfilments: Vec<NewFulfilment>,
-    states: Vec<NewStateChange>,
-    errors: Vec<NewTransferError>,
+    rows: StateRows,
 }
 
 fn decide_one(
@@ -193,7 +194,6 @@ fn record_answer(
     writes: &mut Writes,
 ) {
     let id = item.transfer_id.clone();
-    let seq = record.current.seq + 1;
     let hashes = match item.kind {
         FulfilKind::Abort => &mut writes.error_hashes,
         _ => &mut writes.fulfil_hashes,
@@ -205,12 +205,10 @@ fn record_answer(
         let completed = item.completed.unwrap_or(now);
         writes.fulfilments.push(NewFulfilment { transfer_id: id.clone(), fulfilment, completed, window, created: now });
     }
-    let reason = error.map(|it| it.description().to_string());
-    writes.states.push(NewStateChange { transfer_id: id.clone(), seq, state, reason, created: now });
-    if let Some(error) = error {
-        let description = error.description().to_string();
-        writes.errors.push(NewTransferError { transfer_id: id, seq, code: error.code().number(), description, created: now });
-    }
+    let seq = match error {
+        Some(error) => writes.rows.push_refused(&id, record.current.seq, state, error, now),
+        None => writes.rows.push(&id, record.current.seq, state, None, now),
+    };
     // A second answer for the same transfer in this batch must see this one.
     record.current.state = state;
     record.current.seq = seq;
@@ -220,8 +218,8 @@ async fn write(tx: &mut dyn LedgerTx, writes: &Writes) -> Result<(), StoreError>
     tx.insert_hashes(HashKind::Fulfil, &writes.fulfil_hashes).await?;
     tx.insert_hashes(HashKind::Error, &writes.error_hashes).await?;
     tx.insert_fulfilments(&writes.fulfilments).await?;
-    tx.insert_state_changes(&writes.states).await?;
-    tx.insert_errors(&writes.errors).await
+    tx.insert_state_changes(writes.rows.states()).await?;
+    tx.insert_errors(writes.rows.errors()).await
 }
 
 fn in_flight_action(item: &Incoming, record: &TransferRecord) -> PositionAction {
@@ -284,8 +282,8 @@ fn error_to_sender(envelope: &Envelope, error: &FspiopError, now: Timestamp) -> 
 /// Mojaloop's `reserved-aborted`: a PATCH ABORTED to a payee that answered RESERVED, with the
 /// cause as an extension.
 fn reserved_aborted(item: &Incoming, error: Option<&FspiopError>, now: Timestamp) -> Envelope {
-    let cause = error.map(|it| format!("{}: {}", it.code(), it.description())).unwrap_or_default();
-    let extensions = fspiop::transfers::ExtensionList { extension: vec![fspiop::transfers::Extension::truncated("cause", &cause)] };
+    let cause = error.map_or_else(|| Extension::truncated(CAUSE_EXTENSION_KEY, ""), FspiopError::cause_extension);
+    let extensions = ExtensionList { extension: vec![cause] };
     let body = TransfersIdPatchResponse::from_hub(Some(&item.transfer_id), now, TransferStateEnum::Aborted, Some(extensions));
     item.envelope
         .next(EventKind::Notification, Action::ReservedAborted, EventState::success(), now)

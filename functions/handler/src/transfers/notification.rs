@@ -40,7 +40,7 @@
 //!
 //! Every callback tried is journaled (URL, headers, body, the DFSP's last status or none),
 //! one append per batch (`crate::audit`); that append and the delivery records are retried in
-//! place while the store is unavailable (`crate::durable`), so a database outage neither loses
+//! place while the store is unavailable (`plumbing::durable`), so a database outage neither loses
 //! them nor makes a redelivered batch send the callbacks again; with signing keys, Hub-made callbacks carry an
 //! `FSPIOP-Signature` (`crate::signatures`). A journal event (the entry of a request the edge
 //! refused while the journal was unavailable, `crate::audit`) calls no one: its entry is appended
@@ -62,15 +62,15 @@ use journal::Journal;
 use jws::source::CachedKeys;
 use ledger_store::{DeliveryKey, LedgerStore, NewDeadLetter, NewDelivery, StoreError};
 
-use crate::callback_client::{CallbackClient, CallbackError};
+use plumbing::callback_client::{CallbackClient, CallbackError};
+
 use crate::envelope::{Action, Envelope, EventKind, Status};
+use crate::messages::Callback;
 
 /// Most callbacks of one batch in flight at once.
 pub const CALLBACK_CONCURRENCY_MAX: usize = 32;
 /// How often one callback is tried before it becomes a dead letter.
 pub const CALLBACK_ATTEMPTS_MAX: u32 = 5;
-/// The first retry waits this long; each further retry waits twice as long.
-pub const CALLBACK_BACKOFF_INITIAL_MS: u64 = 100;
 /// Longest wait for a DFSP to answer one callback.
 pub const CALLBACK_TIMEOUT_MS: u64 = 10_000;
 /// Endpoint types (central-ledger `endpointType`). PATCH goes to the PUT endpoint.
@@ -89,18 +89,6 @@ pub struct NotificationConfig {
     /// except those answering a payee's PUT (module documentation).
     pub hub_content_version: ApiVersion,
     pub backoff_initial: Duration,
-}
-
-/// One HTTP callback to one DFSP.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Callback {
-    pub recipient: FspId,
-    pub method: &'static str,
-    pub endpoint_type: &'static str,
-    /// `/transfers`, `/transfers/{id}` or `/transfers/{id}/error`: FSPIOP-URI.
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
 }
 
 /// The shared, pooled HTTP client and the settings, with the message journal every callback
@@ -181,10 +169,10 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
         }
     }
     // The callbacks went out: what records them is retried in place while the store is away
-    // (`crate::durable`), since a failed batch would send them again. The journal and the
+    // (`plumbing::durable`), since a failed batch would send them again. The journal and the
     // ledger are separate files: their syncs overlap instead of adding up, and the partition's
     // next batch waits for both.
-    let ledger = crate::durable::until_written("delivery records", StoreError::is_transient, || async {
+    let ledger = plumbing::durable::until_written("delivery records", StoreError::is_transient, || async {
         store.record_deliveries(&sent).await?;
         store.record_dead_letters(&dead).await
     });

@@ -34,6 +34,7 @@ use ledger_store::{CurrentState, HashKind, LedgerStore, NewTransfer, NewTransfer
 
 use crate::envelope::{Action, Envelope, EventKind, EventState};
 use crate::outbox::{Report, Route};
+use crate::state_rows::FIRST_STATE_SEQ;
 
 /// A readable prepare event.
 struct Incoming {
@@ -214,7 +215,7 @@ fn rows_to_write(
         if let Step::Invalid(error) = step {
             let id = item.request.transfer_id.clone();
             let description = error.description().to_string();
-            errors.push(NewTransferError { transfer_id: id, seq: 1, code: error.code().number(), description, created: now });
+            errors.push(NewTransferError { transfer_id: id, seq: FIRST_STATE_SEQ, code: error.code().number(), description, created: now });
         }
         rows.push(new_transfer(item, references, state, reason, now));
     }

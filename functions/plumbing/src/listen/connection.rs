@@ -23,7 +23,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::{watch, Notify};
 
 use super::{ConnectionLimits, ListenerCounts, HEAD_BYTES_MAX};
-use crate::edge::REQUEST_HEADERS_MAX;
+use crate::limits::REQUEST_HEADERS_MAX;
 
 /// "No head is being read".
 const NONE_MS: u64 = u64::MAX;

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use handler::telemetry::{self, Outcome, Tally};
+use plumbing::telemetry::{self, Outcome, Tally};
 
 #[test]
 fn a_malformed_connection_string_disables_export_without_panicking() {
