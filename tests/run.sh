@@ -3,8 +3,8 @@
 # with only the Rust toolchain it installs what the suites need (MariaDB's programs, node and npm,
 # python3 with checkov in a venv, curl, zip), uses the MariaDB answering on 127.0.0.1:3306 as
 # root without a password or, when none does, starts a private one in a temporary directory on a
-# free port (stopped and removed at exit), then runs every Rust test and Mojaloop's Testing
-# Toolkit (tests/ttk/run.sh). The MySQL half of the suites always runs: no MariaDB, no pass.
+# free port (stopped and removed at exit), then checks formatting and clippy, and runs every Rust
+# test and Mojaloop's Testing Toolkit (tests/ttk/run.sh). The MySQL half of the suites always runs: no MariaDB, no pass.
 #
 #   bash tests/run.sh
 #
@@ -153,6 +153,15 @@ if [ ! -d "$COSMOS_STAND_IN/node_modules/@zeit/cosmosdb-server" ]; then
     log "npm ci in $COSMOS_STAND_IN"
     npm ci --no-audit --no-fund --prefix "$COSMOS_STAND_IN"
 fi
+
+# The tree is rustfmt-formatted (rustfmt.toml) and clippy-clean; both are checked before the tests.
+for component in rustfmt clippy; do
+    rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
+done
+log "cargo fmt --all --check"
+cargo fmt --all --check
+log "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 log "disk: $(df -h . | tail -1)"
 log "cargo test --workspace --locked"

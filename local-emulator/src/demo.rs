@@ -50,13 +50,18 @@ pub async fn run(admin: &AdminClient, simulators: &Simulators) -> Result<String,
     }
     // The payee's confirmation may trail the payer's by a moment.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    for received in simulators.received().iter().filter(|it| it.path.contains(&transfer_id) || it.body["transferId"] == transfer_id.as_str()) {
+    for received in simulators
+        .received()
+        .iter()
+        .filter(|it| it.path.contains(&transfer_id) || it.body["transferId"] == transfer_id.as_str())
+    {
         let _ = writeln!(report, "  {}", describe_callback(received));
     }
     let after = balances(admin).await?;
     let _ = writeln!(report, "\n{:<10} {:<12} {:>12} {:>12}", "DFSP", "account", "before", "after");
     for ((fsp, account), (_, later)) in before.iter().zip(&after) {
-        let _ = writeln!(report, "{fsp:<10} {:<12} {:>12} {:>12}", account.ledger_account_type, account.value, later.value);
+        let _ =
+            writeln!(report, "{fsp:<10} {:<12} {:>12} {:>12}", account.ledger_account_type, account.value, later.value);
     }
     Ok(report)
 }
@@ -78,7 +83,11 @@ pub fn describe_callback(received: &Received) -> String {
     } else if let Some(code) = received.body["errorInformation"]["errorCode"].as_str() {
         format!("error {code} {}", received.body["errorInformation"]["errorDescription"].as_str().unwrap_or_default())
     } else if received.method == "POST" {
-        format!("prepare of {} {}", received.body["amount"]["amount"].as_str().unwrap_or("?"), received.body["amount"]["currency"].as_str().unwrap_or("?"))
+        format!(
+            "prepare of {} {}",
+            received.body["amount"]["amount"].as_str().unwrap_or("?"),
+            received.body["amount"]["currency"].as_str().unwrap_or("?")
+        )
     } else {
         String::new()
     };

@@ -41,7 +41,16 @@ const REQUEST_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs
 const PROXY_ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(230);
 
 /// Headers that describe one hop, not the request, and are not forwarded (RFC 9110 §7.6.1).
-const HOP_BY_HOP: [&str; 8] = ["connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade"];
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
 
 /// One API of the edge.
 #[derive(Debug, Clone)]
@@ -69,7 +78,12 @@ struct EdgeState {
 }
 
 /// The router serving one API.
-pub fn router(api: Api, routes: Arc<Vec<Route>>, supervisor: Arc<Supervisor>, operator_key: Option<Arc<str>>) -> Router {
+pub fn router(
+    api: Api,
+    routes: Arc<Vec<Route>>,
+    supervisor: Arc<Supervisor>,
+    operator_key: Option<Arc<str>>,
+) -> Router {
     Router::new().fallback(forward).with_state(EdgeState { api, routes, supervisor, operator_key })
 }
 
@@ -77,7 +91,12 @@ async fn forward(State(edge): State<EdgeState>, method: Method, uri: Uri, header
     let started = Instant::now();
     let path = uri.path().to_string();
     let response = answer(&edge, method.clone(), &uri, headers, body).await;
-    tracing::info!("{:<12} {method} {path} {} {} ms", edge.api.name, response.status().as_u16(), started.elapsed().as_millis());
+    tracing::info!(
+        "{:<12} {method} {path} {} {} ms",
+        edge.api.name,
+        response.status().as_u16(),
+        started.elapsed().as_millis()
+    );
     response
 }
 
@@ -94,7 +113,9 @@ async fn answer(edge: &EdgeState, method: Method, uri: &Uri, headers: HeaderMap,
     }
     let body = match tokio::time::timeout(REQUEST_BODY_TIMEOUT, axum::body::to_bytes(body, REQUEST_BYTES_MAX)).await {
         Ok(Ok(body)) => body,
-        Ok(Err(err)) if is_length_limit(&err) => return refuse(&FspiopError::payload_too_large(format!("the body is over {REQUEST_BYTES_MAX} bytes"))),
+        Ok(Err(err)) if is_length_limit(&err) => {
+            return refuse(&FspiopError::payload_too_large(format!("the body is over {REQUEST_BYTES_MAX} bytes")))
+        }
         Ok(Err(_)) => return refuse(&FspiopError::malformed("the body could not be read (cut short or badly framed)")),
         Err(_) => return refuse(&FspiopError::for_http_rejection(408, "the body did not arrive in time")),
     };
@@ -128,7 +149,10 @@ fn refuse(error: &FspiopError) -> Response {
 
 fn has_operator_key(edge: &EdgeState, headers: &HeaderMap) -> bool {
     let Some(expected) = &edge.operator_key else { return true };
-    headers.get(OPERATOR_KEY_HEADER).and_then(|it| it.to_str().ok()).is_some_and(|given| constant_time_equal(given.as_bytes(), expected.as_bytes()))
+    headers
+        .get(OPERATOR_KEY_HEADER)
+        .and_then(|it| it.to_str().ok())
+        .is_some_and(|given| constant_time_equal(given.as_bytes(), expected.as_bytes()))
 }
 
 /// Compares without stopping at the first difference, so timing does not reveal the key.
@@ -137,7 +161,13 @@ fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Sends the request to the handler at its original path and relays the answer.
-async fn proxy(supervisor: &Supervisor, method: Method, uri: &Uri, headers: &HeaderMap, body: Bytes) -> Result<Response, String> {
+async fn proxy(
+    supervisor: &Supervisor,
+    method: Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> Result<Response, String> {
     let (client, base) = supervisor.proxy_target().await.map_err(|err| err.to_string())?;
     let repeat = Repeat::for_method(&method);
     let path_and_query = uri.path_and_query().map_or(uri.path(), |it| it.as_str());

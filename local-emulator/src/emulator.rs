@@ -110,7 +110,10 @@ impl Emulator {
     /// runtime: the hubs sync files with `block_in_place`.
     pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
         let app = load_app(&config.app_root)?;
-        let routes = Arc::new(http_routes(&app).map_err(|err| StartError::App { root: config.app_root.clone(), reason: err.to_string() })?);
+        let routes = Arc::new(
+            http_routes(&app)
+                .map_err(|err| StartError::App { root: config.app_root.clone(), reason: err.to_string() })?,
+        );
         let hubs = Arc::new(Hubs::open(&config.data_dir, consumer_groups(&app), config.partitions.max(1))?);
         let faults = Arc::new(Faults::default());
         for fault in &config.faults {
@@ -182,9 +185,12 @@ impl Emulator {
 }
 
 fn load_app(root: &Path) -> Result<FunctionApp, StartError> {
-    let app = FunctionApp::load(root).map_err(|err| StartError::App { root: root.to_path_buf(), reason: err.to_string() })?;
+    let app =
+        FunctionApp::load(root).map_err(|err| StartError::App { root: root.to_path_buf(), reason: err.to_string() })?;
     if !app.host.enable_proxying_http_request && !app.host.enable_forwarding_http_request {
-        let reason = "host.json must enable HTTP proxying (enableProxyingHttpRequest): the edge forwards requests as they are".to_string();
+        let reason =
+            "host.json must enable HTTP proxying (enableProxyingHttpRequest): the edge forwards requests as they are"
+                .to_string();
         return Err(StartError::App { root: root.to_path_buf(), reason });
     }
     Ok(app)
@@ -195,7 +201,10 @@ fn consumer_groups(app: &FunctionApp) -> BTreeMap<String, Vec<String>> {
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for function in &app.functions {
         if let Trigger::EventHub { hub, consumer_group, .. } = &function.trigger {
-            groups.entry(hub.clone()).or_default().push(consumer_group.clone().unwrap_or_else(|| "$Default".to_string()));
+            groups
+                .entry(hub.clone())
+                .or_default()
+                .push(consumer_group.clone().unwrap_or_else(|| "$Default".to_string()));
         }
     }
     groups
@@ -212,7 +221,8 @@ fn handler_command(config: &EmulatorConfig, hubs_endpoint: SocketAddr, keys_dir:
     }
     match &config.store {
         StoreChoice::Embedded => {
-            environment.push(("LEDGER_SQLITE_PATH".to_string(), config.data_dir.join("ledger.db").display().to_string()));
+            environment
+                .push(("LEDGER_SQLITE_PATH".to_string(), config.data_dir.join("ledger.db").display().to_string()));
         }
         StoreChoice::Mysql(url) => environment.push(("LEDGER_MYSQL_URL".to_string(), url.clone())),
     }
@@ -225,14 +235,25 @@ fn handler_command(config: &EmulatorConfig, hubs_endpoint: SocketAddr, keys_dir:
     }
 }
 
-async fn serve_api(api: Api, port: u16, routes: &Arc<Vec<Route>>, supervisor: &Arc<Supervisor>, operator_key: &Option<Arc<str>>) -> Result<SocketAddr, StartError> {
+async fn serve_api(
+    api: Api,
+    port: u16,
+    routes: &Arc<Vec<Route>>,
+    supervisor: &Arc<Supervisor>,
+    operator_key: &Option<Arc<str>>,
+) -> Result<SocketAddr, StartError> {
     let key = if api.operator_only { operator_key.clone() } else { None };
     let (listener, address) = listen(api.name, port).await?;
     tokio::spawn(serve(listener, edge::router(api, Arc::clone(routes), Arc::clone(supervisor), key)));
     Ok(address)
 }
 
-async fn serve_fspiop_mtls(files: &MtlsFiles, port: u16, routes: &Arc<Vec<Route>>, supervisor: &Arc<Supervisor>) -> Result<SocketAddr, StartError> {
+async fn serve_fspiop_mtls(
+    files: &MtlsFiles,
+    port: u16,
+    routes: &Arc<Vec<Route>>,
+    supervisor: &Arc<Supervisor>,
+) -> Result<SocketAddr, StartError> {
     let acceptor = mtls::acceptor(files)?;
     let (listener, address) = listen(FSPIOP_API.name, port).await?;
     let router = edge::router(FSPIOP_API, Arc::clone(routes), Arc::clone(supervisor), None);

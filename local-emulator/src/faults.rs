@@ -45,8 +45,11 @@ impl Fault {
         match kind {
             "redeliver" if !rest.is_empty() => Ok(Fault::Redeliver(rest.to_string())),
             "delay" => {
-                let (target, ms) = rest.rsplit_once(':').ok_or_else(|| format!("fault `{text}`: expected delay:<hub>/<partition>:<ms>"))?;
-                let (hub, partition) = target.split_once('/').ok_or_else(|| format!("fault `{text}`: expected <hub>/<partition>"))?;
+                let (target, ms) = rest
+                    .rsplit_once(':')
+                    .ok_or_else(|| format!("fault `{text}`: expected delay:<hub>/<partition>:<ms>"))?;
+                let (hub, partition) =
+                    target.split_once('/').ok_or_else(|| format!("fault `{text}`: expected <hub>/<partition>"))?;
                 let partition = partition.parse().map_err(|_| format!("fault `{text}`: bad partition"))?;
                 let ms: u64 = ms.parse().map_err(|_| format!("fault `{text}`: bad milliseconds"))?;
                 Ok(Fault::Delay { hub: hub.to_string(), partition, by: Duration::from_millis(ms) })
@@ -57,7 +60,9 @@ impl Fault {
                     && matches!(parts[1], "before-commit" | "after-commit")
                     && parts[2].parse::<u32>().is_ok_and(|n| n > 0);
                 if !valid {
-                    return Err(format!("fault `{text}`: expected crash:<function>:<before-commit|after-commit>:<nth>"));
+                    return Err(format!(
+                        "fault `{text}`: expected crash:<function>:<before-commit|after-commit>:<nth>"
+                    ));
                 }
                 Ok(Fault::Crash(rest.to_string()))
             }
@@ -113,7 +118,15 @@ mod tests {
             Ok(Fault::Delay { hub: "transfer-position".into(), partition: 2, by: Duration::from_millis(250) })
         );
         assert_eq!(Fault::parse("crash:prepare:after-commit:1"), Ok(Fault::Crash("prepare:after-commit:1".into())));
-        for bad in ["", "redeliver:", "delay:hub:1", "delay:hub/x:1", "crash:prepare:later:1", "crash:prepare:after-commit:0", "boom:x"] {
+        for bad in [
+            "",
+            "redeliver:",
+            "delay:hub:1",
+            "delay:hub/x:1",
+            "crash:prepare:later:1",
+            "crash:prepare:after-commit:0",
+            "boom:x",
+        ] {
             assert!(Fault::parse(bad).is_err(), "{bad}");
         }
     }

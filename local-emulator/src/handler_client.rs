@@ -15,11 +15,11 @@ use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
-use plumbing::callback_client::describe;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use plumbing::callback_client::describe;
 
 /// Idle connections kept to the handler. Every proxied request in flight holds one, and a
 /// connection returned to a full pool is closed, so the bound must cover the busiest moment
@@ -77,7 +77,12 @@ impl Repeat {
 impl HandlerClient {
     /// Sends `request` and reads the whole answer, within `timeout`; see the module
     /// documentation for `repeat`.
-    pub async fn send(&self, request: Request<Full<Bytes>>, timeout: Duration, repeat: Repeat) -> Result<Answer, String> {
+    pub async fn send(
+        &self,
+        request: Request<Full<Bytes>>,
+        timeout: Duration,
+        repeat: Repeat,
+    ) -> Result<Answer, String> {
         let exchange = async {
             let again = (repeat == Repeat::Safe).then(|| copy(&request));
             let response = match (self.client.request(request).await, again) {
@@ -158,6 +163,9 @@ mod tests {
         // request goes again on a new connection.
         assert_eq!(client.send(get(&url, Method::GET), timeout, Repeat::Safe).await.unwrap().status, 200);
         assert_eq!(Repeat::for_method(&Method::POST), Repeat::Never);
-        assert!(client.send(get(&url, Method::POST), timeout, Repeat::Never).await.is_err(), "a POST is never sent twice");
+        assert!(
+            client.send(get(&url, Method::POST), timeout, Repeat::Never).await.is_err(),
+            "a POST is never sent twice"
+        );
     }
 }

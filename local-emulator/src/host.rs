@@ -98,7 +98,15 @@ impl Supervisor {
         let stop = Arc::new(Notify::new());
         let starts = Arc::new(AtomicU64::new(0));
         let client = HandlerClient::default();
-        tokio::spawn(supervise(command, faults, ready_tx, kill_rx, Arc::clone(&stop), Arc::clone(&starts), client.clone()));
+        tokio::spawn(supervise(
+            command,
+            faults,
+            ready_tx,
+            kill_rx,
+            Arc::clone(&stop),
+            Arc::clone(&starts),
+            client.clone(),
+        ));
         let invoke_timeout = function_timeout.unwrap_or(FUNCTION_TIMEOUT_DEFAULT) + INVOKE_TIMEOUT_MARGIN;
         Supervisor { ready, kill, stop, starts, client, invoke_timeout }
     }
@@ -137,7 +145,8 @@ impl Supervisor {
             .body(Full::new(Bytes::from(body)))
             .map_err(|err| InvokeError::Request(err.to_string()))?;
         // Every function handles a batch delivered twice, so an invocation may be sent again.
-        let answer = self.client.send(request, self.invoke_timeout, Repeat::Safe).await.map_err(InvokeError::Request)?;
+        let answer =
+            self.client.send(request, self.invoke_timeout, Repeat::Safe).await.map_err(InvokeError::Request)?;
         let status = answer.status;
         let text = String::from_utf8_lossy(&answer.body).into_owned();
         if !status.is_success() {
@@ -366,12 +375,20 @@ async fn consume(dispatch: Arc<Dispatch>, function: FunctionSpec, partition: u32
 /// Returns only when the batch succeeded or was given up, so the caller never checkpoints past a
 /// batch still being retried; a policy with `maxRetryCount` -1 retries until it succeeds. Only
 /// this partition's consumer waits: every partition has its own task.
-async fn deliver(dispatch: &Dispatch, function: &FunctionSpec, binding: &str, source: &BatchSource<'_>, events: &[Arc<StoredEvent>], policy: Option<RetryPolicy>) {
+async fn deliver(
+    dispatch: &Dispatch,
+    function: &FunctionSpec,
+    binding: &str,
+    source: &BatchSource<'_>,
+    events: &[Arc<StoredEvent>],
+    policy: Option<RetryPolicy>,
+) {
     let max_retries = policy.map(max_retry_count);
     let mut retry_count: u32 = 0;
     let mut exception: Option<String> = None;
     loop {
-        let retry = max_retries.map(|max| RetryState { retry_count, max_retry_count: max, exception: exception.as_deref() });
+        let retry =
+            max_retries.map(|max| RetryState { retry_count, max_retry_count: max, exception: exception.as_deref() });
         let body = invocation::event_batch(&function.name, binding, source, events, retry.as_ref());
         let started = Instant::now();
         let outcome = dispatch.supervisor.invoke(&function.name, body).await;
@@ -440,7 +457,9 @@ fn batch_position(events: &[Arc<StoredEvent>]) -> String {
 
 fn max_retry_count(policy: RetryPolicy) -> i32 {
     match policy {
-        RetryPolicy::ExponentialBackoff { max_retry_count, .. } | RetryPolicy::FixedDelay { max_retry_count, .. } => max_retry_count,
+        RetryPolicy::ExponentialBackoff { max_retry_count, .. } | RetryPolicy::FixedDelay { max_retry_count, .. } => {
+            max_retry_count
+        }
     }
 }
 
@@ -483,7 +502,14 @@ async fn run_timer(dispatch: Arc<Dispatch>, function: FunctionSpec) {
     }
 }
 
-async fn fire_timer(dispatch: &Dispatch, function: &FunctionSpec, binding: &str, schedule: &NcrontabSchedule, last: &mut Option<i64>, is_past_due: bool) {
+async fn fire_timer(
+    dispatch: &Dispatch,
+    function: &FunctionSpec,
+    binding: &str,
+    schedule: &NcrontabSchedule,
+    last: &mut Option<i64>,
+    is_past_due: bool,
+) {
     let now = chrono::Utc::now();
     let next_ms = next_occurrence(schedule, now).map_or(now.timestamp_millis(), |it| it.timestamp_millis());
     let body = invocation::timer(&function.name, binding, *last, next_ms, is_past_due);
@@ -505,7 +531,10 @@ async fn fire_timer(dispatch: &Dispatch, function: &FunctionSpec, binding: &str,
 }
 
 /// The first whole second after `after` that the schedule matches, within a year.
-fn next_occurrence(schedule: &NcrontabSchedule, after: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+fn next_occurrence(
+    schedule: &NcrontabSchedule,
+    after: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
     const SECONDS_SEARCHED_MAX: i64 = 366 * 24 * 3600;
     let start = after.with_nanosecond(0)? + chrono::Duration::seconds(1);
     (0..SECONDS_SEARCHED_MAX).map(|offset| start + chrono::Duration::seconds(offset)).find(|t| {

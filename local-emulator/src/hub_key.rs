@@ -35,10 +35,8 @@ pub fn ensure(data_dir: &Path) -> Result<PathBuf, HubKeyError> {
     let private_path = dir.join(HUB_PRIVATE_KEY_FILE);
     match std::fs::read_to_string(&private_path) {
         Ok(pem) => {
-            PrivateKey::from_pem(&pem).map_err(|err| HubKeyError::Unusable {
-                path: private_path.clone(),
-                reason: err.to_string(),
-            })?;
+            PrivateKey::from_pem(&pem)
+                .map_err(|err| HubKeyError::Unusable { path: private_path.clone(), reason: err.to_string() })?;
             return Ok(dir);
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => (),
@@ -47,21 +45,14 @@ pub fn ensure(data_dir: &Path) -> Result<PathBuf, HubKeyError> {
     let generated = generate_hub_key().map_err(|err| HubKeyError::Generate(err.to_string()))?;
     std::fs::create_dir_all(&dir).map_err(|err| file_error(&dir, err))?;
     // The public half first: a crash between the two leaves no private key without its public one.
-    write_atomically(
-        &dir.join(HUB_PUBLIC_KEY_FILE),
-        generated.public_pem.as_bytes(),
-        false,
-    )?;
+    write_atomically(&dir.join(HUB_PUBLIC_KEY_FILE), generated.public_pem.as_bytes(), false)?;
     write_atomically(&private_path, generated.private_pem.as_bytes(), true)?;
     tracing::info!(dir = %dir.display(), "made a new hub signing key");
     Ok(dir)
 }
 
 fn file_error(path: &Path, err: std::io::Error) -> HubKeyError {
-    HubKeyError::File {
-        path: path.to_path_buf(),
-        reason: err.to_string(),
-    }
+    HubKeyError::File { path: path.to_path_buf(), reason: err.to_string() }
 }
 
 /// Writes a temporary file beside `path` and renames it over `path`; a private file is readable
@@ -97,10 +88,7 @@ mod tests {
         let public = std::fs::read_to_string(dir.join(HUB_PUBLIC_KEY_FILE)).unwrap();
         assert!(PrivateKey::from_pem(&private).is_ok());
         assert!(jws::keys::PublicKey::from_pem(&public).is_ok());
-        let mode = std::fs::metadata(dir.join(HUB_PRIVATE_KEY_FILE))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(dir.join(HUB_PRIVATE_KEY_FILE)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "the private key is the owner's alone");
         ensure(&data).unwrap();
         assert_eq!(
@@ -108,10 +96,7 @@ mod tests {
             private,
             "the same key after a restart"
         );
-        assert_eq!(
-            std::fs::read_to_string(dir.join(HUB_PUBLIC_KEY_FILE)).unwrap(),
-            public
-        );
+        assert_eq!(std::fs::read_to_string(dir.join(HUB_PUBLIC_KEY_FILE)).unwrap(), public);
         std::fs::remove_dir_all(&data).unwrap();
     }
 
@@ -123,11 +108,7 @@ mod tests {
         std::fs::write(&path, "not a key").unwrap();
         let error = ensure(&data).unwrap_err();
         assert!(matches!(error, HubKeyError::Unusable { .. }), "{error}");
-        assert_eq!(
-            std::fs::read_to_string(&path).unwrap(),
-            "not a key",
-            "an operator's file is never overwritten"
-        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a key", "an operator's file is never overwritten");
         std::fs::remove_dir_all(&data).unwrap();
     }
 }

@@ -32,7 +32,13 @@ pub struct RetryState<'a> {
 /// An Event Hubs batch invocation of `function` whose trigger binding is `binding`, as the bytes
 /// the host POSTs. Serialised straight from typed values: a `Value` tree would copy every event
 /// body once more, and printing it through `Display` costs twice what writing bytes does.
-pub fn event_batch(function: &str, binding: &str, source: &BatchSource, events: &[Arc<StoredEvent>], retry: Option<&RetryState>) -> Vec<u8> {
+pub fn event_batch(
+    function: &str,
+    binding: &str,
+    source: &BatchSource,
+    events: &[Arc<StoredEvent>],
+    retry: Option<&RetryState>,
+) -> Vec<u8> {
     let bodies: Vec<&str> = events.iter().map(|it| it.body.as_str()).collect();
     let keys: Vec<Option<&str>> = events.iter().map(|it| it.partition_key.as_deref()).collect();
     let offsets: Vec<String> = events.iter().map(|it| it.offset.to_string()).collect();
@@ -108,7 +114,15 @@ fn push_escaped_twice(out: &mut Vec<u8>, text: &str) {
             b'\t' => out.extend_from_slice(br"\\t"),
             0x08 => out.extend_from_slice(br"\\b"),
             0x0c => out.extend_from_slice(br"\\f"),
-            _ => out.extend_from_slice(&[b'\\', b'\\', b'u', b'0', b'0', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]),
+            _ => out.extend_from_slice(&[
+                b'\\',
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 0xf)],
+            ]),
         }
     }
     out.extend_from_slice(&bytes[plain_from..]);
@@ -152,7 +166,8 @@ pub fn timer(function: &str, binding: &str, last_ms: Option<i64>, next_ms: i64, 
     let mut timer = json!({ "Schedule": { "AdjustForDST": true }, "IsPastDue": is_past_due });
     // The monitor has no status before the first run, and the host then leaves the key out.
     if let Some(last) = last_ms {
-        timer["ScheduleStatus"] = json!({ "Last": offset_text(last), "Next": offset_text(next_ms), "LastUpdated": offset_text(last) });
+        timer["ScheduleStatus"] =
+            json!({ "Last": offset_text(last), "Next": offset_text(next_ms), "LastUpdated": offset_text(last) });
     }
     json!({ "Data": { binding: timer }, "Metadata": { "sys": sys(function) } })
 }
@@ -190,7 +205,12 @@ struct SystemProperties<'a> {
 }
 
 impl<'a> SystemProperties<'a> {
-    fn of(sequence_number: i64, offset: &'a str, enqueued: &'a str, partition_key: Option<&'a str>) -> SystemProperties<'a> {
+    fn of(
+        sequence_number: i64,
+        offset: &'a str,
+        enqueued: &'a str,
+        partition_key: Option<&'a str>,
+    ) -> SystemProperties<'a> {
         SystemProperties {
             opt_sequence_number: sequence_number,
             opt_offset: offset,
@@ -280,9 +300,15 @@ mod tests {
 
     #[test]
     fn a_timer_invocation_decodes_with_the_handlers_decoder() {
-        let first = InvocationRequest::from_value(timer("timeout", "timer", None, 15_000, false)).unwrap().into_timer("timer").unwrap();
+        let first = InvocationRequest::from_value(timer("timeout", "timer", None, 15_000, false))
+            .unwrap()
+            .into_timer("timer")
+            .unwrap();
         assert_eq!(first.schedule_status, None);
-        let later = InvocationRequest::from_value(timer("timeout", "timer", Some(15_000), 30_000, true)).unwrap().into_timer("timer").unwrap();
+        let later = InvocationRequest::from_value(timer("timeout", "timer", Some(15_000), 30_000, true))
+            .unwrap()
+            .into_timer("timer")
+            .unwrap();
         assert!(later.is_past_due);
         assert_eq!(later.schedule_status.unwrap().next.as_deref(), Some("1970-01-01T00:00:30+00:00"));
         assert_eq!(later.sys.method_name, "timeout");

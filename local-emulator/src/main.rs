@@ -168,7 +168,8 @@ fn parse_up(args: &[String]) -> Result<UpOptions, String> {
             "--fault" => faults.push(Fault::parse(&value()?)?),
             "--callback-version" => {
                 let text = value()?;
-                callback_version = fspiop::ApiVersion::parse(&text).ok_or_else(|| format!("--callback-version: `{text}` is not 1.0, 1.1 or 2.0"))?;
+                callback_version = fspiop::ApiVersion::parse(&text)
+                    .ok_or_else(|| format!("--callback-version: `{text}` is not 1.0, 1.1 or 2.0"))?;
             }
             "--jws-sign" => jws_sign = true,
             "--handler-log" => handler_log = value()?,
@@ -182,7 +183,9 @@ fn parse_up(args: &[String]) -> Result<UpOptions, String> {
     }
     let mtls = match (client_ca, server_certificate, server_key) {
         (None, None, None) => None,
-        (Some(client_ca), Some(server_certificate), Some(server_key)) => Some(MtlsFiles { client_ca, server_certificate, server_key }),
+        (Some(client_ca), Some(server_certificate), Some(server_key)) => {
+            Some(MtlsFiles { client_ca, server_certificate, server_key })
+        }
         _ => return Err("--mtls, --tls-cert and --tls-key go together".to_string()),
     };
     let app_root = app_root_given.unwrap_or(app_root);
@@ -194,7 +197,10 @@ fn parse_up(args: &[String]) -> Result<UpOptions, String> {
     };
     let (handler_program, handler_arguments) = match handler_program {
         Some(program) => (program, Vec::new()),
-        None => (std::env::current_exe().map_err(|err| format!("cannot find my own executable: {err}"))?, vec!["handler".to_string()]),
+        None => (
+            std::env::current_exe().map_err(|err| format!("cannot find my own executable: {err}"))?,
+            vec!["handler".to_string()],
+        ),
     };
     let handler_environment = vec![("RUST_LOG".to_string(), handler_log)];
     let config = EmulatorConfig {
@@ -239,12 +245,15 @@ fn stored_operator_key(data_dir: &Path) -> Result<String, String> {
         return Ok(key.trim().to_string());
     }
     let key = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-    std::fs::create_dir_all(data_dir).and_then(|()| std::fs::write(&path, &key)).map_err(|err| format!("{}: {err}", path.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .and_then(|()| std::fs::write(&path, &key))
+        .map_err(|err| format!("{}: {err}", path.display()))?;
     Ok(key)
 }
 
 fn run_up(options: UpOptions) -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_new(&options.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(&options.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_target(false).compact().init();
     let runtime = tokio::runtime::Runtime::new().expect("a Tokio runtime");
     match runtime.block_on(up(options)) {
@@ -259,7 +268,8 @@ fn run_up(options: UpOptions) -> ExitCode {
 async fn up(options: UpOptions) -> Result<(), String> {
     // Listen for Ctrl-C before saying it stops the switch: a signal that came between the line and
     // the listener would kill the process instead of stopping it.
-    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).map_err(|err| format!("listening for Ctrl-C: {err}"))?;
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|err| format!("listening for Ctrl-C: {err}"))?;
     let key = options.config.operator_key.clone();
     let store = match &options.config.store {
         StoreChoice::Embedded => format!("SQLite at {}", options.config.data_dir.join("ledger.db").display()),
@@ -286,7 +296,9 @@ async fn up(options: UpOptions) -> Result<(), String> {
 }
 
 async fn run_demo(emulator: &Emulator, key: Option<&str>, simulators_port: u16) -> Result<(), String> {
-    let simulators = Simulators::start(&emulator.fspiop_url(), simulators_port).await.map_err(|err| format!("DFSP simulators on port {simulators_port}: {err}"))?;
+    let simulators = Simulators::start(&emulator.fspiop_url(), simulators_port)
+        .await
+        .map_err(|err| format!("DFSP simulators on port {simulators_port}: {err}"))?;
     let admin = AdminClient::new(&emulator.admin_url(), key);
     let report = demo::run(&admin, &simulators).await.map_err(|err| format!("demo: {err}"))?;
     println!("\n{report}");

@@ -51,7 +51,8 @@ pub fn acceptor(files: &MtlsFiles) -> Result<TlsAcceptor, MtlsError> {
         .allow_unauthenticated()
         .build()
         .map_err(|err| MtlsError(err.to_string()))?;
-    let key = PrivateKeyDer::from_pem_file(&files.server_key).map_err(|err| MtlsError(format!("{}: {err}", files.server_key.display())))?;
+    let key = PrivateKeyDer::from_pem_file(&files.server_key)
+        .map_err(|err| MtlsError(format!("{}: {err}", files.server_key.display())))?;
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|err| MtlsError(err.to_string()))?
@@ -62,7 +63,8 @@ pub fn acceptor(files: &MtlsFiles) -> Result<TlsAcceptor, MtlsError> {
 }
 
 fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, MtlsError> {
-    let certificates: Result<Vec<_>, _> = CertificateDer::pem_file_iter(path).map_err(|err| MtlsError(format!("{}: {err}", path.display())))?.collect();
+    let certificates: Result<Vec<_>, _> =
+        CertificateDer::pem_file_iter(path).map_err(|err| MtlsError(format!("{}: {err}", path.display())))?.collect();
     let certificates = certificates.map_err(|err| MtlsError(format!("{}: {err}", path.display())))?;
     if certificates.is_empty() {
         return Err(MtlsError(format!("{}: no certificate", path.display())));
@@ -86,11 +88,19 @@ pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor, router: Router)
                     return None;
                 }
             };
-            let participant = tls.get_ref().1.peer_certificates().and_then(|chain| chain.first()).and_then(|leaf| common_name(leaf));
+            let participant =
+                tls.get_ref().1.peer_certificates().and_then(|chain| chain.first()).and_then(|leaf| common_name(leaf));
             Some((tls, router.layer(Extension(ClientParticipant(participant)))))
         }
     };
-    plumbing::listen::serve_prepared(listener, plumbing::listen::LIMITS, Arc::default(), std::future::pending(), handshake).await;
+    plumbing::listen::serve_prepared(
+        listener,
+        plumbing::listen::LIMITS,
+        Arc::default(),
+        std::future::pending(),
+        handshake,
+    )
+    .await;
 }
 
 /// The subject CN of a DER certificate.
@@ -101,20 +111,33 @@ fn common_name(certificate: &CertificateDer<'_>) -> Option<String> {
 }
 
 /// The APIM policy's rule: a certificate, and FSPIOP-Source naming its participant.
-async fn require_matching_source(Extension(participant): Extension<ClientParticipant>, request: Request, next: Next) -> Response {
+async fn require_matching_source(
+    Extension(participant): Extension<ClientParticipant>,
+    request: Request,
+    next: Next,
+) -> Response {
     let Some(certified) = participant.0 else {
-        return refuse(StatusCode::FORBIDDEN, "3100", "Generic validation error - a valid client certificate issued by the scheme CA is required");
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "3100",
+            "Generic validation error - a valid client certificate issued by the scheme CA is required",
+        );
     };
     let claimed = request.headers().get("fspiop-source").and_then(|it| it.to_str().ok()).unwrap_or_default();
     if claimed.is_empty() {
         return refuse(StatusCode::BAD_REQUEST, "3102", "Missing mandatory element - FSPIOP-Source is required");
     }
     if !claimed.eq_ignore_ascii_case(&certified) {
-        return refuse(StatusCode::BAD_REQUEST, "3100", "Generic validation error - FSPIOP-Source does not match the client certificate");
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "3100",
+            "Generic validation error - FSPIOP-Source does not match the client certificate",
+        );
     }
     next.run(request).await
 }
 
 fn refuse(status: StatusCode, code: &str, description: &str) -> Response {
-    (status, axum::Json(json!({ "errorInformation": { "errorCode": code, "errorDescription": description } }))).into_response()
+    (status, axum::Json(json!({ "errorInformation": { "errorCode": code, "errorDescription": description } })))
+        .into_response()
 }

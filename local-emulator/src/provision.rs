@@ -62,11 +62,20 @@ pub struct AccountView {
 impl AdminClient {
     pub fn new(base: &str, operator_key: Option<&str>) -> AdminClient {
         let client = reqwest::Client::builder().no_proxy().build().unwrap_or_default();
-        AdminClient { base: base.trim_end_matches('/').to_string(), operator_key: operator_key.map(str::to_string), client }
+        AdminClient {
+            base: base.trim_end_matches('/').to_string(),
+            operator_key: operator_key.map(str::to_string),
+            client,
+        }
     }
 
     /// Sends a request; the status and the JSON body (`Null` when empty).
-    pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<(StatusCode, Value), ProvisionError> {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, Value), ProvisionError> {
         let mut request = self.client.request(method.clone(), format!("{}{path}", self.base));
         if let Some(key) = &self.operator_key {
             request = request.header(OPERATOR_KEY_HEADER, key);
@@ -74,7 +83,8 @@ impl AdminClient {
         if let Some(body) = body {
             request = request.header("content-type", "application/json").body(body.to_string());
         }
-        let failed = |reason: String| ProvisionError::Request { method: method.to_string(), path: path.to_string(), reason };
+        let failed =
+            |reason: String| ProvisionError::Request { method: method.to_string(), path: path.to_string(), reason };
         let response = request.send().await.map_err(|err| failed(err.to_string()))?;
         let status = response.status();
         let text = response.text().await.map_err(|err| failed(err.to_string()))?;
@@ -82,12 +92,22 @@ impl AdminClient {
     }
 
     /// A call that must succeed; its body.
-    pub async fn expect_success(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, ProvisionError> {
+    pub async fn expect_success(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ProvisionError> {
         let (status, answer) = self.call(method.clone(), path, body).await?;
         if status.is_success() {
             return Ok(answer);
         }
-        Err(ProvisionError::Refused { method: method.to_string(), path: path.to_string(), status: status.as_u16(), body: answer.to_string() })
+        Err(ProvisionError::Refused {
+            method: method.to_string(),
+            path: path.to_string(),
+            status: status.as_u16(),
+            body: answer.to_string(),
+        })
     }
 
     /// A creating call: success, or a 4xx/5xx that says the object is already there.
@@ -96,7 +116,12 @@ impl AdminClient {
         if status.is_success() || already_exists(&answer) {
             return Ok(());
         }
-        Err(ProvisionError::Refused { method: "POST".into(), path: path.into(), status: status.as_u16(), body: answer.to_string() })
+        Err(ProvisionError::Refused {
+            method: "POST".into(),
+            path: path.into(),
+            status: status.as_u16(),
+            body: answer.to_string(),
+        })
     }
 
     /// Every account of `fsp`.
@@ -107,12 +132,19 @@ impl AdminClient {
     }
 
     /// `fsp`'s account of `ledger_account_type` in `currency`.
-    pub async fn account(&self, fsp: &str, ledger_account_type: &str, currency: &str) -> Result<AccountView, ProvisionError> {
+    pub async fn account(
+        &self,
+        fsp: &str,
+        ledger_account_type: &str,
+        currency: &str,
+    ) -> Result<AccountView, ProvisionError> {
         self.accounts(fsp)
             .await?
             .into_iter()
             .find(|it| it.ledger_account_type == ledger_account_type && it.currency == currency)
-            .ok_or_else(|| ProvisionError::Unexpected(format!("{fsp} has no {ledger_account_type} account in {currency}")))
+            .ok_or_else(|| {
+                ProvisionError::Unexpected(format!("{fsp} has no {ledger_account_type} account in {currency}"))
+            })
     }
 
     /// Records a funds-in on `fsp`'s settlement account and waits until it is applied.
@@ -125,7 +157,8 @@ impl AdminClient {
             "reason": "opening liquidity",
             "amount": { "amount": amount, "currency": currency }
         });
-        self.expect_success(Method::POST, &format!("/participants/{fsp}/accounts/{}", settlement.id), Some(&body)).await?;
+        self.expect_success(Method::POST, &format!("/participants/{fsp}/accounts/{}", settlement.id), Some(&body))
+            .await?;
         let deadline = Instant::now() + FUNDS_IN_WAIT;
         while Instant::now() < deadline {
             if self.account(fsp, "SETTLEMENT", currency).await?.value != settlement.value {
@@ -133,7 +166,10 @@ impl AdminClient {
             }
             tokio::time::sleep(FUNDS_IN_POLL).await;
         }
-        Err(ProvisionError::Unexpected(format!("the funds-in for {fsp} was not applied within {} s", FUNDS_IN_WAIT.as_secs())))
+        Err(ProvisionError::Unexpected(format!(
+            "the funds-in for {fsp} was not applied within {} s",
+            FUNDS_IN_WAIT.as_secs()
+        )))
     }
 }
 

@@ -38,9 +38,22 @@ pub fn http_routes(app: &FunctionApp) -> Result<Vec<Route>, RouteError> {
     for function in &app.functions {
         let Trigger::Http { methods, route, .. } = &function.trigger else { continue };
         let template = route.clone().unwrap_or_else(|| function.name.clone());
-        let full = [prefix, template.trim_matches('/')].iter().filter(|it| !it.is_empty()).copied().collect::<Vec<_>>().join("/");
-        let segments = parse_template(&full).map_err(|reason| RouteError { function: function.name.clone(), route: template, reason })?;
-        routes.push(Route { function: function.name.clone(), methods: methods.iter().map(|it| it.to_uppercase()).collect(), segments });
+        let full = [prefix, template.trim_matches('/')]
+            .iter()
+            .filter(|it| !it.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("/");
+        let segments = parse_template(&full).map_err(|reason| RouteError {
+            function: function.name.clone(),
+            route: template,
+            reason,
+        })?;
+        routes.push(Route {
+            function: function.name.clone(),
+            methods: methods.iter().map(|it| it.to_uppercase()).collect(),
+            segments,
+        });
     }
     routes.sort_by_key(|route| std::cmp::Reverse(route.literal_count()));
     Ok(routes)

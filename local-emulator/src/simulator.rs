@@ -17,9 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
+use axum::extract::Query;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
-use axum::extract::Query;
 use axum::routing::{get, post, put};
 use axum::Router;
 use base64::Engine as _;
@@ -195,7 +195,13 @@ impl Simulators {
     }
 
     /// Sends `POST /transfers` as `payer`; the transfer id and the switch's HTTP status.
-    pub async fn send_transfer(&self, payer: &str, payee: &str, amount: &str, currency: &str) -> Result<(String, u16), String> {
+    pub async fn send_transfer(
+        &self,
+        payer: &str,
+        payee: &str,
+        amount: &str,
+        currency: &str,
+    ) -> Result<(String, u16), String> {
         let transfer_id = uuid::Uuid::new_v4().to_string();
         let body = self.prepare_body(&transfer_id, payer, payee, amount, currency);
         let status = self.send(Method::POST, "/transfers", payer, payee, &body).await?;
@@ -208,13 +214,21 @@ impl Simulators {
     }
 
     /// Sends an FSPIOP request to the switch as `source`; the HTTP status.
-    pub async fn send(&self, method: Method, path: &str, source: &str, destination: &str, body: &Value) -> Result<u16, String> {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        source: &str,
+        destination: &str,
+        body: &Value,
+    ) -> Result<u16, String> {
         send_fspiop(&self.state, method, path, source, destination, CONTENT_TYPE_V1_1, Some(body)).await
     }
 
     /// Sends `GET /transfers/{id}` as `source`; the HTTP status.
     pub async fn get_transfer(&self, source: &str, transfer_id: &str) -> Result<u16, String> {
-        send_fspiop(&self.state, Method::GET, &format!("/transfers/{transfer_id}"), source, "", CONTENT_TYPE_V1_1, None).await
+        send_fspiop(&self.state, Method::GET, &format!("/transfers/{transfer_id}"), source, "", CONTENT_TYPE_V1_1, None)
+            .await
     }
 }
 
@@ -224,7 +238,14 @@ fn now() -> Timestamp {
 }
 
 /// The body of a prepare from `payer`, with a fresh ILP packet and the condition of `state`'s secret.
-fn prepare_body_of(state: &SimState, transfer_id: &str, payer: &str, payee: &str, amount: &str, currency: &str) -> Value {
+fn prepare_body_of(
+    state: &SimState,
+    transfer_id: &str,
+    payer: &str,
+    payee: &str,
+    amount: &str,
+    currency: &str,
+) -> Value {
     let packet = ilp_packet(transfer_id, payer, payee, amount, currency);
     let expiration = format_fspiop_datetime(now().plus_ms(TRANSFER_VALIDITY.as_millis() as i64));
     json!({
@@ -266,10 +287,19 @@ impl Default for IlpSecret {
 
 /// A transfer's ILP packet: opaque to the switch, unique per transfer.
 pub fn ilp_packet(transfer_id: &str, payer: &str, payee: &str, amount: &str, currency: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("ilp:{transfer_id}:{payer}:{payee}:{amount}:{currency}"))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("ilp:{transfer_id}:{payer}:{payee}:{amount}:{currency}"))
 }
 
-async fn send_fspiop(state: &SimState, method: Method, path: &str, source: &str, destination: &str, content_type: &str, body: Option<&Value>) -> Result<u16, String> {
+async fn send_fspiop(
+    state: &SimState,
+    method: Method,
+    path: &str,
+    source: &str,
+    destination: &str,
+    content_type: &str,
+    body: Option<&Value>,
+) -> Result<u16, String> {
     let mut request = state
         .client
         .request(method, format!("{}{path}", state.switch_url))
@@ -294,13 +324,28 @@ async fn send_fspiop(state: &SimState, method: Method, path: &str, source: &str,
 
 /// `GET /demo/prepare-body?payer=&payee=&amount=&currency=`: a fresh prepare body whose
 /// condition the simulated payee will fulfil, for sending by hand.
-async fn prepare_body(State(state): State<Arc<SimState>>, Query(query): Query<HashMap<String, String>>) -> axum::Json<Value> {
+async fn prepare_body(
+    State(state): State<Arc<SimState>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> axum::Json<Value> {
     let field = |name: &str, default: &str| query.get(name).cloned().unwrap_or_else(|| default.to_string());
     let transfer_id = uuid::Uuid::new_v4().to_string();
-    axum::Json(prepare_body_of(&state, &transfer_id, &field("payer", "payerfsp"), &field("payee", "payeefsp"), &field("amount", "10"), &field("currency", "USD")))
+    axum::Json(prepare_body_of(
+        &state,
+        &transfer_id,
+        &field("payer", "payerfsp"),
+        &field("payee", "payeefsp"),
+        &field("amount", "10"),
+        &field("currency", "USD"),
+    ))
 }
 
-async fn receive_prepare(State(state): State<Arc<SimState>>, Path(fsp): Path<String>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn receive_prepare(
+    State(state): State<Arc<SimState>>,
+    Path(fsp): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let Some(received) = record(&state, &fsp, "POST", "/transfers".to_string(), &headers, &body) else {
         return StatusCode::SERVICE_UNAVAILABLE;
     };
@@ -309,7 +354,14 @@ async fn receive_prepare(State(state): State<Arc<SimState>>, Path(fsp): Path<Str
     StatusCode::ACCEPTED
 }
 
-async fn receive_callback(State(state): State<Arc<SimState>>, Path(params): Path<Vec<(String, String)>>, method: Method, uri: axum::http::Uri, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn receive_callback(
+    State(state): State<Arc<SimState>>,
+    Path(params): Path<Vec<(String, String)>>,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
     let fsp = params.first().map(|(_, value)| value.clone()).unwrap_or_default();
     let path = uri.path().strip_prefix(&format!("/{fsp}")).unwrap_or(uri.path()).to_string();
     match record(&state, &fsp, method.as_str(), path, &headers, &body) {
@@ -319,7 +371,14 @@ async fn receive_callback(State(state): State<Arc<SimState>>, Path(params): Path
 }
 
 /// Records a request, or refuses it when a failure was injected for `fsp`.
-fn record(state: &SimState, fsp: &str, method: &str, path: String, headers: &HeaderMap, body: &[u8]) -> Option<Received> {
+fn record(
+    state: &SimState,
+    fsp: &str,
+    method: &str,
+    path: String,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Option<Received> {
     {
         let mut failing = state.failing.lock().unwrap_or_else(|it| it.into_inner());
         if let Some(left) = failing.get_mut(fsp).filter(|left| **left > 0) {
@@ -333,7 +392,8 @@ fn record(state: &SimState, fsp: &str, method: &str, path: String, headers: &Hea
         .filter_map(|(name, value)| value.to_str().ok().map(|it| (name.as_str().to_ascii_lowercase(), it.to_string())))
         .collect();
     let body = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let received = Received { fsp: fsp.to_string(), method: method.to_string(), path, headers, body, at: Instant::now() };
+    let received =
+        Received { fsp: fsp.to_string(), method: method.to_string(), path, headers, body, at: Instant::now() };
     state.received.lock().unwrap_or_else(|it| it.into_inner()).push(received.clone());
     state.arrived.notify_waiters();
     Some(received)
@@ -353,11 +413,15 @@ async fn answer_as_payee(state: Arc<SimState>, payee: String, prepare: Received,
     let (path, body, to, content_type) = match mode {
         PayeeMode::Silent => return,
         PayeeMode::Fulfil => (format!("/transfers/{transfer_id}"), fulfilled("COMMITTED"), payer, content_type),
-        PayeeMode::Reserve { to, content_type: answered_in } => {
-            (format!("/transfers/{transfer_id}"), fulfilled("RESERVED"), to.unwrap_or(payer), answered_in.unwrap_or(content_type))
-        }
+        PayeeMode::Reserve { to, content_type: answered_in } => (
+            format!("/transfers/{transfer_id}"),
+            fulfilled("RESERVED"),
+            to.unwrap_or(payer),
+            answered_in.unwrap_or(content_type),
+        ),
         PayeeMode::Reject(code) => {
-            let body = json!({ "errorInformation": { "errorCode": code, "errorDescription": "Payee rejected the transfer" } });
+            let body =
+                json!({ "errorInformation": { "errorCode": code, "errorDescription": "Payee rejected the transfer" } });
             (format!("/transfers/{transfer_id}/error"), body, payer, content_type)
         }
     };

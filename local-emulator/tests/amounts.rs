@@ -62,9 +62,15 @@ async fn wide_amounts_are_refused_by_the_ledger_and_the_others_commit(backend: B
     let stored: Vec<TransferId> = ids.iter().map(|it| TransferId::parse(it).unwrap()).collect();
     let stored = switch.store.transfers(&stored).await.unwrap();
     let fifteen = &stored[&TransferId::parse(&ids[1]).unwrap()];
-    assert_eq!((fifteen.amount, fifteen.current.state), (Amount::from_whole(100_000_000_000_000), TransferState::AbortedRejected));
+    assert_eq!(
+        (fifteen.amount, fifteen.current.state),
+        (Amount::from_whole(100_000_000_000_000), TransferState::AbortedRejected)
+    );
     let largest = &stored[&TransferId::parse(&ids[3]).unwrap()];
-    assert_eq!((largest.amount, largest.current.state), (Amount::from_units(10_i128.pow(22) - 1), TransferState::Invalid));
+    assert_eq!(
+        (largest.amount, largest.current.state),
+        (Amount::from_units(10_i128.pow(22) - 1), TransferState::Invalid)
+    );
     switch.finish().await;
 }
 
@@ -76,7 +82,11 @@ async fn a_fifteen_digit_amount_commits_where_the_limits_allow_it(backend: Backe
 
     let (id, status) = sims.send_transfer(PAYER, PAYEE, FIFTEEN_DIGITS, "USD").await.unwrap();
     assert_eq!(status, 202);
-    let both = |r: &[Received]| [PAYER, PAYEE].iter().all(|fsp| r.iter().any(|it| it.fsp == *fsp && it.method == "PUT" && it.path.contains(&id)));
+    let both = |r: &[Received]| {
+        [PAYER, PAYEE]
+            .iter()
+            .all(|fsp| r.iter().any(|it| it.fsp == *fsp && it.method == "PUT" && it.path.contains(&id)))
+    };
     assert!(sims.wait_until(CALLBACK_WAIT, both).await, "{:#?}", sims.received());
     let received = sims.received();
     let to_payer = final_callback(&received, &id).unwrap();

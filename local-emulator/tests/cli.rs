@@ -31,7 +31,8 @@ async fn up_demo_commits_a_transfer(backend: Backend) {
     let database = match backend {
         Backend::Sqlite => None,
         Backend::Mariadb => {
-            let server = std::env::var("LEDGER_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_string());
+            let server =
+                std::env::var("LEDGER_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_string());
             let url = format!("{}/ledger_t_{}", server.trim_end_matches('/'), uuid::Uuid::new_v4().simple());
             command.args(["--mysql", &url]);
             Some(url)
@@ -80,14 +81,35 @@ async fn help_documents_every_flag() {
     let output = emulator().arg("--help").output().await.unwrap();
     assert!(output.status.success());
     let help = String::from_utf8(output.stdout).unwrap();
-    for flag in ["--data-dir", "--mysql", "--demo", "--partitions", "--fspiop-port", "--admin-port", "--settlement-port", "--handler", "--operator-key", "--open", "--mtls", "--fault", "--callback-version", "--jws-sign"] {
+    for flag in [
+        "--data-dir",
+        "--mysql",
+        "--demo",
+        "--partitions",
+        "--fspiop-port",
+        "--admin-port",
+        "--settlement-port",
+        "--handler",
+        "--operator-key",
+        "--open",
+        "--mtls",
+        "--fault",
+        "--callback-version",
+        "--jws-sign",
+    ] {
         assert!(help.contains(flag), "{flag} is documented");
     }
 }
 
 #[tokio::test]
 async fn bad_flags_are_refused_with_the_usage() {
-    for args in [vec!["up", "--no-such-flag"], vec!["up", "--fault", "boom:x"], vec!["up", "--mtls", "ca.pem"], vec!["up", "--partitions", "many"], vec!["up", "--callback-version", "1.2"]] {
+    for args in [
+        vec!["up", "--no-such-flag"],
+        vec!["up", "--fault", "boom:x"],
+        vec!["up", "--mtls", "ca.pem"],
+        vec!["up", "--partitions", "many"],
+        vec!["up", "--callback-version", "1.2"],
+    ] {
         let output = emulator().args(&args).output().await.unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(String::from_utf8_lossy(&output.stderr).contains("USAGE"), "{args:?}");

@@ -69,12 +69,17 @@ async fn send(sims: &Simulators, payee: &str, expiration: SystemTime) -> String 
 /// The 3303 error callback `fsp` received for `id`, if any.
 fn expiry_notice<'a>(received: &'a [Received], fsp: &str, id: &str) -> Option<&'a Received> {
     received.iter().find(|it| {
-        it.fsp == fsp && it.method == "PUT" && it.path == format!("/transfers/{id}/error") && it.body["errorInformation"]["errorCode"] == "3303"
+        it.fsp == fsp
+            && it.method == "PUT"
+            && it.path == format!("/transfers/{id}/error")
+            && it.body["errorInformation"]["errorCode"] == "3303"
     })
 }
 
 fn committed(received: &[Received], id: &str) -> bool {
-    received.iter().any(|it| it.fsp == PAYER && it.path == format!("/transfers/{id}") && it.body["transferState"] == "COMMITTED")
+    received
+        .iter()
+        .any(|it| it.fsp == PAYER && it.path == format!("/transfers/{id}") && it.body["transferState"] == "COMMITTED")
 }
 
 /// The cases run one at a time: they measure how late a notice is, and a second switch under
@@ -113,26 +118,46 @@ async fn unanswered_transfers_expire_on_time_among_committing_traffic(backend: B
 
     let all_heard = sims
         .wait_until(OUTCOME_WAIT, |r| {
-            expiring.iter().all(|it| expiry_notice(r, PAYER, &it.id).is_some() && expiry_notice(r, SILENT, &it.id).is_some())
+            expiring
+                .iter()
+                .all(|it| expiry_notice(r, PAYER, &it.id).is_some() && expiry_notice(r, SILENT, &it.id).is_some())
                 && committing_ids.iter().all(|id| committed(r, id))
         })
         .await;
     let received = sims.received();
-    let unheard = expiring.iter().filter(|it| expiry_notice(&received, PAYER, &it.id).is_none() || expiry_notice(&received, SILENT, &it.id).is_none());
+    let unheard = expiring.iter().filter(|it| {
+        expiry_notice(&received, PAYER, &it.id).is_none() || expiry_notice(&received, SILENT, &it.id).is_none()
+    });
     let uncommitted = committing_ids.iter().filter(|id| !committed(&received, id));
-    assert!(all_heard, "within {OUTCOME_WAIT:?}: {} expiries not heard by both, {} commits not heard", unheard.count(), uncommitted.count());
+    assert!(
+        all_heard,
+        "within {OUTCOME_WAIT:?}: {} expiries not heard by both, {} commits not heard",
+        unheard.count(),
+        uncommitted.count()
+    );
     // Both parties of every expired transfer, how late after its expiration, latest first.
     let mut lateness: Vec<(Duration, &str, &str)> = Vec::new();
     for transfer in &expiring {
         for fsp in [PAYER, SILENT] {
             let notice = expiry_notice(&received, fsp, &transfer.id).expect("checked above");
-            lateness.push((clock.wall(notice.at).duration_since(transfer.expiration).unwrap_or_default(), fsp, &transfer.id));
+            lateness.push((
+                clock.wall(notice.at).duration_since(transfer.expiration).unwrap_or_default(),
+                fsp,
+                &transfer.id,
+            ));
         }
     }
     lateness.sort_by(|a, b| b.cmp(a));
-    eprintln!("expiry notices, latest first, after expiration: {:?}", lateness.iter().map(|it| it.0).collect::<Vec<_>>());
+    eprintln!(
+        "expiry notices, latest first, after expiration: {:?}",
+        lateness.iter().map(|it| it.0).collect::<Vec<_>>()
+    );
     let (latest, fsp, id) = lateness[0];
-    assert!(latest <= EXPIRY_NOTICE_MAX, "{fsp} heard {latest:?} after transfer {id} expired; all: {:?}", lateness.iter().map(|it| it.0).collect::<Vec<_>>());
+    assert!(
+        latest <= EXPIRY_NOTICE_MAX,
+        "{fsp} heard {latest:?} after transfer {id} expired; all: {:?}",
+        lateness.iter().map(|it| it.0).collect::<Vec<_>>()
+    );
 
     assert!(switch.emulator.wait_idle(OUTCOME_WAIT).await);
     for transfer in &expiring {
@@ -140,11 +165,21 @@ async fn unanswered_transfers_expire_on_time_among_committing_traffic(backend: B
         assert_eq!(record.current.state, TransferState::ExpiredReserved, "{}", transfer.id);
     }
     let mut tx = switch.store.begin().await.unwrap();
-    let listed: HashSet<TransferId> = tx.due_timeouts(Timestamp::from_unix_ms(i64::MAX), 100_000).await.unwrap().into_iter().map(|(id, _)| id).collect();
+    let listed: HashSet<TransferId> = tx
+        .due_timeouts(Timestamp::from_unix_ms(i64::MAX), 100_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     drop(tx);
     assert!(listed.is_empty(), "{} transfers left on the timeout work-list", listed.len());
     let expected = Amount::from_whole(committing_ids.len() as i64);
-    assert_eq!(switch.position(&payer).await, expected.to_decimal_string(), "the payer's position holds the committed transfers only");
+    assert_eq!(
+        switch.position(&payer).await,
+        expected.to_decimal_string(),
+        "the payer's position holds the committed transfers only"
+    );
     switch.finish().await;
 }
 

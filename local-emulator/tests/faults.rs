@@ -51,7 +51,9 @@ async fn one_transfer_with(backend: Backend, faults: Vec<Fault>) -> (String, Str
     let sims = &switch.simulators;
     let id = send_until_accepted(sims, PAYER, PAYEE, "100").await;
     let committed = sims
-        .wait_until(OUTCOME_WAIT, |r| r.iter().any(|it| it.fsp == PAYER && it.body["transferState"] == "COMMITTED" && it.path.contains(&id)))
+        .wait_until(OUTCOME_WAIT, |r| {
+            r.iter().any(|it| it.fsp == PAYER && it.body["transferState"] == "COMMITTED" && it.path.contains(&id))
+        })
         .await;
     assert!(committed, "{:#?}", sims.received());
     assert!(switch.emulator.wait_idle(OUTCOME_WAIT).await);
@@ -61,7 +63,8 @@ async fn one_transfer_with(backend: Backend, faults: Vec<Fault>) -> (String, Str
 }
 
 async fn a_crash_right_after_the_position_commit_loses_nothing(backend: Backend) {
-    let (payer, payee, switch) = one_transfer_with(backend, vec![Fault::parse("crash:position:after-commit:1").unwrap()]).await;
+    let (payer, payee, switch) =
+        one_transfer_with(backend, vec![Fault::parse("crash:position:after-commit:1").unwrap()]).await;
     assert_eq!((payer.as_str(), payee.as_str()), ("100.0000", "-100.0000"));
     assert!(switch.emulator.supervisor.starts() >= 2, "the handler crashed and came back");
     assert_eq!(switch.emulator.counters.abandoned_batches.load(Ordering::SeqCst), 0);
@@ -69,21 +72,27 @@ async fn a_crash_right_after_the_position_commit_loses_nothing(backend: Backend)
 }
 
 async fn a_crash_right_after_the_prepare_commit_loses_nothing(backend: Backend) {
-    let (payer, payee, switch) = one_transfer_with(backend, vec![Fault::parse("crash:prepare:after-commit:1").unwrap()]).await;
+    let (payer, payee, switch) =
+        one_transfer_with(backend, vec![Fault::parse("crash:prepare:after-commit:1").unwrap()]).await;
     assert_eq!((payer.as_str(), payee.as_str()), ("100.0000", "-100.0000"));
     assert!(switch.emulator.supervisor.starts() >= 2, "the handler crashed and came back");
     switch.finish().await;
 }
 
 async fn a_crash_right_before_the_fulfil_commit_loses_nothing(backend: Backend) {
-    let (payer, payee, switch) = one_transfer_with(backend, vec![Fault::parse("crash:fulfil:before-commit:1").unwrap()]).await;
+    let (payer, payee, switch) =
+        one_transfer_with(backend, vec![Fault::parse("crash:fulfil:before-commit:1").unwrap()]).await;
     assert_eq!((payer.as_str(), payee.as_str()), ("100.0000", "-100.0000"));
     assert!(switch.emulator.supervisor.starts() >= 2, "the handler crashed and came back");
     switch.finish().await;
 }
 
 async fn a_crash_after_the_timeout_scan_commits_still_tells_both_sides(backend: Backend) {
-    let switch = start(backend, Options { faults: vec![Fault::parse("crash:timeout:after-commit:1").unwrap()], ..Options::default() }).await;
+    let switch = start(
+        backend,
+        Options { faults: vec![Fault::parse("crash:timeout:after-commit:1").unwrap()], ..Options::default() },
+    )
+    .await;
     let (payer, _) = switch.add_dfsp(PAYER, "1000", 1000).await;
     switch.add_dfsp(PAYEE, "1000", 1000).await;
     let sims = &switch.simulators;
@@ -91,7 +100,12 @@ async fn a_crash_after_the_timeout_scan_commits_still_tells_both_sides(backend: 
     let (id, body) = prepare_expiring_soon(sims);
     assert_eq!(sims.send(reqwest::Method::POST, "/transfers", PAYER, PAYEE, &body).await.unwrap(), 202);
     let told = |r: &[local_emulator::simulator::Received], fsp: &str| {
-        r.iter().any(|it| it.fsp == fsp && it.path.ends_with("/error") && it.body["errorInformation"]["errorCode"] == "3303" && it.path.contains(&id))
+        r.iter().any(|it| {
+            it.fsp == fsp
+                && it.path.ends_with("/error")
+                && it.body["errorInformation"]["errorCode"] == "3303"
+                && it.path.contains(&id)
+        })
     };
     let both = sims.wait_until(OUTCOME_WAIT, |r| told(r, PAYER) && told(r, PAYEE)).await;
     assert!(both, "{:#?}", sims.received());
@@ -103,10 +117,17 @@ async fn a_crash_after_the_timeout_scan_commits_still_tells_both_sides(backend: 
 }
 
 async fn every_batch_delivered_twice_moves_positions_once(backend: Backend) {
-    let faults = ["redeliver:prepare", "redeliver:position", "redeliver:fulfil", "redeliver:notification", "delay:transfer-position/0:100", "delay:transfer-position/1:100"]
-        .iter()
-        .map(|it| Fault::parse(it).unwrap())
-        .collect();
+    let faults = [
+        "redeliver:prepare",
+        "redeliver:position",
+        "redeliver:fulfil",
+        "redeliver:notification",
+        "delay:transfer-position/0:100",
+        "delay:transfer-position/1:100",
+    ]
+    .iter()
+    .map(|it| Fault::parse(it).unwrap())
+    .collect();
     let (payer, payee, switch) = one_transfer_with(backend, faults).await;
     assert_eq!((payer.as_str(), payee.as_str()), ("100.0000", "-100.0000"));
     let received = switch.simulators.received();
@@ -166,8 +187,10 @@ async fn killing_the_handler_repeatedly_loses_and_doubles_nothing(backend: Backe
     killer.await.unwrap();
 
     let sims = &switch.simulators;
-    let all_heard = sims.wait_until(OUTCOME_WAIT, |r| sent.iter().all(|(id, payer, ..)| payer_heard(r, payer, id))).await;
-    let missing: Vec<&String> = sent.iter().filter(|(id, payer, ..)| !payer_heard(&sims.received(), payer, id)).map(|it| &it.0).collect();
+    let all_heard =
+        sims.wait_until(OUTCOME_WAIT, |r| sent.iter().all(|(id, payer, ..)| payer_heard(r, payer, id))).await;
+    let missing: Vec<&String> =
+        sent.iter().filter(|(id, payer, ..)| !payer_heard(&sims.received(), payer, id)).map(|it| &it.0).collect();
     assert!(all_heard, "payers never heard of {missing:?}");
     assert!(switch.emulator.wait_idle(OUTCOME_WAIT).await);
     assert!(switch.emulator.supervisor.starts() as usize > KILLS, "the handler was killed {KILLS} times and restarted");
@@ -213,7 +236,11 @@ async fn check_journals(switch: &Switch, accounts: &[Account]) {
         assert_eq!(running, position, "account {:?}: the journal ends at the position", account.id);
         for (transfer, changes) in per_transfer {
             let distinct: HashSet<String> = changes.iter().map(|it| it.to_decimal_string()).collect();
-            assert!(changes.len() <= 2 && distinct.len() == changes.len(), "{transfer:?} moved account {:?} twice the same way: {changes:?}", account.id);
+            assert!(
+                changes.len() <= 2 && distinct.len() == changes.len(),
+                "{transfer:?} moved account {:?} twice the same way: {changes:?}",
+                account.id
+            );
         }
     }
 }

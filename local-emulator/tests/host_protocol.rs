@@ -52,7 +52,11 @@ fn app_root(dir: &Path) -> PathBuf {
 }
 
 fn invocations(record: &Path) -> Vec<Value> {
-    std::fs::read_to_string(record).unwrap_or_default().lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+    std::fs::read_to_string(record)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,9 +9,9 @@ mod support;
 use std::time::Duration;
 
 use fspiop::datetime::format_http_date;
+use local_emulator::simulator::Received;
 use plumbing::limits::REQUEST_BODY_BYTES_MAX;
 use plumbing::listen::CONNECTIONS_PER_LISTENER_MAX;
-use local_emulator::simulator::Received;
 use support::*;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -20,16 +20,8 @@ const ACCEPT: &str = "application/vnd.interoperability.transfers+json;version=1"
 
 fn error_code(body: &serde_json::Value) -> String {
     let information = &body["errorInformation"];
-    assert!(
-        information["errorDescription"]
-            .as_str()
-            .is_some_and(|it| !it.is_empty()),
-        "{body}"
-    );
-    information["errorCode"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no errorCode: {body}"))
-        .to_string()
+    assert!(information["errorDescription"].as_str().is_some_and(|it| !it.is_empty()), "{body}");
+    information["errorCode"].as_str().unwrap_or_else(|| panic!("no errorCode: {body}")).to_string()
 }
 
 /// Sends and returns the status and the Mojaloop error code.
@@ -37,8 +29,8 @@ async fn refused(request: reqwest::RequestBuilder) -> (u16, String) {
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
-    let body: serde_json::Value = serde_json::from_str(&text)
-        .unwrap_or_else(|err| panic!("{status} without a JSON body ({err}): {text}"));
+    let body: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|err| panic!("{status} without a JSON body ({err}): {text}"));
     (status, error_code(&body))
 }
 
@@ -68,21 +60,12 @@ async fn a_body_at_the_limit_is_carried_end_to_end_and_one_byte_more_is_413(back
     };
     let id = uuid::Uuid::new_v4().to_string();
     let body = sims.prepare_body(&id, PAYER, PAYEE, "10", "USD");
-    let response = post(padded(&body, REQUEST_BODY_BYTES_MAX))
-        .send()
-        .await
-        .unwrap();
+    let response = post(padded(&body, REQUEST_BODY_BYTES_MAX)).send().await.unwrap();
     assert_eq!(response.status(), 202, "{}", response.text().await.unwrap());
     let committed = |received: &[Received]| {
-        received.iter().any(|it| {
-            it.fsp == PAYER && it.method == "PUT" && it.path == format!("/transfers/{id}")
-        })
+        received.iter().any(|it| it.fsp == PAYER && it.method == "PUT" && it.path == format!("/transfers/{id}"))
     };
-    assert!(
-        sims.wait_until(CALLBACK_WAIT, committed).await,
-        "callbacks: {:#?}",
-        sims.received()
-    );
+    assert!(sims.wait_until(CALLBACK_WAIT, committed).await, "callbacks: {:#?}", sims.received());
     assert_eq!(switch.position(&payer).await, "10.0000");
     let forwarded = sims
         .received()
@@ -92,19 +75,9 @@ async fn a_body_at_the_limit_is_carried_end_to_end_and_one_byte_more_is_413(back
     assert_eq!(forwarded.body["transferId"], id.as_str());
 
     let other = uuid::Uuid::new_v4().to_string();
-    let over = padded(
-        &sims.prepare_body(&other, PAYER, PAYEE, "10", "USD"),
-        REQUEST_BODY_BYTES_MAX + 1,
-    );
+    let over = padded(&sims.prepare_body(&other, PAYER, PAYEE, "10", "USD"), REQUEST_BODY_BYTES_MAX + 1);
     assert_eq!(refused(post(over)).await, (413, "3104".to_string()));
-    assert_eq!(
-        switch
-            .emulator
-            .counters
-            .abandoned_batches
-            .load(std::sync::atomic::Ordering::Relaxed),
-        0
-    );
+    assert_eq!(switch.emulator.counters.abandoned_batches.load(std::sync::atomic::Ordering::Relaxed), 0);
     switch.finish().await;
 }
 
@@ -118,26 +91,16 @@ async fn raw(address: std::net::SocketAddr, bytes: &[u8]) -> (u16, serde_json::V
         .expect("answered and closed")
         .unwrap();
     let text = String::from_utf8_lossy(&answer).into_owned();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no answer: {text:?}"));
-    (
-        head[9..12].parse().unwrap(),
-        serde_json::from_str(body).unwrap_or_else(|err| panic!("{err}: {text}")),
-    )
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no answer: {text:?}"));
+    (head[9..12].parse().unwrap(), serde_json::from_str(body).unwrap_or_else(|err| panic!("{err}: {text}")))
 }
 
 async fn every_refusal_on_every_port_carries_mojaloop_error_information(backend: Backend) {
     let switch = start(backend, Options::default()).await;
     let client = reqwest::Client::new();
-    let (fspiop, admin, settlement) = (
-        switch.emulator.fspiop_url(),
-        switch.emulator.admin_url(),
-        switch.emulator.settlement_url(),
-    );
-    let keyed = |request: reqwest::RequestBuilder| {
-        request.header("ocp-apim-subscription-key", OPERATOR_KEY)
-    };
+    let (fspiop, admin, settlement) =
+        (switch.emulator.fspiop_url(), switch.emulator.admin_url(), switch.emulator.settlement_url());
+    let keyed = |request: reqwest::RequestBuilder| request.header("ocp-apim-subscription-key", OPERATOR_KEY);
     let id = uuid::Uuid::new_v4();
 
     for base in [&fspiop, &admin, &settlement] {
@@ -152,53 +115,31 @@ async fn every_refusal_on_every_port_carries_mojaloop_error_information(backend:
         (404, "3002".to_string()),
         "operator paths are not on the FSPIOP port"
     );
-    assert_eq!(
-        refused(client.delete(format!("{fspiop}/transfers/{id}"))).await,
-        (405, "3000".to_string())
-    );
-    assert_eq!(
-        refused(keyed(client.delete(format!("{admin}/participants")))).await,
-        (405, "3000".to_string())
-    );
-    assert_eq!(
-        refused(keyed(client.delete(format!("{settlement}/settlements")))).await,
-        (405, "3000".to_string())
-    );
+    assert_eq!(refused(client.delete(format!("{fspiop}/transfers/{id}"))).await, (405, "3000".to_string()));
+    assert_eq!(refused(keyed(client.delete(format!("{admin}/participants")))).await, (405, "3000".to_string()));
+    assert_eq!(refused(keyed(client.delete(format!("{settlement}/settlements")))).await, (405, "3000".to_string()));
     let patch = client
         .patch(format!("{fspiop}/transfers/{id}"))
         .header("content-type", CONTENT_TYPE)
         .header("date", format_http_date(now()))
         .header("fspiop-source", PAYER);
     assert_eq!(refused(patch.body("{}")).await, (501, "2002".to_string()));
-    assert_eq!(
-        refused(client.get(format!("{admin}/participants"))).await,
-        (401, "3000".to_string())
-    );
+    assert_eq!(refused(client.get(format!("{admin}/participants"))).await, (401, "3000".to_string()));
     let bad_json = keyed(client.post(format!("{admin}/participants")))
         .header("content-type", "application/json")
         .body("{\"name\":");
     assert_eq!(refused(bad_json).await.0, 400);
     assert_eq!(
-        refused(keyed(
-            client.get(format!("{settlement}/settlementWindows/%FF%FE"))
-        ))
-        .await,
+        refused(keyed(client.get(format!("{settlement}/settlementWindows/%FF%FE")))).await,
         (400, "3101".to_string())
     );
 
     // What hyper refuses before any route: the emulator's listener gives it the error body.
     let address = switch.emulator.fspiop;
-    let (status, body) = raw(
-        address,
-        b"GET /transfers/\xff\xfe HTTP/1.1\r\nhost: x\r\n\r\n",
-    )
-    .await;
+    let (status, body) = raw(address, b"GET /transfers/\xff\xfe HTTP/1.1\r\nhost: x\r\n\r\n").await;
     assert_eq!((status, error_code(&body).as_str()), (400, "3101"));
-    let (status, body) = raw(
-        address,
-        b"POST /transfers HTTP/1.1\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd",
-    )
-    .await;
+    let (status, body) =
+        raw(address, b"POST /transfers HTTP/1.1\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd").await;
     assert_eq!((status, error_code(&body).as_str()), (400, "3101"));
     let (status, body) = raw(address, b"NOT HTTP AT ALL\r\n\r\n").await;
     assert_eq!((status, error_code(&body).as_str()), (400, "3101"));
@@ -209,25 +150,13 @@ async fn idle_connections_beyond_the_cap_leave_the_switch_serving(backend: Backe
     let switch = start(backend, Options::default()).await;
     let mut idle = Vec::new();
     for _ in 0..CONNECTIONS_PER_LISTENER_MAX + 500 {
-        idle.push(
-            tokio::net::TcpStream::connect(switch.emulator.fspiop)
-                .await
-                .unwrap(),
-        );
+        idle.push(tokio::net::TcpStream::connect(switch.emulator.fspiop).await.unwrap());
     }
     let client = reqwest::Client::new();
-    let health = client
-        .get(format!("{}/health", switch.emulator.fspiop_url()))
-        .send()
-        .await
-        .unwrap();
+    let health = client.get(format!("{}/health", switch.emulator.fspiop_url())).send().await.unwrap();
     assert_eq!(health.status(), 200);
     drop(idle);
-    let health = client
-        .get(format!("{}/health", switch.emulator.fspiop_url()))
-        .send()
-        .await
-        .unwrap();
+    let health = client.get(format!("{}/health", switch.emulator.fspiop_url())).send().await.unwrap();
     assert_eq!(health.status(), 200);
     switch.finish().await;
 }

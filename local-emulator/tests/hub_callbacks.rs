@@ -20,21 +20,10 @@ const V2_0: &str = "application/vnd.interoperability.transfers+json;version=2.0"
 const EXPIRY_NOTICE_WITHIN: Duration = Duration::from_secs(5);
 
 /// The callbacks `fsp` received about `id` with `method`, `path_end` the end of their path.
-fn about<'a>(
-    received: &'a [Received],
-    fsp: &str,
-    method: &str,
-    id: &str,
-    path_end: &str,
-) -> Vec<&'a Received> {
+fn about<'a>(received: &'a [Received], fsp: &str, method: &str, id: &str, path_end: &str) -> Vec<&'a Received> {
     received
         .iter()
-        .filter(|it| {
-            it.fsp == fsp
-                && it.method == method
-                && it.path.contains(id)
-                && it.path.ends_with(path_end)
-        })
+        .filter(|it| it.fsp == fsp && it.method == method && it.path.contains(id) && it.path.ends_with(path_end))
         .collect()
 }
 
@@ -47,11 +36,7 @@ async fn answered(sims: &local_emulator::simulator::Simulators, id: &str) -> boo
     const POLL: Duration = Duration::from_millis(50);
     let deadline = std::time::Instant::now() + CALLBACK_WAIT;
     while std::time::Instant::now() < deadline {
-        if sims
-            .answered()
-            .iter()
-            .any(|it| it.transfer_id == id && it.status == Some(200))
-        {
+        if sims.answered().iter().any(|it| it.transfer_id == id && it.status == Some(200)) {
             return true;
         }
         tokio::time::sleep(POLL).await;
@@ -71,29 +56,19 @@ fn verify(validator: &Validator, callback: &Received) -> Result<(), String> {
         signature: callback.header("fspiop-signature"),
         body: &body,
     };
-    validator
-        .validate(&inbound)
-        .map_err(|rejection| format!("{rejection}: {callback:#?}"))
+    validator.validate(&inbound).map_err(|rejection| format!("{rejection}: {callback:#?}"))
 }
 
 /// The validator a DFSP would build from the public key `--jws-sign` left in the data directory.
 fn hub_validator(switch: &Switch) -> Validator {
-    let path = switch
-        .data_dir
-        .join(local_emulator::hub_key::KEYS_DIR)
-        .join(local_emulator::hub_key::HUB_PUBLIC_KEY_FILE);
+    let path =
+        switch.data_dir.join(local_emulator::hub_key::KEYS_DIR).join(local_emulator::hub_key::HUB_PUBLIC_KEY_FILE);
     let key = PublicKey::from_pem(&std::fs::read_to_string(&path).unwrap()).unwrap();
     Validator::new([("Hub".to_string(), key)].into())
 }
 
-async fn hub_callbacks_carry_the_configured_version_and_a_signature_the_hubs_key_verifies(
-    backend: Backend,
-) {
-    let options = Options {
-        callback_version: Some(fspiop::ApiVersion::V2_0),
-        jws_sign: true,
-        ..Options::default()
-    };
+async fn hub_callbacks_carry_the_configured_version_and_a_signature_the_hubs_key_verifies(backend: Backend) {
+    let options = Options { callback_version: Some(fspiop::ApiVersion::V2_0), jws_sign: true, ..Options::default() };
     let switch = start(backend, options).await;
     let (payer, _) = switch.add_dfsp(PAYER, "1000", 1000).await;
     switch.add_dfsp(PAYEE, "1000", 1000).await;
@@ -104,28 +79,14 @@ async fn hub_callbacks_carry_the_configured_version_and_a_signature_the_hubs_key
     // sign); the payee's confirmation is the Hub's, at 2.0 and signed.
     let (id, _) = sims.send_transfer(PAYER, PAYEE, "10", "USD").await.unwrap();
     let both = sims
-        .wait_until(CALLBACK_WAIT, |r| {
-            arrived(r, PAYER, "PUT", &id, &id) && arrived(r, PAYEE, "PUT", &id, &id)
-        })
+        .wait_until(CALLBACK_WAIT, |r| arrived(r, PAYER, "PUT", &id, &id) && arrived(r, PAYEE, "PUT", &id, &id))
         .await;
     assert!(both, "{:#?}", sims.received());
     let received = sims.received();
     let forwarded = about(&received, PAYER, "PUT", &id, &id)[0];
-    assert_eq!(
-        (
-            forwarded.header("content-type"),
-            forwarded.header("fspiop-signature")
-        ),
-        (Some(V1_1), None)
-    );
+    assert_eq!((forwarded.header("content-type"), forwarded.header("fspiop-signature")), (Some(V1_1), None));
     let confirmation = about(&received, PAYEE, "PUT", &id, &id)[0];
-    assert_eq!(
-        (
-            confirmation.header("fspiop-source"),
-            confirmation.header("content-type")
-        ),
-        (Some("Hub"), Some(V2_0))
-    );
+    assert_eq!((confirmation.header("fspiop-source"), confirmation.header("content-type")), (Some("Hub"), Some(V2_0)));
     verify(&validator, confirmation).unwrap();
     assert!(forwarded.at <= confirmation.at, "the payer hears first");
 
@@ -136,8 +97,7 @@ async fn hub_callbacks_carry_the_configured_version_and_a_signature_the_hubs_key
     }
     let answered = sims
         .wait_until(CALLBACK_WAIT, |r| {
-            about(r, PAYER, "PUT", &id, &id).len() == 2
-                && arrived(r, PAYER, "PUT", &unknown, "/error")
+            about(r, PAYER, "PUT", &id, &id).len() == 2 && arrived(r, PAYER, "PUT", &unknown, "/error")
         })
         .await;
     assert!(answered, "{:#?}", sims.received());
@@ -150,11 +110,7 @@ async fn hub_callbacks_carry_the_configured_version_and_a_signature_the_hubs_key
         "Transfer ID not found - Provided Transfer ID was not found on the server."
     );
     for callback in [state, not_found] {
-        assert_eq!(
-            (callback.header("content-type"), callback.header("accept")),
-            (Some(V2_0), None),
-            "{callback:#?}"
-        );
+        assert_eq!((callback.header("content-type"), callback.header("accept")), (Some(V2_0), None), "{callback:#?}");
         verify(&validator, callback).unwrap();
     }
 
@@ -162,26 +118,17 @@ async fn hub_callbacks_carry_the_configured_version_and_a_signature_the_hubs_key
     sims.set_payee_mode(PAYEE, PayeeMode::Silent);
     let (expiring, body) = prepare_expiring_soon(sims);
     let expires_at = std::time::Instant::now() + Duration::from_secs(2);
-    assert_eq!(
-        sims.send(Method::POST, "/transfers", PAYER, PAYEE, &body)
-            .await
-            .unwrap(),
-        202
-    );
+    assert_eq!(sims.send(Method::POST, "/transfers", PAYER, PAYEE, &body).await.unwrap(), 202);
     let both = sims
         .wait_until(CALLBACK_WAIT, |r| {
-            arrived(r, PAYER, "PUT", &expiring, "/error")
-                && arrived(r, PAYEE, "PUT", &expiring, "/error")
+            arrived(r, PAYER, "PUT", &expiring, "/error") && arrived(r, PAYEE, "PUT", &expiring, "/error")
         })
         .await;
     assert!(both, "{:#?}", sims.received());
     let received = sims.received();
     for fsp in [PAYER, PAYEE] {
         let notice = about(&received, fsp, "PUT", &expiring, "/error")[0];
-        assert_eq!(
-            notice.body["errorInformation"]["errorCode"], "3303",
-            "{fsp}"
-        );
+        assert_eq!(notice.body["errorInformation"]["errorCode"], "3303", "{fsp}");
         assert_eq!(notice.header("content-type"), Some(V2_0), "{fsp}");
         assert!(
             notice.at <= expires_at + EXPIRY_NOTICE_WITHIN,
@@ -191,11 +138,7 @@ async fn hub_callbacks_carry_the_configured_version_and_a_signature_the_hubs_key
         verify(&validator, notice).unwrap();
     }
     assert!(switch.emulator.wait_idle(CALLBACK_WAIT).await);
-    assert_eq!(
-        switch.position(&payer).await,
-        "10.0000",
-        "only the committed transfer holds"
-    );
+    assert_eq!(switch.position(&payer).await, "10.0000", "only the committed transfer holds");
     switch.finish().await;
 }
 
@@ -204,77 +147,39 @@ async fn a_reserved_answer_commits_and_patches_the_payee_in_its_version(backend:
     let (payer, _) = switch.add_dfsp(PAYER, "1000", 1000).await;
     let (payee, _) = switch.add_dfsp(PAYEE, "1000", 1000).await;
     let sims = &switch.simulators;
-    sims.set_payee_mode(
-        PAYEE,
-        PayeeMode::Reserve {
-            to: None,
-            content_type: None,
-        },
-    );
+    sims.set_payee_mode(PAYEE, PayeeMode::Reserve { to: None, content_type: None });
 
     let (id, _) = sims.send_transfer(PAYER, PAYEE, "10", "USD").await.unwrap();
     let both = sims
-        .wait_until(CALLBACK_WAIT, |r| {
-            arrived(r, PAYER, "PUT", &id, &id) && arrived(r, PAYEE, "PATCH", &id, &id)
-        })
+        .wait_until(CALLBACK_WAIT, |r| arrived(r, PAYER, "PUT", &id, &id) && arrived(r, PAYEE, "PATCH", &id, &id))
         .await;
     assert!(both, "{:#?}", sims.received());
     let received = sims.received();
     let committed = about(&received, PAYER, "PUT", &id, &id)[0];
     assert_eq!(
-        (
-            committed.body["transferState"].as_str(),
-            committed.header("fspiop-source")
-        ),
+        (committed.body["transferState"].as_str(), committed.header("fspiop-source")),
         (Some("COMMITTED"), Some("Hub"))
     );
-    assert!(
-        committed.body["fulfilment"].is_string() && committed.body.get("transferId").is_none(),
-        "{committed:#?}"
-    );
+    assert!(committed.body["fulfilment"].is_string() && committed.body.get("transferId").is_none(), "{committed:#?}");
     let patch = about(&received, PAYEE, "PATCH", &id, &id)[0];
     assert_eq!(
-        (
-            patch.body["transferState"].as_str(),
-            patch.header("fspiop-http-method")
-        ),
+        (patch.body["transferState"].as_str(), patch.header("fspiop-http-method")),
         (Some("COMMITTED"), Some("PATCH"))
     );
-    assert_eq!(
-        (
-            patch.header("fspiop-source"),
-            patch.header("fspiop-destination")
-        ),
-        (Some("Hub"), Some(PAYEE))
-    );
+    assert_eq!((patch.header("fspiop-source"), patch.header("fspiop-destination")), (Some("Hub"), Some(PAYEE)));
     assert!(patch.body.get("fulfilment").is_none());
     // The Hub is at 1.0 (the default); both answer the payee's 1.1 RESERVED in 1.1.
-    assert_eq!(
-        (
-            committed.header("content-type"),
-            patch.header("content-type")
-        ),
-        (Some(V1_1), Some(V1_1))
-    );
+    assert_eq!((committed.header("content-type"), patch.header("content-type")), (Some(V1_1), Some(V1_1)));
     assert!(committed.at <= patch.at, "the payer hears first");
     assert!(switch.emulator.wait_idle(CALLBACK_WAIT).await);
     assert_eq!(
-        (
-            switch.position(&payer).await.as_str(),
-            switch.position(&payee).await.as_str()
-        ),
+        (switch.position(&payer).await.as_str(), switch.position(&payee).await.as_str()),
         ("10.0000", "-10.0000")
     );
 
     // Addressed to someone other than the payer (TTK bug fix #2697): aborted, 3100 to the payer
     // at the Hub's 1.0, a PATCH ABORTED with the cause to the payee, GET says ABORTED.
-    sims.set_payee_mode(
-        PAYEE,
-        PayeeMode::Reserve {
-            to: Some("doesnotexistfsp".to_string()),
-            content_type: None,
-        },
-    );
+    sims.set_payee_mode(PAYEE, PayeeMode::Reserve { to: Some("doesnotexistfsp".to_string()), content_type: None });
     let (misaddressed, _) = sims.send_transfer(PAYER, PAYEE, "20", "USD").await.unwrap();
     let both = sims
         .wait_until(CALLBACK_WAIT, |r| {
@@ -285,12 +190,10 @@ async fn a_reserved_answer_commits_and_patches_the_payee_in_its_version(backend:
     assert!(both, "{:#?}", sims.received());
     let received = sims.received();
     let refusal = about(&received, PAYER, "PUT", &misaddressed, "/error")[0];
-    let description = "Generic validation error - fspiop-destination does not match payer fsp on the Fulfil callback response";
+    let description =
+        "Generic validation error - fspiop-destination does not match payer fsp on the Fulfil callback response";
     assert_eq!(refusal.body["errorInformation"]["errorCode"], "3100");
-    assert_eq!(
-        refusal.body["errorInformation"]["errorDescription"],
-        description
-    );
+    assert_eq!(refusal.body["errorInformation"]["errorDescription"], description);
     assert_eq!(refusal.header("content-type"), Some(V1_0));
     let aborted = about(&received, PAYEE, "PATCH", &misaddressed, &misaddressed)[0];
     assert_eq!(aborted.body["transferState"], "ABORTED");
@@ -300,55 +203,21 @@ async fn a_reserved_answer_commits_and_patches_the_payee_in_its_version(backend:
     );
     assert_eq!(aborted.header("content-type"), Some(V1_1));
     assert_eq!(sims.get_transfer(PAYER, &misaddressed).await.unwrap(), 202);
-    assert!(
-        sims.wait_until(CALLBACK_WAIT, |r| arrived(
-            r,
-            PAYER,
-            "PUT",
-            &misaddressed,
-            &misaddressed
-        ))
-        .await
-    );
-    assert_eq!(
-        about(&sims.received(), PAYER, "PUT", &misaddressed, &misaddressed)[0].body
-            ["transferState"],
-        "ABORTED"
-    );
+    assert!(sims.wait_until(CALLBACK_WAIT, |r| arrived(r, PAYER, "PUT", &misaddressed, &misaddressed)).await);
+    assert_eq!(about(&sims.received(), PAYER, "PUT", &misaddressed, &misaddressed)[0].body["transferState"], "ABORTED");
 
     // RESERVED in 1.0, which has no PATCH: dropped as central-ledger drops it; still RESERVED.
-    sims.set_payee_mode(
-        PAYEE,
-        PayeeMode::Reserve {
-            to: None,
-            content_type: Some(V1_0.to_string()),
-        },
-    );
+    sims.set_payee_mode(PAYEE, PayeeMode::Reserve { to: None, content_type: Some(V1_0.to_string()) });
     let (dropped, _) = sims.send_transfer(PAYER, PAYEE, "30", "USD").await.unwrap();
-    assert!(
-        answered(sims, &dropped).await,
-        "the payee's RESERVED is taken (200), then dropped"
-    );
+    assert!(answered(sims, &dropped).await, "the payee's RESERVED is taken (200), then dropped");
     assert!(switch.emulator.wait_idle(CALLBACK_WAIT).await);
     assert_eq!(sims.get_transfer(PAYER, &dropped).await.unwrap(), 202);
-    assert!(
-        sims.wait_until(CALLBACK_WAIT, |r| arrived(
-            r, PAYER, "PUT", &dropped, &dropped
-        ))
-        .await
-    );
+    assert!(sims.wait_until(CALLBACK_WAIT, |r| arrived(r, PAYER, "PUT", &dropped, &dropped)).await);
     let received = sims.received();
-    assert_eq!(
-        about(&received, PAYER, "PUT", &dropped, &dropped)[0].body["transferState"],
-        "RESERVED"
-    );
+    assert_eq!(about(&received, PAYER, "PUT", &dropped, &dropped)[0].body["transferState"], "RESERVED");
     assert!(about(&received, PAYEE, "PATCH", &dropped, &dropped).is_empty());
     assert!(switch.emulator.wait_idle(CALLBACK_WAIT).await);
-    assert_eq!(
-        switch.position(&payer).await,
-        "40.0000",
-        "10 committed, 30 still reserved, 20 released"
-    );
+    assert_eq!(switch.position(&payer).await, "40.0000", "10 committed, 30 still reserved, 20 released");
     switch.finish().await;
 }
 

@@ -8,7 +8,12 @@ use local_emulator::mtls::MtlsFiles;
 use support::certs::{client, issue};
 use support::*;
 
-async fn post_as(client: &reqwest::Client, url: &str, source: &str, body: &serde_json::Value) -> Result<(u16, serde_json::Value), reqwest::Error> {
+async fn post_as(
+    client: &reqwest::Client,
+    url: &str,
+    source: &str,
+    body: &serde_json::Value,
+) -> Result<(u16, serde_json::Value), reqwest::Error> {
     let content_type = local_emulator::simulator::CONTENT_TYPE_V1_1;
     let response = client
         .post(format!("{url}/transfers"))
@@ -35,7 +40,11 @@ async fn only_a_dfsps_own_certificate_lets_it_send_as_itself() {
     issue(&dir, "scheme", "localhost", true);
     issue(&dir, "scheme", PAYER, false);
     issue(&dir, "rogue", "roguefsp", false);
-    let files = MtlsFiles { client_ca: dir.join("scheme-ca.pem"), server_certificate: dir.join("localhost.pem"), server_key: dir.join("localhost.key") };
+    let files = MtlsFiles {
+        client_ca: dir.join("scheme-ca.pem"),
+        server_certificate: dir.join("localhost.pem"),
+        server_key: dir.join("localhost.key"),
+    };
     let switch = start(Backend::Sqlite, Options { mtls: Some(files), ..Options::default() }).await;
     switch.add_dfsp(PAYER, "1000", 1000).await;
     switch.add_dfsp(PAYEE, "1000", 1000).await;
@@ -56,7 +65,12 @@ async fn only_a_dfsps_own_certificate_lets_it_send_as_itself() {
         let ca = reqwest::Certificate::from_pem(&std::fs::read(dir.join("scheme-ca.pem")).unwrap()).unwrap();
         let mut pem = std::fs::read(dir.join("roguefsp.pem")).unwrap();
         pem.extend(std::fs::read(dir.join("roguefsp.key")).unwrap());
-        reqwest::Client::builder().tls_certs_only([ca]).identity(reqwest::Identity::from_pem(&pem).unwrap()).no_proxy().build().unwrap()
+        reqwest::Client::builder()
+            .tls_certs_only([ca])
+            .identity(reqwest::Identity::from_pem(&pem).unwrap())
+            .no_proxy()
+            .build()
+            .unwrap()
     };
     assert!(post_as(&rogue, &url, "roguefsp", &body).await.is_err(), "another CA's certificate fails the handshake");
 

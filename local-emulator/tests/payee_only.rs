@@ -21,8 +21,10 @@ use serde_json::{json, Value};
 use support::*;
 
 const OTHER: &str = "otherfsp";
-const NOT_PAYEE: &str = "Generic validation error - fspiop-source does not match payee fsp on the Fulfil callback response";
-const NOT_PAYER: &str = "Generic validation error - fspiop-destination does not match payer fsp on the Fulfil callback response";
+const NOT_PAYEE: &str =
+    "Generic validation error - fspiop-source does not match payee fsp on the Fulfil callback response";
+const NOT_PAYER: &str =
+    "Generic validation error - fspiop-destination does not match payer fsp on the Fulfil callback response";
 const AMOUNT: &str = "10";
 
 /// What a DFSP sends about a transfer.
@@ -85,7 +87,10 @@ impl Dfsps {
         let fulfilment = self.secret.fulfilment(body["ilpPacket"].as_str().unwrap());
         body["condition"] = fulfilment.condition().to_base64url().into();
         assert_eq!(self.send(Method::POST, "/transfers", PAYER, PAYEE, &body).await, 202);
-        let arrived = switch.simulators.wait_until(CALLBACK_WAIT, |r| r.iter().any(|it| it.fsp == PAYEE && it.body["transferId"] == id.as_str())).await;
+        let arrived = switch
+            .simulators
+            .wait_until(CALLBACK_WAIT, |r| r.iter().any(|it| it.fsp == PAYEE && it.body["transferId"] == id.as_str()))
+            .await;
         assert!(arrived, "the payee gets the prepare: {:#?}", switch.simulators.received());
         assert_eq!(state(switch, &id).await, (TransferState::Reserved, 2));
         Prepared { id, fulfilment: fulfilment.to_base64url() }
@@ -95,13 +100,17 @@ impl Dfsps {
     async fn answer(&self, transfer: &Prepared, source: &str, destination: &str, answer: Answer) -> u16 {
         let completed = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
         let (path, body) = match answer {
-            Answer::Put("ABORTED") => (format!("/transfers/{}", transfer.id), json!({ "completedTimestamp": completed, "transferState": "ABORTED" })),
+            Answer::Put("ABORTED") => (
+                format!("/transfers/{}", transfer.id),
+                json!({ "completedTimestamp": completed, "transferState": "ABORTED" }),
+            ),
             Answer::Put(state) => {
                 let body = json!({ "fulfilment": transfer.fulfilment, "completedTimestamp": completed, "transferState": state });
                 (format!("/transfers/{}", transfer.id), body)
             }
             Answer::Error => {
-                let body = json!({ "errorInformation": { "errorCode": "5104", "errorDescription": "Transaction declined" } });
+                let body =
+                    json!({ "errorInformation": { "errorCode": "5104", "errorDescription": "Transaction declined" } });
                 (format!("/transfers/{}/error", transfer.id), body)
             }
         };
@@ -145,11 +154,14 @@ async fn state(switch: &Switch, id: &str) -> (TransferState, usize) {
 
 /// What each DFSP received about the transfer, as `METHOD path` lines.
 fn received_by_each(switch: &Switch, id: &str) -> [Vec<String>; 3] {
-    [PAYER, PAYEE, OTHER].map(|fsp| switch.simulators.received_for(fsp, id).iter().map(|it| format!("{} {}", it.method, it.path)).collect())
+    [PAYER, PAYEE, OTHER].map(|fsp| {
+        switch.simulators.received_for(fsp, id).iter().map(|it| format!("{} {}", it.method, it.path)).collect()
+    })
 }
 
 fn only<'a>(received: &'a [Received], fsp: &str, path: &str) -> &'a Received {
-    let matching: Vec<&Received> = received.iter().filter(|it| it.fsp == fsp && it.method == "PUT" && it.path == path).collect();
+    let matching: Vec<&Received> =
+        received.iter().filter(|it| it.fsp == fsp && it.method == "PUT" && it.path == path).collect();
     assert_eq!(matching.len(), 1, "{fsp} PUT {path}: {matching:#?}");
     matching[0]
 }
@@ -169,16 +181,22 @@ async fn only_the_payee_fulfils(backend: Backend, mtls: bool) {
         let before = positions(&switch, &accounts).await;
         assert_eq!(dfsps.answer(&transfer, sender, PAYER, answer).await, 200, "{case}");
         let error_path = format!("/transfers/{id}/error");
-        let refused = sims.wait_until(CALLBACK_WAIT, |r| r.iter().any(|it| it.fsp == sender && it.path == error_path)).await;
+        let refused =
+            sims.wait_until(CALLBACK_WAIT, |r| r.iter().any(|it| it.fsp == sender && it.path == error_path)).await;
         assert!(refused, "{case}: {:#?}", sims.received());
         assert!(switch.emulator.wait_idle(CALLBACK_WAIT).await, "{case}");
         let received = sims.received();
         let error = only(&received, sender, &error_path);
-        assert_eq!(error.body, json!({ "errorInformation": { "errorCode": "3100", "errorDescription": NOT_PAYEE } }), "{case}");
+        assert_eq!(
+            error.body,
+            json!({ "errorInformation": { "errorCode": "3100", "errorDescription": NOT_PAYEE } }),
+            "{case}"
+        );
         assert_eq!(error.header("fspiop-source"), Some("Hub"), "{case}");
         let prepare_only = vec!["POST /transfers".to_string()];
         let error_only = vec![format!("PUT {error_path}")];
-        let expected = if sender == PAYER { [error_only, prepare_only, vec![]] } else { [vec![], prepare_only, error_only] };
+        let expected =
+            if sender == PAYER { [error_only, prepare_only, vec![]] } else { [vec![], prepare_only, error_only] };
         assert_eq!(received_by_each(&switch, id), expected, "{case}: payer, payee, other");
         assert_eq!(state(&switch, id).await, (TransferState::Reserved, 2), "{case}");
         assert_eq!(positions(&switch, &accounts).await, before, "{case}");
@@ -186,7 +204,8 @@ async fn only_the_payee_fulfils(backend: Backend, mtls: bool) {
         // The payee's own fulfil commits as if nobody else had spoken.
         assert_eq!(dfsps.answer(&transfer, PAYEE, PAYER, Answer::Put("COMMITTED")).await, 200, "{case}");
         let put_path = format!("/transfers/{id}");
-        let both = |r: &[Received]| [PAYER, PAYEE].iter().all(|fsp| r.iter().any(|it| it.fsp == *fsp && it.path == put_path));
+        let both =
+            |r: &[Received]| [PAYER, PAYEE].iter().all(|fsp| r.iter().any(|it| it.fsp == *fsp && it.path == put_path));
         assert!(sims.wait_until(CALLBACK_WAIT, both).await, "{case}: {:#?}", sims.received());
         let received = sims.received();
         assert_eq!(only(&received, PAYER, &put_path).body["transferState"], "COMMITTED", "{case}");
@@ -203,7 +222,8 @@ async fn only_the_payee_fulfils(backend: Backend, mtls: bool) {
     let before = positions(&switch, &accounts).await;
     assert_eq!(dfsps.answer(&transfer, PAYEE, OTHER, Answer::Put("COMMITTED")).await, 200);
     let error_path = format!("/transfers/{id}/error");
-    let both = |r: &[Received]| [PAYER, PAYEE].iter().all(|fsp| r.iter().any(|it| it.fsp == *fsp && it.path == error_path));
+    let both =
+        |r: &[Received]| [PAYER, PAYEE].iter().all(|fsp| r.iter().any(|it| it.fsp == *fsp && it.path == error_path));
     assert!(sims.wait_until(CALLBACK_WAIT, both).await, "{:#?}", sims.received());
     assert!(switch.emulator.wait_idle(CALLBACK_WAIT).await);
     let received = sims.received();

@@ -9,11 +9,14 @@ use reqwest::Method;
 use support::*;
 
 fn has(received: &[Received], fsp: &str, method: &str, path_end: &str, id: &str) -> bool {
-    received.iter().any(|it| it.fsp == fsp && it.method == method && it.path.contains(id) && it.path.ends_with(path_end))
+    received
+        .iter()
+        .any(|it| it.fsp == fsp && it.method == method && it.path.contains(id) && it.path.ends_with(path_end))
 }
 
 fn one<'a>(received: &'a [Received], fsp: &str, method: &str, path: &str) -> &'a Received {
-    let matching: Vec<&Received> = received.iter().filter(|it| it.fsp == fsp && it.method == method && it.path == path).collect();
+    let matching: Vec<&Received> =
+        received.iter().filter(|it| it.fsp == fsp && it.method == method && it.path == path).collect();
     assert_eq!(matching.len(), 1, "{fsp} {method} {path}: {matching:#?}");
     matching[0]
 }
@@ -27,7 +30,8 @@ async fn a_transfer_commits_and_both_sides_hear_of_it(backend: Backend) {
     let (id, status) = sims.send_transfer(PAYER, PAYEE, "100", "USD").await.unwrap();
     assert_eq!(status, 202);
     let path = format!("/transfers/{id}");
-    let arrived = sims.wait_until(CALLBACK_WAIT, |r| has(r, PAYER, "PUT", &id, &id) && has(r, PAYEE, "PUT", &id, &id)).await;
+    let arrived =
+        sims.wait_until(CALLBACK_WAIT, |r| has(r, PAYER, "PUT", &id, &id) && has(r, PAYEE, "PUT", &id, &id)).await;
     assert!(arrived, "callbacks: {:#?}", sims.received());
 
     let received = sims.received();
@@ -111,7 +115,8 @@ async fn duplicates_are_resent_or_refused(backend: Backend) {
     // The same prepare again: the final state is sent to the payer once more.
     assert_eq!(sims.send(Method::POST, "/transfers", PAYER, PAYEE, &body).await.unwrap(), 202);
     let path = format!("/transfers/{id}");
-    let resent = sims.wait_until(CALLBACK_WAIT, |r| r.iter().filter(|it| it.fsp == PAYER && it.path == path).count() == 2).await;
+    let resent =
+        sims.wait_until(CALLBACK_WAIT, |r| r.iter().filter(|it| it.fsp == PAYER && it.path == path).count() == 2).await;
     assert!(resent, "{:#?}", sims.received());
 
     // A modified body with the same id: 3106.
@@ -135,7 +140,9 @@ async fn an_unanswered_transfer_times_out_for_both_sides(backend: Backend) {
 
     let (id, body) = prepare_expiring_soon(sims);
     assert_eq!(sims.send(Method::POST, "/transfers", PAYER, PAYEE, &body).await.unwrap(), 202);
-    let both = sims.wait_until(CALLBACK_WAIT, |r| has(r, PAYER, "PUT", "/error", &id) && has(r, PAYEE, "PUT", "/error", &id)).await;
+    let both = sims
+        .wait_until(CALLBACK_WAIT, |r| has(r, PAYER, "PUT", "/error", &id) && has(r, PAYEE, "PUT", "/error", &id))
+        .await;
     assert!(both, "{:#?}", sims.received());
     for fsp in [PAYER, PAYEE] {
         let received = sims.received();
@@ -157,7 +164,8 @@ async fn get_answers_the_state_or_3208(backend: Backend) {
 
     assert_eq!(sims.get_transfer(PAYER, &id).await.unwrap(), 202);
     let path = format!("/transfers/{id}");
-    let answered = sims.wait_until(CALLBACK_WAIT, |r| r.iter().filter(|it| it.fsp == PAYER && it.path == path).count() == 2).await;
+    let answered =
+        sims.wait_until(CALLBACK_WAIT, |r| r.iter().filter(|it| it.fsp == PAYER && it.path == path).count() == 2).await;
     assert!(answered, "{:#?}", sims.received());
     let last = sims.received().into_iter().rfind(|it| it.fsp == PAYER && it.path == path).unwrap();
     assert_eq!(last.body["transferState"], "COMMITTED");
@@ -193,7 +201,12 @@ async fn bad_requests_get_synchronous_fspiop_errors(backend: Backend) {
 async fn health_answers_like_mojaloop(backend: Backend) {
     let switch = start(backend, Options::default()).await;
     let client = reqwest::Client::new();
-    let answer = client.get(format!("{}/health", switch.emulator.admin_url())).header("ocp-apim-subscription-key", OPERATOR_KEY).send().await.unwrap();
+    let answer = client
+        .get(format!("{}/health", switch.emulator.admin_url()))
+        .header("ocp-apim-subscription-key", OPERATOR_KEY)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(answer.status(), 200);
     let body: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(body["status"], "OK");

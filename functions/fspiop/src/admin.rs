@@ -8,7 +8,9 @@ use ledger_core::amount::Amount;
 use ledger_core::currency::Currency;
 use ledger_core::funds::FundsAction;
 use ledger_core::ids::{AccountId, FspId, TransferId};
-use ledger_core::model::{Delay, Granularity, Interchange, ModelDefinition, ModelName, MODEL_NAME_LENGTH_MAX, MODEL_NAME_LENGTH_MIN};
+use ledger_core::model::{
+    Delay, Granularity, Interchange, ModelDefinition, ModelName, MODEL_NAME_LENGTH_MAX, MODEL_NAME_LENGTH_MIN,
+};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -23,75 +25,6 @@ pub const FUNDS_TEXT_LENGTH_MAX: usize = 512;
 pub const NET_DEBIT_CAP: &str = "NET_DEBIT_CAP";
 /// The alarm threshold a limit gets when none is given (`thresholdAlarmPercentage`).
 pub const DEFAULT_ALARM_PERCENTAGE: i64 = 10;
-
-/// The endpoint types an FSP may register, with the id `GET /enums` gives each: central-ledger's
-/// `endpointType` seed (seeds/endpointType.js), in its order. The seed lists
-/// `TP_CB_URL_CONSENT_REQUEST_PUT_ERROR` twice; its second row is ignored on insert but takes its
-/// auto-increment value, hence the gap after 48.
-pub const ENDPOINT_TYPES: [(&str, u16); 62] = [
-    ("ALARM_NOTIFICATION_URL", 1),
-    ("ALARM_NOTIFICATION_TOPIC", 2),
-    ("FSPIOP_CALLBACK_URL_TRANSFER_POST", 3),
-    ("FSPIOP_CALLBACK_URL_TRANSFER_PUT", 4),
-    ("FSPIOP_CALLBACK_URL_TRANSFER_ERROR", 5),
-    ("FSPIOP_CALLBACK_URL_FX_QUOTES", 6),
-    ("FSPIOP_CALLBACK_URL_FX_TRANSFER_POST", 7),
-    ("FSPIOP_CALLBACK_URL_FX_TRANSFER_PUT", 8),
-    ("FSPIOP_CALLBACK_URL_FX_TRANSFER_ERROR", 9),
-    ("NET_DEBIT_CAP_THRESHOLD_BREACH_EMAIL", 10),
-    ("NET_DEBIT_CAP_ADJUSTMENT_EMAIL", 11),
-    ("SETTLEMENT_TRANSFER_POSITION_CHANGE_EMAIL", 12),
-    ("FSPIOP_CALLBACK_URL_PARTICIPANT_PUT", 13),
-    ("FSPIOP_CALLBACK_URL_PARTICIPANT_SUB_ID_PUT", 14),
-    ("FSPIOP_CALLBACK_URL_PARTICIPANT_PUT_ERROR", 15),
-    ("FSPIOP_CALLBACK_URL_PARTICIPANT_SUB_ID_PUT_ERROR", 16),
-    ("FSPIOP_CALLBACK_URL_PARTICIPANT_DELETE", 17),
-    ("FSPIOP_CALLBACK_URL_PARTICIPANT_SUB_ID_DELETE", 18),
-    ("FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT", 19),
-    ("FSPIOP_CALLBACK_URL_PARTICIPANT_BATCH_PUT_ERROR", 20),
-    ("FSPIOP_CALLBACK_URL_PARTIES_GET", 21),
-    ("FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_GET", 22),
-    ("FSPIOP_CALLBACK_URL_PARTIES_PUT", 23),
-    ("FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_PUT", 24),
-    ("FSPIOP_CALLBACK_URL_PARTIES_PUT_ERROR", 25),
-    ("FSPIOP_CALLBACK_URL_PARTIES_SUB_ID_PUT_ERROR", 26),
-    ("FSPIOP_CALLBACK_URL_QUOTES", 27),
-    ("FSPIOP_CALLBACK_URL_BULK_TRANSFER_POST", 28),
-    ("FSPIOP_CALLBACK_URL_BULK_TRANSFER_PUT", 29),
-    ("FSPIOP_CALLBACK_URL_BULK_TRANSFER_ERROR", 30),
-    ("FSPIOP_CALLBACK_URL_AUTHORIZATIONS", 31),
-    ("FSPIOP_CALLBACK_URL_TRX_REQ_SERVICE", 32),
-    ("FSPIOP_CALLBACK_URL_BULK_QUOTES", 33),
-    ("TP_CB_URL_TRANSACTION_REQUEST_GET", 34),
-    ("TP_CB_URL_TRANSACTION_REQUEST_POST", 35),
-    ("TP_CB_URL_TRANSACTION_REQUEST_PUT", 36),
-    ("TP_CB_URL_TRANSACTION_REQUEST_PUT_ERROR", 37),
-    ("TP_CB_URL_TRANSACTION_REQUEST_PATCH", 38),
-    ("TP_CB_URL_TRANSACTION_REQUEST_AUTH_POST", 39),
-    ("TP_CB_URL_TRANSACTION_REQUEST_AUTH_PUT", 40),
-    ("TP_CB_URL_TRANSACTION_REQUEST_AUTH_PUT_ERROR", 41),
-    ("TP_CB_URL_TRANSACTION_REQUEST_VERIFY_POST", 42),
-    ("TP_CB_URL_TRANSACTION_REQUEST_VERIFY_PUT", 43),
-    ("TP_CB_URL_TRANSACTION_REQUEST_VERIFY_PUT_ERROR", 44),
-    ("TP_CB_URL_CONSENT_REQUEST_POST", 45),
-    ("TP_CB_URL_CONSENT_REQUEST_PUT", 46),
-    ("TP_CB_URL_CONSENT_REQUEST_PUT_ERROR", 47),
-    ("TP_CB_URL_CONSENT_REQUEST_PATCH", 48),
-    ("TP_CB_URL_CREATE_CREDENTIAL_POST", 50),
-    ("TP_CB_URL_CONSENT_POST", 51),
-    ("TP_CB_URL_CONSENT_GET", 52),
-    ("TP_CB_URL_CONSENT_PUT", 53),
-    ("TP_CB_URL_CONSENT_PATCH", 54),
-    ("TP_CB_URL_CONSENT_PUT_ERROR", 55),
-    ("TP_CB_URL_CONSENT_GENERATE_CHALLENGE_POST", 56),
-    ("TP_CB_URL_CONSENT_GENERATE_CHALLENGE_PUT_ERROR", 57),
-    ("TP_CB_URL_ACCOUNTS_GET", 58),
-    ("TP_CB_URL_ACCOUNTS_PUT", 59),
-    ("TP_CB_URL_ACCOUNTS_PUT_ERROR", 60),
-    ("TP_CB_URL_SERVICES_GET", 61),
-    ("TP_CB_URL_SERVICES_PUT", 62),
-    ("TP_CB_URL_SERVICES_PUT_ERROR", 63),
-];
 
 /// `POST /participants`. `currency` is optional in central-ledger's schema; without one its
 /// handler fails in the database (the handler answers 500 2001).
@@ -203,7 +136,8 @@ const LEDGER: Service = Service::Ledger;
 const NAME_LENGTH_MIN: usize = 2;
 const NAME_LENGTH_MAX: usize = 30;
 /// central-ledger's funds `transferId` pattern: a lower-case UUID (v1 to v7) or an upper-case ULID.
-const FUNDS_TRANSFER_ID_PATTERN: &str = "/^(?:[0-9a-f]{8}-[0-9a-f]{4}-[1-7][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$|^[0-9A-HJKMNP-TV-Z]{26})$/";
+const FUNDS_TRANSFER_ID_PATTERN: &str =
+    "/^(?:[0-9a-f]{8}-[0-9a-f]{4}-[1-7][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$|^[0-9A-HJKMNP-TV-Z]{26})$/";
 /// The labels central-ledger gives the funds `action` and `amount` (they read as messages).
 const ACTION_LABEL: &str = "action is missing or not supported";
 const AMOUNT_LABEL: &str = "No amount provided";
@@ -216,10 +150,16 @@ fn fields_of(bytes: &[u8]) -> Result<Map<String, Value>, FspiopError> {
 fn participant_name(text: &str, label: &str) -> Result<FspId, FspiopError> {
     let n_chars = text.chars().count();
     if n_chars < NAME_LENGTH_MIN {
-        return Err(LEDGER.refuse(JoiError::StringLength, format!("\"{label}\" length must be at least {NAME_LENGTH_MIN} characters long")));
+        return Err(LEDGER.refuse(
+            JoiError::StringLength,
+            format!("\"{label}\" length must be at least {NAME_LENGTH_MIN} characters long"),
+        ));
     }
     if NAME_LENGTH_MAX < n_chars {
-        return Err(LEDGER.refuse(JoiError::StringLength, format!("\"{label}\" length must be less than or equal to {NAME_LENGTH_MAX} characters long")));
+        return Err(LEDGER.refuse(
+            JoiError::StringLength,
+            format!("\"{label}\" length must be less than or equal to {NAME_LENGTH_MAX} characters long"),
+        ));
     }
     Ok(FspId::parse(text).expect("2 to 30 characters make an FSP id"))
 }
@@ -253,11 +193,14 @@ fn funds_transfer_id(text: &str) -> Result<TransferId, FspiopError> {
             19 => matches!(it, b'8' | b'9' | b'a' | b'b'),
             _ => it.is_ascii_digit() || (b'a'..=b'f').contains(&it),
         });
-    let ulid = text.len() == 26 && text.bytes().all(|it| it.is_ascii_digit() || (it.is_ascii_uppercase() && !b"ILOU".contains(&it)));
+    let ulid = text.len() == 26
+        && text.bytes().all(|it| it.is_ascii_digit() || (it.is_ascii_uppercase() && !b"ILOU".contains(&it)));
     match (uuid || ulid).then(|| TransferId::parse(text)).flatten() {
         Some(id) => Ok(id),
         None => {
-            let message = format!("\"transferId\" with value \"{text}\" fails to match the required pattern: {FUNDS_TRANSFER_ID_PATTERN}");
+            let message = format!(
+                "\"transferId\" with value \"{text}\" fails to match the required pattern: {FUNDS_TRANSFER_ID_PATTERN}"
+            );
             Err(LEDGER.refuse(JoiError::StringPattern, message))
         }
     }
@@ -310,7 +253,9 @@ fn parse_query(query: &HashMap<String, String>, with_type: bool) -> Result<Ledge
 /// `DECIMAL(18,4)` columns, which refuse more than fourteen integer digits (a database error,
 /// 500 2001, in central-ledger).
 fn amount_of(number: &JoiNumber, label: &str) -> Result<Amount, FspiopError> {
-    Amount::parse_decimal(&number.rounded_text()).map_err(|_| FspiopError::with_detail(ErrorCode::InternalServerError, format!("Out of range value for \"{label}\"")))
+    Amount::parse_decimal(&number.rounded_text()).map_err(|_| {
+        FspiopError::with_detail(ErrorCode::InternalServerError, format!("Out of range value for \"{label}\""))
+    })
 }
 
 pub fn parse_participant_create(bytes: &[u8]) -> Result<ParticipantCreate, FspiopError> {
@@ -332,7 +277,8 @@ fn is_proxy(fields: &mut Fields<'_>) -> Result<bool, FspiopError> {
         Some(Value::Number(it)) if it.as_u64() == Some(0) => Ok(false),
         Some(Value::String(it)) if it == "1" => Ok(true),
         Some(Value::String(it)) if it == "0" || it.is_empty() => Ok(false),
-        Some(value) => crate::joi::boolean(value).ok_or_else(|| fields.refuse("isProxy", JoiError::BooleanBase, "must be a boolean")),
+        Some(value) => crate::joi::boolean(value)
+            .ok_or_else(|| fields.refuse("isProxy", JoiError::BooleanBase, "must be a boolean")),
     }
 }
 
@@ -355,13 +301,6 @@ pub fn parse_endpoint(bytes: &[u8]) -> Result<(String, String), FspiopError> {
     let value = fields.str("value")?.to_string();
     fields.finish()?;
     Ok((kind, value))
-}
-
-/// The seeded endpoint type a registration names, in its canonical spelling; `None` for a type
-/// central-ledger does not know. Its lookup (`endpointType.name`, MySQL's default
-/// case-insensitive collation) ignores ASCII case, and it answers with the seeded name.
-pub fn endpoint_type(kind: &str) -> Option<&'static str> {
-    ENDPOINT_TYPES.iter().find(|(name, _)| name.eq_ignore_ascii_case(kind)).map(|(name, _)| *name)
 }
 
 /// `{currency, type}`: a hub account. The type is any string to Joi; `None` when it names no
@@ -422,7 +361,11 @@ fn funds_text(fields: &mut Fields<'_>, field: &'static str) -> Result<String, Fs
     let text = fields.str(field)?;
     match text.chars().count() <= FUNDS_TEXT_LENGTH_MAX {
         true => Ok(text.to_string()),
-        false => Err(fields.refuse(field, JoiError::StringLength, &format!("length must be less than or equal to {FUNDS_TEXT_LENGTH_MAX} characters long"))),
+        false => Err(fields.refuse(
+            field,
+            JoiError::StringLength,
+            &format!("length must be less than or equal to {FUNDS_TEXT_LENGTH_MAX} characters long"),
+        )),
     }
 }
 
@@ -450,7 +393,8 @@ pub fn parse_funds_start(bytes: &[u8]) -> Result<FundsStart, FspiopError> {
     let mut fields = Fields::new(LEDGER, &map);
     let transfer_id = funds_transfer_id(fields.str("transferId")?)?;
     let external_reference = funds_text(&mut fields, "externalReference")?;
-    let action = funds_action(&mut fields, &["recordFundsIn", "recordFundsOutPrepareReserve"], true)?.expect("a required action");
+    let action = funds_action(&mut fields, &["recordFundsIn", "recordFundsOutPrepareReserve"], true)?
+        .expect("a required action");
     let reason = funds_text(&mut fields, "reason")?;
     let (amount, currency) = funds_amount(&mut fields)?;
     let extensions = extensions(&mut fields)?;
@@ -464,7 +408,9 @@ fn funds_amount(fields: &mut Fields<'_>) -> Result<(Amount, Option<Currency>), F
     let mut money = match fields.opt_value("amount") {
         None => return Err(LEDGER.refuse(JoiError::Required, format!("\"{AMOUNT_LABEL}\" is required"))),
         Some(Value::Object(map)) => Fields::nested(LEDGER, map, "amount."),
-        Some(_) => return Err(LEDGER.refuse(JoiError::ObjectBase, format!("\"{AMOUNT_LABEL}\" must be of type object"))),
+        Some(_) => {
+            return Err(LEDGER.refuse(JoiError::ObjectBase, format!("\"{AMOUNT_LABEL}\" must be of type object")))
+        }
     };
     let number = money.number("amount")?;
     let amount = amount_of(&number, "amount.amount")?;
@@ -505,7 +451,14 @@ pub fn parse_funds_finish(bytes: &[u8], transfer_id: TransferId) -> Result<Optio
     let action = funds_action(&mut fields, &["recordFundsOutCommit", "recordFundsOutAbort"], false)?;
     let reason = funds_text(&mut fields, "reason")?;
     fields.finish()?;
-    Ok(action.map(|action| FundsRequest { transfer_id, action, reason, external_reference: None, amount: None, extensions: Vec::new() }))
+    Ok(action.map(|action| FundsRequest {
+        transfer_id,
+        action,
+        reason,
+        external_reference: None,
+        amount: None,
+        extensions: Vec::new(),
+    }))
 }
 
 /// `POST /settlementModels`.
@@ -521,9 +474,23 @@ pub fn parse_settlement_model(bytes: &[u8]) -> Result<ModelRequest, FspiopError>
     let require_liquidity_check = fields.bool("requireLiquidityCheck")?;
     let ledger_account_type = LedgerAccountType::from_name(fields.str("ledgerAccountType")?);
     let auto_position_reset = fields.bool("autoPositionReset")?;
-    let settlement_account_type = fields.one_of("settlementAccountType", &["SETTLEMENT", "INTERCHANGE_FEE_SETTLEMENT"], LedgerAccountType::from_name)?;
+    let settlement_account_type = fields.one_of(
+        "settlementAccountType",
+        &["SETTLEMENT", "INTERCHANGE_FEE_SETTLEMENT"],
+        LedgerAccountType::from_name,
+    )?;
     fields.finish()?;
-    Ok(ModelRequest { name, granularity, interchange, delay, currency, require_liquidity_check, ledger_account_type, auto_position_reset, settlement_account_type })
+    Ok(ModelRequest {
+        name,
+        granularity,
+        interchange,
+        delay,
+        currency,
+        require_liquidity_check,
+        ledger_account_type,
+        auto_position_reset,
+        settlement_account_type,
+    })
 }
 
 /// A model name: `Joi.string().alphanum().min(2).max(30)`, its rules in that order.
@@ -533,10 +500,16 @@ fn model_name(fields: &Fields<'_>, text: &str) -> Result<ModelName, FspiopError>
     }
     match ModelName::parse(text) {
         Some(name) => Ok(name),
-        None if text.len() < MODEL_NAME_LENGTH_MIN => {
-            Err(fields.refuse("name", JoiError::StringLength, &format!("length must be at least {MODEL_NAME_LENGTH_MIN} characters long")))
-        }
-        None => Err(fields.refuse("name", JoiError::StringLength, &format!("length must be less than or equal to {MODEL_NAME_LENGTH_MAX} characters long"))),
+        None if text.len() < MODEL_NAME_LENGTH_MIN => Err(fields.refuse(
+            "name",
+            JoiError::StringLength,
+            &format!("length must be at least {MODEL_NAME_LENGTH_MIN} characters long"),
+        )),
+        None => Err(fields.refuse(
+            "name",
+            JoiError::StringLength,
+            &format!("length must be less than or equal to {MODEL_NAME_LENGTH_MAX} characters long"),
+        )),
     }
 }
 
@@ -674,7 +647,12 @@ fn funds_action_name(action: FundsAction) -> &'static str {
 }
 
 impl FundsEvent {
-    pub fn new(participant: &FspId, account: ledger_core::ids::AccountId, request: &FundsRequest, hash: &crate::RequestHash) -> FundsEvent {
+    pub fn new(
+        participant: &FspId,
+        account: ledger_core::ids::AccountId,
+        request: &FundsRequest,
+        hash: &crate::RequestHash,
+    ) -> FundsEvent {
         FundsEvent {
             participant: participant.as_str().to_string(),
             account_id: account.0,
@@ -728,7 +706,8 @@ pub fn enums_body() -> Value {
     use ledger_core::state::TRANSFER_STATES;
     let names = |pairs: Vec<(String, Value)>| Value::Object(pairs.into_iter().collect());
     let endpoint_type = ENDPOINT_TYPES.iter().map(|(name, id)| (name.to_string(), Value::from(*id))).collect();
-    let ledger_account_type = LEDGER_ACCOUNT_TYPES.iter().map(|it| (it.name().to_string(), Value::from(it.id()))).collect();
+    let ledger_account_type =
+        LEDGER_ACCOUNT_TYPES.iter().map(|it| (it.name().to_string(), Value::from(it.id()))).collect();
     let entry_types = [
         ("PRINCIPLE_VALUE", LedgerEntryType::PrincipleValue),
         ("SETTLEMENT_NET_RECIPIENT", LedgerEntryType::SettlementNetRecipient),
@@ -747,7 +726,10 @@ pub fn enums_body() -> Value {
     ];
     let role_type = roles.iter().map(|(name, it)| (name.to_string(), Value::from(it.id()))).collect();
     let transfer_state = TRANSFER_STATES.iter().map(|it| (it.name().to_string(), Value::from(it.name()))).collect();
-    let state_enum = ["RECEIVED", "RESERVED", "COMMITTED", "ABORTED", "SETTLED"].iter().map(|it| (it.to_string(), Value::from(*it))).collect();
+    let state_enum = ["RECEIVED", "RESERVED", "COMMITTED", "ABORTED", "SETTLED"]
+        .iter()
+        .map(|it| (it.to_string(), Value::from(*it)))
+        .collect();
     serde_json::json!({
         "endpointType": names(endpoint_type),
         "ledgerAccountType": names(ledger_account_type),
@@ -759,6 +741,10 @@ pub fn enums_body() -> Value {
         "hubParticipant": { "id": 1, "name": HUB_NAME },
     })
 }
+
+mod endpoint_types;
+
+pub use endpoint_types::{endpoint_type, ENDPOINT_TYPES};
 
 #[cfg(test)]
 mod tests;

@@ -78,7 +78,9 @@ impl<'a> Fields<'a> {
 
     fn string_of(&self, field: &str, value: &'a Value, allow_empty: bool) -> Result<&'a str, FspiopError> {
         match value {
-            Value::String(text) if text.is_empty() && !allow_empty => Err(self.refuse(field, JoiError::StringEmpty, "is not allowed to be empty")),
+            Value::String(text) if text.is_empty() && !allow_empty => {
+                Err(self.refuse(field, JoiError::StringEmpty, "is not allowed to be empty"))
+            }
             Value::String(text) => Ok(text),
             _ => Err(self.refuse(field, JoiError::StringBase, "must be a string")),
         }
@@ -101,20 +103,36 @@ impl<'a> Fields<'a> {
 
     /// `Joi.string().valid(...)`: the allowed values are matched before the type, so anything
     /// else (another string, a number, `null`) is `any.only`.
-    pub fn one_of<T>(&mut self, field: &'static str, allowed: &[&str], parse: impl Fn(&str) -> Option<T>) -> Result<T, FspiopError> {
+    pub fn one_of<T>(
+        &mut self,
+        field: &'static str,
+        allowed: &[&str],
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<T, FspiopError> {
         let value = self.required(field)?;
         self.only(field, value, allowed, parse)
     }
 
     /// An optional `Joi.string().valid(...)`.
-    pub fn opt_one_of<T>(&mut self, field: &'static str, allowed: &[&str], parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, FspiopError> {
+    pub fn opt_one_of<T>(
+        &mut self,
+        field: &'static str,
+        allowed: &[&str],
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, FspiopError> {
         match self.get(field) {
             None => Ok(None),
             Some(value) => self.only(field, value, allowed, parse).map(Some),
         }
     }
 
-    fn only<T>(&self, field: &str, value: &Value, allowed: &[&str], parse: impl Fn(&str) -> Option<T>) -> Result<T, FspiopError> {
+    fn only<T>(
+        &self,
+        field: &str,
+        value: &Value,
+        allowed: &[&str],
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<T, FspiopError> {
         let text = value.as_str().filter(|it| allowed.contains(it));
         match text.and_then(parse) {
             Some(it) => Ok(it),
@@ -186,7 +204,13 @@ impl<'a> Fields<'a> {
 
     fn object_of(&self, field: &str, value: &'a Value, allow_unknown: bool) -> Result<Fields<'a>, FspiopError> {
         match value {
-            Value::Object(map) => Ok(Fields { map, service: self.service, prefix: format!("{}.", self.label(field)), known: Vec::new(), allow_unknown }),
+            Value::Object(map) => Ok(Fields {
+                map,
+                service: self.service,
+                prefix: format!("{}.", self.label(field)),
+                known: Vec::new(),
+                allow_unknown,
+            }),
             _ => Err(self.refuse(field, JoiError::ObjectBase, "must be of type object")),
         }
     }
@@ -202,10 +226,18 @@ impl<'a> Fields<'a> {
     }
 
     /// Item `idx` of the array `field` as an object (labels `field[idx].key`).
-    pub fn item(&self, field: &str, idx: usize, value: &'a Value, allow_unknown: bool) -> Result<Fields<'a>, FspiopError> {
+    pub fn item(
+        &self,
+        field: &str,
+        idx: usize,
+        value: &'a Value,
+        allow_unknown: bool,
+    ) -> Result<Fields<'a>, FspiopError> {
         let label = format!("{}[{idx}]", self.label(field));
         match value {
-            Value::Object(map) => Ok(Fields { map, service: self.service, prefix: format!("{label}."), known: Vec::new(), allow_unknown }),
+            Value::Object(map) => {
+                Ok(Fields { map, service: self.service, prefix: format!("{label}."), known: Vec::new(), allow_unknown })
+            }
             _ => Err(self.service.refuse(JoiError::ObjectBase, format!("\"{label}\" must be of type object"))),
         }
     }
@@ -221,7 +253,9 @@ impl<'a> Fields<'a> {
             return Ok(());
         }
         match self.map.keys().find(|it| !self.known.contains(&it.as_str())) {
-            Some(unknown) => Err(self.service.refuse(JoiError::ObjectUnknown, format!("\"{}{unknown}\" is not allowed", self.prefix))),
+            Some(unknown) => Err(self
+                .service
+                .refuse(JoiError::ObjectUnknown, format!("\"{}{unknown}\" is not allowed", self.prefix))),
             None => Ok(()),
         }
     }

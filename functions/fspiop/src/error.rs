@@ -463,9 +463,18 @@ fn admin_code(refusal: &AdminRefusal) -> ErrorCode {
     use AdminRefusal::*;
     match refusal {
         ParticipantNotFound | AccountNotFound | ModelNotFound => ErrorCode::IdNotFound,
-        HubAccountMissing(_) | NotHubAccountType | HubAccountExists | LedgerAccountTypeNotFound => ErrorCode::AddPartyInfoError,
-        CurrencyAlreadyRegistered | OnlyPositionAccountUpdate | ModelExists | ModelConflict | InvalidModel
-        | CurrencyMismatch | AccountInactive | ParticipantInactive | HubNotModifiable => ErrorCode::ClientError,
+        HubAccountMissing(_) | NotHubAccountType | HubAccountExists | LedgerAccountTypeNotFound => {
+            ErrorCode::AddPartyInfoError
+        }
+        CurrencyAlreadyRegistered
+        | OnlyPositionAccountUpdate
+        | ModelExists
+        | ModelConflict
+        | InvalidModel
+        | CurrencyMismatch
+        | AccountInactive
+        | ParticipantInactive
+        | HubNotModifiable => ErrorCode::ClientError,
         NoSettlementModel => ErrorCode::GenericSettlementError,
         // central-ledger raises these as internal errors (HTTP 500), and clients rely on it.
         LimitOrPositionAlreadySet | NoLimitForCurrency | NotSettlementAccount => ErrorCode::InternalServerError,
@@ -483,14 +492,27 @@ mod tests {
 
     #[test]
     fn bare_http_rejections_get_mojaloops_codes_and_keep_their_status() {
-        let cases = [(400, 3101, 400), (404, 3002, 404), (405, 3000, 405), (406, 3001, 406), (408, 3000, 408), (413, 3104, 413), (414, 3101, 414), (415, 3101, 415), (431, 3104, 431)];
+        let cases = [
+            (400, 3101, 400),
+            (404, 3002, 404),
+            (405, 3000, 405),
+            (406, 3001, 406),
+            (408, 3000, 408),
+            (413, 3104, 413),
+            (414, 3101, 414),
+            (415, 3101, 415),
+            (431, 3104, 431),
+        ];
         for (status, code, answered) in cases {
             let error = FspiopError::for_http_rejection(status, "detail");
             assert_eq!((error.code().number(), error.http_status()), (code, answered), "{status}");
             assert!(!error.description().is_empty());
         }
         let unavailable = FspiopError::service_unavailable();
-        assert_eq!((unavailable.code().number(), unavailable.http_status(), unavailable.description()), (2003, 503, "Service currently unavailable"));
+        assert_eq!(
+            (unavailable.code().number(), unavailable.http_status(), unavailable.description()),
+            (2003, 503, "Service currently unavailable")
+        );
         assert_eq!(FspiopError::payload_too_large("over").http_status(), 413);
     }
 

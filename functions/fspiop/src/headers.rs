@@ -638,8 +638,16 @@ mod tests {
             assert_eq!(ApiVersion::from_content_type(&version.content_type()), Some(version));
         }
         assert_eq!(ApiVersion::from_content_type(CONTENT_TYPE_1_1), Some(ApiVersion::V1_1));
-        assert_eq!(ApiVersion::from_content_type("application/vnd.interoperability.transfers+json ; version=2.0"), Some(ApiVersion::V2_0));
-        for other in ["application/json", "application/vnd.interoperability.transfers+json;version=3.0", "application/vnd.interoperability.quotes+json;version=1.1", ""] {
+        assert_eq!(
+            ApiVersion::from_content_type("application/vnd.interoperability.transfers+json ; version=2.0"),
+            Some(ApiVersion::V2_0)
+        );
+        for other in [
+            "application/json",
+            "application/vnd.interoperability.transfers+json;version=3.0",
+            "application/vnd.interoperability.quotes+json;version=1.1",
+            "",
+        ] {
             assert_eq!(ApiVersion::from_content_type(other), None, "{other}");
         }
         assert!(ApiVersion::V2_0.rejects_additional_properties());

@@ -76,8 +76,7 @@ impl Service {
             (Service::Settlement, Required) => ErrorCode::MissingElement,
             (
                 Service::Settlement,
-                StringBase | StringEmpty | StringLength | StringPattern | DateFormat
-                | NumberInteger | AnyOnly,
+                StringBase | StringEmpty | StringLength | StringPattern | DateFormat | NumberInteger | AnyOnly,
             ) => ErrorCode::MalformedSyntax,
             (Service::Settlement, _) => ErrorCode::ValidationError,
         };
@@ -114,17 +113,13 @@ pub enum NumberProblem {
 impl JoiNumber {
     /// Joi's conversion of a string: `^\s*[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?\s*$` (any case).
     pub fn parse_joi(text: &str) -> Result<JoiNumber, NumberProblem> {
-        JoiNumber::parse_decimal(text.trim(), true)
-            .ok_or(NumberProblem::NotANumber)?
-            .check_safe(true)
+        JoiNumber::parse_decimal(text.trim(), true).ok_or(NumberProblem::NotANumber)?.check_safe(true)
     }
 
     /// A JSON number's text (serde_json prints integers as digits and floats in their shortest
     /// form, possibly with an exponent).
     pub fn from_json(number: &serde_json::Number) -> Result<JoiNumber, NumberProblem> {
-        JoiNumber::parse_decimal(&number.to_string(), true)
-            .ok_or(NumberProblem::NotANumber)?
-            .check_safe(false)
+        JoiNumber::parse_decimal(&number.to_string(), true).ok_or(NumberProblem::NotANumber)?.check_safe(false)
     }
 
     /// JavaScript's `Number(text)`, which hapi-openapi applies to integer path and query
@@ -143,23 +138,16 @@ impl JoiNumber {
             _ => None,
         };
         let parsed = match radix {
-            Some(radix) => u128::from_str_radix(&text[2..], radix)
-                .ok()
-                .map(|it| JoiNumber::parse_decimal(&it.to_string(), false)),
+            Some(radix) => {
+                u128::from_str_radix(&text[2..], radix).ok().map(|it| JoiNumber::parse_decimal(&it.to_string(), false))
+            }
             None => Some(JoiNumber::parse_decimal(text, true)),
         };
-        parsed
-            .flatten()
-            .ok_or(NumberProblem::NotANumber)?
-            .check_safe(false)
+        parsed.flatten().ok_or(NumberProblem::NotANumber)?.check_safe(false)
     }
 
     fn zero() -> JoiNumber {
-        JoiNumber {
-            negative: false,
-            int: String::new(),
-            frac: String::new(),
-        }
+        JoiNumber { negative: false, int: String::new(), frac: String::new() }
     }
 
     /// `[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?`, shifted by its exponent into plain digits.
@@ -182,37 +170,21 @@ impl JoiNumber {
         let digits = format!("{int}{frac}");
         let point = i64::try_from(int.len()).ok()? + exponent;
         let (int, frac) = match point {
-            p if p <= 0 => (
-                String::new(),
-                format!("{}{digits}", "0".repeat(usize::try_from(-p).ok()?)),
-            ),
-            p if (p as usize) < digits.len() => (
-                digits[..p as usize].to_string(),
-                digits[p as usize..].to_string(),
-            ),
-            p => (
-                format!("{digits}{}", "0".repeat(p as usize - digits.len())),
-                String::new(),
-            ),
+            p if p <= 0 => (String::new(), format!("{}{digits}", "0".repeat(usize::try_from(-p).ok()?))),
+            p if (p as usize) < digits.len() => (digits[..p as usize].to_string(), digits[p as usize..].to_string()),
+            p => (format!("{digits}{}", "0".repeat(p as usize - digits.len())), String::new()),
         };
         let int = int.trim_start_matches('0').to_string();
         let frac = frac.trim_end_matches('0').to_string();
         let is_zero = int.is_empty() && frac.is_empty();
-        Some(JoiNumber {
-            negative: negative && !is_zero,
-            int,
-            frac,
-        })
+        Some(JoiNumber { negative: negative && !is_zero, int, frac })
     }
 
     /// Joi's `number.unsafe`: a magnitude beyond 2^53 - 1, or (for a converted string) decimals
     /// with more significant digits than a double keeps, whose digits would change.
     fn check_safe(self, from_text: bool) -> Result<JoiNumber, NumberProblem> {
         let too_big = SAFE_INTEGER_MAX.to_string().len() < self.int.len()
-            || self
-                .int
-                .parse::<u64>()
-                .is_ok_and(|it| SAFE_INTEGER_MAX < it);
+            || self.int.parse::<u64>().is_ok_and(|it| SAFE_INTEGER_MAX < it);
         let significant = format!("{}{}", self.int, self.frac);
         let n_significant = significant.trim_start_matches('0').len();
         let too_precise = from_text && !self.is_integer() && SAFE_DIGITS_MAX < n_significant;
@@ -239,19 +211,14 @@ impl JoiNumber {
         if !self.is_integer() {
             return None;
         }
-        let magnitude: i64 = if self.int.is_empty() {
-            0
-        } else {
-            self.int.parse().ok()?
-        };
+        let magnitude: i64 = if self.int.is_empty() { 0 } else { self.int.parse().ok()? };
         Some(if self.negative { -magnitude } else { magnitude })
     }
 
     /// The value rounded to four decimals, half away from zero: what Joi's `precision(4)` and a
     /// `DECIMAL(18,4)` column both do with more digits. Plain decimal text, `-` when negative.
     pub fn rounded_text(&self) -> String {
-        let mut digits: Vec<u8> =
-            format!("{}{:0<width$}", self.int, self.frac, width = SCALE).into_bytes();
+        let mut digits: Vec<u8> = format!("{}{:0<width$}", self.int, self.frac, width = SCALE).into_bytes();
         let cut = self.int.len() + SCALE;
         let round_up = digits.get(cut).is_some_and(|it| b'5' <= *it);
         digits.truncate(cut);
@@ -265,11 +232,7 @@ impl JoiNumber {
             it => it,
         };
         let frac = frac.trim_end_matches('0');
-        let sign = if self.negative && (int != "0" || !frac.is_empty()) {
-            "-"
-        } else {
-            ""
-        };
+        let sign = if self.negative && (int != "0" || !frac.is_empty()) { "-" } else { "" };
         match frac.is_empty() {
             true => format!("{sign}{int}"),
             false => format!("{sign}{int}.{frac}"),
@@ -284,11 +247,7 @@ fn parse_exponent(text: &str) -> Option<i64> {
     }
     // Beyond this the number is zero or infinite for a double; neither is worth the digits.
     let exponent: i64 = digits.parse().ok().filter(|it: &i64| *it <= 400)?;
-    Some(if text.starts_with('-') {
-        -exponent
-    } else {
-        exponent
-    })
+    Some(if text.starts_with('-') { -exponent } else { exponent })
 }
 
 /// Adds one to a string of decimal digits, growing it on overflow.
@@ -341,9 +300,7 @@ pub fn iso_date(text: &str) -> Option<Timestamp> {
         }
     };
     let (clock, fraction) = match time.split_once(['.', ',']) {
-        Some((clock, fraction))
-            if !fraction.is_empty() && fraction.bytes().all(|it| it.is_ascii_digit()) =>
-        {
+        Some((clock, fraction)) if !fraction.is_empty() && fraction.bytes().all(|it| it.is_ascii_digit()) => {
             (clock, fraction)
         }
         Some(_) => return None,
@@ -418,40 +375,20 @@ mod tests {
             ("1e2", Some(100)),
         ];
         for (text, expected) in cases {
-            assert_eq!(
-                JoiNumber::parse_js(text)
-                    .ok()
-                    .and_then(|it| it.to_integer()),
-                expected,
-                "{text:?}"
-            );
+            assert_eq!(JoiNumber::parse_js(text).ok().and_then(|it| it.to_integer()), expected, "{text:?}");
         }
         assert!(JoiNumber::parse_js("1.5").unwrap().to_integer().is_none());
         assert_eq!(JoiNumber::parse_js("abc"), Err(NumberProblem::NotANumber));
-        assert_eq!(
-            JoiNumber::parse_js("Infinity"),
-            Err(NumberProblem::NotANumber)
-        );
+        assert_eq!(JoiNumber::parse_js("Infinity"), Err(NumberProblem::NotANumber));
         assert_eq!(JoiNumber::parse_js("-0x10"), Err(NumberProblem::NotANumber));
     }
 
     #[test]
     fn json_numbers_are_read_from_their_digits() {
         let number = |text: &str| serde_json::from_str::<serde_json::Number>(text).unwrap();
-        assert_eq!(
-            JoiNumber::from_json(&number("5000.5"))
-                .unwrap()
-                .rounded_text(),
-            "5000.5"
-        );
-        assert_eq!(
-            JoiNumber::from_json(&number("1e21")),
-            Err(NumberProblem::Unsafe)
-        );
-        assert_eq!(
-            JoiNumber::from_json(&number("-3")).unwrap().to_integer(),
-            Some(-3)
-        );
+        assert_eq!(JoiNumber::from_json(&number("5000.5")).unwrap().rounded_text(), "5000.5");
+        assert_eq!(JoiNumber::from_json(&number("1e21")), Err(NumberProblem::Unsafe));
+        assert_eq!(JoiNumber::from_json(&number("-3")).unwrap().to_integer(), Some(-3));
     }
 
     #[test]
@@ -485,30 +422,12 @@ mod tests {
     #[test]
     fn query_dates_take_the_iso_forms_operators_write() {
         let at = |text: &str| iso_date(text).map(crate::datetime::format_fspiop_datetime);
-        assert_eq!(
-            at("2017-07-20"),
-            Some("2017-07-20T00:00:00.000Z".to_string())
-        );
-        assert_eq!(
-            at("2017-07-20T17:32:28Z"),
-            Some("2017-07-20T17:32:28.000Z".to_string())
-        );
-        assert_eq!(
-            at("2017-07-20T17:32Z"),
-            Some("2017-07-20T17:32:00.000Z".to_string())
-        );
-        assert_eq!(
-            at("2017-07-20T17:32:28.123456+02:00"),
-            Some("2017-07-20T15:32:28.123Z".to_string())
-        );
-        assert_eq!(
-            at("2017-07-20 17:32:28.5-0130"),
-            Some("2017-07-20T19:02:28.500Z".to_string())
-        );
-        assert_eq!(
-            at("2017-07-20T17:32:28"),
-            Some("2017-07-20T17:32:28.000Z".to_string())
-        );
+        assert_eq!(at("2017-07-20"), Some("2017-07-20T00:00:00.000Z".to_string()));
+        assert_eq!(at("2017-07-20T17:32:28Z"), Some("2017-07-20T17:32:28.000Z".to_string()));
+        assert_eq!(at("2017-07-20T17:32Z"), Some("2017-07-20T17:32:00.000Z".to_string()));
+        assert_eq!(at("2017-07-20T17:32:28.123456+02:00"), Some("2017-07-20T15:32:28.123Z".to_string()));
+        assert_eq!(at("2017-07-20 17:32:28.5-0130"), Some("2017-07-20T19:02:28.500Z".to_string()));
+        assert_eq!(at("2017-07-20T17:32:28"), Some("2017-07-20T17:32:28.000Z".to_string()));
         for bad in [
             "",
             "yesterday",

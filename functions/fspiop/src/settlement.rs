@@ -72,7 +72,10 @@ pub fn parse_settlement_create(bytes: &[u8]) -> Result<SettlementCreate, FspiopE
         return Err(SETTLEMENT.refuse(JoiError::ArrayLength, format!("\"{label}\" must contain at least 1 items")));
     }
     if SETTLEMENT_WINDOWS_MAX < windows.len() {
-        return Err(SETTLEMENT.refuse(JoiError::ArrayLength, format!("\"{label}\" must contain less than or equal to {SETTLEMENT_WINDOWS_MAX} items")));
+        return Err(SETTLEMENT.refuse(
+            JoiError::ArrayLength,
+            format!("\"{label}\" must contain less than or equal to {SETTLEMENT_WINDOWS_MAX} items"),
+        ));
     }
     if let Some(idx) = (1..seen.len()).find(|idx| seen[..*idx].contains(&seen[*idx])) {
         return Err(SETTLEMENT.refuse(JoiError::ArrayUnique, format!("\"{label}[{idx}]\" contains a duplicate value")));
@@ -102,12 +105,17 @@ pub enum SettlementUpdate {
 
 fn settlement_state_names() -> Vec<&'static str> {
     // The swagger's account states: the settlement states up to SETTLED, without SETTLING.
-    ["PENDING_SETTLEMENT", "PS_TRANSFERS_RECORDED", "PS_TRANSFERS_RESERVED", "PS_TRANSFERS_COMMITTED", "SETTLED"].to_vec()
+    ["PENDING_SETTLEMENT", "PS_TRANSFERS_RECORDED", "PS_TRANSFERS_RESERVED", "PS_TRANSFERS_COMMITTED", "SETTLED"]
+        .to_vec()
 }
 
 /// The accounts of one participant entry (`accounts: [{id, reason, state, externalReference}]`,
 /// nested objects that let unknown keys through).
-fn participant_accounts(fields: &mut Fields<'_>, participant: Option<i64>, out: &mut Vec<AccountStateRequest>) -> Result<(), FspiopError> {
+fn participant_accounts(
+    fields: &mut Fields<'_>,
+    participant: Option<i64>,
+    out: &mut Vec<AccountStateRequest>,
+) -> Result<(), FspiopError> {
     let Some(items) = fields.array("accounts", false)? else {
         return Ok(());
     };
@@ -125,7 +133,10 @@ fn participant_accounts(fields: &mut Fields<'_>, participant: Option<i64>, out: 
 fn check_update_count(n_updates: usize) -> Result<(), FspiopError> {
     match n_updates <= SETTLEMENT_UPDATES_MAX {
         true => Ok(()),
-        false => Err(SETTLEMENT.refuse(JoiError::ArrayLength, format!("at most {SETTLEMENT_UPDATES_MAX} accounts per request"))),
+        false => {
+            Err(SETTLEMENT
+                .refuse(JoiError::ArrayLength, format!("at most {SETTLEMENT_UPDATES_MAX} accounts per request")))
+        }
     }
 }
 
@@ -148,7 +159,10 @@ pub fn parse_settlement_update(bytes: &[u8]) -> Result<SettlementUpdate, FspiopE
     }
     fields.finish()?;
     if participants.is_some() && (state.is_some() || reason.is_some() || external_reference.is_some()) {
-        return Err(FspiopError::with_detail(ErrorCode::ValidationError, "No other properties are allowed when participants is provided"));
+        return Err(FspiopError::with_detail(
+            ErrorCode::ValidationError,
+            "No other properties are allowed when participants is provided",
+        ));
     }
     if state.is_some() != reason.is_some() {
         return Err(FspiopError::with_detail(ErrorCode::MissingElement, "State and reason are mandatory"));
@@ -182,7 +196,13 @@ pub fn parse_account_update(bytes: &[u8], participant: i64, account: i64) -> Res
     let reason = fields.str("reason")?.to_string();
     let external_reference = fields.opt_str("externalReference")?.map(str::to_string);
     fields.finish()?;
-    Ok(AccountStateRequest { participant: Some(participant), account: Some(account), state: Some(state), reason: Some(reason), external_reference })
+    Ok(AccountStateRequest {
+        participant: Some(participant),
+        account: Some(account),
+        state: Some(state),
+        reason: Some(reason),
+        external_reference,
+    })
 }
 
 /// A query's filters as the route's schema converts them: its own keys first, in the schema's
@@ -205,14 +225,30 @@ pub struct ListQuery {
 /// The filters of `GET /settlementWindows`.
 pub const WINDOW_FILTERS: [&str; 5] = ["participantId", "state", "fromDateTime", "toDateTime", "currency"];
 /// The filters of `GET /settlements`.
-pub const SETTLEMENT_FILTERS: [&str; 9] =
-    ["state", "fromDateTime", "toDateTime", "currency", "settlementWindowId", "fromSettlementWindowDateTime", "toSettlementWindowDateTime", "participantId", "accountId"];
+pub const SETTLEMENT_FILTERS: [&str; 9] = [
+    "state",
+    "fromDateTime",
+    "toDateTime",
+    "currency",
+    "settlementWindowId",
+    "fromSettlementWindowDateTime",
+    "toSettlementWindowDateTime",
+    "participantId",
+    "accountId",
+];
 
 /// The window states the `state` filter takes (the swagger's enumeration, in its order).
 const WINDOW_QUERY_STATES: [&str; 5] = ["OPEN", "CLOSED", "PENDING_SETTLEMENT", "SETTLED", "ABORTED"];
 /// The settlement states the `state` filter takes.
-const SETTLEMENT_QUERY_STATES: [&str; 7] =
-    ["PENDING_SETTLEMENT", "PS_TRANSFERS_RECORDED", "PS_TRANSFERS_RESERVED", "PS_TRANSFERS_COMMITTED", "SETTLING", "SETTLED", "ABORTED"];
+const SETTLEMENT_QUERY_STATES: [&str; 7] = [
+    "PENDING_SETTLEMENT",
+    "PS_TRANSFERS_RECORDED",
+    "PS_TRANSFERS_RESERVED",
+    "PS_TRANSFERS_COMMITTED",
+    "SETTLING",
+    "SETTLED",
+    "ABORTED",
+];
 
 pub fn parse_window_query(query: &HashMap<String, String>) -> Result<ListQuery, FspiopError> {
     parse_list_query(query, &WINDOW_FILTERS, &WINDOW_QUERY_STATES)
@@ -222,7 +258,11 @@ pub fn parse_settlements_query(query: &HashMap<String, String>) -> Result<ListQu
     parse_list_query(query, &SETTLEMENT_FILTERS, &SETTLEMENT_QUERY_STATES)
 }
 
-fn parse_list_query(query: &HashMap<String, String>, allowed: &[&str], states: &[&str]) -> Result<ListQuery, FspiopError> {
+fn parse_list_query(
+    query: &HashMap<String, String>,
+    allowed: &[&str],
+    states: &[&str],
+) -> Result<ListQuery, FspiopError> {
     let mut res = ListQuery::default();
     for name in allowed {
         let Some(text) = query.get(*name) else {
@@ -267,13 +307,19 @@ fn query_number(name: &str, text: &str) -> Result<JoiNumber, FspiopError> {
     };
     match parsed {
         Ok(number) => Ok(number),
-        Err(NumberProblem::NotANumber) => Err(SETTLEMENT.refuse(JoiError::NumberBase, format!("\"{name}\" must be a number"))),
-        Err(NumberProblem::Unsafe) => Err(SETTLEMENT.refuse(JoiError::NumberUnsafe, format!("\"{name}\" must be a safe number"))),
+        Err(NumberProblem::NotANumber) => {
+            Err(SETTLEMENT.refuse(JoiError::NumberBase, format!("\"{name}\" must be a number")))
+        }
+        Err(NumberProblem::Unsafe) => {
+            Err(SETTLEMENT.refuse(JoiError::NumberUnsafe, format!("\"{name}\" must be a safe number")))
+        }
     }
 }
 
 fn query_integer(name: &str, text: &str) -> Result<i64, FspiopError> {
-    query_number(name, text)?.to_integer().ok_or_else(|| SETTLEMENT.refuse(JoiError::NumberInteger, format!("\"{name}\" must be an integer")))
+    query_number(name, text)?
+        .to_integer()
+        .ok_or_else(|| SETTLEMENT.refuse(JoiError::NumberInteger, format!("\"{name}\" must be an integer")))
 }
 
 fn query_state(name: &str, text: &str, states: &[&str]) -> Result<String, FspiopError> {
@@ -284,7 +330,8 @@ fn query_state(name: &str, text: &str, states: &[&str]) -> Result<String, Fspiop
 }
 
 fn query_date(name: &str, text: &str) -> Result<Timestamp, FspiopError> {
-    iso_date(text).ok_or_else(|| SETTLEMENT.refuse(JoiError::DateFormat, format!("\"{name}\" must be in ISO 8601 date format")))
+    iso_date(text)
+        .ok_or_else(|| SETTLEMENT.refuse(JoiError::DateFormat, format!("\"{name}\" must be in ISO 8601 date format")))
 }
 
 /// One content of a window.

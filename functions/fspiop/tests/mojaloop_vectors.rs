@@ -27,7 +27,8 @@ fn outcome(result: Result<(), FspiopError>) -> String {
 /// every version against the spec it serves, whose `CorrelationId` is v2.0's (UUID versions 1–7
 /// or ULID). A v1.1 case refusing a transfer id's pattern is refused with the served pattern.
 fn as_served(version: ApiVersion, expected: &str, v2_transfer_id_refusal: &str) -> String {
-    let v1_1_refusal = "3100 Generic validation error - /requestBody/transferId must match pattern \"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5]";
+    let v1_1_refusal =
+        "3100 Generic validation error - /requestBody/transferId must match pattern \"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5]";
     match (version, expected.starts_with(v1_1_refusal)) {
         (ApiVersion::V1_1, true) => v2_transfer_id_refusal.to_string(),
         _ => expected.to_string(),

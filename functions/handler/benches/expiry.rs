@@ -68,8 +68,10 @@ async fn run(store: Arc<dyn LedgerStore>, n_transfers: usize) {
     let mut ids = Vec::with_capacity(n_transfers);
     for chunk_start in (0..n_transfers).step_by(HOST_BATCH) {
         let n = HOST_BATCH.min(n_transfers - chunk_start);
-        let events: Vec<(ledger_core::ids::TransferId, String)> =
-            (0..n).map(|_| prepare_event("payerfsp", "payeefsp", AMOUNT, NOW)).map(|(id, it)| (id, it.to_json())).collect();
+        let events: Vec<(ledger_core::ids::TransferId, String)> = (0..n)
+            .map(|_| prepare_event("payerfsp", "payeefsp", AMOUNT, NOW))
+            .map(|(id, it)| (id, it.to_json()))
+            .collect();
         let bodies: Vec<String> = events.iter().map(|(_, it)| it.clone()).collect();
         let prepared = prepare(store.as_ref(), &bodies, NOW, RULES).await.unwrap();
         let reserved = position(store.as_ref(), &support::bodies(&prepared), NOW).await.unwrap();
@@ -84,7 +86,14 @@ async fn run(store: Arc<dyn LedgerStore>, n_transfers: usize) {
     loop {
         let found = scan(store.as_ref(), now).await.unwrap();
         finish(store.as_ref(), &found).await.unwrap();
-        releases.extend(found.report.emitted.iter().filter(|it| matches!(it.route, Route::Position { .. })).map(|it| it.envelope.to_json()));
+        releases.extend(
+            found
+                .report
+                .emitted
+                .iter()
+                .filter(|it| matches!(it.route, Route::Position { .. }))
+                .map(|it| it.envelope.to_json()),
+        );
         if found.n_due == 0 {
             break;
         }

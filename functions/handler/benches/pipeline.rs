@@ -24,12 +24,12 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use handler::outbox::{Report, Route};
+use handler::process::{open_journal, sqlite_journal_path, JournalTarget};
 use handler::transfers::fulfil::fulfil;
 use handler::transfers::notification::{notify, NotificationConfig, Notifier};
-use handler::outbox::{Report, Route};
 use handler::transfers::position::position;
 use handler::transfers::prepare::prepare;
-use handler::process::{open_journal, sqlite_journal_path, JournalTarget};
 use ledger_core::account::{LedgerAccountType, NetDebitCap};
 use ledger_core::amount::Amount;
 use ledger_core::ids::TransferId;
@@ -58,7 +58,8 @@ const FUNDING_WHOLE: i64 = 1_000_000_000;
 const AMOUNT: &str = "1";
 
 /// The six function visits of a transfer, in order.
-const STAGES: [&str; 6] = ["prepare", "position (reserve)", "notification (POST)", "fulfil", "position (commit)", "notification (PUT)"];
+const STAGES: [&str; 6] =
+    ["prepare", "position (reserve)", "notification (POST)", "fulfil", "position (commit)", "notification (PUT)"];
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -79,7 +80,8 @@ async fn main() {
         None | Some("sqlite") => {
             let (store, path) = sqlite().await;
             let journal_path = sqlite_journal_path(&path);
-            let journal = open_journal(JournalTarget::Sqlite(journal_path.clone())).await.expect("open the SQLite journal");
+            let journal =
+                open_journal(JournalTarget::Sqlite(journal_path.clone())).await.expect("open the SQLite journal");
             println!("SQLite (WAL, synchronous = FULL) at {}, journal beside it", path.display());
             run(store, journal, &sink, &batch_sizes).await;
             remove_sqlite(path);
@@ -122,7 +124,11 @@ async fn run(store: Arc<dyn LedgerStore>, journal: Arc<dyn journal::Journal>, si
 fn print_batch(batch: usize, totals: &[Spent], n_transfers: usize, n_batches: usize) {
     let mut all = Spent::default();
     for (stage, spent) in STAGES.iter().zip(totals) {
-        println!("{batch:>6}  {stage:<22} {:>10.1} {:>10.2}", spent.cpu_us / n_transfers as f64, spent.wall_ms / n_batches as f64);
+        println!(
+            "{batch:>6}  {stage:<22} {:>10.1} {:>10.2}",
+            spent.cpu_us / n_transfers as f64,
+            spent.wall_ms / n_batches as f64
+        );
         all.add(*spent);
     }
     let cpu_per_transfer_us = all.cpu_us / n_transfers as f64;
@@ -156,20 +162,40 @@ struct Pipeline<'a> {
 impl Pipeline<'_> {
     /// Takes `n` new transfers through all six visits; returns the time each visit took.
     async fn one_batch(&self, n: usize) -> [Spent; STAGES.len()] {
-        let ids: Vec<TransferId> = (0..n).map(|_| TransferId::parse(&uuid::Uuid::new_v4().to_string()).unwrap()).collect();
-        let prepares: Vec<String> = ids.iter().map(|id| prepare_event_with_id(id, "payerfsp", "payeefsp", AMOUNT, NOW).to_json()).collect();
+        let ids: Vec<TransferId> =
+            (0..n).map(|_| TransferId::parse(&uuid::Uuid::new_v4().to_string()).unwrap()).collect();
+        let prepares: Vec<String> =
+            ids.iter().map(|id| prepare_event_with_id(id, "payerfsp", "payeefsp", AMOUNT, NOW).to_json()).collect();
         let later = Timestamp::from_unix_ms(NOW.unix_ms() + 1_000);
         let fulfils: Vec<String> = ids
             .iter()
             .map(|id| fulfil_event(id, "COMMITTED", Some(TTK_FULFILMENT), "payeefsp", CONTENT_TYPE, later).to_json())
             .collect();
 
-        let (reserve, prepare_spent) = self.measure(&prepares, |bodies| async move { published(prepare(self.store, &bodies, NOW, RULES).await, n, Next::Position) }).await;
-        let (post_callbacks, reserve_spent) = self.measure(&reserve, |bodies| async move { published(position(self.store, &bodies, NOW).await, n, Next::Notification) }).await;
-        let (_, post_spent) = self.measure(&post_callbacks, |bodies| async move { self.notify(&bodies, n, NOW).await }).await;
-        let (commit, fulfil_spent) = self.measure(&fulfils, |bodies| async move { published(fulfil(self.store, &bodies, later).await, n, Next::Position) }).await;
-        let (put_callbacks, commit_spent) = self.measure(&commit, |bodies| async move { published(position(self.store, &bodies, later).await, n, Next::Notification) }).await;
-        let (_, put_spent) = self.measure(&put_callbacks, |bodies| async move { self.notify(&bodies, 2 * n, later).await }).await;
+        let (reserve, prepare_spent) = self
+            .measure(&prepares, |bodies| async move {
+                published(prepare(self.store, &bodies, NOW, RULES).await, n, Next::Position)
+            })
+            .await;
+        let (post_callbacks, reserve_spent) = self
+            .measure(&reserve, |bodies| async move {
+                published(position(self.store, &bodies, NOW).await, n, Next::Notification)
+            })
+            .await;
+        let (_, post_spent) =
+            self.measure(&post_callbacks, |bodies| async move { self.notify(&bodies, n, NOW).await }).await;
+        let (commit, fulfil_spent) = self
+            .measure(&fulfils, |bodies| async move {
+                published(fulfil(self.store, &bodies, later).await, n, Next::Position)
+            })
+            .await;
+        let (put_callbacks, commit_spent) = self
+            .measure(&commit, |bodies| async move {
+                published(position(self.store, &bodies, later).await, n, Next::Notification)
+            })
+            .await;
+        let (_, put_spent) =
+            self.measure(&put_callbacks, |bodies| async move { self.notify(&bodies, 2 * n, later).await }).await;
         [prepare_spent, reserve_spent, post_spent, fulfil_spent, commit_spent, put_spent]
     }
 
@@ -183,7 +209,8 @@ impl Pipeline<'_> {
         let keys = vec![None; events.len()];
         let invocation = serde_json::to_vec(&invocation(events, &keys)).unwrap();
         let (cpu_before, sink_before, started) = (process_cpu_us(), self.sink.cpu_us(), Instant::now());
-        let bodies = EventBatch::bodies_from_slice(&invocation, EVENTS_BINDING).expect("the handler reads its invocation");
+        let bodies =
+            EventBatch::bodies_from_slice(&invocation, EVENTS_BINDING).expect("the handler reads its invocation");
         let emitted = visit(bodies).await;
         let wall_ms = started.elapsed().as_secs_f64() * 1e3;
         let cpu_us = (process_cpu_us() - cpu_before) - (self.sink.cpu_us() - sink_before);
@@ -214,7 +241,11 @@ fn published(report: Result<Report, ledger_store::StoreError>, n_transfers: usiz
         Route::Notification => Next::Notification,
     };
     let n_onward = report.emitted.iter().filter(|it| route(&it.route) == next).count();
-    assert_eq!((report.emitted.len(), n_onward), (n_transfers, n_transfers), "one event per transfer to {next:?}: {report:?}");
+    assert_eq!(
+        (report.emitted.len(), n_onward),
+        (n_transfers, n_transfers),
+        "one event per transfer to {next:?}: {report:?}"
+    );
     report.emitted.iter().map(|it| it.envelope.to_json()).collect::<Vec<String>>()
 }
 
@@ -223,8 +254,10 @@ fn published(report: Result<Report, ledger_store::StoreError>, n_transfers: usiz
 async fn provision_for_bench(store: &dyn LedgerStore, sink: &str) {
     for name in ["payerfsp", "payeefsp"] {
         let participant = store.create_participant(&fsp(name), NOW).await.unwrap();
-        let position = store.create_account(participant.id, usd(), LedgerAccountType::Position, true, NOW).await.unwrap();
-        let settlement = store.create_account(participant.id, usd(), LedgerAccountType::Settlement, true, NOW).await.unwrap();
+        let position =
+            store.create_account(participant.id, usd(), LedgerAccountType::Position, true, NOW).await.unwrap();
+        let settlement =
+            store.create_account(participant.id, usd(), LedgerAccountType::Settlement, true, NOW).await.unwrap();
         let cap = NetDebitCap::new(Amount::from_whole(FUNDING_WHOLE)).unwrap();
         store.set_net_debit_cap(position.id, cap, NOW).await.unwrap();
         let mut tx = store.begin().await.unwrap();
@@ -258,7 +291,9 @@ impl Sink {
         let mut cpu_clock: libc::clockid_t = 0;
         // SAFETY: the thread is running (it never returns while the process lives) and the
         // pointer is to a local.
-        let found = unsafe { libc::pthread_getcpuclockid(std::os::unix::thread::JoinHandleExt::as_pthread_t(&thread), &mut cpu_clock) };
+        let found = unsafe {
+            libc::pthread_getcpuclockid(std::os::unix::thread::JoinHandleExt::as_pthread_t(&thread), &mut cpu_clock)
+        };
         assert_eq!(found, 0, "the sink thread's CPU clock");
         std::mem::forget(thread);
         Sink { base, cpu_clock }

@@ -113,7 +113,12 @@ async fn health(State(app): State<App>) -> Response {
 }
 
 /// Runs one invocation in its span, then records it (span fields, log line, metrics).
-async fn invocation(operation: &'static str, function: &'static str, consumer: bool, work: impl Future<Output = (Response, Tally)>) -> Response {
+async fn invocation(
+    operation: &'static str,
+    function: &'static str,
+    consumer: bool,
+    work: impl Future<Output = (Response, Tally)>,
+) -> Response {
     let span = telemetry::invocation_span(operation, function, consumer);
     let started = Instant::now();
     let (response, tally) = work.instrument(span.clone()).await;
@@ -130,12 +135,14 @@ async fn fspiop_request(app: App, method: Method, uri: Uri, headers: HeaderMap, 
         .iter()
         .filter_map(|(name, value)| value.to_str().ok().map(|it| (name.as_str().to_lowercase(), it.to_string())))
         .collect();
-    let request = EdgeRequest { method: method.to_string(), path: uri.path().to_string(), headers, body: body.to_vec() };
+    let request =
+        EdgeRequest { method: method.to_string(), path: uri.path().to_string(), headers, body: body.to_vec() };
     let now = (app.now)();
     let response = handle_checked(app.publisher.as_ref(), app.signature_keys.as_deref(), &request, now).await;
     // An accepted request is journaled by the function that consumes its event (`crate::audit`).
     if response.body.is_some() {
-        crate::audit::journal_refusal(app.journal.as_deref(), app.publisher.as_ref(), &request, response.status, now).await;
+        crate::audit::journal_refusal(app.journal.as_deref(), app.publisher.as_ref(), &request, response.status, now)
+            .await;
     }
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     // A 5xx asks the caller to send again (the hub was unavailable); anything else is answered.
@@ -175,14 +182,15 @@ macro_rules! batch_function {
                 let $now = ($app.now)();
                 plumbing::fault::crash_point($function, CrashPoint::BeforeCommit);
                 let bodies: Arc<[String]> = bodies.into();
-                let outcome: Result<Report, StoreError> = isolating($function, Arc::clone(&bodies), $reply, $now, |all, range| {
-                    let $app = $app.clone();
-                    async move {
-                        let $bodies = &all[range];
-                        $call.await
-                    }
-                })
-                .await;
+                let outcome: Result<Report, StoreError> =
+                    isolating($function, Arc::clone(&bodies), $reply, $now, |all, range| {
+                        let $app = $app.clone();
+                        async move {
+                            let $bodies = &all[range];
+                            $call.await
+                        }
+                    })
+                    .await;
                 if outcome.is_ok() {
                     plumbing::fault::crash_point($function, CrashPoint::AfterCommit);
                 }
@@ -190,7 +198,9 @@ macro_rules! batch_function {
                 // (`crate::audit`); a journal still away fails the batch as transient.
                 let outcome = match outcome {
                     Ok(report) if $reply == Reply::ToSender => {
-                        crate::audit::append_durably($app.journal.as_deref(), &crate::audit::accepted_entries(&bodies)).await.map(|()| report)
+                        crate::audit::append_durably($app.journal.as_deref(), &crate::audit::accepted_entries(&bodies))
+                            .await
+                            .map(|()| report)
                     }
                     other => other,
                 };
@@ -204,11 +214,29 @@ macro_rules! batch_function {
 batch_function!(prepare_function, "prepare", Reply::ToSender, |app, bodies, now| {
     crate::transfers::prepare::prepare(app.store.as_ref(), bodies, now, app.rules)
 });
-batch_function!(position_function, "position", Reply::None, |app, bodies, now| crate::transfers::position::position(app.store.as_ref(), bodies, now));
-batch_function!(fulfil_function, "fulfil", Reply::ToSender, |app, bodies, now| crate::transfers::fulfil::fulfil(app.store.as_ref(), bodies, now));
-batch_function!(get_function, "get", Reply::ToSender, |app, bodies, now| crate::transfers::get::get(app.store.as_ref(), bodies, now));
-batch_function!(admin_function, "admin", Reply::None, |app, bodies, now| crate::operator::admin_transfer::admin(app.store.as_ref(), bodies, now));
-batch_function!(settlement_function, "settlement", Reply::None, |app, bodies, now| crate::operator::settlement::settlement(app.store.as_ref(), bodies, now));
+batch_function!(position_function, "position", Reply::None, |app, bodies, now| crate::transfers::position::position(
+    app.store.as_ref(),
+    bodies,
+    now
+));
+batch_function!(fulfil_function, "fulfil", Reply::ToSender, |app, bodies, now| crate::transfers::fulfil::fulfil(
+    app.store.as_ref(),
+    bodies,
+    now
+));
+batch_function!(get_function, "get", Reply::ToSender, |app, bodies, now| crate::transfers::get::get(
+    app.store.as_ref(),
+    bodies,
+    now
+));
+batch_function!(admin_function, "admin", Reply::None, |app, bodies, now| crate::operator::admin_transfer::admin(
+    app.store.as_ref(),
+    bodies,
+    now
+));
+batch_function!(settlement_function, "settlement", Reply::None, |app, bodies, now| {
+    crate::operator::settlement::settlement(app.store.as_ref(), bodies, now)
+});
 
 async fn notification_function(State(app): State<App>, body: Bytes) -> Response {
     invocation("function.notification", "notification", true, notification_invocation(app, body)).await
@@ -245,16 +273,18 @@ async fn timeout_invocation(app: App) -> (Response, Tally) {
             return response;
         }
         let left = deadline.saturating_duration_since(Instant::now());
-        let next = match crate::transfers::timeout::next_due(app.store.as_ref(), now.plus_ms(left.as_millis() as i64)).await {
-            Ok(next) => next,
-            Err(err) => return retry(&Transient::from(err), tally.batch_size),
-        };
+        let next =
+            match crate::transfers::timeout::next_due(app.store.as_ref(), now.plus_ms(left.as_millis() as i64)).await {
+                Ok(next) => next,
+                Err(err) => return retry(&Transient::from(err), tally.batch_size),
+            };
         let Some(due) = next else { break };
         // Due means due before the clock: wake a millisecond after, but never look more often
         // than every TIMEOUT_LOOK_INTERVAL_MIN_MS, so a steady stream of expiries is taken in
         // batches rather than one transaction pair each.
         let due_in_ms = (due.unix_ms() - (app.now)().unix_ms() + 1).max(0) as u64;
-        let wait = std::time::Duration::from_millis(due_in_ms.max(crate::transfers::timeout::TIMEOUT_LOOK_INTERVAL_MIN_MS));
+        let wait =
+            std::time::Duration::from_millis(due_in_ms.max(crate::transfers::timeout::TIMEOUT_LOOK_INTERVAL_MIN_MS));
         if Instant::now() + wait >= deadline {
             break;
         }
@@ -266,14 +296,18 @@ async fn timeout_invocation(app: App) -> (Response, Tally) {
 /// The batches of one look at the work-list, at `now`, each scanned, published and finished.
 async fn timeout_batches(app: &App, now: Timestamp, tally: &mut Tally) -> Result<(), (Response, Tally)> {
     for _ in 0..crate::transfers::timeout::TIMEOUT_SCAN_BATCHES_MAX {
-        let scan = crate::transfers::timeout::scan(app.store.as_ref(), now).await.map_err(|err| retry(&Transient::from(err), tally.batch_size))?;
+        let scan = crate::transfers::timeout::scan(app.store.as_ref(), now)
+            .await
+            .map_err(|err| retry(&Transient::from(err), tally.batch_size))?;
         tally.batch_size += scan.n_due;
         if scan.n_due > 0 {
             plumbing::fault::crash_point("timeout", CrashPoint::AfterCommit);
         }
         publish(app, &scan.report, now).await.map_err(|err| retry(&err, tally.batch_size))?;
         crate::transfers::timeout::record_stranded(&scan);
-        crate::transfers::timeout::finish(app.store.as_ref(), &scan).await.map_err(|err| retry(&Transient::from(err), tally.batch_size))?;
+        crate::transfers::timeout::finish(app.store.as_ref(), &scan)
+            .await
+            .map_err(|err| retry(&Transient::from(err), tally.batch_size))?;
         tally.n_emitted += scan.report.emitted.len();
         tally.n_dead_letters += scan.report.dead_letters.len();
         if !scan.more_due() {
@@ -307,7 +341,9 @@ async fn publish(app: &App, report: &Report, now: Timestamp) -> Result<(), Trans
     let mut notification = Vec::new();
     for emitted in &report.emitted {
         match emitted.route {
-            Route::Position { account } => position.push(OutgoingEvent::keyed(account.to_string(), emitted.envelope.to_json())),
+            Route::Position { account } => {
+                position.push(OutgoingEvent::keyed(account.to_string(), emitted.envelope.to_json()))
+            }
             // Keyed by transfer, so a re-emitted notification lands on the partition of the
             // first and the notification function sees the repeat after the delivery record,
             // never beside it on another partition.

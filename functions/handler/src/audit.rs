@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 
 use fspiop::datetime::parse_fspiop_datetime;
 use journal::{Direction, EntryFields, EntryId, Header, Journal, JournalEntry, JournalError, TransferKey};
-use ledger_store::StoreError;
 use ledger_core::time::Timestamp;
+use ledger_store::StoreError;
 use sha2::{Digest, Sha256};
 
 use plumbing::publish::{Hub, OutgoingEvent, Publisher};
@@ -66,11 +66,20 @@ pub fn inbound_entry(request: &EdgeRequest, status: u16, now: Timestamp) -> Jour
     let status_text = status.to_string();
     let id = hashed_id(
         INBOUND_ID_PREFIX,
-        &[request.method.as_bytes(), request.path.as_bytes(), header("fspiop-source").as_bytes(), header("date").as_bytes(), status_text.as_bytes(), &request.body],
+        &[
+            request.method.as_bytes(),
+            request.path.as_bytes(),
+            header("fspiop-source").as_bytes(),
+            header("date").as_bytes(),
+            status_text.as_bytes(),
+            &request.body,
+        ],
     );
     let headers = JOURNALED_HEADERS
         .iter()
-        .filter_map(|name| request.headers.get(*name).map(|value| Header { name: name.to_string(), value: value.clone() }))
+        .filter_map(|name| {
+            request.headers.get(*name).map(|value| Header { name: name.to_string(), value: value.clone() })
+        })
         .collect();
     JournalEntry::new(EntryFields {
         id,
@@ -89,13 +98,26 @@ pub fn inbound_entry(request: &EdgeRequest, status: u16, now: Timestamp) -> Jour
 
 /// The entry for a callback: sent to `url` (none when the recipient has no endpoint), answered
 /// with `status` (none when no HTTP answer came).
-pub fn outbound_entry(event_id: &str, transfer_id: &str, callback: &Callback, url: Option<&str>, status: Option<u16>, now: Timestamp) -> JournalEntry {
+pub fn outbound_entry(
+    event_id: &str,
+    transfer_id: &str,
+    callback: &Callback,
+    url: Option<&str>,
+    status: Option<u16>,
+    now: Timestamp,
+) -> JournalEntry {
     let status_text = status.map_or_else(|| "none".to_string(), |it| it.to_string());
     let recipient = callback.recipient.to_string();
     let url = url.unwrap_or_default();
     let id = hashed_id(
         OUTBOUND_ID_PREFIX,
-        &[event_id.as_bytes(), recipient.as_bytes(), callback.method.as_bytes(), url.as_bytes(), status_text.as_bytes()],
+        &[
+            event_id.as_bytes(),
+            recipient.as_bytes(),
+            callback.method.as_bytes(),
+            url.as_bytes(),
+            status_text.as_bytes(),
+        ],
     );
     let header = |name: &str| callback.headers.iter().find(|(it, _)| it == name).map(|(_, value)| value.clone());
     JournalEntry::new(EntryFields {
@@ -104,7 +126,11 @@ pub fn outbound_entry(event_id: &str, transfer_id: &str, callback: &Callback, ur
         direction: Direction::OutboundCallback,
         method: callback.method.to_string(),
         url: url.to_string(),
-        headers: callback.headers.iter().map(|(name, value)| Header { name: name.clone(), value: value.clone() }).collect(),
+        headers: callback
+            .headers
+            .iter()
+            .map(|(name, value)| Header { name: name.clone(), value: value.clone() })
+            .collect(),
         body: callback.body.clone(),
         source: header("fspiop-source").unwrap_or_default(),
         destination: header("fspiop-destination").or(Some(recipient)),
@@ -124,7 +150,9 @@ pub fn accepted_entry(envelope: &Envelope) -> Option<JournalEntry> {
     let id = &envelope.id;
     let (method, path, status) = match (event.kind, event.action) {
         (EventKind::Prepare, Action::Prepare) => ("POST", "/transfers".to_string(), ACCEPTED_POST_STATUS),
-        (EventKind::Fulfil, Action::Commit | Action::Reserve | Action::Reject) => ("PUT", format!("/transfers/{id}"), ACCEPTED_PUT_STATUS),
+        (EventKind::Fulfil, Action::Commit | Action::Reserve | Action::Reject) => {
+            ("PUT", format!("/transfers/{id}"), ACCEPTED_PUT_STATUS)
+        }
         (EventKind::Fulfil, Action::Abort) => ("PUT", format!("/transfers/{id}/error"), ACCEPTED_PUT_STATUS),
         (EventKind::Get, Action::Get) => ("GET", format!("/transfers/{id}"), ACCEPTED_GET_STATUS),
         _ => return None,
@@ -150,7 +178,9 @@ pub async fn append_durably(journal: Option<&dyn Journal>, entries: &[JournalEnt
     if entries.is_empty() {
         return Ok(());
     }
-    let appended = plumbing::durable::until_written("journal entries", JournalError::is_transient, || journal.append(entries)).await;
+    let appended =
+        plumbing::durable::until_written("journal entries", JournalError::is_transient, || journal.append(entries))
+            .await;
     match appended {
         Ok(()) => Ok(()),
         Err(error) if error.is_transient() => Err(StoreError::Unavailable(format!("message journal: {error}"))),
@@ -166,7 +196,13 @@ pub async fn append_durably(journal: Option<&dyn Journal>, entries: &[JournalEnt
 /// notification function appends it durably (the hub is the outbox, as for accepted requests).
 /// Only when the hub cannot take it either is the entry logged and lost: the DFSP still has the
 /// answer, and the refused request changed nothing.
-pub async fn journal_refusal(journal: Option<&dyn Journal>, publisher: &dyn Publisher, request: &EdgeRequest, status: u16, now: Timestamp) {
+pub async fn journal_refusal(
+    journal: Option<&dyn Journal>,
+    publisher: &dyn Publisher,
+    request: &EdgeRequest,
+    status: u16,
+    now: Timestamp,
+) {
     let Some(journal) = journal else { return };
     let entry = inbound_entry(request, status, now);
     let error = match journal.append(std::slice::from_ref(&entry)).await {
@@ -186,7 +222,8 @@ pub async fn journal_refusal(journal: Option<&dyn Journal>, publisher: &dyn Publ
 
 /// The journal event carrying a refused request's entry, its body cut to what an event holds.
 fn refused_event(entry: &JournalEntry) -> Envelope {
-    let headers: BTreeMap<String, String> = entry.headers().iter().map(|it| (it.name.clone(), it.value.clone())).collect();
+    let headers: BTreeMap<String, String> =
+        entry.headers().iter().map(|it| (it.name.clone(), it.value.clone())).collect();
     let body = &entry.body()[..entry.body().len().min(REFUSED_EVENT_BODY_BYTES_MAX)];
     let request = crate::envelope::Request {
         transfer_id: entry.transfer().as_str(),
@@ -211,7 +248,8 @@ fn refused_event(entry: &JournalEntry) -> Envelope {
 /// The entry a refused request's journal event carries (`None` for any other event, or one
 /// this build cannot read back).
 pub fn refused_entry(envelope: &Envelope) -> Option<JournalEntry> {
-    let journaled = envelope.content.journaled.as_ref().filter(|_| envelope.metadata.event.kind == EventKind::Journal)?;
+    let journaled =
+        envelope.content.journaled.as_ref().filter(|_| envelope.metadata.event.kind == EventKind::Journal)?;
     let header = |name: &str| envelope.content.headers.get(name).cloned();
     let fields = EntryFields {
         id: EntryId::parse(&envelope.metadata.event.id).ok()?,
@@ -219,7 +257,10 @@ pub fn refused_entry(envelope: &Envelope) -> Option<JournalEntry> {
         direction: Direction::InboundRequest,
         method: journaled.method.clone(),
         url: journaled.url.clone(),
-        headers: JOURNALED_HEADERS.iter().filter_map(|name| header(name).map(|value| Header { name: name.to_string(), value })).collect(),
+        headers: JOURNALED_HEADERS
+            .iter()
+            .filter_map(|name| header(name).map(|value| Header { name: name.to_string(), value }))
+            .collect(),
         body: envelope.payload_bytes().ok()?,
         source: header("fspiop-source").unwrap_or_default(),
         destination: header("fspiop-destination"),
@@ -233,7 +274,10 @@ fn inbound_transfer(request: &EdgeRequest) -> TransferKey {
     let segments: Vec<&str> = request.path.trim_end_matches('/').split('/').skip(1).collect();
     let candidate = match segments.as_slice() {
         ["transfers", id, ..] => Some(id.to_string()),
-        ["transfers"] => serde_json::from_slice::<TransferIdOnly>(&request.body).ok().and_then(|body| body.transfer_id).map(|it| it.into_owned()),
+        ["transfers"] => serde_json::from_slice::<TransferIdOnly>(&request.body)
+            .ok()
+            .and_then(|body| body.transfer_id)
+            .map(|it| it.into_owned()),
         _ => None,
     };
     candidate.and_then(|it| TransferKey::parse(&it).ok()).unwrap_or_else(unidentified)
@@ -266,10 +310,15 @@ mod tests {
     use super::*;
 
     fn refused(body: Vec<u8>) -> JournalEntry {
-        let headers = [("fspiop-source", "payerfsp"), ("fspiop-destination", "payeefsp"), ("date", "Tue, 08 Dec 2026 02:00:00 GMT"), ("x-other", "not journaled")]
-            .into_iter()
-            .map(|(name, value)| (name.to_string(), value.to_string()))
-            .collect();
+        let headers = [
+            ("fspiop-source", "payerfsp"),
+            ("fspiop-destination", "payeefsp"),
+            ("date", "Tue, 08 Dec 2026 02:00:00 GMT"),
+            ("x-other", "not journaled"),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
         let request = EdgeRequest { method: "POST".to_string(), path: "/transfers".to_string(), headers, body };
         inbound_entry(&request, 413, Timestamp::from_unix_ms(1_790_000_000_000))
     }

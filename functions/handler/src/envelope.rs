@@ -231,7 +231,14 @@ impl Envelope {
 
     /// An event the Hub starts itself (the timeout scan): addressed from the Hub to `to`, with
     /// an error as its payload.
-    pub fn from_hub(transfer_id: &str, to: &str, kind: EventKind, action: Action, error: &FspiopError, created: Timestamp) -> Envelope {
+    pub fn from_hub(
+        transfer_id: &str,
+        to: &str,
+        kind: EventKind,
+        action: Action,
+        error: &FspiopError,
+        created: Timestamp,
+    ) -> Envelope {
         let headers = BTreeMap::from([
             ("fspiop-source".to_string(), HUB_NAME.to_string()),
             ("fspiop-destination".to_string(), to.to_string()),
@@ -326,7 +333,8 @@ impl Envelope {
 
     /// Reads an event body; refuses other versions rather than misreading them.
     pub fn from_json(text: &str) -> Result<Envelope, EnvelopeError> {
-        let version = serde_json::from_str::<VersionProbe>(text).map_err(|err| EnvelopeError::Malformed(err.to_string()))?;
+        let version =
+            serde_json::from_str::<VersionProbe>(text).map_err(|err| EnvelopeError::Malformed(err.to_string()))?;
         if version.v != ENVELOPE_VERSION {
             return Err(EnvelopeError::Version { found: version.v });
         }
@@ -358,7 +366,8 @@ mod tests {
 
     const TRANSFER_ID: &str = "b51ec534-ee48-4575-b6a9-ead2955b8069";
     const CONTENT_TYPE: &str = "application/vnd.interoperability.transfers+json;version=1.1";
-    const BODY: &[u8] = br#"{"transferId":"b51ec534-ee48-4575-b6a9-ead2955b8069", "amount":{"amount":"1","currency":"USD"}}"#;
+    const BODY: &[u8] =
+        br#"{"transferId":"b51ec534-ee48-4575-b6a9-ead2955b8069", "amount":{"amount":"1","currency":"USD"}}"#;
     const CREATED: Timestamp = Timestamp::from_unix_ms(1_790_000_000_123);
 
     fn prepare() -> Envelope {

@@ -91,7 +91,14 @@ fn halves(start: usize, end: usize) -> Vec<(usize, usize)> {
 }
 
 /// Sets one event aside: a dead letter, and the sender's `2001` where [`Reply::ToSender`].
-fn set_aside(function: &'static str, body: &str, failure: &StoreError, reply: Reply, now: Timestamp, report: &mut Report) {
+fn set_aside(
+    function: &'static str,
+    body: &str,
+    failure: &StoreError,
+    reply: Reply,
+    now: Timestamp,
+    report: &mut Report,
+) {
     let reason = format!("{function}: {failure}");
     let envelope = Envelope::from_json(body).ok();
     let transfer_id = envelope.as_ref().map(|it| it.id.as_str()).unwrap_or("unknown");
@@ -146,13 +153,19 @@ mod tests {
 
     #[tokio::test]
     async fn poisons_are_set_aside_and_the_rest_keeps_its_order() {
-        let bodies: Vec<String> = (0..100).map(|it| if it == 17 || it == 90 { format!("poison{it}") } else { format!("e{it}") }).collect();
+        let bodies: Vec<String> =
+            (0..100).map(|it| if it == 17 || it == 90 { format!("poison{it}") } else { format!("e{it}") }).collect();
         let bodies: Vec<&str> = bodies.iter().map(String::as_str).collect();
         let runs = AtomicUsize::new(0);
         let report = run_fake(&bodies, &runs).await.unwrap();
-        let expected: Vec<(String, bool)> = bodies.iter().map(|it| (it.to_string(), !it.starts_with("poison"))).collect();
+        let expected: Vec<(String, bool)> =
+            bodies.iter().map(|it| (it.to_string(), !it.starts_with("poison"))).collect();
         assert_eq!(outcome(&report), expected);
-        assert!(report.dead_letters.iter().filter(|it| it.reason != PROCESSED).all(|it| it.reason.starts_with("fake: invalid")));
+        assert!(report
+            .dead_letters
+            .iter()
+            .filter(|it| it.reason != PROCESSED)
+            .all(|it| it.reason.starts_with("fake: invalid")));
         let n_runs = runs.load(Ordering::SeqCst);
         assert!(n_runs <= 4 * 7 + 1, "two poisons in 100 took {n_runs} runs");
     }

@@ -62,7 +62,8 @@ async fn write_groups(inner: Arc<dyn Journal>, mut calls: mpsc::Receiver<Call>) 
     while let Some(group) = plumbing::group::recv_group(&mut calls, APPENDS_PER_GROUP_MAX).await {
         for mut bounded in split_at_entry_bound(group) {
             // The calls own copies of their entries already; move them into the one append.
-            let entries: Vec<JournalEntry> = bounded.iter_mut().flat_map(|call| std::mem::take(&mut call.entries)).collect();
+            let entries: Vec<JournalEntry> =
+                bounded.iter_mut().flat_map(|call| std::mem::take(&mut call.entries)).collect();
             let outcome = inner.append(&entries).await;
             for call in bounded {
                 let _ = call.answer.send(outcome.clone());
@@ -171,10 +172,15 @@ mod tests {
     #[test]
     fn runs_stay_within_the_entry_bound_and_keep_the_order() {
         let call = |n: usize| Call { entries: vec![entry("x", "t"); n], answer: oneshot::channel().0 };
-        let sizes = |runs: Vec<Vec<Call>>| runs.iter().map(|run| run.iter().map(|it| it.entries.len()).collect::<Vec<_>>()).collect::<Vec<_>>();
+        let sizes = |runs: Vec<Vec<Call>>| {
+            runs.iter().map(|run| run.iter().map(|it| it.entries.len()).collect::<Vec<_>>()).collect::<Vec<_>>()
+        };
         let half = APPEND_ENTRIES_MAX / 2;
         assert_eq!(sizes(split_at_entry_bound(vec![call(1), call(2)])), [vec![1, 2]]);
         assert_eq!(sizes(split_at_entry_bound(vec![call(half), call(half), call(1)])), [vec![half, half], vec![1]]);
-        assert_eq!(sizes(split_at_entry_bound(vec![call(half + 1), call(half), call(3)])), [vec![half + 1], vec![half, 3]]);
+        assert_eq!(
+            sizes(split_at_entry_bound(vec![call(half + 1), call(half), call(3)])),
+            [vec![half + 1], vec![half, 3]]
+        );
     }
 }

@@ -79,15 +79,19 @@ pub async fn run() -> Result<(), String> {
 }
 
 async fn serve() -> Result<(), String> {
-    let port = std::env::var("FUNCTIONS_CUSTOMHANDLER_PORT").ok().and_then(|it| it.parse().ok()).unwrap_or(PORT_DEFAULT);
+    let port =
+        std::env::var("FUNCTIONS_CUSTOMHANDLER_PORT").ok().and_then(|it| it.parse().ok()).unwrap_or(PORT_DEFAULT);
     // Bind first: the host counts any answer on this port as "ready" and gives up after 60 s.
-    let listener = plumbing::listen::bind(std::net::SocketAddr::from(([127, 0, 0, 1], port))).map_err(|err| format!("bind port {port}: {err}"))?;
+    let listener = plumbing::listen::bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .map_err(|err| format!("bind port {port}: {err}"))?;
     let store = open_store().await?;
     // Concurrent requests' events share one send per hub (group commit).
-    let publisher: Arc<dyn Publisher> = Arc::new(CoalescingPublisher::new(publisher_from_env().map_err(|err| err.to_string())?));
+    let publisher: Arc<dyn Publisher> =
+        Arc::new(CoalescingPublisher::new(publisher_from_env().map_err(|err| err.to_string())?));
     let lookup = |name: &str| std::env::var(name).ok();
     // Concurrent requests' journal entries share one append (group commit), like their events.
-    let journal: Arc<dyn Journal> = Arc::new(GroupedJournal::new(open_journal(JournalTarget::from_lookup(lookup)?).await?));
+    let journal: Arc<dyn Journal> =
+        Arc::new(GroupedJournal::new(open_journal(JournalTarget::from_lookup(lookup)?).await?));
     let mut notifier = Notifier::new(NotificationConfig {
         confirm_to_payee: flag("SEND_TRANSFER_CONFIRMATION_TO_PAYEE", true),
         hub_content_version: callback_content_version(lookup)?,
@@ -163,7 +167,8 @@ impl JournalTarget {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String> + Copy) -> Result<JournalTarget, String> {
         let var = |name: &str| lookup(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         if let Some(endpoint) = var(COSMOS_ENDPOINT_VAR) {
-            let required = |name: &str| var(name).ok_or_else(|| format!("{COSMOS_ENDPOINT_VAR} is set but {name} is not"));
+            let required =
+                |name: &str| var(name).ok_or_else(|| format!("{COSMOS_ENDPOINT_VAR} is set but {name} is not"));
             let (auth, emulator) = match var(COSMOS_KEY_VAR) {
                 Some(key) => (CosmosAuth::Key(key), true),
                 None => (CosmosAuth::Entra(entra_credential(lookup)?), false),
@@ -179,7 +184,11 @@ impl JournalTarget {
         }
         if let Some(url) = var("LEDGER_MYSQL_URL") {
             let ca_certificate = var("LEDGER_MYSQL_CA").map(PathBuf::from);
-            return Ok(JournalTarget::Mysql(MysqlStoreConfig { url, ca_certificate, pool_connections_max: JOURNAL_POOL_CONNECTIONS_MAX }));
+            return Ok(JournalTarget::Mysql(MysqlStoreConfig {
+                url,
+                ca_certificate,
+                pool_connections_max: JOURNAL_POOL_CONNECTIONS_MAX,
+            }));
         }
         let ledger = var("LEDGER_SQLITE_PATH").unwrap_or_else(|| SQLITE_PATH_DEFAULT.to_string());
         Ok(JournalTarget::Sqlite(sqlite_journal_path(Path::new(&ledger))))
@@ -246,10 +255,12 @@ mod tests {
 
     #[test]
     fn the_callback_version_defaults_to_1_0_and_refuses_unknown_versions() {
-        let version = |value: Option<&'static str>| callback_content_version(move |name| {
-            assert_eq!(name, CALLBACK_CONTENT_VERSION_VAR);
-            value.map(str::to_string)
-        });
+        let version = |value: Option<&'static str>| {
+            callback_content_version(move |name| {
+                assert_eq!(name, CALLBACK_CONTENT_VERSION_VAR);
+                value.map(str::to_string)
+            })
+        };
         assert_eq!(version(None), Ok(fspiop::ApiVersion::V1_0));
         assert_eq!(version(Some(" ")), Ok(fspiop::ApiVersion::V1_0));
         assert_eq!(version(Some("1.1")), Ok(fspiop::ApiVersion::V1_1));
@@ -262,7 +273,13 @@ mod tests {
 
     #[test]
     fn the_journal_follows_the_settings() {
-        const COSMOS: [(&str, &str); 5] = [("COSMOS_ENDPOINT", "https://127.0.0.1:8081/"), ("COSMOS_DATABASE", "switch"), ("COSMOS_CONTAINER", "journal"), ("COSMOS_KEY", "k"), ("LEDGER_MYSQL_URL", "mysql://x/db")];
+        const COSMOS: [(&str, &str); 5] = [
+            ("COSMOS_ENDPOINT", "https://127.0.0.1:8081/"),
+            ("COSMOS_DATABASE", "switch"),
+            ("COSMOS_CONTAINER", "journal"),
+            ("COSMOS_KEY", "k"),
+            ("LEDGER_MYSQL_URL", "mysql://x/db"),
+        ];
         match target(&COSMOS) {
             Ok(JournalTarget::Cosmos(config)) => {
                 assert!(config.emulator && matches!(config.auth, CosmosAuth::Key(_)));
@@ -270,7 +287,9 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(target(&[("COSMOS_ENDPOINT", "https://a.documents.azure.com/")]).unwrap_err().contains("COSMOS_DATABASE"));
+        assert!(target(&[("COSMOS_ENDPOINT", "https://a.documents.azure.com/")])
+            .unwrap_err()
+            .contains("COSMOS_DATABASE"));
         match target(&[("LEDGER_MYSQL_URL", "mysql://root@db/ledger")]) {
             Ok(JournalTarget::Mysql(config)) => assert_eq!(config.pool_connections_max, JOURNAL_POOL_CONNECTIONS_MAX),
             other => panic!("{other:?}"),

@@ -56,7 +56,9 @@ impl KeysTarget {
         credential: impl FnOnce() -> Result<Arc<dyn TokenCredential>, String>,
     ) -> Result<Arc<dyn KeySource>, String> {
         Ok(match self {
-            KeysTarget::KeyVault(uri) => Arc::new(KeyVaultKeySource::new(uri, credential()?).map_err(|err| err.to_string())?),
+            KeysTarget::KeyVault(uri) => {
+                Arc::new(KeyVaultKeySource::new(uri, credential()?).map_err(|err| err.to_string())?)
+            }
             KeysTarget::Directory(dir) => {
                 let hub = dir.join(HUB_PRIVATE_KEY_FILE);
                 let hub_private_key_file = hub.exists().then_some(hub);
@@ -118,11 +120,15 @@ pub async fn sign_callback(keys: &CachedKeys, callback: &mut Callback, url: &str
     };
     match signer.sign(&request) {
         Ok(signed) => {
-            callback.headers.retain(|(name, _)| !matches!(name.as_str(), "fspiop-uri" | "fspiop-http-method" | "fspiop-signature"));
+            callback
+                .headers
+                .retain(|(name, _)| !matches!(name.as_str(), "fspiop-uri" | "fspiop-http-method" | "fspiop-signature"));
             callback.headers.push(("fspiop-uri".to_string(), signed.uri));
             callback.headers.push(("fspiop-http-method".to_string(), signed.http_method));
             callback.headers.push(("fspiop-signature".to_string(), signed.signature));
         }
-        Err(error) => tracing::error!(%error, recipient = %callback.recipient, "callback could not be signed; sent unsigned"),
+        Err(error) => {
+            tracing::error!(%error, recipient = %callback.recipient, "callback could not be signed; sent unsigned")
+        }
     }
 }

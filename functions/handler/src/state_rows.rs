@@ -51,13 +51,7 @@ impl StateRows {
         };
         let seq = latest.checked_add(1).expect("a transfer's seq fits u32");
         self.latest_seq.insert(id.clone(), seq);
-        self.states.push(NewStateChange {
-            transfer_id: id.clone(),
-            seq,
-            state,
-            reason,
-            created: now,
-        });
+        self.states.push(NewStateChange { transfer_id: id.clone(), seq, state, reason, created: now });
         seq
     }
 
@@ -87,9 +81,7 @@ impl StateRows {
     /// the error's description).
     pub fn push_error(&mut self, id: &TransferId, seq: u32, error: &FspiopError, now: Timestamp) {
         debug_assert!(
-            self.states
-                .iter()
-                .any(|it| it.transfer_id == *id && it.seq == seq),
+            self.states.iter().any(|it| it.transfer_id == *id && it.seq == seq),
             "an error belongs to a pushed state"
         );
         let description = error.description().to_string();

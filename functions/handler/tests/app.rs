@@ -10,13 +10,9 @@ use ledger_core::time::Timestamp;
 use serde_json::{json, Value};
 use support::*;
 
-
-
-
 fn fixed_now() -> Timestamp {
     NOW
 }
-
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transfer_goes_from_the_fspiop_edge_through_prepare_and_position() {
@@ -67,10 +63,14 @@ async fn a_transfer_goes_from_the_fspiop_edge_through_prepare_and_position() {
     // The position function.
     let keys: Vec<Option<String>> = positions.iter().map(|(key, _)| key.clone()).collect();
     let bodies: Vec<String> = positions.into_iter().map(|(_, it)| it).collect();
-    let status = client.post(format!("{handler}/position")).json(&invocation(&bodies, &keys)).send().await.unwrap().status();
+    let status =
+        client.post(format!("{handler}/position")).json(&invocation(&bodies, &keys)).send().await.unwrap().status();
     assert!(status.is_success());
     assert_eq!(taken_events(&hubs, "notification-event").len(), 1, "the payee is to be told");
-    assert_eq!(store.balance(scheme.payer.id).await.unwrap().0, ledger_core::amount::Amount::parse_fspiop("12.5").unwrap());
+    assert_eq!(
+        store.balance(scheme.payer.id).await.unwrap().0,
+        ledger_core::amount::Amount::parse_fspiop("12.5").unwrap()
+    );
     // An invocation the handler cannot read is answered (and checkpointed), not retried.
     let answer: Value = client.post(format!("{handler}/prepare")).body("{").send().await.unwrap().json().await.unwrap();
     assert!(answer["Logs"][0].as_str().unwrap().starts_with("undecodable invocation"), "{answer}");
@@ -93,7 +93,12 @@ async fn a_batch_of_large_events_is_read_not_refused() {
     let handler = serve_router(router(app)).await;
     let large = "\"".repeat(plumbing::limits::HUB_EVENT_BYTES_MAX - 1_024);
     let bodies = vec![large; 8];
-    let response = reqwest::Client::new().post(format!("{handler}/prepare")).json(&invocation(&bodies, &vec![None; 8])).send().await.unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{handler}/prepare"))
+        .json(&invocation(&bodies, &vec![None; 8]))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let answer: Value = response.json().await.unwrap();
     assert!(answer["Logs"][0].as_str().unwrap().contains("8 dead letters"), "{answer}");

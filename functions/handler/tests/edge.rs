@@ -10,18 +10,22 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Path, State};
 use axum::Json;
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
+use handler::envelope::{Action, Envelope};
 use handler::messages::EdgeRequest;
 use handler::transfers::edge::{handle_checked, EdgeResponse};
 use jws::keys::PrivateKey;
 use jws::sign::{SignRequest, Signer};
-use handler::envelope::{Action, Envelope};
 use plumbing::publish::local::IngestRequest;
 use plumbing::publish::LocalHubsPublisher;
 use support::*;
 
 type Received = Arc<Mutex<Vec<(String, IngestRequest)>>>;
 
-async fn ingest(State(received): State<Received>, Path(hub): Path<String>, Json(request): Json<IngestRequest>) -> axum::http::StatusCode {
+async fn ingest(
+    State(received): State<Received>,
+    Path(hub): Path<String>,
+    Json(request): Json<IngestRequest>,
+) -> axum::http::StatusCode {
     received.lock().unwrap().push((hub, request));
     axum::http::StatusCode::ACCEPTED
 }
@@ -36,7 +40,11 @@ async fn start_hubs() -> (Received, LocalHubsPublisher) {
 }
 
 /// The edge without signature checks (`JWS_VALIDATE` unset).
-async fn handle(publisher: &LocalHubsPublisher, request: &EdgeRequest, now: ledger_core::time::Timestamp) -> EdgeResponse {
+async fn handle(
+    publisher: &LocalHubsPublisher,
+    request: &EdgeRequest,
+    now: ledger_core::time::Timestamp,
+) -> EdgeResponse {
     handle_checked(publisher, None, request, now).await
 }
 
@@ -88,7 +96,14 @@ async fn a_valid_prepare_is_published_byte_for_byte_and_accepted() {
 fn signed(signer: &Signer, mut request: EdgeRequest) -> EdgeRequest {
     let date = request.headers["date"].clone();
     let signature = signer
-        .sign(&SignRequest { method: &request.method, url: &request.path, source: "payerfsp", destination: None, date: Some(&date), body: &request.body })
+        .sign(&SignRequest {
+            method: &request.method,
+            url: &request.path,
+            source: "payerfsp",
+            destination: None,
+            date: Some(&date),
+            body: &request.body,
+        })
         .unwrap();
     request.headers.insert("fspiop-signature".to_string(), signature.signature);
     request.headers.insert("fspiop-uri".to_string(), signature.uri);
@@ -106,13 +121,16 @@ async fn with_jws_validate_a_signed_request_is_accepted_and_a_tampered_or_unsign
     assert_eq!(response, EdgeResponse { status: 202, body: None });
     // The same signature over another (still valid) amount.
     let mut tampered = good.clone();
-    tampered.body = String::from_utf8(good.body.clone()).unwrap().replace(r#""amount":"10""#, r#""amount":"11""#).into_bytes();
+    tampered.body =
+        String::from_utf8(good.body.clone()).unwrap().replace(r#""amount":"10""#, r#""amount":"11""#).into_bytes();
     assert_ne!(tampered.body, good.body);
     let unsigned = request("POST", "/transfers", "payerfsp", &post_body(ID));
     // A key for another participant does not verify payerfsp's requests.
     let mut wrong_source = signed(&signer, request("POST", "/transfers", "payerfsp", &post_body(ID)));
     wrong_source.headers.insert("fspiop-source".to_string(), "payeefsp".to_string());
-    for (refused, why) in [(tampered, "tampered body"), (unsigned, "no signature"), (wrong_source, "source without a key")] {
+    for (refused, why) in
+        [(tampered, "tampered body"), (unsigned, "no signature"), (wrong_source, "source without a key")]
+    {
         let response = handle_checked(&publisher, Some(&keys), &refused, NOW).await;
         assert_eq!((response.status, error_code(&response)), (400, "3105".to_string()), "{why}: {response:?}");
     }
@@ -164,7 +182,13 @@ async fn bad_requests_get_mojaloops_synchronous_errors_and_publish_nothing() {
     ];
     for (request, status, code) in &cases {
         let response = handle(&publisher, request, NOW).await;
-        assert_eq!((response.status, error_code(&response).as_str()), (*status, *code), "{} {}", request.method, request.path);
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (*status, *code),
+            "{} {}",
+            request.method,
+            request.path
+        );
     }
     assert!(received.lock().unwrap().is_empty());
 }

@@ -69,8 +69,8 @@ impl Rng {
     /// Text from an alphabet with the characters that break parsers.
     fn text(&mut self, n: usize) -> String {
         const ALPHABET: &[&str] = &[
-            "a", "Z", "0", "9", "-", "_", ".", "/", "%", "%FF", "%00", "{", "}", "\"", "\\", " ",
-            "é", "€", "😀", ";", "=", ",", "+", "?", "#",
+            "a", "Z", "0", "9", "-", "_", ".", "/", "%", "%FF", "%00", "{", "}", "\"", "\\", " ", "é", "€", "😀", ";",
+            "=", ",", "+", "?", "#",
         ];
         (0..n).map(|_| self.pick(ALPHABET)).collect()
     }
@@ -94,10 +94,7 @@ fn transfer_id(rng: &mut Rng) -> String {
         2 => "%20".to_string(),
         _ => {
             let bytes: [u8; 16] = rng.bytes(16).try_into().unwrap();
-            uuid::Builder::from_random_bytes(bytes)
-                .into_uuid()
-                .hyphenated()
-                .to_string()
+            uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string()
         }
     }
 }
@@ -122,14 +119,7 @@ fn path(rng: &mut Rng) -> Vec<u8> {
         13 => format!(
             "/participants/{}/{}",
             rng.text(6),
-            rng.pick(&[
-                "endpoints",
-                "limits",
-                "positions",
-                "accounts",
-                "initialPositionAndLimits",
-                "x"
-            ])
+            rng.pick(&["endpoints", "limits", "positions", "accounts", "initialPositionAndLimits", "x"])
         ),
         14 => format!(
             "/v2/{}",
@@ -147,23 +137,14 @@ fn path(rng: &mut Rng) -> Vec<u8> {
         18 => return [b"/transfers/".to_vec(), rng.bytes_up_to(8)].concat(),
         _ => format!(
             "/{}",
-            rng.pick(&[
-                "quotes",
-                "parties/MSISDN/1",
-                "fxTransfers",
-                "prepare",
-                "position",
-                "",
-                "transfers//"
-            ])
+            rng.pick(&["quotes", "parties/MSISDN/1", "fxTransfers", "prepare", "position", "", "transfers//"])
         ),
     };
     text.into_bytes()
 }
 
 fn headers(rng: &mut Rng) -> Vec<(String, String)> {
-    let mut headers =
-        fspiop_headers(rng.pick(&["payerfsp", "payeefsp", "Hub", "unknownfsp", "", "a b"]));
+    let mut headers = fspiop_headers(rng.pick(&["payerfsp", "payeefsp", "Hub", "unknownfsp", "", "a b"]));
     if rng.chance(30) {
         let drop = rng.below(headers.len());
         headers.remove(drop);
@@ -185,14 +166,8 @@ fn headers(rng: &mut Rng) -> Vec<(String, String)> {
     }
     if rng.chance(10) {
         headers.push((
-            rng.pick(&[
-                "fspiop-destination",
-                "fspiop-signature",
-                "fspiop-proxy",
-                "x-forwarded-for",
-                "expect",
-            ])
-            .to_string(),
+            rng.pick(&["fspiop-destination", "fspiop-signature", "fspiop-proxy", "x-forwarded-for", "expect"])
+                .to_string(),
             rng.text_up_to(20),
         ));
     }
@@ -239,9 +214,7 @@ fn near_valid_transfer(rng: &mut Rng) -> Vec<u8> {
             2 => serde_json::json!(rng.text_up_to(50)),
             3 => serde_json::json!({"extension": [{"key": rng.text(5), "value": rng.text(10)}]}),
             4 => serde_json::json!([]),
-            5 => serde_json::json!(format_fspiop_datetime(
-                NOW.plus_ms(rng.next() as i64 % 10_000_000)
-            )),
+            5 => serde_json::json!(format_fspiop_datetime(NOW.plus_ms(rng.next() as i64 % 10_000_000))),
             6 => {
                 serde_json::json!({"amount": rng.text(6), "currency": rng.pick(&["USD", "XXX", "usd", "EURO", ""])})
             }
@@ -277,11 +250,7 @@ fn body(rng: &mut Rng) -> Vec<u8> {
 fn input(rng: &mut Rng) -> Input {
     let path = path(rng);
     // Mostly the method the path is served with, so requests get past routing.
-    let fitting = match (
-        path.starts_with(b"/transfers/"),
-        path.ends_with(b"/error"),
-        path.starts_with(b"/transfers"),
-    ) {
+    let fitting = match (path.starts_with(b"/transfers/"), path.ends_with(b"/error"), path.starts_with(b"/transfers")) {
         (_, true, _) => "PUT",
         (true, false, _) => rng.pick(&["PUT", "GET"]),
         (false, false, true) => "POST",
@@ -289,16 +258,9 @@ fn input(rng: &mut Rng) -> Input {
     };
     let method = match rng.chance(70) {
         true => fitting,
-        false => rng.pick(&[
-            "POST", "PUT", "GET", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "FOO",
-        ]),
+        false => rng.pick(&["POST", "PUT", "GET", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "FOO"]),
     };
-    Input {
-        method: method.to_string(),
-        path,
-        headers: headers(rng),
-        body: body(rng),
-    }
+    Input { method: method.to_string(), path, headers: headers(rng), body: body(rng) }
 }
 
 /// Broken framing, for the real-TCP share only.
@@ -306,27 +268,13 @@ fn broken_framing(rng: &mut Rng, input: &Input) -> Vec<u8> {
     let whole = request_bytes(&input.method, &input.path, &input.headers, &input.body);
     match rng.below(6) {
         0 => rng.bytes_up_to(200),
-        1 => [
-            b"POST /transfers HTTP/1.1\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd"
-                .to_vec(),
-        ]
-        .concat(),
+        1 => [b"POST /transfers HTTP/1.1\r\ncontent-length: 3\r\ncontent-length: 4\r\n\r\nabcd".to_vec()].concat(),
         2 => [
-            b"POST /transfers HTTP/1.1\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
-                .to_vec(),
+            b"POST /transfers HTTP/1.1\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n".to_vec(),
             rng.bytes(20),
         ]
         .concat(),
-        3 => whole
-            .iter()
-            .map(|it| {
-                if *it == b'\n' && rng.chance(20) {
-                    b'X'
-                } else {
-                    *it
-                }
-            })
-            .collect(),
+        3 => whole.iter().map(|it| if *it == b'\n' && rng.chance(20) { b'X' } else { *it }).collect(),
         4 => [b"GET /transfers HTTP/9.9\r\n\r\n".to_vec()].concat(),
         _ => {
             // The body shorter than its content-length: the server sees EOF mid-body.
@@ -345,13 +293,7 @@ struct Tally {
 }
 
 /// The fuzz's one rule for every answer.
-fn check(
-    tally: &mut Tally,
-    method: &str,
-    status: u16,
-    body: &[u8],
-    described: impl Fn() -> String,
-) {
+fn check(tally: &mut Tally, method: &str, status: u16, body: &[u8], described: impl Fn() -> String) {
     *tally.by_status.entry(status).or_default() += 1;
     assert!(
         status < 500 || (status == 501 && method == "PATCH"),
@@ -388,35 +330,20 @@ async fn in_process(router: &axum::Router, input: &Input) -> (u16, Vec<u8>) {
     }
     let request = match request.body(Body::from(input.body.clone())) {
         Ok(request) => request,
-        Err(_) => Request::builder()
-            .method("GET")
-            .uri("/")
-            .body(Body::empty())
-            .unwrap(),
+        Err(_) => Request::builder().method("GET").uri("/").body(Body::empty()).unwrap(),
     };
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status().as_u16();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
     (status, body.to_vec())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_edge_answers_every_input_honestly() {
-    let inputs: usize = std::env::var("EDGE_FUZZ_INPUTS")
-        .ok()
-        .and_then(|it| it.parse().ok())
-        .unwrap_or(INPUTS_DEFAULT);
-    let seed: u64 = std::env::var("EDGE_FUZZ_SEED")
-        .ok()
-        .and_then(|it| it.parse().ok())
-        .unwrap_or(SEED_DEFAULT);
+    let inputs: usize = std::env::var("EDGE_FUZZ_INPUTS").ok().and_then(|it| it.parse().ok()).unwrap_or(INPUTS_DEFAULT);
+    let seed: u64 = std::env::var("EDGE_FUZZ_SEED").ok().and_then(|it| it.parse().ok()).unwrap_or(SEED_DEFAULT);
     assert!(INPUTS_DEFAULT <= inputs || std::env::var("EDGE_FUZZ_INPUTS").is_ok());
-    let recorder = Arc::new(Recorder {
-        forget: true,
-        ..Recorder::default()
-    });
+    let recorder = Arc::new(Recorder { forget: true, ..Recorder::default() });
     let (router, path) = app(Arc::clone(&recorder)).await;
     let (address, _) = serve(router.clone(), LIMITS).await;
     let mut rng = Rng(seed);
@@ -431,9 +358,7 @@ async fn the_edge_answers_every_input_honestly() {
                     let broken = rng.chance(30);
                     let bytes = match broken {
                         true => broken_framing(&mut rng, &input),
-                        false => {
-                            request_bytes(&input.method, &input.path, &input.headers, &input.body)
-                        }
+                        false => request_bytes(&input.method, &input.path, &input.headers, &input.body),
                     };
                     (bytes, broken)
                 });
@@ -448,23 +373,13 @@ async fn the_edge_answers_every_input_honestly() {
         }))
         .await;
         for ((n, input, wire), answer) in chunk.iter().zip(answers) {
-            let described = || {
-                format!(
-                    "input {n} {} {}",
-                    input.method,
-                    String::from_utf8_lossy(&input.path)
-                )
-            };
+            let described = || format!("input {n} {} {}", input.method, String::from_utf8_lossy(&input.path));
             tally.real_http += usize::from(wire.is_some());
             match answer {
                 Some((status, body)) => check(&mut tally, &input.method, status, &body, described),
                 // Only bytes that are not HTTP may go unanswered (the server closes on them).
                 None => {
-                    assert!(
-                        wire.as_ref().is_some_and(|it| it.1),
-                        "no answer to {}",
-                        described()
-                    );
+                    assert!(wire.as_ref().is_some_and(|it| it.1), "no answer to {}", described());
                     *tally.by_status.entry(0).or_default() += 1;
                 }
             }
@@ -473,7 +388,10 @@ async fn the_edge_answers_every_input_honestly() {
         n += chunk.len();
     }
     let published = *recorder.count.lock().unwrap();
-    eprintln!("edge fuzz: seed {seed}, {} inputs ({} over TCP), {published} published, answers by status: {:?}", tally.inputs, tally.real_http, tally.by_status);
+    eprintln!(
+        "edge fuzz: seed {seed}, {} inputs ({} over TCP), {published} published, answers by status: {:?}",
+        tally.inputs, tally.real_http, tally.by_status
+    );
     assert_eq!(tally.inputs, inputs);
     // The generator reaches the accepted paths too, not only refusals.
     assert!(0 < tally.by_status.get(&202).copied().unwrap_or(0));

@@ -7,8 +7,8 @@ mod support;
 use std::sync::Arc;
 
 use handler::envelope::{Action, Envelope};
-use handler::transfers::fulfil::fulfil;
 use handler::outbox::{Report, Route};
+use handler::transfers::fulfil::fulfil;
 use handler::transfers::position::position;
 use handler::transfers::prepare::prepare;
 use ledger_core::amount::Amount;
@@ -46,7 +46,11 @@ async fn a_commit_is_recorded_in_the_open_window_and_moves_the_payee(store: Arc<
     assert_eq!((record.current.state, record.window), (TransferState::ReceivedFulfil, Some(WindowId(1))));
     assert_eq!(record.fulfilment.map(|it| it.to_base64url()), Some(TTK_FULFILMENT.to_string()));
     let notified = position(store.as_ref(), &bodies(&report), LATER).await.unwrap();
-    assert_eq!(only_notification(&notified).payload_bytes().unwrap(), answer.payload_bytes().unwrap(), "the payee's PUT goes to the payer");
+    assert_eq!(
+        only_notification(&notified).payload_bytes().unwrap(),
+        answer.payload_bytes().unwrap(),
+        "the payee's PUT goes to the payer"
+    );
     assert_eq!(store.transfer(&id).await.unwrap().unwrap().current.state, TransferState::Committed);
     assert_eq!(store.balance(scheme.payee.id).await.unwrap().0, -Amount::from_whole(40));
 }
@@ -72,11 +76,17 @@ async fn a_wrong_fulfilment_aborts_and_releases_the_payer(store: Arc<dyn LedgerS
     let abort = &report.emitted[0];
     assert_eq!(abort.route, Route::Position { account: scheme.payer.id });
     assert_eq!(abort.envelope.metadata.event.action, Action::AbortValidation);
-    assert_eq!(json(&abort.envelope)["errorInformation"]["errorDescription"], "Generic validation error - invalid fulfilment");
+    assert_eq!(
+        json(&abort.envelope)["errorInformation"]["errorDescription"],
+        "Generic validation error - invalid fulfilment"
+    );
     let patch = &report.emitted[1].envelope;
     assert_eq!((patch.metadata.event.action, patch.to.as_str()), (Action::ReservedAborted, "payeefsp"));
     assert_eq!(json(patch)["transferState"], "ABORTED");
-    assert_eq!(json(patch)["extensionList"]["extension"][0]["value"], "3100: Generic validation error - invalid fulfilment");
+    assert_eq!(
+        json(patch)["extensionList"]["extension"][0]["value"],
+        "3100: Generic validation error - invalid fulfilment"
+    );
     let record = store.transfer(&id).await.unwrap().unwrap();
     assert_eq!((record.current.state, record.error.map(|it| it.0)), (TransferState::ReceivedError, Some(3100)));
     let positions = Report { emitted: vec![abort.clone()], dead_letters: vec![] };
@@ -123,7 +133,10 @@ async fn a_late_answer_gets_3303_and_changes_nothing(store: Arc<dyn LedgerStore>
     let answer = fulfil_event(&id, "COMMITTED", Some(TTK_FULFILMENT), "payeefsp", CONTENT_TYPE, late);
     let report = fulfil(store.as_ref(), &[answer.to_json()], late).await.unwrap();
     let callback = only_notification(&report);
-    assert_eq!((callback.to.as_str(), json(callback)["errorInformation"]["errorCode"].as_str()), ("payeefsp", Some("3303")));
+    assert_eq!(
+        (callback.to.as_str(), json(callback)["errorInformation"]["errorCode"].as_str()),
+        ("payeefsp", Some("3303"))
+    );
     assert_eq!(store.transfer(&id).await.unwrap().unwrap().current.state, TransferState::Reserved);
 }
 
@@ -133,14 +146,21 @@ async fn a_redelivered_batch_sends_the_same_position_event(store: Arc<dyn Ledger
     let answer = fulfil_event(&id, "COMMITTED", Some(TTK_FULFILMENT), "payeefsp", CONTENT_TYPE, LATER);
     let first = fulfil(store.as_ref(), &[answer.to_json()], LATER).await.unwrap();
     let again = fulfil(store.as_ref(), &[answer.to_json(), answer.to_json()], LATER.plus_ms(500)).await.unwrap();
-    assert_eq!(event_ids(&again), [event_ids(&first), event_ids(&first)].concat(), "both copies re-send the step, nothing else");
+    assert_eq!(
+        event_ids(&again),
+        [event_ids(&first), event_ids(&first)].concat(),
+        "both copies re-send the step, nothing else"
+    );
     assert_eq!(again.emitted[0].route, first.emitted[0].route);
     assert_eq!(store.state_history(&id).await.unwrap().len(), 3, "RECEIVED_PREPARE, RESERVED, RECEIVED_FULFIL once");
     // The same answer twice in one fresh batch: recorded once, the copy is in flight.
     let other = reserve(store.as_ref(), "4").await;
     let answer = fulfil_event(&other, "COMMITTED", Some(TTK_FULFILMENT), "payeefsp", CONTENT_TYPE, LATER);
     let report = fulfil(store.as_ref(), &[answer.to_json(), answer.to_json()], LATER).await.unwrap();
-    assert!(report.emitted.iter().all(|it| matches!(it.route, Route::Position { .. })), "no error to the payee: {report:?}");
+    assert!(
+        report.emitted.iter().all(|it| matches!(it.route, Route::Position { .. })),
+        "no error to the payee: {report:?}"
+    );
     assert_eq!(store.state_history(&other).await.unwrap().len(), 3);
 }
 

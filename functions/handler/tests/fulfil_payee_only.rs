@@ -8,8 +8,8 @@ mod support;
 use std::sync::Arc;
 
 use handler::envelope::{Action, Envelope, Status};
-use handler::transfers::fulfil::fulfil;
 use handler::outbox::{Report, Route};
+use handler::transfers::fulfil::fulfil;
 use handler::transfers::position::position;
 use handler::transfers::prepare::prepare;
 use ledger_core::amount::Amount;
@@ -22,8 +22,10 @@ use support::*;
 
 const RULES: PrepareRules = PrepareRules { on_us_transfers_allowed: false };
 const LATER: Timestamp = Timestamp::from_unix_ms(NOW.unix_ms() + 1_000);
-const NOT_PAYEE: &str = "Generic validation error - fspiop-source does not match payee fsp on the Fulfil callback response";
-const NOT_PAYER: &str = "Generic validation error - fspiop-destination does not match payer fsp on the Fulfil callback response";
+const NOT_PAYEE: &str =
+    "Generic validation error - fspiop-source does not match payee fsp on the Fulfil callback response";
+const NOT_PAYER: &str =
+    "Generic validation error - fspiop-destination does not match payer fsp on the Fulfil callback response";
 
 on_both_stores!(
     answers_from_anyone_but_the_payee_change_nothing,
@@ -82,7 +84,8 @@ async fn a_strangers_answer_in_the_payees_batch_does_not_stop_the_commit(store: 
     let mut batch: Vec<String> = non_payee_answers(&id, "otherfsp").iter().map(Envelope::to_json).collect();
     batch.push(fulfil_event(&id, "COMMITTED", Some(TTK_FULFILMENT), "payeefsp", CONTENT_TYPE, LATER).to_json());
     let report = fulfil(store.as_ref(), &batch, LATER).await.unwrap();
-    let (to_position, to_sender): (Vec<_>, Vec<_>) = report.emitted.iter().partition(|it| it.route != Route::Notification);
+    let (to_position, to_sender): (Vec<_>, Vec<_>) =
+        report.emitted.iter().partition(|it| it.route != Route::Notification);
     assert_eq!(to_sender.len(), 4, "one 3100 per stranger's answer: {report:?}");
     assert!(to_sender.iter().all(|it| it.envelope.to == "otherfsp"), "{report:?}");
     assert_eq!(to_position.len(), 1, "{report:?}");
@@ -104,7 +107,11 @@ async fn a_stranger_cannot_read_a_committed_transfer_by_replaying_the_fulfil(sto
     let report = fulfil(store.as_ref(), &[replayed.to_json()], LATER.plus_ms(5)).await.unwrap();
     assert_refused_to(&report, "otherfsp", Action::Commit);
     assert!(json(only_notification(&report)).get("fulfilment").is_none());
-    assert_eq!(store.state_history(&id).await.unwrap().len(), 4, "RECEIVED_PREPARE, RESERVED, RECEIVED_FULFIL, COMMITTED");
+    assert_eq!(
+        store.state_history(&id).await.unwrap().len(),
+        4,
+        "RECEIVED_PREPARE, RESERVED, RECEIVED_FULFIL, COMMITTED"
+    );
 }
 
 async fn the_payees_answer_to_the_wrong_destination_still_aborts(store: Arc<dyn LedgerStore>) {

@@ -12,11 +12,11 @@ use std::sync::Arc;
 
 use edge_support::*;
 use handler::envelope::{Envelope, EventKind};
-use plumbing::listen::LIMITS;
-use handler::notification::{notify, Notifier};
-use plumbing::publish::Hub;
+use handler::transfers::notification::{notify, Notifier};
 use journal::sqlite::SqliteJournal;
 use journal::{Direction, Journal, TransferKey};
+use plumbing::listen::LIMITS;
+use plumbing::publish::Hub;
 
 const TRANSFER: &str = "0a4d3c1e-5b6f-4a7c-8d9e-0f1a2b3c4d5e";
 

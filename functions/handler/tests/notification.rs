@@ -9,24 +9,24 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use handler::app::router;
+use handler::outbox::Route;
+use handler::state::App;
 use handler::transfers::fulfil::fulfil;
 use handler::transfers::get::get;
-use handler::outbox::Route;
-use handler::transfers::timeout::scan;
 use handler::transfers::notification::{notify, NotificationConfig, Notifier};
 use handler::transfers::position::position;
 use handler::transfers::prepare::prepare;
+use handler::transfers::timeout::scan;
+use journal::Journal;
+use jws::keys::PublicKey;
+use jws::validate::{InboundRequest, Validator};
 use ledger_core::account::{LedgerAccountType, NetDebitCap};
 use ledger_core::amount::Amount;
 use ledger_core::prepare::PrepareRules;
 use ledger_core::time::Timestamp;
-use handler::app::router;
-use handler::state::App;
-use plumbing::publish::LocalHubsPublisher;
-use journal::Journal;
-use jws::keys::PublicKey;
-use jws::validate::{InboundRequest, Validator};
 use ledger_store::LedgerStore;
+use plumbing::publish::LocalHubsPublisher;
 use serde_json::Value;
 use support::*;
 
@@ -63,8 +63,19 @@ struct Simulator {
     failures: Arc<Mutex<usize>>,
 }
 
-async fn record(State(sim): State<Simulator>, method: Method, uri: Uri, headers: HeaderMap, body: axum::body::Bytes) -> StatusCode {
-    sim.received.lock().unwrap().push(Received { method: method.to_string(), path: uri.path().to_string(), headers, body: body.to_vec() });
+async fn record(
+    State(sim): State<Simulator>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    sim.received.lock().unwrap().push(Received {
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        headers,
+        body: body.to_vec(),
+    });
     let mut failures = sim.failures.lock().unwrap();
     match *failures {
         0 => StatusCode::OK,
@@ -90,7 +101,8 @@ fn notifier() -> Notifier {
 }
 
 fn notifier_at(hub_content_version: fspiop::ApiVersion) -> Notifier {
-    let config = NotificationConfig { confirm_to_payee: true, hub_content_version, backoff_initial: Duration::from_millis(5) };
+    let config =
+        NotificationConfig { confirm_to_payee: true, hub_content_version, backoff_initial: Duration::from_millis(5) };
     Notifier::new(config).unwrap()
 }
 
@@ -131,7 +143,10 @@ async fn the_payee_gets_the_payers_post_and_the_payer_the_payees_put(store: Arc<
     assert_eq!(notify(store.as_ref(), &notifier, &bodies(&committed), LATER).await.unwrap(), 2);
     let received = take(&sim);
     let to_payer = received.iter().find(|it| it.path.starts_with("/payerfsp")).expect("the payer is told");
-    assert!(received[0].path.starts_with("/payerfsp"), "the payer before the payee's confirmation, as ml-api-adapter sends them");
+    assert!(
+        received[0].path.starts_with("/payerfsp"),
+        "the payer before the payee's confirmation, as ml-api-adapter sends them"
+    );
     assert_eq!((to_payer.method.as_str(), to_payer.path.clone()), ("PUT", format!("/payerfsp/transfers/{id}")));
     assert_eq!(to_payer.body, answer.payload_bytes().unwrap());
     assert_eq!(header(to_payer, "fspiop-source"), "payeefsp");
@@ -150,7 +165,10 @@ async fn a_refusal_reaches_the_payer_from_the_hub(store: Arc<dyn LedgerStore>) {
     notify(store.as_ref(), &notifier, &bodies(&refused), NOW).await.unwrap();
     let received = take(&sim);
     assert_eq!(received.len(), 1);
-    assert_eq!((received[0].method.as_str(), received[0].path.clone()), ("PUT", format!("/payerfsp/transfers/{id}/error")));
+    assert_eq!(
+        (received[0].method.as_str(), received[0].path.clone()),
+        ("PUT", format!("/payerfsp/transfers/{id}/error"))
+    );
     assert_eq!(header(&received[0], "fspiop-source"), "Hub");
     assert_eq!(header(&received[0], "fspiop-uri"), format!("/transfers/{id}/error"));
     let body: serde_json::Value = serde_json::from_slice(&received[0].body).unwrap();
@@ -172,7 +190,10 @@ async fn the_reserved_flow_sends_a_committed_put_and_a_patch(store: Arc<dyn Ledg
     assert_eq!(put.path, format!("/payerfsp/transfers/{id}"));
     assert_eq!(patch.path, format!("/payeefsp/transfers/{id}"));
     let put_body: serde_json::Value = serde_json::from_slice(&put.body).unwrap();
-    assert_eq!((put_body["transferState"].as_str(), put_body["fulfilment"].as_str()), (Some("COMMITTED"), Some(TTK_FULFILMENT)));
+    assert_eq!(
+        (put_body["transferState"].as_str(), put_body["fulfilment"].as_str()),
+        (Some("COMMITTED"), Some(TTK_FULFILMENT))
+    );
     let patch_body: serde_json::Value = serde_json::from_slice(&patch.body).unwrap();
     assert_eq!(patch_body["transferState"], "COMMITTED");
     assert!(patch_body.get("fulfilment").is_none());
@@ -229,13 +250,23 @@ async fn failing_endpoints_are_retried_then_dead_lettered(store: Arc<dyn LedgerS
 }
 
 /// The callbacks of one notify run, as (recipient path prefix, method, error code or state).
-async fn run_notify(store: &dyn LedgerStore, sim: &Simulator, notifier: &Notifier, bodies: Vec<String>, at: Timestamp) -> Vec<(String, String, String)> {
+async fn run_notify(
+    store: &dyn LedgerStore,
+    sim: &Simulator,
+    notifier: &Notifier,
+    bodies: Vec<String>,
+    at: Timestamp,
+) -> Vec<(String, String, String)> {
     notify(store, notifier, &bodies, at).await.unwrap();
     let mut seen: Vec<(String, String, String)> = take(sim)
         .into_iter()
         .map(|it| {
             let body: serde_json::Value = serde_json::from_slice(&it.body).unwrap_or_default();
-            let what = body["errorInformation"]["errorCode"].as_str().or(body["transferState"].as_str()).unwrap_or("").to_string();
+            let what = body["errorInformation"]["errorCode"]
+                .as_str()
+                .or(body["transferState"].as_str())
+                .unwrap_or("")
+                .to_string();
             let who = it.path.split('/').nth(1).unwrap_or("").to_string();
             (who, it.method, what)
         })
@@ -263,7 +294,14 @@ async fn aborts_and_timeouts_reach_both_parties(store: Arc<dyn LedgerStore>) {
     let (id, event) = prepare_event("payerfsp", "payeefsp", "10", NOW);
     let prepared = prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
     position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
-    let wrong = fulfil_event(&id, "COMMITTED", Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), "payeefsp", CONTENT_TYPE, LATER);
+    let wrong = fulfil_event(
+        &id,
+        "COMMITTED",
+        Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        "payeefsp",
+        CONTENT_TYPE,
+        LATER,
+    );
     let invalid = fulfil(store.as_ref(), &[wrong.to_json()], LATER).await.unwrap();
     let released = position(store.as_ref(), &bodies(&invalid), LATER).await.unwrap();
     let callbacks = run_notify(store.as_ref(), &sim, &notifier, bodies(&released), LATER).await;
@@ -276,14 +314,27 @@ async fn aborts_and_timeouts_reach_both_parties(store: Arc<dyn LedgerStore>) {
     position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
     let expired = Timestamp::from_unix_ms(NOW.unix_ms() + 61_000);
     let run = scan(store.as_ref(), expired).await.unwrap();
-    let notifications: Vec<String> =
-        run.report.emitted.iter().filter(|it| it.route == Route::Notification).map(|it| it.envelope.to_json()).collect();
-    let positions: Vec<String> =
-        run.report.emitted.iter().filter(|it| it.route != Route::Notification).map(|it| it.envelope.to_json()).collect();
+    let notifications: Vec<String> = run
+        .report
+        .emitted
+        .iter()
+        .filter(|it| it.route == Route::Notification)
+        .map(|it| it.envelope.to_json())
+        .collect();
+    let positions: Vec<String> = run
+        .report
+        .emitted
+        .iter()
+        .filter(|it| it.route != Route::Notification)
+        .map(|it| it.envelope.to_json())
+        .collect();
     let released = position(store.as_ref(), &positions, expired).await.unwrap();
     let all = [notifications, bodies(&released)].concat();
     let callbacks = run_notify(store.as_ref(), &sim, &notifier, all, expired).await;
-    assert_eq!(callbacks, seen(&[("payeefsp", "PUT", "3303"), ("payerfsp", "PUT", "3303"), ("payerfsp", "PUT", "3303")]));
+    assert_eq!(
+        callbacks,
+        seen(&[("payeefsp", "PUT", "3303"), ("payerfsp", "PUT", "3303"), ("payerfsp", "PUT", "3303")])
+    );
 }
 
 async fn duplicates_and_gets_answer_the_requester(store: Arc<dyn LedgerStore>) {
@@ -305,7 +356,8 @@ async fn duplicates_and_gets_answer_the_requester(store: Arc<dyn LedgerStore>) {
 async fn with_jws_sign_hub_callbacks_carry_a_signature_the_hubs_key_verifies(store: Arc<dyn LedgerStore>) {
     let (sim, notifier) = setup(store.as_ref(), "1000").await;
     let notifier = notifier.with_signing(jws_keys(&[("JWS_HUB_PRIVATE_KEY", jws_fixture("hub-private.pem"))]));
-    let validator = Validator::new([("Hub".to_string(), PublicKey::from_pem(&jws_fixture("hub-public.pem")).unwrap())].into());
+    let validator =
+        Validator::new([("Hub".to_string(), PublicKey::from_pem(&jws_fixture("hub-public.pem")).unwrap())].into());
     let (id, event) = prepare_event("payerfsp", "payeefsp", "10", NOW);
     let prepared = prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
     let reserved = position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
@@ -357,13 +409,23 @@ async fn with_jws_sign_hub_callbacks_carry_a_signature_the_hubs_key_verifies(sto
 }
 
 /// Each callback of one notify run as (recipient, method, error code or state, Content-Type).
-async fn run_notify_versions(store: &dyn LedgerStore, sim: &Simulator, notifier: &Notifier, bodies: Vec<String>, at: Timestamp) -> Vec<(String, String, String, String)> {
+async fn run_notify_versions(
+    store: &dyn LedgerStore,
+    sim: &Simulator,
+    notifier: &Notifier,
+    bodies: Vec<String>,
+    at: Timestamp,
+) -> Vec<(String, String, String, String)> {
     notify(store, notifier, &bodies, at).await.unwrap();
     let mut seen: Vec<(String, String, String, String)> = take(sim)
         .into_iter()
         .map(|it| {
             let body: serde_json::Value = serde_json::from_slice(&it.body).unwrap_or_default();
-            let what = body["errorInformation"]["errorCode"].as_str().or(body["transferState"].as_str()).unwrap_or("").to_string();
+            let what = body["errorInformation"]["errorCode"]
+                .as_str()
+                .or(body["transferState"].as_str())
+                .unwrap_or("")
+                .to_string();
             let who = it.path.split('/').nth(1).unwrap_or("").to_string();
             let version = header(&it, "content-type").rsplit('=').next().unwrap_or("").to_string();
             (who, it.method, what, version)
@@ -397,13 +459,23 @@ async fn hub_callbacks_carry_the_schemes_version_and_answers_to_a_put_carry_the_
     let fulfilled = fulfil(store.as_ref(), &[answer.to_json()], LATER).await.unwrap();
     let committed = position(store.as_ref(), &bodies(&fulfilled), LATER).await.unwrap();
     let callbacks = run_notify_versions(store.as_ref(), &sim, &notifier, bodies(&committed), LATER).await;
-    assert_eq!(callbacks, seen_versions(&[("payeefsp", "PUT", "COMMITTED", "2.0"), ("payerfsp", "PUT", "COMMITTED", "1.0")]));
+    assert_eq!(
+        callbacks,
+        seen_versions(&[("payeefsp", "PUT", "COMMITTED", "2.0"), ("payerfsp", "PUT", "COMMITTED", "1.0")])
+    );
     // The payee's PUT again, and a modified one: answered in the PUT's version (TTK's
     // fulfill_commit.json), not the Hub's.
     let report = fulfil(store.as_ref(), &[answer.to_json()], LATER).await.unwrap();
     let callbacks = run_notify_versions(store.as_ref(), &sim, &notifier, bodies(&report), LATER).await;
     assert_eq!(callbacks, seen_versions(&[("payeefsp", "PUT", "COMMITTED", "1.0")]));
-    let modified = fulfil_event(&id, "COMMITTED", Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), "payeefsp", CONTENT_TYPE, LATER);
+    let modified = fulfil_event(
+        &id,
+        "COMMITTED",
+        Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        "payeefsp",
+        CONTENT_TYPE,
+        LATER,
+    );
     let report = fulfil(store.as_ref(), &[modified.to_json()], LATER).await.unwrap();
     let callbacks = run_notify_versions(store.as_ref(), &sim, &notifier, bodies(&report), LATER).await;
     assert_eq!(callbacks, seen_versions(&[("payeefsp", "PUT", "3106", "1.1")]));
@@ -411,13 +483,27 @@ async fn hub_callbacks_carry_the_schemes_version_and_answers_to_a_put_carry_the_
     let (id, event) = prepare_event("payerfsp", "payeefsp", "10", NOW);
     let prepared = prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
     position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
-    let wrong = fulfil_event(&id, "RESERVED", Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), "payeefsp", CONTENT_TYPE, LATER);
+    let wrong = fulfil_event(
+        &id,
+        "RESERVED",
+        Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        "payeefsp",
+        CONTENT_TYPE,
+        LATER,
+    );
     let invalid = fulfil(store.as_ref(), &[wrong.to_json()], LATER).await.unwrap();
     let (patch, to_position): (Vec<_>, Vec<_>) = invalid.emitted.iter().partition(|it| it.route == Route::Notification);
-    let released = position(store.as_ref(), &to_position.iter().map(|it| it.envelope.to_json()).collect::<Vec<_>>(), LATER).await.unwrap();
+    let released =
+        position(store.as_ref(), &to_position.iter().map(|it| it.envelope.to_json()).collect::<Vec<_>>(), LATER)
+            .await
+            .unwrap();
     let all = [patch.iter().map(|it| it.envelope.to_json()).collect(), bodies(&released)].concat();
     let callbacks = run_notify_versions(store.as_ref(), &sim, &notifier, all, LATER).await;
-    let expected = [("payeefsp", "PATCH", "ABORTED", "1.1"), ("payeefsp", "PUT", "3100", "2.0"), ("payerfsp", "PUT", "3100", "2.0")];
+    let expected = [
+        ("payeefsp", "PATCH", "ABORTED", "1.1"),
+        ("payeefsp", "PUT", "3100", "2.0"),
+        ("payerfsp", "PUT", "3100", "2.0"),
+    ];
     assert_eq!(callbacks, seen_versions(&expected));
     // A 2.0 payee gets its PATCH in 2.0.
     let (id, event) = prepare_event("payerfsp", "payeefsp", "10", NOW);
@@ -427,7 +513,10 @@ async fn hub_callbacks_carry_the_schemes_version_and_answers_to_a_put_carry_the_
     let fulfilled = fulfil(store.as_ref(), &[reserved.to_json()], LATER).await.unwrap();
     let committed = position(store.as_ref(), &bodies(&fulfilled), LATER).await.unwrap();
     let callbacks = run_notify_versions(store.as_ref(), &sim, &notifier, bodies(&committed), LATER).await;
-    assert_eq!(callbacks, seen_versions(&[("payeefsp", "PATCH", "COMMITTED", "2.0"), ("payerfsp", "PUT", "COMMITTED", "2.0")]));
+    assert_eq!(
+        callbacks,
+        seen_versions(&[("payeefsp", "PATCH", "COMMITTED", "2.0"), ("payerfsp", "PUT", "COMMITTED", "2.0")])
+    );
 }
 
 fn later() -> Timestamp {
@@ -469,8 +558,15 @@ async fn start_switch(store: Arc<dyn LedgerStore>, notifier: Notifier, journal: 
 }
 
 /// Sends an event's request to the switch as the DFSP did: its headers, its body.
-async fn send(client: &reqwest::Client, switch: &str, method: &str, path: &str, event: &handler::envelope::Envelope) -> u16 {
-    let mut request = client.request(method.parse().unwrap(), format!("{switch}{path}")).body(event.payload_bytes().unwrap());
+async fn send(
+    client: &reqwest::Client,
+    switch: &str,
+    method: &str,
+    path: &str,
+    event: &handler::envelope::Envelope,
+) -> u16 {
+    let mut request =
+        client.request(method.parse().unwrap(), format!("{switch}{path}")).body(event.payload_bytes().unwrap());
     for (name, value) in &event.content.headers {
         request = request.header(name, value);
     }
@@ -486,7 +582,10 @@ async fn send(client: &reqwest::Client, switch: &str, method: &str, path: &str, 
     status
 }
 
-async fn the_journal_holds_a_transfers_requests_and_callbacks_once(store: Arc<dyn LedgerStore>, journal: Arc<dyn Journal>) {
+async fn the_journal_holds_a_transfers_requests_and_callbacks_once(
+    store: Arc<dyn LedgerStore>,
+    journal: Arc<dyn Journal>,
+) {
     let (sim, notifier) = setup(store.as_ref(), "1000").await;
     let notifier = notifier.with_journal(journal.clone());
     let (switch, hubs) = start_switch(store.clone(), notifier.clone(), journal).await;
@@ -526,7 +625,12 @@ async fn the_journal_holds_a_transfers_requests_and_callbacks_once(store: Arc<dy
             let url = it["url"].as_str().unwrap();
             // Callback URLs carry the simulator's port; keep their path.
             let path = url.find("/payerfsp").or_else(|| url.find("/payeefsp")).map_or(url, |at| &url[at..]);
-            (it["direction"].as_str().unwrap(), it["method"].as_str().unwrap(), path.to_string(), it["httpStatus"].as_u64().unwrap())
+            (
+                it["direction"].as_str().unwrap(),
+                it["method"].as_str().unwrap(),
+                path.to_string(),
+                it["httpStatus"].as_u64().unwrap(),
+            )
         })
         .collect();
     let mut sorted = summary.clone();
@@ -540,17 +644,30 @@ async fn the_journal_holds_a_transfers_requests_and_callbacks_once(store: Arc<dy
     ];
     assert_eq!(sorted, expected, "{read:#}");
     let post = entries.iter().find(|it| it["direction"] == "inbound_request" && it["method"] == "POST").unwrap();
-    assert_eq!(post["body"].as_str().unwrap().as_bytes(), event.payload_bytes().unwrap().as_slice(), "the body verbatim");
+    assert_eq!(
+        post["body"].as_str().unwrap().as_bytes(),
+        event.payload_bytes().unwrap().as_slice(),
+        "the body verbatim"
+    );
     assert_eq!(post["source"], "payerfsp");
     assert_eq!(post["destination"], "payeefsp");
-    let journaled_headers: Vec<&str> = post["headers"].as_array().unwrap().iter().map(|it| it["name"].as_str().unwrap()).collect();
-    assert!(journaled_headers.contains(&"fspiop-source") && journaled_headers.contains(&"date"), "{journaled_headers:?}");
-    let confirmation = entries.iter().find(|it| it["url"].as_str().unwrap().contains(&format!("/payeefsp/transfers/{id}"))).unwrap();
-    assert_eq!((confirmation["source"].as_str(), confirmation["destination"].as_str()), (Some("Hub"), Some("payeefsp")));
+    let journaled_headers: Vec<&str> =
+        post["headers"].as_array().unwrap().iter().map(|it| it["name"].as_str().unwrap()).collect();
+    assert!(
+        journaled_headers.contains(&"fspiop-source") && journaled_headers.contains(&"date"),
+        "{journaled_headers:?}"
+    );
+    let confirmation =
+        entries.iter().find(|it| it["url"].as_str().unwrap().contains(&format!("/payeefsp/transfers/{id}"))).unwrap();
+    assert_eq!(
+        (confirmation["source"].as_str(), confirmation["destination"].as_str()),
+        (Some("Hub"), Some("payeefsp"))
+    );
 
     // An id a key cannot hold is bad input (400), never a 500; an unknown transfer has no entries.
     let bad = client.get(format!("{switch}/journal/not%20an%20id")).send().await.unwrap();
     assert_eq!(bad.status().as_u16(), 400);
-    let unknown: Value = client.get(format!("{switch}/journal/{}", uuid::Uuid::new_v4())).send().await.unwrap().json().await.unwrap();
+    let unknown: Value =
+        client.get(format!("{switch}/journal/{}", uuid::Uuid::new_v4())).send().await.unwrap().json().await.unwrap();
     assert_eq!(unknown["entries"].as_array().map(Vec::len), Some(0));
 }

@@ -18,7 +18,6 @@ use mysql_async::prelude::Queryable as _;
 use serde_json::Value;
 use support::*;
 
-
 const TAMPER_SQL: &str =
     "UPDATE transfer_state_change SET state = 'TAMPERED' WHERE transfer_seq = (SELECT transfer_seq FROM transfer WHERE transfer_id = ?)";
 
@@ -72,7 +71,8 @@ async fn one_poison_event_fails_alone_in_each_batch_function(store: Arc<dyn Ledg
     let invoke = async |function: &str, events: &[Envelope]| -> Value {
         let bodies: Vec<String> = events.iter().map(Envelope::to_json).collect();
         let keys = vec![None; bodies.len()];
-        let response = client.post(format!("{handler}/{function}")).json(&invocation(&bodies, &keys)).send().await.unwrap();
+        let response =
+            client.post(format!("{handler}/{function}")).json(&invocation(&bodies, &keys)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 200, "{function} must answer, not ask for a retry");
         response.json().await.unwrap()
     };
@@ -130,8 +130,6 @@ async fn one_poison_event_fails_alone_in_each_batch_function(store: Arc<dyn Ledg
 fn fixed_now() -> Timestamp {
     NOW
 }
-
-
 
 /// The events published to `hub` since the last call, in order.
 fn taken(hubs: &Hubs, hub: &str) -> Vec<Envelope> {

@@ -76,7 +76,8 @@ async fn a_commit_lowers_the_payee_and_reports_the_commit(store: Arc<dyn LedgerS
     let reserved = position(store.as_ref(), &bodies(&prepared), NOW).await.unwrap();
     // What the fulfil function records before it sends the commit on.
     record_state(store.as_ref(), &id, 3, TransferState::ReceivedFulfil).await;
-    let commit = reserved.emitted[0].envelope.next_step(EventKind::Position, Action::Commit, EventState::success(), NOW);
+    let commit =
+        reserved.emitted[0].envelope.next_step(EventKind::Position, Action::Commit, EventState::success(), NOW);
     let report = position(store.as_ref(), &[commit.to_json()], NOW).await.unwrap();
     assert_eq!(only_notification(&report).metadata.event.action, Action::Commit);
     assert_eq!(store.transfer(&id).await.unwrap().unwrap().current.state, TransferState::Committed);
@@ -88,7 +89,11 @@ async fn events_it_cannot_process_are_dead_letters(store: Arc<dyn LedgerStore>) 
     provision(store.as_ref(), "1000").await;
     let (_, unknown) = prepare_event("payerfsp", "payeefsp", "1", NOW);
     let position_event = unknown.next_step(EventKind::Position, Action::Prepare, EventState::success(), NOW);
-    let batch = ["{}".to_string(), unknown.next(EventKind::Position, Action::Get, EventState::success(), NOW).to_json(), position_event.to_json()];
+    let batch = [
+        "{}".to_string(),
+        unknown.next(EventKind::Position, Action::Get, EventState::success(), NOW).to_json(),
+        position_event.to_json(),
+    ];
     let report: Report = position(store.as_ref(), &batch, NOW).await.unwrap();
     assert_eq!(report.dead_letters.len(), 3, "{report:?}");
     assert!(report.emitted.iter().all(|it| it.route == Route::Notification));
@@ -97,6 +102,8 @@ async fn events_it_cannot_process_are_dead_letters(store: Arc<dyn LedgerStore>) 
 
 async fn record_state(store: &dyn LedgerStore, id: &TransferId, seq: u32, state: TransferState) {
     let mut tx = store.begin().await.unwrap();
-    tx.insert_state_changes(&[NewStateChange { transfer_id: id.clone(), seq, state, reason: None, created: NOW }]).await.unwrap();
+    tx.insert_state_changes(&[NewStateChange { transfer_id: id.clone(), seq, state, reason: None, created: NOW }])
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }

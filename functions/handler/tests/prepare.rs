@@ -35,7 +35,10 @@ async fn a_valid_prepare_is_recorded_and_reserved_next(store: Arc<dyn LedgerStor
     assert_eq!(report.emitted.len(), 1);
     let emitted = &report.emitted[0];
     assert_eq!(emitted.route, Route::Position { account: scheme.payer.id });
-    assert_eq!((emitted.envelope.metadata.event.kind, emitted.envelope.metadata.event.action), (EventKind::Position, Action::Prepare));
+    assert_eq!(
+        (emitted.envelope.metadata.event.kind, emitted.envelope.metadata.event.action),
+        (EventKind::Position, Action::Prepare)
+    );
     assert_eq!(emitted.envelope.payload_bytes().unwrap(), event.payload_bytes().unwrap(), "the body travels on");
     let record = store.transfer(&id).await.unwrap().expect("recorded");
     assert_eq!(record.current.state, TransferState::ReceivedPrepare);
@@ -52,7 +55,10 @@ async fn an_invalid_prepare_is_recorded_and_the_payer_told(store: Arc<dyn Ledger
     assert_eq!(callback.metadata.event.state.status, Status::Error);
     let body = json(callback);
     assert_eq!(body["errorInformation"]["errorCode"], "3100");
-    assert_eq!(body["errorInformation"]["errorDescription"], "Generic validation error - Participant nobodyfsp not found");
+    assert_eq!(
+        body["errorInformation"]["errorDescription"],
+        "Generic validation error - Participant nobodyfsp not found"
+    );
     let record = store.transfer(&id).await.unwrap().expect("recorded");
     assert_eq!(record.current.state, TransferState::Invalid);
     assert_eq!(record.error.map(|it| it.0), Some(3100));
@@ -104,4 +110,3 @@ async fn an_unreadable_event_is_a_dead_letter(store: Arc<dyn LedgerStore>) {
     assert_eq!(report.dead_letters[0].body, "not json");
     assert_eq!(report.emitted.len(), 1, "the rest of the batch goes on");
 }
-

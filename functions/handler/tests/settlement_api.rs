@@ -86,7 +86,9 @@ async fn open_window(switch: &Switch) -> u64 {
 }
 
 async fn close(switch: &Switch, id: u64) -> Value {
-    let (status, next) = switch.call("POST", &format!("/v2/settlementWindows/{id}"), Some(json!({"state": "CLOSED", "reason": "test"}))).await;
+    let (status, next) = switch
+        .call("POST", &format!("/v2/settlementWindows/{id}"), Some(json!({"state": "CLOSED", "reason": "test"})))
+        .await;
     assert_eq!(status, 200, "{next}");
     assert_eq!(next["state"], "OPEN");
     switch.pump().await;
@@ -104,7 +106,8 @@ async fn step_all(switch: &Switch, settlement: &Value, state: &str) -> Value {
         .map(|p| json!({"id": p["id"], "accounts": p["accounts"].as_array().unwrap().iter().map(|a| json!({"id": a["id"], "state": state, "reason": "step"})).collect::<Vec<_>>()}))
         .collect();
     let id = settlement["id"].as_u64().unwrap();
-    let (status, answer) = switch.call("PUT", &format!("/v2/settlements/{id}"), Some(json!({"participants": participants}))).await;
+    let (status, answer) =
+        switch.call("PUT", &format!("/v2/settlements/{id}"), Some(json!({"participants": participants}))).await;
     assert_eq!(status, 200, "{answer}");
     answer
 }
@@ -137,11 +140,20 @@ async fn a_deferred_net_settlement_goes_through_every_state(store: Arc<dyn Ledge
     assert_eq!(status, 200, "{settlement}");
     assert_eq!(settlement["state"], "PENDING_SETTLEMENT");
     assert!(settlement["settlementWindows"].as_array().unwrap().iter().all(|it| it["state"] == "PENDING_SETTLEMENT"));
-    let nets: Vec<String> = settlement["participants"].as_array().unwrap().iter().map(|p| p["accounts"][0]["netSettlementAmount"]["amount"].to_string()).collect();
+    let nets: Vec<String> = settlement["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["accounts"][0]["netSettlementAmount"]["amount"].to_string())
+        .collect();
     assert_eq!(nets, vec!["70", "-70"], "the payer owes 70, the payee receives 70");
     let recorded = step_all(&switch, &settlement, "PS_TRANSFERS_RECORDED").await;
     assert_eq!(recorded["state"], "PS_TRANSFERS_RECORDED");
-    assert_eq!(balances(&switch).await, expect(["70", "-70", "-1000", "-1000", "2000", "0"]), "recording moves nothing");
+    assert_eq!(
+        balances(&switch).await,
+        expect(["70", "-70", "-1000", "-1000", "2000", "0"]),
+        "recording moves nothing"
+    );
     let reserved = step_all(&switch, &recorded, "PS_TRANSFERS_RESERVED").await;
     assert_eq!(reserved["state"], "PS_TRANSFERS_RESERVED");
     let values = balances(&switch).await;
@@ -150,7 +162,11 @@ async fn a_deferred_net_settlement_goes_through_every_state(store: Arc<dyn Ledge
     let committed = step_all(&switch, &reserved, "PS_TRANSFERS_COMMITTED").await;
     assert_eq!(committed["state"], "PS_TRANSFERS_COMMITTED");
     assert!(committed["settlementWindows"].as_array().unwrap().iter().all(|it| it["state"] == "PENDING_SETTLEMENT"));
-    assert_eq!(balances(&switch).await, expect(["0", "0", "-1000", "-1000", "2000", "0"]), "the net sender is reset at commit");
+    assert_eq!(
+        balances(&switch).await,
+        expect(["0", "0", "-1000", "-1000", "2000", "0"]),
+        "the net sender is reset at commit"
+    );
     // Repeating a step is allowed and moves nothing.
     let again = step_all(&switch, &reserved, "PS_TRANSFERS_COMMITTED").await;
     assert_eq!(again["state"], "PS_TRANSFERS_COMMITTED");
@@ -179,13 +195,35 @@ async fn an_aborted_settlement_reverses_its_resets_and_frees_its_windows(store: 
     step_all(&switch, &recorded, "PS_TRANSFERS_RESERVED").await;
     assert_eq!(balances(&switch).await, expect(["70", "0", "-1000", "-1000", "2000", "-70"]));
     let id = settlement["id"].as_u64().unwrap();
-    switch.refused("PUT", &format!("/v2/settlements/{id}"), Some(json!({"state": "ABORTED", "reason": "x", "participants": []})), 400, "3100").await;
+    switch
+        .refused(
+            "PUT",
+            &format!("/v2/settlements/{id}"),
+            Some(json!({"state": "ABORTED", "reason": "x", "participants": []})),
+            400,
+            "3100",
+        )
+        .await;
     switch.refused("PUT", &format!("/v2/settlements/{id}"), Some(json!({"state": "ABORTED"})), 400, "3102").await;
-    let (status, aborted) = switch.call("PUT", &format!("/v2/settlements/{id}"), Some(json!({"state": "ABORTED", "reason": "operator abort"}))).await;
+    let (status, aborted) = switch
+        .call("PUT", &format!("/v2/settlements/{id}"), Some(json!({"state": "ABORTED", "reason": "operator abort"})))
+        .await;
     assert_eq!((status, &aborted["state"]), (200, &json!("ABORTED")), "{aborted}");
     assert!(aborted["settlementWindows"].as_array().unwrap().iter().all(|it| it["state"] == "ABORTED"));
-    assert_eq!(balances(&switch).await, expect(["70", "-70", "-1000", "-1000", "2000", "0"]), "the reserve is reversed");
-    switch.refused("PUT", &format!("/v2/settlements/{id}"), Some(json!({"state": "ABORTED", "reason": "twice"})), 400, "3100").await;
+    assert_eq!(
+        balances(&switch).await,
+        expect(["70", "-70", "-1000", "-1000", "2000", "0"]),
+        "the reserve is reversed"
+    );
+    switch
+        .refused(
+            "PUT",
+            &format!("/v2/settlements/{id}"),
+            Some(json!({"state": "ABORTED", "reason": "twice"})),
+            400,
+            "3100",
+        )
+        .await;
     // The windows settle again under a new settlement.
     let (status, again) = switch.call("POST", "/v2/settlements", Some(create)).await;
     assert_eq!((status, &again["state"]), (200, &json!("PENDING_SETTLEMENT")), "{again}");
@@ -194,7 +232,15 @@ async fn an_aborted_settlement_reverses_its_resets_and_frees_its_windows(store: 
     let committed = step_all(&switch, &reserved, "PS_TRANSFERS_COMMITTED").await;
     // Too late to abort once committed.
     let new_id = again["id"].as_u64().unwrap();
-    switch.refused("PUT", &format!("/v2/settlements/{new_id}"), Some(json!({"state": "ABORTED", "reason": "late"})), 400, "3100").await;
+    switch
+        .refused(
+            "PUT",
+            &format!("/v2/settlements/{new_id}"),
+            Some(json!({"state": "ABORTED", "reason": "late"})),
+            400,
+            "3100",
+        )
+        .await;
     step_all(&switch, &committed, "SETTLED").await;
     assert_eq!(balances(&switch).await, expect(["0", "0", "-1000", "-1000", "2000", "0"]));
 }
@@ -203,7 +249,8 @@ async fn a_redelivered_close_aggregates_once(store: Arc<dyn LedgerStore>) {
     let switch = start(store, fixed_now).await;
     let (first, _) = two_closed_windows(&switch).await;
     let (_, before) = switch.call("GET", &format!("/v2/settlementWindows/{first}"), None).await;
-    let batches: Vec<Vec<String>> = switch.delivered.lock().unwrap().iter().filter(|(f, _)| f == "settlement").map(|(_, it)| it.clone()).collect();
+    let batches: Vec<Vec<String>> =
+        switch.delivered.lock().unwrap().iter().filter(|(f, _)| f == "settlement").map(|(_, it)| it.clone()).collect();
     assert_eq!(batches.len(), 2);
     let all = batches.concat();
     switch.invoke("settlement", &all, &vec![None; all.len()]).await;
@@ -220,7 +267,10 @@ async fn bad_settlement_requests_get_mojaloops_codes_and_change_nothing(store: A
     let closing = |id: u64| format!("/v2/settlementWindows/{id}");
     let body = json!({"state": "CLOSED", "reason": "r"});
     let answer = switch.refused("POST", &closing(open), Some(body.clone()), 400, "3100").await;
-    assert_eq!(answer["errorInformation"]["errorDescription"], format!("Generic validation error - Window {open} is empty"));
+    assert_eq!(
+        answer["errorInformation"]["errorDescription"],
+        format!("Generic validation error - Window {open} is empty")
+    );
     // central-settlement's codes by Joi error type: a value outside an enumeration is 3101
     // (TTK's bug fix #956 asks it of `?state=open`), a wrong type 3101 for strings.
     switch.refused("POST", &closing(open), Some(json!({"state": "CLOSE", "reason": "r"})), 400, "3101").await;
@@ -235,11 +285,22 @@ async fn bad_settlement_requests_get_mojaloops_codes_and_change_nothing(store: A
     transfer(&switch, "payerfsp", "payeefsp", "10").await;
     close(&switch, open).await;
     switch.refused("POST", &closing(open), Some(body), 400, "3100").await;
-    let create = |model: &str, windows: Value| json!({"settlementModel": model, "reason": "r", "settlementWindows": windows});
+    let create =
+        |model: &str, windows: Value| json!({"settlementModel": model, "reason": "r", "settlementWindows": windows});
     switch.refused("POST", "/v2/settlements", Some(create("NOPE", json!([{"id": open}]))), 400, "3100").await;
-    switch.refused("POST", "/v2/settlements", Some(create("DEFERREDNETUSD", json!([{"id": open + 1}]))), 400, "3100").await;
+    switch
+        .refused("POST", "/v2/settlements", Some(create("DEFERREDNETUSD", json!([{"id": open + 1}]))), 400, "3100")
+        .await;
     switch.refused("POST", "/v2/settlements", Some(create("DEFERREDNETUSD", json!([]))), 400, "3100").await;
-    switch.refused("POST", "/v2/settlements", Some(json!({"reason": "r", "settlementWindows": [{"id": open}]})), 400, "3102").await;
+    switch
+        .refused(
+            "POST",
+            "/v2/settlements",
+            Some(json!({"reason": "r", "settlementWindows": [{"id": open}]})),
+            400,
+            "3102",
+        )
+        .await;
     switch.refused("GET", "/v2/settlements", None, 400, "3100").await;
     switch.refused("GET", "/v2/settlements/77", None, 400, "3100").await;
     switch.refused("GET", "/v2/settlements?state=PENDING_SETTLEMENT", None, 400, "3100").await;
@@ -256,18 +317,29 @@ async fn numeric_strings_and_partial_account_updates_are_read_as_joi_reads_them(
     transfer(&switch, "payerfsp", "payeefsp", "10").await;
     close(&switch, open).await;
     // Window ids as strings and an empty reason, both fine to enjoi's schema.
-    let create = json!({"settlementModel": "DEFERREDNETUSD", "reason": "", "settlementWindows": [{"id": open.to_string()}]});
+    let create =
+        json!({"settlementModel": "DEFERREDNETUSD", "reason": "", "settlementWindows": [{"id": open.to_string()}]});
     let (status, settlement) = switch.call("POST", "/v2/settlements", Some(create)).await;
     assert_eq!(status, 200, "{settlement}");
     let id = settlement["id"].as_u64().unwrap();
-    let ids: Vec<(u64, u64)> = settlement["participants"].as_array().unwrap().iter().map(|it| (it["id"].as_u64().unwrap(), it["accounts"][0]["id"].as_u64().unwrap())).collect();
+    let ids: Vec<(u64, u64)> = settlement["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|it| (it["id"].as_u64().unwrap(), it["accounts"][0]["id"].as_u64().unwrap()))
+        .collect();
     let [(payer, payer_account), (payee, payee_account)] = ids[..] else { panic!("two participants: {settlement}") };
-    let (status, windows) = switch.call("GET", &format!("/v2/settlementWindows?participantId=%20{payer}&state=PENDING_SETTLEMENT"), None).await;
+    let (status, windows) = switch
+        .call("GET", &format!("/v2/settlementWindows?participantId=%20{payer}&state=PENDING_SETTLEMENT"), None)
+        .await;
     assert_eq!((status, windows[0]["settlementWindowId"].as_u64()), (200, Some(open)), "{windows}");
-    let (status, found) = switch.call("GET", &format!("/v2/settlements?settlementWindowId={open}&accountId=0x{payee_account:x}"), None).await;
+    let (status, found) = switch
+        .call("GET", &format!("/v2/settlements?settlementWindowId={open}&accountId=0x{payee_account:x}"), None)
+        .await;
     assert_eq!((status, found[0]["id"].as_u64()), (200, Some(id)), "{found}");
     // Nothing asked, nothing moved: the answer lists what the request named (central-settlement).
-    let (status, answer) = switch.call("PUT", &format!("/v2/settlements/{id}"), Some(json!({"participants": []}))).await;
+    let (status, answer) =
+        switch.call("PUT", &format!("/v2/settlements/{id}"), Some(json!({"participants": []}))).await;
     let shown = (&answer["state"], &answer["participants"], &answer["settlementWindows"]);
     assert_eq!((status, shown), (200, (&json!("PENDING_SETTLEMENT"), &json!([]), &json!([]))), "{answer}");
     // Ids as strings; an account without a state is refused in the answer, the other moves.
@@ -277,18 +349,39 @@ async fn numeric_strings_and_partial_account_updates_are_read_as_joi_reads_them(
     ]});
     let (status, answer) = switch.call("PUT", &format!("/v2/settlements/{id}"), Some(accounts)).await;
     assert_eq!((status, &answer["state"]), (200, &json!("PENDING_SETTLEMENT")), "{answer}");
-    let named: Vec<(u64, u64)> = answer["participants"].as_array().unwrap().iter().map(|it| (it["id"].as_u64().unwrap(), it["accounts"][0]["id"].as_u64().unwrap())).collect();
+    let named: Vec<(u64, u64)> = answer["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|it| (it["id"].as_u64().unwrap(), it["accounts"][0]["id"].as_u64().unwrap()))
+        .collect();
     assert_eq!(named, [(payer, payer_account), (payee, payee_account)], "the request's order: {answer}");
     let (refused, moved) = (&answer["participants"][0]["accounts"][0], &answer["participants"][1]["accounts"][0]);
-    assert_eq!((&refused["state"], &refused["errorInformation"]["errorDescription"]), (&json!("PENDING_SETTLEMENT"), &json!("Generic client error - State change not allowed")));
+    assert_eq!(
+        (&refused["state"], &refused["errorInformation"]["errorDescription"]),
+        (&json!("PENDING_SETTLEMENT"), &json!("Generic client error - State change not allowed"))
+    );
     assert_eq!((&moved["state"], moved["errorInformation"].is_null()), (&json!("PS_TRANSFERS_RECORDED"), true));
-    assert_eq!(answer["settlementWindows"][0]["id"].as_u64(), Some(open), "the window of the account that moved: {answer}");
+    assert_eq!(
+        answer["settlementWindows"][0]["id"].as_u64(),
+        Some(open),
+        "the window of the account that moved: {answer}"
+    );
     // No reason is no reason: the account still moves, and the settlement rolls up.
-    let rest = json!({"participants": [{"id": payer, "accounts": [{"id": payer_account, "state": "PS_TRANSFERS_RECORDED"}]}]});
+    let rest =
+        json!({"participants": [{"id": payer, "accounts": [{"id": payer_account, "state": "PS_TRANSFERS_RECORDED"}]}]});
     let (status, answer) = switch.call("PUT", &format!("/v2/settlements/{id}"), Some(rest)).await;
     assert_eq!((status, &answer["state"]), (200, &json!("PS_TRANSFERS_RECORDED")), "{answer}");
     switch.refused("PUT", &format!("/v2/settlements/{id}"), Some(json!({"state": "ABORTED"})), 400, "3102").await;
-    switch.refused("PUT", &format!("/v2/settlements/{id}"), Some(json!({"participants": [], "externalReference": "x"})), 400, "3100").await;
+    switch
+        .refused(
+            "PUT",
+            &format!("/v2/settlements/{id}"),
+            Some(json!({"participants": [], "externalReference": "x"})),
+            400,
+            "3100",
+        )
+        .await;
     switch.refused("PUT", &format!("/v2/settlements/{id}"), Some(json!({})), 400, "3100").await;
     switch.refused("GET", "/v2/settlementWindows?state=OPEN&colour=red", None, 400, "3100").await;
     switch.refused("GET", "/v2/settlementWindows?fromDateTime=today", None, 400, "3101").await;

@@ -6,8 +6,8 @@ mod support;
 use std::sync::Arc;
 
 use handler::envelope::{Action, Status};
-use handler::transfers::get::get;
 use handler::outbox::Route;
+use handler::transfers::get::get;
 use handler::transfers::position::position;
 use handler::transfers::prepare::prepare;
 use handler::transfers::timeout::{finish, scan};
@@ -37,7 +37,10 @@ async fn a_prepared_transfer_expires_and_the_payer_hears_3303(store: Arc<dyn Led
     prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
     let run = scan(store.as_ref(), EXPIRED).await.unwrap();
     let callback = only_notification(&run.report);
-    assert_eq!((callback.metadata.event.action, callback.from.as_str(), callback.to.as_str()), (Action::TimeoutReceived, "Hub", "payerfsp"));
+    assert_eq!(
+        (callback.metadata.event.action, callback.from.as_str(), callback.to.as_str()),
+        (Action::TimeoutReceived, "Hub", "payerfsp")
+    );
     assert_eq!(json(callback)["errorInformation"]["errorCode"], "3303");
     let record = store.transfer(&id).await.unwrap().unwrap();
     assert_eq!((record.current.state, record.error.map(|it| it.0)), (TransferState::ExpiredPrepared, Some(3303)));
@@ -78,7 +81,8 @@ async fn nothing_expires_early_and_finished_transfers_are_cleaned_up(store: Arc<
     let early = scan(store.as_ref(), NOW.plus_ms(60_000)).await.unwrap();
     assert!(early.report.emitted.is_empty() && early.finished.is_empty());
     let answer = fulfil_event(&id, "COMMITTED", Some(TTK_FULFILMENT), "payeefsp", CONTENT_TYPE, NOW.plus_ms(1));
-    let fulfilled = handler::transfers::fulfil::fulfil(store.as_ref(), &[answer.to_json()], NOW.plus_ms(1)).await.unwrap();
+    let fulfilled =
+        handler::transfers::fulfil::fulfil(store.as_ref(), &[answer.to_json()], NOW.plus_ms(1)).await.unwrap();
     position(store.as_ref(), &bodies(&fulfilled), NOW.plus_ms(1)).await.unwrap();
     let run = scan(store.as_ref(), EXPIRED).await.unwrap();
     assert_eq!(run.n_due, 0, "a committed transfer left the work-list with its commit");
@@ -100,14 +104,23 @@ async fn get_answers_parties_and_refuses_others(store: Arc<dyn LedgerStore>) {
     let report = get(store.as_ref(), &batch, NOW).await.unwrap();
     assert_eq!(report.emitted.len(), 3, "the unknown requester gets nothing: {report:?}");
     let state = &report.emitted[0].envelope;
-    assert_eq!((state.from.as_str(), state.to.as_str(), state.metadata.event.state.status), ("Hub", "payeefsp", Status::Success));
+    assert_eq!(
+        (state.from.as_str(), state.to.as_str(), state.metadata.event.state.status),
+        ("Hub", "payeefsp", Status::Success)
+    );
     assert_eq!(json(state)["transferState"], "RESERVED");
     // Worded as central-ledger words them (TTK's get_transfers.json checks the 3208 text).
     let not_found = json(&report.emitted[1].envelope)["errorInformation"].clone();
     assert_eq!(not_found["errorCode"], "3208");
-    assert_eq!(not_found["errorDescription"], "Transfer ID not found - Provided Transfer ID was not found on the server.");
+    assert_eq!(
+        not_found["errorDescription"],
+        "Transfer ID not found - Provided Transfer ID was not found on the server."
+    );
     let not_a_party = json(&report.emitted[2].envelope)["errorInformation"].clone();
-    assert_eq!((not_a_party["errorCode"].as_str(), not_a_party["errorDescription"].as_str()), (Some("3000"), Some("Generic client error")));
+    assert_eq!(
+        (not_a_party["errorCode"].as_str(), not_a_party["errorDescription"].as_str()),
+        (Some("3000"), Some("Generic client error"))
+    );
     // An aborted transfer carries its error as the `cause` extension.
     let (invalid, event) = prepare_event("payerfsp", "nobodyfsp", "1", NOW);
     prepare(store.as_ref(), &[event.to_json()], NOW, RULES).await.unwrap();
@@ -115,7 +128,10 @@ async fn get_answers_parties_and_refuses_others(store: Arc<dyn LedgerStore>) {
     let body = json(only_notification(&report));
     assert_eq!(body["transferState"], "ABORTED");
     assert_eq!(body["extensionList"]["extension"][0]["key"], "cause");
-    assert_eq!(body["extensionList"]["extension"][0]["value"], "3100: Generic validation error - Participant nobodyfsp not found");
+    assert_eq!(
+        body["extensionList"]["extension"][0]["value"],
+        "3100: Generic validation error - Participant nobodyfsp not found"
+    );
 }
 
 async fn reserve(store: &dyn LedgerStore, amount: &str) -> TransferId {

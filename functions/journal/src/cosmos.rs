@@ -150,19 +150,14 @@ impl Journal for CosmosJournal {
         for entry in entries {
             writes.push(self.create(entry));
         }
-        futures::stream::iter(writes)
-            .buffer_unordered(WRITES_IN_FLIGHT_MAX)
-            .try_collect::<Vec<()>>()
-            .await?;
+        futures::stream::iter(writes).buffer_unordered(WRITES_IN_FLIGHT_MAX).try_collect::<Vec<()>>().await?;
         Ok(())
     }
 
     async fn by_transfer(&self, transfer: &TransferKey) -> Result<TransferJournal, JournalError> {
-        let query = Query::from(
-            "SELECT * FROM c WHERE c.transferId = @transferId ORDER BY c.timestampMs",
-        )
-        .with_parameter("@transferId", transfer.as_str())
-        .map_err(cosmos_error)?;
+        let query = Query::from("SELECT * FROM c WHERE c.transferId = @transferId ORDER BY c.timestampMs")
+            .with_parameter("@transferId", transfer.as_str())
+            .map_err(cosmos_error)?;
         let scope = FeedScope::partition(transfer.as_str().to_string());
         let items = self.container.query_items::<EntryDocument>(query, scope, None).await.map_err(cosmos_error)?;
         // One more than the limit tells whether there are more.

@@ -13,7 +13,9 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Pool, Row, TxOpts, Value};
 
 use crate::sql::{encode_headers, entry_from_row, row_placeholders, statement_chunks, StoredRow, COLUMNS};
-use crate::{check_batch, transfer_journal, Journal, JournalEntry, JournalError, TransferJournal, TransferKey, READ_ENTRIES_MAX};
+use crate::{
+    check_batch, transfer_journal, Journal, JournalEntry, JournalError, TransferJournal, TransferKey, READ_ENTRIES_MAX,
+};
 
 const MIGRATION: &str = "
 CREATE TABLE IF NOT EXISTS journal_entry (
@@ -87,7 +89,8 @@ impl Journal for MysqlJournal {
         // One more than the limit tells whether there are more.
         let limit = (READ_ENTRIES_MAX + 1) as u64;
         let rows: Vec<Row> = conn.exec(sql, (transfer.as_str(), limit)).await.map_err(driver_error)?;
-        let entries = rows.into_iter().map(|row| stored_row(row).and_then(entry_from_row)).collect::<Result<Vec<_>, _>>()?;
+        let entries =
+            rows.into_iter().map(|row| stored_row(row).and_then(entry_from_row)).collect::<Result<Vec<_>, _>>()?;
         Ok(transfer_journal(entries))
     }
 }

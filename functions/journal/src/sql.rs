@@ -142,7 +142,8 @@ mod tests {
         assert_eq!(sizes, [STATEMENT_ROWS_MAX, STATEMENT_ROWS_MAX, 1]);
         let sizes: Vec<usize> = statement_chunks(&small[..37]).iter().map(|it| it.len()).collect();
         assert_eq!(sizes, [32, 4, 1], "power-of-two statements, largest first");
-        let in_order: Vec<&str> = statement_chunks(&small[..37]).into_iter().flatten().map(|it| it.id().as_str()).collect();
+        let in_order: Vec<&str> =
+            statement_chunks(&small[..37]).into_iter().flatten().map(|it| it.id().as_str()).collect();
         let expected: Vec<&str> = small[..37].iter().map(|it| it.id().as_str()).collect();
         assert_eq!(in_order, expected);
 

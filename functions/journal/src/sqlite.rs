@@ -24,7 +24,9 @@ use rusqlite::{Connection, TransactionBehavior};
 use sqlite_wal::{WalPolicy, WalRestart};
 
 use crate::sql::{encode_headers, entry_from_row, row_placeholders, StoredRow, COLUMNS};
-use crate::{check_batch, transfer_journal, Journal, JournalEntry, JournalError, TransferJournal, TransferKey, READ_ENTRIES_MAX};
+use crate::{
+    check_batch, transfer_journal, Journal, JournalEntry, JournalError, TransferJournal, TransferKey, READ_ENTRIES_MAX,
+};
 
 /// How long a statement waits for another writer (the ledger store) to release the file.
 const BUSY_TIMEOUT_MS: u64 = 5_000;
@@ -93,7 +95,9 @@ impl SqliteJournal {
         // The checkpointer copies the WAL on its own thread until the journal is gone, and asks
         // the appending connection to start the log again when it is long.
         let alive = Arc::downgrade(&conn);
-        let wal = sqlite_wal::start_checkpointer("journal-checkpoint", checkpointer, WalPolicy::default(), move || alive.strong_count() > 0);
+        let wal = sqlite_wal::start_checkpointer("journal-checkpoint", checkpointer, WalPolicy::default(), move || {
+            alive.strong_count() > 0
+        });
         Ok(SqliteJournal { conn, wal })
     }
 
@@ -154,7 +158,10 @@ impl Journal for SqliteJournal {
 }
 
 fn insert_sql() -> String {
-    format!("INSERT INTO journal_entry ({COLUMNS}) VALUES {} ON CONFLICT (transfer_id, entry_id) DO NOTHING", row_placeholders(1))
+    format!(
+        "INSERT INTO journal_entry ({COLUMNS}) VALUES {} ON CONFLICT (transfer_id, entry_id) DO NOTHING",
+        row_placeholders(1)
+    )
 }
 
 /// Creates the table and index, first rewriting a first-layout file (module documentation).
@@ -231,9 +238,9 @@ fn sql_error(err: rusqlite::Error) -> JournalError {
             rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
                 JournalError::Unavailable(err.to_string())
             }
-            rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::PermissionDenied | rusqlite::ErrorCode::NotADatabase => {
-                JournalError::Rejected(err.to_string())
-            }
+            rusqlite::ErrorCode::ReadOnly
+            | rusqlite::ErrorCode::PermissionDenied
+            | rusqlite::ErrorCode::NotADatabase => JournalError::Rejected(err.to_string()),
             _ => JournalError::Unavailable(err.to_string()),
         },
         rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {

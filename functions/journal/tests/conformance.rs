@@ -27,7 +27,8 @@ fn fields(id: &str, transfer_id: &str, timestamp_ms: i64) -> EntryFields {
             Header { name: "FSPIOP-Source".to_string(), value: "payerfsp".to_string() },
             Header { name: "FSPIOP-Destination".to_string(), value: "payeefsp".to_string() },
         ],
-        body: format!(r#"{{"transferId":"{transfer_id}","amount":{{"amount":"100.25","currency":"USD"}}}}"#).into_bytes(),
+        body: format!(r#"{{"transferId":"{transfer_id}","amount":{{"amount":"100.25","currency":"USD"}}}}"#)
+            .into_bytes(),
         source: "payerfsp".to_string(),
         destination: Some("payeefsp".to_string()),
         http_status: Some(202),
@@ -88,7 +89,8 @@ mod cases {
     }
 
     pub async fn entries_come_back_ordered_by_timestamp_then_id(journal: &dyn Journal) {
-        let batch = [entry("c", T1, NOW_MS + 2), callback("b", T1, NOW_MS + 1), entry("z", T1, NOW_MS), entry("a", T1, NOW_MS)];
+        let batch =
+            [entry("c", T1, NOW_MS + 2), callback("b", T1, NOW_MS + 1), entry("z", T1, NOW_MS), entry("a", T1, NOW_MS)];
         journal.append(&batch[..2]).await.unwrap();
         journal.append(&batch[2..]).await.unwrap();
         assert_eq!(ids(&read(journal, T1).await), ["a", "z", "b", "c"]);
@@ -150,7 +152,8 @@ mod cases {
     }
 
     pub async fn an_oversized_batch_is_refused_before_anything_is_written(journal: &dyn Journal) {
-        let batch: Vec<JournalEntry> = (0..APPEND_ENTRIES_MAX + 1).map(|n| entry(&format!("e{n}"), T1, NOW_MS)).collect();
+        let batch: Vec<JournalEntry> =
+            (0..APPEND_ENTRIES_MAX + 1).map(|n| entry(&format!("e{n}"), T1, NOW_MS)).collect();
         let err = journal.append(&batch).await.unwrap_err();
         assert_eq!(err, JournalError::BatchTooLarge { entries: APPEND_ENTRIES_MAX + 1, max: APPEND_ENTRIES_MAX });
         assert!(!err.is_transient());

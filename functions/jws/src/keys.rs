@@ -113,7 +113,10 @@ pub fn generate_hub_key() -> Result<KeyPairPem, KeyError> {
         public_pem: encode_pem("PUBLIC KEY", public_der.as_ref()),
     };
     // Pair check: what was written reads back as a key of the size asked for.
-    assert_eq!(PrivateKey::from_pem(&generated.private_pem).map(|it| it.pair.public_modulus_len() * 8).ok(), Some(2_048));
+    assert_eq!(
+        PrivateKey::from_pem(&generated.private_pem).map(|it| it.pair.public_modulus_len() * 8).ok(),
+        Some(2_048)
+    );
     assert_eq!(PublicKey::from_pem(&generated.public_pem).map(|it| it.algorithm).ok(), Some(Algorithm::Rs256));
     Ok(generated)
 }

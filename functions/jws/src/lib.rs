@@ -51,7 +51,8 @@ mod base64url {
     use base64::engine::DecodePaddingMode;
     use base64::Engine;
 
-    const WRITE: GeneralPurpose = GeneralPurpose::new(&URL_SAFE, GeneralPurposeConfig::new().with_encode_padding(false));
+    const WRITE: GeneralPurpose =
+        GeneralPurpose::new(&URL_SAFE, GeneralPurposeConfig::new().with_encode_padding(false));
     const READ: GeneralPurpose = GeneralPurpose::new(
         &URL_SAFE,
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),

@@ -179,7 +179,10 @@ mod tests {
     fn der_lengths_in_short_and_long_form() {
         let short = [0x30, 0x02, 0x05, 0x00, 0xff];
         let element = read_element(&short).unwrap();
-        assert_eq!((element.tag, element.content, element.rest, element.whole.len()), (0x30, &[5, 0][..], &[0xff][..], 4));
+        assert_eq!(
+            (element.tag, element.content, element.rest, element.whole.len()),
+            (0x30, &[5, 0][..], &[0xff][..], 4)
+        );
         let mut long = vec![0x04, 0x82, 0x01, 0x00];
         long.extend(vec![7; 256]);
         assert_eq!(read_element(&long).unwrap().content.len(), 256);

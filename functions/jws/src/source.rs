@@ -174,7 +174,8 @@ impl KeySource for FileKeySource {
             None => None,
         };
         let mut public_keys = BTreeMap::new();
-        let mut dir = tokio::fs::read_dir(&self.public_key_dir).await.map_err(|err| io_error(&self.public_key_dir, err))?;
+        let mut dir =
+            tokio::fs::read_dir(&self.public_key_dir).await.map_err(|err| io_error(&self.public_key_dir, err))?;
         while let Some(item) = dir.next_entry().await.map_err(|err| io_error(&self.public_key_dir, err))? {
             let path = item.path();
             // Other files (a README, the hub's own key kept elsewhere) are not keys.
@@ -194,7 +195,11 @@ impl KeySource for FileKeySource {
 async fn read_pem_file(path: &Path) -> Result<String, KeyError> {
     let metadata = tokio::fs::metadata(path).await.map_err(|err| io_error(path, err))?;
     if (PEM_BYTES_MAX as u64) < metadata.len() {
-        return Err(KeyError::OverLimit(format!("{} is {} bytes, at most {PEM_BYTES_MAX}", path.display(), metadata.len())));
+        return Err(KeyError::OverLimit(format!(
+            "{} is {} bytes, at most {PEM_BYTES_MAX}",
+            path.display(),
+            metadata.len()
+        )));
     }
     tokio::fs::read_to_string(path).await.map_err(|err| io_error(path, err))
 }

@@ -156,7 +156,8 @@ fn check_algorithm(protected: &Map<String, Value>, key: &PublicKey) -> Result<()
 }
 
 fn verify(key: &PublicKey, signature: &SignatureHeader, body: &[u8]) -> Result<(), Rejection> {
-    let signature_bytes = base64url::decode(&signature.signature).ok_or(Rejection::Malformed("signature is not base64url"))?;
+    let signature_bytes =
+        base64url::decode(&signature.signature).ok_or(Rejection::Malformed("signature is not base64url"))?;
     let input = |body: &[u8]| format!("{}.{}", signature.protected_header, base64url::encode(body)).into_bytes();
     if key.verifies(&input(body), &signature_bytes) {
         return Ok(());

@@ -57,7 +57,8 @@ impl KeySource for FakeSource {
 }
 
 fn participants(keys: &KeySet) -> Vec<&str> {
-    let mut it: Vec<&str> = ["payerfsp", "payeefsp", "newfsp"].into_iter().filter(|p| keys.validator().has_key(p)).collect();
+    let mut it: Vec<&str> =
+        ["payerfsp", "payeefsp", "newfsp"].into_iter().filter(|p| keys.validator().has_key(p)).collect();
     it.sort();
     it
 }
@@ -140,7 +141,8 @@ async fn files_give_one_key_per_pem_in_the_directory_and_the_hub_key() {
     std::fs::write(dir.join("payerfsp.pem"), fixture("payerfsp.pem")).unwrap();
     std::fs::write(dir.join("payeefsp.pem"), fixture("payeefsp.pem")).unwrap();
     std::fs::write(dir.join("README.txt"), "not a key").unwrap();
-    let source = FileKeySource { public_key_dir: dir.clone(), hub_private_key_file: Some(fixtures().join("hub-private.pem")) };
+    let source =
+        FileKeySource { public_key_dir: dir.clone(), hub_private_key_file: Some(fixtures().join("hub-private.pem")) };
     let loaded = source.load().await;
     std::fs::remove_dir_all(&dir).unwrap();
     let loaded = loaded.unwrap();

@@ -105,7 +105,14 @@ fn with_protected_header(protected_json: &str) -> String {
 #[test]
 fn the_signer_reproduces_mojaloops_published_vector_and_the_validator_accepts_it() {
     let signed = signer("mojaloop-vnext-test-key.pem")
-        .sign(&SignRequest { method: "POST", url: "/transfers", source: "bluebank", destination: None, date: None, body: b"{}" })
+        .sign(&SignRequest {
+            method: "POST",
+            url: "/transfers",
+            source: "bluebank",
+            destination: None,
+            date: None,
+            body: b"{}",
+        })
         .unwrap();
     assert_eq!(signed.signature, MOJALOOP_VECTOR);
     assert_eq!(signed.uri, "/transfers");
@@ -133,9 +140,17 @@ fn a_signed_callback_round_trips_with_every_key_form() {
     assert_eq!(pkcs1.validate(&request.view()), Ok(()));
 
     // The hub's PKCS#8 key, and a 3072-bit key.
-    for (private_file, public_file) in [("hub-private.pem", "hub-public.pem"), ("payeefsp-private.pem", "payeefsp.pem")] {
+    for (private_file, public_file) in [("hub-private.pem", "hub-public.pem"), ("payeefsp-private.pem", "payeefsp.pem")]
+    {
         let signed = signer(private_file)
-            .sign(&SignRequest { method: "PUT", url: "/transfers/1/error", source: "switch", destination: Some("payerfsp"), date: None, body: b"{\"a\":1}" })
+            .sign(&SignRequest {
+                method: "PUT",
+                url: "/transfers/1/error",
+                source: "switch",
+                destination: Some("payerfsp"),
+                date: None,
+                body: b"{\"a\":1}",
+            })
             .unwrap();
         let mut request = request_for(signed, "switch", Some("payerfsp"), b"{\"a\":1}");
         request.date = None;
@@ -154,13 +169,29 @@ fn a_key_made_by_the_openssl_cli_signs_and_verifies() {
         let status = std::process::Command::new("openssl").args(args).status().expect("the openssl CLI is installed");
         assert!(status.success(), "openssl {args:?}: {status}");
     };
-    openssl(&["genpkey", "-quiet", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", private_path.to_str().unwrap()]);
+    openssl(&[
+        "genpkey",
+        "-quiet",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        private_path.to_str().unwrap(),
+    ]);
     openssl(&["pkey", "-in", private_path.to_str().unwrap(), "-pubout", "-out", public_path.to_str().unwrap()]);
     let private_key = PrivateKey::from_pem(&std::fs::read_to_string(&private_path).unwrap()).unwrap();
     let public_key = PublicKey::from_pem(&std::fs::read_to_string(&public_path).unwrap()).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     let signed = Signer::new(private_key)
-        .sign(&SignRequest { method: "POST", url: "/transfers", source: "fresh", destination: None, date: Some(DATE), body: BODY.as_bytes() })
+        .sign(&SignRequest {
+            method: "POST",
+            url: "/transfers",
+            source: "fresh",
+            destination: None,
+            date: Some(DATE),
+            body: BODY.as_bytes(),
+        })
         .unwrap();
     let request = request_for(signed, "fresh", None, BODY.as_bytes());
     let validator = Validator::new(HashMap::from([("fresh".to_string(), public_key)]));
@@ -174,7 +205,14 @@ fn a_generated_hub_key_signs_what_its_public_key_verifies_and_openssl_reads_it()
     let other = jws::keys::generate_hub_key().unwrap();
     assert_ne!(generated.public_pem, other.public_pem, "every call makes a new key");
     let signed = Signer::new(PrivateKey::from_pem(&generated.private_pem).unwrap())
-        .sign(&SignRequest { method: "PUT", url: "/transfers/1", source: "Hub", destination: Some("payerfsp"), date: Some(DATE), body: BODY.as_bytes() })
+        .sign(&SignRequest {
+            method: "PUT",
+            url: "/transfers/1",
+            source: "Hub",
+            destination: Some("payerfsp"),
+            date: Some(DATE),
+            body: BODY.as_bytes(),
+        })
         .unwrap();
     let request = request_for(signed, "Hub", Some("payerfsp"), BODY.as_bytes());
     let hub = |pem: &str| Validator::new(HashMap::from([("Hub".to_string(), PublicKey::from_pem(pem).unwrap())]));
@@ -183,10 +221,14 @@ fn a_generated_hub_key_signs_what_its_public_key_verifies_and_openssl_reads_it()
     // Standard PEM: the OpenSSL CLI (what a DFSP or operator would use) reads both halves.
     let dir = std::env::temp_dir().join(format!("jws_t_{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    for (name, pem, args) in [("key.pem", &generated.private_pem, &["pkey", "-noout", "-in"][..]), ("pub.pem", &generated.public_pem, &["pkey", "-pubin", "-noout", "-in"][..])] {
+    for (name, pem, args) in [
+        ("key.pem", &generated.private_pem, &["pkey", "-noout", "-in"][..]),
+        ("pub.pem", &generated.public_pem, &["pkey", "-pubin", "-noout", "-in"][..]),
+    ] {
         let path = dir.join(name);
         std::fs::write(&path, pem).unwrap();
-        let status = std::process::Command::new("openssl").args(args).arg(&path).status().expect("the openssl CLI is installed");
+        let status =
+            std::process::Command::new("openssl").args(args).arg(&path).status().expect("the openssl CLI is installed");
         assert!(status.success(), "openssl reads {name}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
@@ -200,8 +242,10 @@ fn es256_signatures_from_an_ec_key_verify() {
         .unwrap();
     let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &der).unwrap();
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let protected = b64(br#"{"alg":"ES256","FSPIOP-URI":"/transfers","FSPIOP-HTTP-Method":"POST","FSPIOP-Source":"ecfsp"}"#);
-    let signature = pair.sign(&SystemRandom::new(), format!("{protected}.{}", b64(BODY.as_bytes())).as_bytes()).unwrap();
+    let protected =
+        b64(br#"{"alg":"ES256","FSPIOP-URI":"/transfers","FSPIOP-HTTP-Method":"POST","FSPIOP-Source":"ecfsp"}"#);
+    let signature =
+        pair.sign(&SystemRandom::new(), format!("{protected}.{}", b64(BODY.as_bytes())).as_bytes()).unwrap();
     let header = serde_json::json!({ "signature": b64(signature.as_ref()), "protectedHeader": protected }).to_string();
     let mut request = signed_request();
     request.source = Some("ecfsp".to_string());
@@ -219,7 +263,8 @@ fn es256_signatures_from_an_ec_key_verify() {
 fn a_signature_over_the_compact_json_accepts_the_same_json_with_other_whitespace() {
     // Mojaloop validates JSON.stringify(parsed body), not the bytes.
     let mut request = signed_request();
-    request.body = b"{\n  \"transferState\": \"COMMITTED\",\n  \"completedTimestamp\": \"2026-09-21T10:00:00.000Z\"\n}".to_vec();
+    request.body =
+        b"{\n  \"transferState\": \"COMMITTED\",\n  \"completedTimestamp\": \"2026-09-21T10:00:00.000Z\"\n}".to_vec();
     assert_eq!(validator().validate(&request.view()), Ok(()));
     request.body = b"{\"transferState\": \"COMMITTED\"}".to_vec();
     assert_eq!(validator().validate(&request.view()), Err(Rejection::BadSignature));
@@ -236,24 +281,68 @@ fn every_wrong_request_is_refused_with_its_reason() {
         ("no uri", |r| r.uri = None, Rejection::MissingHeader(RequiredHeader::Uri)),
         ("no method", |r| r.http_method = None, Rejection::MissingHeader(RequiredHeader::HttpMethod)),
         ("no signature", |r| r.signature = None, Rejection::MissingHeader(RequiredHeader::Signature)),
-        ("not json", |r| r.signature = Some("abc".into()), Rejection::Malformed("not JSON with string signature and protectedHeader")),
-        ("no protected header", |r| r.signature = Some(r#"{"signature":"AA"}"#.into()), Rejection::Malformed("not JSON with string signature and protectedHeader")),
-        ("protected not base64url", |r| r.signature = Some(r#"{"signature":"AA","protectedHeader":"%%"}"#.into()), Rejection::Malformed("protectedHeader is not base64url")),
-        ("protected not an object", |r| r.signature = Some(with_protected_header("[1]")), Rejection::Malformed("protectedHeader is not a JSON object")),
-        ("no alg", |r| r.signature = Some(with_protected_header("{}")), Rejection::MissingInProtectedHeader(SignedField::Algorithm)),
-        ("hmac alg", |r| r.signature = Some(with_protected_header(r#"{"alg":"HS256"}"#)), Rejection::UnsupportedAlgorithm("HS256".into())),
-        ("none alg", |r| r.signature = Some(with_protected_header(r#"{"alg":"none"}"#)), Rejection::UnsupportedAlgorithm("none".into())),
-        ("alg for another key", |r| r.signature = Some(with_protected_header(r#"{"alg":"ES256"}"#)), Rejection::AlgorithmNotForKey { alg: "ES256", key: "RS256" }),
-        ("signature not base64url", |r| r.signature = Some(r.signature.as_ref().unwrap().replace("\"signature\":\"", "\"signature\":\"*")), Rejection::Malformed("signature is not base64url")),
+        (
+            "not json",
+            |r| r.signature = Some("abc".into()),
+            Rejection::Malformed("not JSON with string signature and protectedHeader"),
+        ),
+        (
+            "no protected header",
+            |r| r.signature = Some(r#"{"signature":"AA"}"#.into()),
+            Rejection::Malformed("not JSON with string signature and protectedHeader"),
+        ),
+        (
+            "protected not base64url",
+            |r| r.signature = Some(r#"{"signature":"AA","protectedHeader":"%%"}"#.into()),
+            Rejection::Malformed("protectedHeader is not base64url"),
+        ),
+        (
+            "protected not an object",
+            |r| r.signature = Some(with_protected_header("[1]")),
+            Rejection::Malformed("protectedHeader is not a JSON object"),
+        ),
+        (
+            "no alg",
+            |r| r.signature = Some(with_protected_header("{}")),
+            Rejection::MissingInProtectedHeader(SignedField::Algorithm),
+        ),
+        (
+            "hmac alg",
+            |r| r.signature = Some(with_protected_header(r#"{"alg":"HS256"}"#)),
+            Rejection::UnsupportedAlgorithm("HS256".into()),
+        ),
+        (
+            "none alg",
+            |r| r.signature = Some(with_protected_header(r#"{"alg":"none"}"#)),
+            Rejection::UnsupportedAlgorithm("none".into()),
+        ),
+        (
+            "alg for another key",
+            |r| r.signature = Some(with_protected_header(r#"{"alg":"ES256"}"#)),
+            Rejection::AlgorithmNotForKey { alg: "ES256", key: "RS256" },
+        ),
+        (
+            "signature not base64url",
+            |r| r.signature = Some(r.signature.as_ref().unwrap().replace("\"signature\":\"", "\"signature\":\"*")),
+            Rejection::Malformed("signature is not base64url"),
+        ),
         ("tampered body", |r| r.body = BODY.replace("COMMITTED", "ABORTED").into_bytes(), Rejection::BadSignature),
         ("signed by another key", |r| r.source = Some("payeefsp".into()), Rejection::BadSignature),
         ("source differs", |r| r.source = Some("payertwin".into()), Rejection::Mismatch(SignedField::Source)),
         ("uri differs", |r| r.uri = Some("/transfers/other".into()), Rejection::Mismatch(SignedField::Uri)),
         ("method differs", |r| r.http_method = Some("POST".into()), Rejection::Mismatch(SignedField::HttpMethod)),
         ("method case differs", |r| r.http_method = Some("put".into()), Rejection::Mismatch(SignedField::HttpMethod)),
-        ("date differs", |r| r.date = Some("Tue, 22 Sep 2026 10:00:00 GMT".into()), Rejection::Mismatch(SignedField::Date)),
+        (
+            "date differs",
+            |r| r.date = Some("Tue, 22 Sep 2026 10:00:00 GMT".into()),
+            Rejection::Mismatch(SignedField::Date),
+        ),
         ("date dropped", |r| r.date = None, Rejection::Mismatch(SignedField::Date)),
-        ("destination differs", |r| r.destination = Some("payertwin".into()), Rejection::Mismatch(SignedField::Destination)),
+        (
+            "destination differs",
+            |r| r.destination = Some("payertwin".into()),
+            Rejection::Mismatch(SignedField::Destination),
+        ),
         ("destination dropped", |r| r.destination = None, Rejection::Mismatch(SignedField::Destination)),
     ];
     let validator = validator();
@@ -268,20 +357,31 @@ fn every_wrong_request_is_refused_with_its_reason() {
 fn an_unsigned_destination_or_date_is_handled_as_mojaloop_does() {
     let body = BODY.as_bytes();
     let signed = signer("payerfsp-private-pkcs1.pem")
-        .sign(&SignRequest { method: "PUT", url: "/transfers/1", source: "payerfsp", destination: None, date: None, body })
+        .sign(&SignRequest {
+            method: "PUT",
+            url: "/transfers/1",
+            source: "payerfsp",
+            destination: None,
+            date: None,
+            body,
+        })
         .unwrap();
     let mut request = request_for(signed, "payerfsp", None, body);
     // A Date the signature does not cover is allowed.
     assert_eq!(validator().validate(&request.view()), Ok(()));
     // A destination the signature does not cover is not.
     request.destination = Some("payeefsp".to_string());
-    assert_eq!(validator().validate(&request.view()), Err(Rejection::MissingInProtectedHeader(SignedField::Destination)));
+    assert_eq!(
+        validator().validate(&request.view()),
+        Err(Rejection::MissingInProtectedHeader(SignedField::Destination))
+    );
 }
 
 #[test]
 fn the_signer_refuses_what_mojaloop_cannot_sign() {
     let hub = signer("hub-private.pem");
-    let mut request = SignRequest { method: "GET", url: "/transfers/1", source: "switch", destination: None, date: None, body: b"" };
+    let mut request =
+        SignRequest { method: "GET", url: "/transfers/1", source: "switch", destination: None, date: None, body: b"" };
     assert_eq!(hub.sign(&request), Err(SignError::EmptyBody));
     request.body = b"{}";
     request.url = "no-slash";

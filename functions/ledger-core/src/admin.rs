@@ -51,7 +51,12 @@ pub fn accounts_for_new_currency(
 }
 
 /// `POST /participants/Hub/accounts`: only the Hub, only hub account types, once per currency.
-pub fn check_new_hub_account(participant: &Participant, accounts: &[Account], kind: LedgerAccountType, currency: Currency) -> Result<(), Rejection> {
+pub fn check_new_hub_account(
+    participant: &Participant,
+    accounts: &[Account],
+    kind: LedgerAccountType,
+    currency: Currency,
+) -> Result<(), Rejection> {
     if !participant.is_hub() || !HUB_ACCOUNT_TYPES.contains(&kind) {
         return refuse(AdminRefusal::NotHubAccountType);
     }
@@ -69,7 +74,8 @@ pub fn initial_position_accounts(
     has_limit: bool,
 ) -> Result<(&Account, &Account), Rejection> {
     let find = |kind| accounts.iter().find(|it: &&Account| it.kind == kind && it.currency == currency);
-    let (Some(position), Some(settlement)) = (find(LedgerAccountType::Position), find(LedgerAccountType::Settlement)) else {
+    let (Some(position), Some(settlement)) = (find(LedgerAccountType::Position), find(LedgerAccountType::Settlement))
+    else {
         return refuse(AdminRefusal::NoLimitForCurrency);
     };
     if has_limit {
@@ -80,7 +86,12 @@ pub fn initial_position_accounts(
 
 /// The account a funds action moves: the participant's active SETTLEMENT account with that id,
 /// in the amount's currency, of an active participant.
-pub fn check_funds_account<'a>(participant: &Participant, accounts: &'a [Account], id: crate::ids::AccountId, currency: Currency) -> Result<&'a Account, Rejection> {
+pub fn check_funds_account<'a>(
+    participant: &Participant,
+    accounts: &'a [Account],
+    id: crate::ids::AccountId,
+    currency: Currency,
+) -> Result<&'a Account, Rejection> {
     let Some(account) = accounts.iter().find(|it| it.id == id) else {
         return refuse(AdminRefusal::AccountNotFound);
     };

@@ -246,7 +246,8 @@ fn compose(integer: &str, fraction: &str, negative: bool) -> Result<Amount, Amou
     if integer_digits.len() > (STORAGE_PRECISION - AMOUNT_SCALE) as usize {
         return Err(AmountError::TooManyDigits);
     }
-    let whole: u128 = if integer_digits.is_empty() { 0 } else { integer_digits.parse().map_err(|_| AmountError::Syntax)? };
+    let whole: u128 =
+        if integer_digits.is_empty() { 0 } else { integer_digits.parse().map_err(|_| AmountError::Syntax)? };
     let mut fraction_units: u128 = 0;
     for (idx, digit) in fraction.bytes().enumerate() {
         let place = 10_u128.pow(AMOUNT_SCALE - 1 - idx as u32);
@@ -320,9 +321,21 @@ mod tests {
             assert_eq!(Amount::parse_stored(&it.to_decimal_string()), Ok(it));
         }
         assert_eq!(Amount::parse_stored("100000000000000.0000"), Ok(Amount::from_whole(100_000_000_000_000)));
-        assert_eq!(Amount::parse_stored("-99999999999999999999999999999999999.9999"), Err(AmountError::TooManyDigits), "beyond i128");
-        assert_eq!(Amount::parse_stored("999999999999999999999999999999999999"), Err(AmountError::TooManyDigits), "36 digits");
-        assert_eq!(Amount::parse_decimal("100000000000000"), Err(AmountError::TooManyDigits), "the operator APIs keep DECIMAL(18,4)");
+        assert_eq!(
+            Amount::parse_stored("-99999999999999999999999999999999999.9999"),
+            Err(AmountError::TooManyDigits),
+            "beyond i128"
+        );
+        assert_eq!(
+            Amount::parse_stored("999999999999999999999999999999999999"),
+            Err(AmountError::TooManyDigits),
+            "36 digits"
+        );
+        assert_eq!(
+            Amount::parse_decimal("100000000000000"),
+            Err(AmountError::TooManyDigits),
+            "the operator APIs keep DECIMAL(18,4)"
+        );
     }
 
     proptest! {

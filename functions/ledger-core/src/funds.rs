@@ -78,11 +78,12 @@ pub fn decide_funds(
             }
             Ok(funds_out_commit(amount, balances))
         }
-        (FundsAction::OutAbort, Some(it)) if it.state == TransferState::Reserved => Ok(funds_out_abort(amount, balances)),
-        (FundsAction::OutCommit | FundsAction::OutAbort, found) => Err(Rejection::IncorrectState {
-            found: found.map(|it| it.state),
-            expected: TransferState::Reserved,
-        }),
+        (FundsAction::OutAbort, Some(it)) if it.state == TransferState::Reserved => {
+            Ok(funds_out_abort(amount, balances))
+        }
+        (FundsAction::OutCommit | FundsAction::OutAbort, found) => {
+            Err(Rejection::IncorrectState { found: found.map(|it| it.state), expected: TransferState::Reserved })
+        }
         (FundsAction::In | FundsAction::OutPrepareReserve, Some(_)) => Err(Rejection::ModifiedRequest),
     }
 }

@@ -172,7 +172,11 @@ pub fn models_for_currency(models: &[SettlementModel], currency: Currency) -> Ve
 
 /// The model that settles accounts of `kind` in `currency`: the currency's own model for that
 /// account type wins over the default one.
-pub fn model_for_account(models: &[SettlementModel], kind: LedgerAccountType, currency: Currency) -> Option<&SettlementModel> {
+pub fn model_for_account(
+    models: &[SettlementModel],
+    kind: LedgerAccountType,
+    currency: Currency,
+) -> Option<&SettlementModel> {
     let matching = |it: &&SettlementModel| it.is_active && it.definition.ledger_account_type == kind;
     let own = models.iter().filter(matching).find(|it| it.definition.currency == Some(currency));
     own.or_else(|| models.iter().filter(matching).find(|it| it.definition.currency.is_none()))

@@ -150,7 +150,10 @@ pub fn decide_batch(snapshot: &PositionSnapshot, messages: &[PositionMessage]) -
     let mut changes = Vec::new();
     for message_idx in batch_order(messages) {
         let message = &messages[message_idx];
-        let state = states.get(&message.transfer_id).copied().or_else(|| snapshot.transfer_states.get(&message.transfer_id).copied());
+        let state = states
+            .get(&message.transfer_id)
+            .copied()
+            .or_else(|| snapshot.transfer_states.get(&message.transfer_id).copied());
         let outcome = match accounts.get_mut(&message.account) {
             Some(account) => decide_message(account, state, message),
             None => PositionOutcome::AccountMissing,

@@ -114,7 +114,9 @@ impl AdminRefusal {
             AdminRefusal::HubAccountMissing(LedgerAccountType::HubMultilateralSettlement) => {
                 "Hub multilateral net settlement account for the specified currency does not exist"
             }
-            AdminRefusal::HubAccountMissing(_) => "Hub reconciliation account for the specified currency does not exist",
+            AdminRefusal::HubAccountMissing(_) => {
+                "Hub reconciliation account for the specified currency does not exist"
+            }
             AdminRefusal::CurrencyAlreadyRegistered => "Participant currency has already been registered",
             AdminRefusal::NoSettlementModel => "Unable to find a matching or default, Settlement Model",
             AdminRefusal::LimitOrPositionAlreadySet => "Participant Limit or Initial Position already set",

@@ -98,7 +98,10 @@ pub struct ContentPlan {
 
 /// Groups a closed window's per-account sums into contents. Only net models settle from
 /// windows; accounts no net model covers (the Hub's, liquidity accounts) are left out.
-pub fn aggregate_window(sums: &[(LedgerAccountType, Currency, Aggregation)], models: &[SettlementModel]) -> Vec<ContentPlan> {
+pub fn aggregate_window(
+    sums: &[(LedgerAccountType, Currency, Aggregation)],
+    models: &[SettlementModel],
+) -> Vec<ContentPlan> {
     let mut plans: BTreeMap<(LedgerAccountType, String), ContentPlan> = BTreeMap::new();
     for (kind, currency, aggregation) in sums {
         let Some(model) = model_for_account(models, *kind, *currency) else {
@@ -147,7 +150,11 @@ pub struct SettlementPlan {
 
 /// `POST /settlements`: the model must be deferred net; every window must be settleable
 /// (CLOSED, ABORTED or PENDING_SETTLEMENT) and hold unsettled content of the model.
-pub fn plan_settlement(model: &SettlementModel, requested: &[WindowId], windows: &[WindowView]) -> Result<SettlementPlan, Rejection> {
+pub fn plan_settlement(
+    model: &SettlementModel,
+    requested: &[WindowId],
+    windows: &[WindowView],
+) -> Result<SettlementPlan, Rejection> {
     let refuse = |refusal| Err(Rejection::Settlement(refusal));
     if !model.definition.is_deferred_net() {
         return refuse(SettlementRefusal::ModelNotDeferredNet);
@@ -160,7 +167,8 @@ pub fn plan_settlement(model: &SettlementModel, requested: &[WindowId], windows:
             inapplicable.push(id.0 as i64);
             continue;
         };
-        let settleable = matches!(window.state, WindowState::Closed | WindowState::Aborted | WindowState::PendingSettlement);
+        let settleable =
+            matches!(window.state, WindowState::Closed | WindowState::Aborted | WindowState::PendingSettlement);
         let contents: Vec<&ContentView> = window
             .contents
             .iter()
@@ -251,7 +259,11 @@ fn allowed_step(settlement: SettlementState, account: SettlementState) -> Option
 /// As central-settlement does, an account counts as processed (a second update of it in the
 /// same request is refused) once an update of it was applied or named the wrong participant,
 /// not after a refused state change.
-pub fn decide_updates(settlement: SettlementState, accounts: &[AccountView], updates: &[AccountUpdate]) -> UpdatesDecision {
+pub fn decide_updates(
+    settlement: SettlementState,
+    accounts: &[AccountView],
+    updates: &[AccountUpdate],
+) -> UpdatesDecision {
     let mut states: BTreeMap<AccountId, SettlementState> = accounts.iter().map(|it| (it.account, it.state)).collect();
     let mut processed = BTreeSet::new();
     let mut results = Vec::with_capacity(updates.len());
@@ -283,7 +295,10 @@ pub fn decide_updates(settlement: SettlementState, accounts: &[AccountView], upd
 }
 
 /// The settlement's next state once its accounts have moved, if any.
-fn roll_up(settlement: SettlementState, accounts: impl Iterator<Item = SettlementState> + Clone) -> Option<SettlementState> {
+fn roll_up(
+    settlement: SettlementState,
+    accounts: impl Iterator<Item = SettlementState> + Clone,
+) -> Option<SettlementState> {
     use SettlementState::*;
     let none_left = |state| !accounts.clone().any(|it| it == state);
     let some = |state| accounts.clone().any(|it| it == state);
@@ -350,7 +365,13 @@ pub struct TransferStepDecision {
 /// HUB_MULTILATERAL_SETTLEMENT account. `None`: nothing to do (already done: a redelivery).
 ///
 /// The transfer moves the DFSP by −net and the Hub by +net, so every reset conserves the sum.
-pub fn decide_transfer_step(step: TransferStep, net: Amount, state: Option<TransferState>, dfsp: Amount, hub: Amount) -> Option<TransferStepDecision> {
+pub fn decide_transfer_step(
+    step: TransferStep,
+    net: Amount,
+    state: Option<TransferState>,
+    dfsp: Amount,
+    hub: Amount,
+) -> Option<TransferStepDecision> {
     use TransferState::*;
     let moves = || Some(((-net, dfsp - net), (net, hub + net)));
     let reverse = || Some(((net, dfsp + net), (-net, hub - net)));
@@ -361,13 +382,17 @@ pub fn decide_transfer_step(step: TransferStep, net: Amount, state: Option<Trans
         (TransferStep::Reserve, Some(ReceivedPrepare)) => {
             Some(TransferStepDecision { states: vec![Reserved], moves: if recipient { moves() } else { None } })
         }
-        (TransferStep::Commit, Some(Reserved)) => {
-            Some(TransferStepDecision { states: vec![ReceivedFulfil, Committed], moves: if sender { moves() } else { None } })
+        (TransferStep::Commit, Some(Reserved)) => Some(TransferStepDecision {
+            states: vec![ReceivedFulfil, Committed],
+            moves: if sender { moves() } else { None },
+        }),
+        (TransferStep::Abort, Some(Reserved)) => Some(TransferStepDecision {
+            states: vec![ReceivedReject, AbortedRejected],
+            moves: if recipient { reverse() } else { None },
+        }),
+        (TransferStep::Abort, Some(ReceivedPrepare)) => {
+            Some(TransferStepDecision { states: vec![AbortedRejected], moves: None })
         }
-        (TransferStep::Abort, Some(Reserved)) => {
-            Some(TransferStepDecision { states: vec![ReceivedReject, AbortedRejected], moves: if recipient { reverse() } else { None } })
-        }
-        (TransferStep::Abort, Some(ReceivedPrepare)) => Some(TransferStepDecision { states: vec![AbortedRejected], moves: None }),
         _ => None,
     }
 }
@@ -384,7 +409,8 @@ pub fn step_for(state: SettlementState) -> Option<TransferStep> {
 
 /// The contents that become SETTLED: every account of their aggregations is SETTLED.
 pub fn settled_contents(contents: &[ContentView], accounts: &[AccountView]) -> Vec<ContentId> {
-    let settled = |account: AccountId| accounts.iter().any(|it| it.account == account && it.state == SettlementState::Settled);
+    let settled =
+        |account: AccountId| accounts.iter().any(|it| it.account == account && it.state == SettlementState::Settled);
     contents
         .iter()
         .filter(|it| it.state != WindowState::Settled && it.aggregations.iter().all(|agg| settled(agg.account)))
@@ -396,7 +422,9 @@ pub fn settled_contents(contents: &[ContentView], accounts: &[AccountView]) -> V
 pub fn settled_windows(windows: &[WindowView]) -> Vec<WindowId> {
     windows
         .iter()
-        .filter(|it| it.state != WindowState::Settled && it.contents.iter().all(|content| content.state == WindowState::Settled))
+        .filter(|it| {
+            it.state != WindowState::Settled && it.contents.iter().all(|content| content.state == WindowState::Settled)
+        })
         .map(|it| it.id)
         .collect()
 }

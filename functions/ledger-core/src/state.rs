@@ -95,7 +95,10 @@ impl TransferState {
 
     /// Whether no further state change can follow (gross settlement aside).
     pub fn is_final(self) -> bool {
-        matches!(self.enumeration(), TransferStateEnum::Committed | TransferStateEnum::Aborted | TransferStateEnum::Settled)
+        matches!(
+            self.enumeration(),
+            TransferStateEnum::Committed | TransferStateEnum::Aborted | TransferStateEnum::Settled
+        )
     }
 
     /// Whether the payer's position currently holds this transfer's amount.

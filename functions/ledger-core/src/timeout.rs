@@ -126,8 +126,12 @@ pub fn decide_due_entry(entry: &DueEntry, now: Timestamp) -> TimeoutDecision {
     }
     let recheck_after_expiry = EntryFate::Recheck(now.plus_ms(REDRIVE_GRACE_MS));
     match entry.state {
-        ReceivedPrepare => TimeoutDecision::expire(TimeoutAction::ExpirePrepared, FollowUp::TimeoutReceived, EntryFate::Remove),
-        Reserved => TimeoutDecision::expire(TimeoutAction::ExpireReserved, FollowUp::TimeoutReserved, recheck_after_expiry),
+        ReceivedPrepare => {
+            TimeoutDecision::expire(TimeoutAction::ExpirePrepared, FollowUp::TimeoutReceived, EntryFate::Remove)
+        }
+        Reserved => {
+            TimeoutDecision::expire(TimeoutAction::ExpireReserved, FollowUp::TimeoutReserved, recheck_after_expiry)
+        }
         // Marked by a scan whose entry was never moved on: that scan may have died before
         // publishing, so publish now (the same event id), as it would have.
         ReservedTimeout if entry.due <= entry.state_changed => TimeoutDecision {
@@ -158,4 +162,3 @@ fn waiting(entry: &DueEntry, follow_up: Option<FollowUp>, now: Timestamp) -> Tim
     let interval_ms = waited_ms.clamp(REDRIVE_GRACE_MS, REDRIVE_INTERVAL_MAX_MS);
     TimeoutDecision { expire: None, follow_up, stranded: true, entry: EntryFate::Recheck(now.plus_ms(interval_ms)) }
 }
-

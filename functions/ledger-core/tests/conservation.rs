@@ -108,8 +108,12 @@ impl Ledger {
 
     /// The fulfil or timeout handler: only a RESERVED transfer moves on.
     fn payee_answer(&mut self, pick: usize, state: TransferState, action: PositionAction) {
-        let reserved: Vec<TransferId> =
-            self.transfers.iter().filter(|(_, it)| it.state == TransferState::Reserved).map(|(id, _)| id.clone()).collect();
+        let reserved: Vec<TransferId> = self
+            .transfers
+            .iter()
+            .filter(|(_, it)| it.state == TransferState::Reserved)
+            .map(|(id, _)| id.clone())
+            .collect();
         if reserved.is_empty() {
             return;
         }
@@ -123,7 +127,10 @@ impl Ledger {
     fn apply_batch(&mut self, batch: &[PositionMessage]) {
         let snapshot = PositionSnapshot {
             accounts: self.accounts.clone(),
-            transfer_states: batch.iter().map(|it| (it.transfer_id.clone(), self.transfers[&it.transfer_id].state)).collect(),
+            transfer_states: batch
+                .iter()
+                .map(|it| (it.transfer_id.clone(), self.transfers[&it.transfer_id].state))
+                .collect(),
         };
         let decision = decide_batch(&snapshot, batch);
         for (message, outcome) in batch.iter().zip(&decision.outcomes) {

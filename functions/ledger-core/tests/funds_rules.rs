@@ -6,8 +6,7 @@
 
 use ledger_core::amount::Amount;
 use ledger_core::funds::{
-    decide_funds, FundsAction, FundsBalances, FundsDecision, FundsSide, FundsTransfer,
-    INTERNAL_TRANSFER_VALIDITY_MS,
+    decide_funds, FundsAction, FundsBalances, FundsDecision, FundsSide, FundsTransfer, INTERNAL_TRANSFER_VALIDITY_MS,
 };
 use ledger_core::rejection::Rejection;
 use ledger_core::state::TransferState;
@@ -39,7 +38,11 @@ fn funds_decisions() {
             "100",
             "-1000/1000",
             None,
-            Ok(("RECEIVED_PREPARE RESERVED RECEIVED_FULFIL COMMITTED", "hub +100 = 1100; settlement -100 = -1100", false)),
+            Ok((
+                "RECEIVED_PREPARE RESERVED RECEIVED_FULFIL COMMITTED",
+                "hub +100 = 1100; settlement -100 = -1100",
+                false,
+            )),
         ),
         (
             "funds in, unfunded",
@@ -47,11 +50,29 @@ fn funds_decisions() {
             "0.0001",
             "0/0",
             None,
-            Ok(("RECEIVED_PREPARE RESERVED RECEIVED_FULFIL COMMITTED", "hub +0.0001 = 0.0001; settlement -0.0001 = -0.0001", false)),
+            Ok((
+                "RECEIVED_PREPARE RESERVED RECEIVED_FULFIL COMMITTED",
+                "hub +0.0001 = 0.0001; settlement -0.0001 = -0.0001",
+                false,
+            )),
         ),
         // Funds out reserve: SETTLEMENT rises; above zero the ledger reverses it at once.
-        ("funds out reserve", OutPrepareReserve, "400", "-1000/1000", None, Ok(("RECEIVED_PREPARE RESERVED", "settlement +400 = -600", false))),
-        ("reserve the whole balance", OutPrepareReserve, "1000", "-1000/1000", None, Ok(("RECEIVED_PREPARE RESERVED", "settlement +1000 = 0", false))),
+        (
+            "funds out reserve",
+            OutPrepareReserve,
+            "400",
+            "-1000/1000",
+            None,
+            Ok(("RECEIVED_PREPARE RESERVED", "settlement +400 = -600", false)),
+        ),
+        (
+            "reserve the whole balance",
+            OutPrepareReserve,
+            "1000",
+            "-1000/1000",
+            None,
+            Ok(("RECEIVED_PREPARE RESERVED", "settlement +1000 = 0", false)),
+        ),
         (
             "reserve one unit too much",
             OutPrepareReserve,
@@ -70,7 +91,11 @@ fn funds_decisions() {
             "5",
             "0/0",
             None,
-            Ok(("RECEIVED_PREPARE RESERVED RECEIVED_REJECT ABORTED_REJECTED", "settlement +5 = 5; settlement -5 = 0", true)),
+            Ok((
+                "RECEIVED_PREPARE RESERVED RECEIVED_REJECT ABORTED_REJECTED",
+                "settlement +5 = 5; settlement -5 = 0",
+                true,
+            )),
         ),
         (
             "reserve when already overdrawn",
@@ -78,27 +103,80 @@ fn funds_decisions() {
             "1",
             "3/0",
             None,
-            Ok(("RECEIVED_PREPARE RESERVED RECEIVED_REJECT ABORTED_REJECTED", "settlement +1 = 4; settlement -1 = 3", true)),
+            Ok((
+                "RECEIVED_PREPARE RESERVED RECEIVED_REJECT ABORTED_REJECTED",
+                "settlement +1 = 4; settlement -1 = 3",
+                true,
+            )),
         ),
         // Funds out commit: RESERVED and not expired; HUB_RECONCILIATION falls.
-        ("commit", OutCommit, "400", "-600/1000", RESERVED_FOR_A_DAY, Ok(("RECEIVED_FULFIL COMMITTED", "hub -400 = 600", false))),
-        ("commit 1 ms before expiry", OutCommit, "400", "-600/1000", Some((Reserved, 1)), Ok(("RECEIVED_FULFIL COMMITTED", "hub -400 = 600", false))),
+        (
+            "commit",
+            OutCommit,
+            "400",
+            "-600/1000",
+            RESERVED_FOR_A_DAY,
+            Ok(("RECEIVED_FULFIL COMMITTED", "hub -400 = 600", false)),
+        ),
+        (
+            "commit 1 ms before expiry",
+            OutCommit,
+            "400",
+            "-600/1000",
+            Some((Reserved, 1)),
+            Ok(("RECEIVED_FULFIL COMMITTED", "hub -400 = 600", false)),
+        ),
         ("commit at expiry", OutCommit, "400", "-600/1000", Some((Reserved, 0)), Err(Rejection::TransferExpired)),
         ("commit after expiry", OutCommit, "400", "-600/1000", Some((Reserved, -1)), Err(Rejection::TransferExpired)),
         // Funds out abort: RESERVED; the settlement reservation is reversed.
-        ("abort", OutAbort, "400", "-600/1000", RESERVED_FOR_A_DAY, Ok(("RECEIVED_REJECT ABORTED_REJECTED", "settlement -400 = -1000", false))),
+        (
+            "abort",
+            OutAbort,
+            "400",
+            "-600/1000",
+            RESERVED_FOR_A_DAY,
+            Ok(("RECEIVED_REJECT ABORTED_REJECTED", "settlement -400 = -1000", false)),
+        ),
         // The reference only requires "not expired" for commit; the core lets an operator abort
         // an expired reservation so the money is not stuck.
-        ("abort after expiry", OutAbort, "400", "-600/1000", Some((Reserved, -1)), Ok(("RECEIVED_REJECT ABORTED_REJECTED", "settlement -400 = -1000", false))),
+        (
+            "abort after expiry",
+            OutAbort,
+            "400",
+            "-600/1000",
+            Some((Reserved, -1)),
+            Ok(("RECEIVED_REJECT ABORTED_REJECTED", "settlement -400 = -1000", false)),
+        ),
         // Wrong states.
         ("commit unknown", OutCommit, "1", "0/0", None, Err(incorrect(None))),
         ("abort unknown", OutAbort, "1", "0/0", None, Err(incorrect(None))),
         ("commit twice", OutCommit, "1", "0/0", Some((Committed, 1000)), Err(incorrect(Some(Committed)))),
-        ("commit after abort", OutCommit, "1", "0/0", Some((AbortedRejected, 1000)), Err(incorrect(Some(AbortedRejected)))),
+        (
+            "commit after abort",
+            OutCommit,
+            "1",
+            "0/0",
+            Some((AbortedRejected, 1000)),
+            Err(incorrect(Some(AbortedRejected))),
+        ),
         ("abort after commit", OutAbort, "1", "0/0", Some((Committed, 1000)), Err(incorrect(Some(Committed)))),
         ("abort twice", OutAbort, "1", "0/0", Some((AbortedRejected, 1000)), Err(incorrect(Some(AbortedRejected)))),
-        ("commit, received prepare", OutCommit, "1", "0/0", Some((ReceivedPrepare, 1000)), Err(incorrect(Some(ReceivedPrepare)))),
-        ("commit, received fulfil", OutCommit, "1", "0/0", Some((ReceivedFulfil, 1000)), Err(incorrect(Some(ReceivedFulfil)))),
+        (
+            "commit, received prepare",
+            OutCommit,
+            "1",
+            "0/0",
+            Some((ReceivedPrepare, 1000)),
+            Err(incorrect(Some(ReceivedPrepare))),
+        ),
+        (
+            "commit, received fulfil",
+            OutCommit,
+            "1",
+            "0/0",
+            Some((ReceivedFulfil, 1000)),
+            Err(incorrect(Some(ReceivedFulfil))),
+        ),
         ("expired and not reserved", OutCommit, "1", "0/0", Some((Committed, -1)), Err(incorrect(Some(Committed)))),
         ("funds in again", In, "1", "0/0", Some((Committed, 1000)), Err(Rejection::ModifiedRequest)),
         ("funds out reserve again", OutPrepareReserve, "1", "0/0", RESERVED_FOR_A_DAY, Err(Rejection::ModifiedRequest)),
@@ -113,16 +191,13 @@ fn funds_decisions() {
 #[test]
 fn completed_funds_in_and_out_net_to_zero() {
     let mut balances = FundsBalances { settlement: amount("-250"), hub_reconciliation: amount("250") };
-    let steps: [(FundsAction, &str, bool); 4] = [
-        (In, "1000", true),
-        (OutPrepareReserve, "300.5", false),
-        (OutCommit, "300.5", true),
-        (In, "0.0001", true),
-    ];
+    let steps: [(FundsAction, &str, bool); 4] =
+        [(In, "1000", true), (OutPrepareReserve, "300.5", false), (OutCommit, "300.5", true), (In, "0.0001", true)];
     let mut net = Amount::ZERO;
     let mut state = None;
     for (action, text, completes) in steps {
-        let existing = state.map(|state| FundsTransfer { state, expiration: NOW.plus_ms(INTERNAL_TRANSFER_VALIDITY_MS) });
+        let existing =
+            state.map(|state| FundsTransfer { state, expiration: NOW.plus_ms(INTERNAL_TRANSFER_VALIDITY_MS) });
         let existing = if action == OutCommit { existing } else { None };
         let decision = decide_funds(action, amount(text), balances, existing, NOW).expect("accepted");
         assert!(!decision.aborted, "{action:?}");

@@ -17,8 +17,7 @@ use ledger_core::account::NetDebitCap;
 use ledger_core::amount::Amount;
 use ledger_core::ids::{AccountId, TransferId};
 use ledger_core::position::{
-    decide_batch, PositionAccount, PositionAction, PositionDecision, PositionMessage, PositionOutcome,
-    PositionSnapshot,
+    decide_batch, PositionAccount, PositionAction, PositionDecision, PositionMessage, PositionOutcome, PositionSnapshot,
 };
 use ledger_core::rejection::Rejection;
 use ledger_core::state::TransferState;
@@ -302,7 +301,8 @@ fn check_expectation(
         "position" => {
             let account = AccountId(words[1].parse().expect("an account"));
             // Unchanged accounts are not in the decision; they keep their loaded value.
-            let value = decision.positions.get(&account).copied().or(snapshot.accounts.get(&account).map(|it| it.position));
+            let value =
+                decision.positions.get(&account).copied().or(snapshot.accounts.get(&account).map(|it| it.position));
             assert_eq!(value, Some(amount(words[3])), "{line}");
         }
         "journal" => {

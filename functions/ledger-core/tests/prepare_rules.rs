@@ -206,7 +206,8 @@ fn duplicates_by_stored_hash_and_state() {
     let states = TRANSFER_STATES.iter().copied().map(Some).chain([None]);
     for state in states {
         let expected_same = same_hash.iter().find(|(it, _)| Some(*it) == state).map_or(Duplicate::InFlight, |it| it.1);
-        let cases = [(None, Duplicate::New), (Some(hash("h1")), expected_same), (Some(hash("h2")), Duplicate::Modified)];
+        let cases =
+            [(None, Duplicate::New), (Some(hash("h1")), expected_same), (Some(hash("h2")), Duplicate::Modified)];
         for (stored, expected) in cases {
             assert_eq!(classify_duplicate(stored.as_ref(), state, &incoming), expected, "stored {stored:?}, {state:?}");
         }

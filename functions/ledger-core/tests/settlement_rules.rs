@@ -9,8 +9,9 @@ use ledger_core::ids::{AccountId, ParticipantId, WindowId};
 use ledger_core::model::{Delay, Granularity, Interchange, ModelDefinition, ModelId, ModelName, SettlementModel};
 use ledger_core::rejection::{Rejection, SettlementRefusal};
 use ledger_core::settlement::{
-    check_abort, decide_transfer_step, decide_updates, plan_settlement, settlement_transfer_id, AccountUpdate, AccountView, Aggregation,
-    ContentId, ContentView, SettlementId, SettlementState, TransferStep, UpdateRefusal, WindowView,
+    check_abort, decide_transfer_step, decide_updates, plan_settlement, settlement_transfer_id, AccountUpdate,
+    AccountView, Aggregation, ContentId, ContentView, SettlementId, SettlementState, TransferStep, UpdateRefusal,
+    WindowView,
 };
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
@@ -30,25 +31,42 @@ fn update(id: u64, state: SettlementState) -> AccountUpdate {
 fn accounts_step_one_state_at_a_time_and_the_settlement_rolls_up() {
     let accounts = [account(1, 5, PendingSettlement), account(2, -5, PendingSettlement)];
     let partial = decide_updates(PendingSettlement, &accounts, &[update(1, PsTransfersRecorded)]);
-    assert_eq!((partial.results, partial.settlement), (vec![Ok(PsTransfersRecorded)], None), "one account left pending");
-    let all = decide_updates(PendingSettlement, &accounts, &[update(1, PsTransfersRecorded), update(2, PsTransfersRecorded)]);
+    assert_eq!(
+        (partial.results, partial.settlement),
+        (vec![Ok(PsTransfersRecorded)], None),
+        "one account left pending"
+    );
+    let all =
+        decide_updates(PendingSettlement, &accounts, &[update(1, PsTransfersRecorded), update(2, PsTransfersRecorded)]);
     assert_eq!(all.settlement, Some(PsTransfersRecorded));
     let skip = decide_updates(PendingSettlement, &accounts, &[update(1, PsTransfersReserved)]);
     assert_eq!(skip.results, vec![Err(UpdateRefusal::StateChangeNotAllowed)]);
     let committed = [account(1, 5, PsTransfersCommitted), account(2, -5, PsTransfersCommitted)];
     let one = decide_updates(PsTransfersCommitted, &committed, &[update(1, Settled)]);
     assert_eq!(one.settlement, Some(Settling));
-    let rest = decide_updates(Settling, &[account(1, 5, Settled), account(2, -5, PsTransfersCommitted)], &[update(2, Settled)]);
+    let rest = decide_updates(
+        Settling,
+        &[account(1, 5, Settled), account(2, -5, PsTransfersCommitted)],
+        &[update(2, Settled)],
+    );
     assert_eq!(rest.settlement, Some(Settled));
 }
 
 #[test]
 fn refused_updates_are_named() {
     let accounts = [account(1, 5, PendingSettlement)];
-    let decision = decide_updates(PendingSettlement, &accounts, &[update(7, PsTransfersRecorded), update(1, PsTransfersRecorded), update(1, PsTransfersRecorded)]);
-    assert_eq!(decision.results, vec![Err(UpdateRefusal::AccountNotFound), Ok(PsTransfersRecorded), Err(UpdateRefusal::AlreadyProcessed)]);
+    let decision = decide_updates(
+        PendingSettlement,
+        &accounts,
+        &[update(7, PsTransfersRecorded), update(1, PsTransfersRecorded), update(1, PsTransfersRecorded)],
+    );
     assert_eq!(
-        decide_updates(PsTransfersRecorded, &[account(1, 5, PsTransfersRecorded)], &[update(1, PsTransfersRecorded)]).results,
+        decision.results,
+        vec![Err(UpdateRefusal::AccountNotFound), Ok(PsTransfersRecorded), Err(UpdateRefusal::AlreadyProcessed)]
+    );
+    assert_eq!(
+        decide_updates(PsTransfersRecorded, &[account(1, 5, PsTransfersRecorded)], &[update(1, PsTransfersRecorded)])
+            .results,
         vec![Ok(PsTransfersRecorded)],
         "same state re-records"
     );
@@ -82,8 +100,17 @@ fn what_an_update_leaves_out_cannot_match() {
 fn an_abort_is_refused_once_money_moved_for_good() {
     assert!(check_abort(PendingSettlement, &[]).is_ok());
     assert!(check_abort(PsTransfersReserved, &[account(1, 5, PsTransfersReserved)]).is_ok());
-    for (state, accounts) in [(PsTransfersReserved, vec![account(1, 5, PsTransfersCommitted)]), (PsTransfersCommitted, vec![]), (Settling, vec![]), (Settled, vec![]), (Aborted, vec![])] {
-        assert!(matches!(check_abort(state, &accounts), Err(Rejection::Settlement(SettlementRefusal::AbortNotAllowed(_)))), "{state:?}");
+    for (state, accounts) in [
+        (PsTransfersReserved, vec![account(1, 5, PsTransfersCommitted)]),
+        (PsTransfersCommitted, vec![]),
+        (Settling, vec![]),
+        (Settled, vec![]),
+        (Aborted, vec![]),
+    ] {
+        assert!(
+            matches!(check_abort(state, &accounts), Err(Rejection::Settlement(SettlementRefusal::AbortNotAllowed(_)))),
+            "{state:?}"
+        );
     }
 }
 
@@ -105,22 +132,40 @@ fn net_model() -> SettlementModel {
 fn window(id: u64, state: WindowState, content: WindowState, amounts: &[(u64, i64)]) -> WindowView {
     let aggregations = amounts
         .iter()
-        .map(|(account, value)| Aggregation { account: AccountId(*account), participant: ParticipantId(*account), role: ParticipantRole::PayerDfsp, amount: Amount::from_whole(*value) })
+        .map(|(account, value)| Aggregation {
+            account: AccountId(*account),
+            participant: ParticipantId(*account),
+            role: ParticipantRole::PayerDfsp,
+            amount: Amount::from_whole(*value),
+        })
         .collect();
-    WindowView { id: WindowId(id), state, contents: vec![ContentView { id: ContentId(id), model: ModelId(1), state: content, aggregations }] }
+    WindowView {
+        id: WindowId(id),
+        state,
+        contents: vec![ContentView { id: ContentId(id), model: ModelId(1), state: content, aggregations }],
+    }
 }
 
 #[test]
 fn a_settlement_nets_its_windows_per_account() {
-    let windows = [window(1, WindowState::Closed, WindowState::Closed, &[(1, 100), (2, -100)]), window(2, WindowState::Aborted, WindowState::Aborted, &[(1, -30), (2, 30)])];
+    let windows = [
+        window(1, WindowState::Closed, WindowState::Closed, &[(1, 100), (2, -100)]),
+        window(2, WindowState::Aborted, WindowState::Aborted, &[(1, -30), (2, 30)]),
+    ];
     let plan = plan_settlement(&net_model(), &[WindowId(1), WindowId(2)], &windows).unwrap();
     assert_eq!(plan.accounts, vec![(AccountId(1), Amount::from_whole(70)), (AccountId(2), Amount::from_whole(-70))]);
     assert_eq!(plan.windows, vec![WindowId(1), WindowId(2)]);
     let open = [window(3, WindowState::Open, WindowState::Closed, &[])];
-    assert_eq!(plan_settlement(&net_model(), &[WindowId(3), WindowId(4)], &open), Err(Rejection::Settlement(SettlementRefusal::InapplicableWindows(vec![3, 4]))));
+    assert_eq!(
+        plan_settlement(&net_model(), &[WindowId(3), WindowId(4)], &open),
+        Err(Rejection::Settlement(SettlementRefusal::InapplicableWindows(vec![3, 4])))
+    );
     let mut gross = net_model();
     gross.definition.granularity = Granularity::Gross;
-    assert_eq!(plan_settlement(&gross, &[WindowId(1)], &windows), Err(Rejection::Settlement(SettlementRefusal::ModelNotDeferredNet)));
+    assert_eq!(
+        plan_settlement(&gross, &[WindowId(1)], &windows),
+        Err(Rejection::Settlement(SettlementRefusal::ModelNotDeferredNet))
+    );
 }
 
 #[test]
@@ -160,13 +205,16 @@ struct Ledger {
 
 impl Ledger {
     fn total(&self) -> Amount {
-        self.positions.iter().chain(&self.settlements).copied().sum::<Amount>() + self.hub_reconciliation + self.hub_settlement
+        self.positions.iter().chain(&self.settlements).copied().sum::<Amount>()
+            + self.hub_reconciliation
+            + self.hub_settlement
     }
 
     fn funds(&mut self, dfsp: usize, action: u8, units: i64) {
         let amount = Amount::from_units(i128::from(units));
         let now = Timestamp::from_unix_ms(0);
-        let balances = |it: &Ledger| FundsBalances { settlement: it.settlements[dfsp], hub_reconciliation: it.hub_reconciliation };
+        let balances =
+            |it: &Ledger| FundsBalances { settlement: it.settlements[dfsp], hub_reconciliation: it.hub_reconciliation };
         let (first, second) = match action {
             0 => (FundsAction::In, None),
             1 => (FundsAction::OutPrepareReserve, Some(FundsAction::OutCommit)),
@@ -202,7 +250,9 @@ impl Ledger {
         steps.push(if abort_after_reserve { TransferStep::Abort } else { TransferStep::Commit });
         for step in steps {
             for (idx, net) in nets.iter().enumerate() {
-                let Some(decision) = decide_transfer_step(step, *net, states[idx], self.positions[idx], self.hub_settlement) else {
+                let Some(decision) =
+                    decide_transfer_step(step, *net, states[idx], self.positions[idx], self.hub_settlement)
+                else {
                     continue;
                 };
                 states[idx] = decision.states.last().copied();
@@ -210,7 +260,10 @@ impl Ledger {
                     self.positions[idx] = dfsp;
                     self.hub_settlement = hub;
                 }
-                assert!(decide_transfer_step(step, *net, states[idx], self.positions[idx], self.hub_settlement).is_none(), "a step done twice moves nothing");
+                assert!(
+                    decide_transfer_step(step, *net, states[idx], self.positions[idx], self.hub_settlement).is_none(),
+                    "a step done twice moves nothing"
+                );
             }
         }
     }

@@ -4,7 +4,8 @@
 use ledger_core::state::{TransferState, TRANSFER_STATES};
 use ledger_core::time::Timestamp;
 use ledger_core::timeout::{
-    decide_due_entry, DueEntry, EntryFate, FollowUp, TimeoutAction, TimeoutDecision, REDRIVE_GRACE_MS, REDRIVE_INTERVAL_MAX_MS,
+    decide_due_entry, DueEntry, EntryFate, FollowUp, TimeoutAction, TimeoutDecision, REDRIVE_GRACE_MS,
+    REDRIVE_INTERVAL_MAX_MS,
 };
 
 use EntryFate::*;
@@ -24,7 +25,12 @@ fn entry(state: TransferState, state_changed: Timestamp, due: Timestamp) -> DueE
     DueEntry { state, state_changed, expiration: EXPIRATION, due, payee_error: false }
 }
 
-fn decision(expire: Option<TimeoutAction>, follow_up: Option<FollowUp>, stranded: bool, entry: EntryFate) -> TimeoutDecision {
+fn decision(
+    expire: Option<TimeoutAction>,
+    follow_up: Option<FollowUp>,
+    stranded: bool,
+    entry: EntryFate,
+) -> TimeoutDecision {
     TimeoutDecision { expire, follow_up, stranded, entry }
 }
 
@@ -34,7 +40,10 @@ fn every_state_one_tick_after_its_expiration() {
     let recheck = Recheck(after.plus_ms(REDRIVE_GRACE_MS));
     let waits = Recheck(CHANGED.plus_ms(REDRIVE_GRACE_MS));
     let table = [
-        (ReceivedPrepare, decision(Some(TimeoutAction::ExpirePrepared), Some(FollowUp::TimeoutReceived), false, Remove)),
+        (
+            ReceivedPrepare,
+            decision(Some(TimeoutAction::ExpirePrepared), Some(FollowUp::TimeoutReceived), false, Remove),
+        ),
         (Reserved, decision(Some(TimeoutAction::ExpireReserved), Some(FollowUp::TimeoutReserved), false, recheck)),
         // In flight: the fulfil was accepted a second before expiry; its commit is on its way.
         (ReceivedFulfil, decision(None, None, false, waits)),
@@ -146,7 +155,11 @@ fn every_non_final_state_has_a_way_out() {
         for now in [at(TICK_MS), CHANGED.plus_ms(REDRIVE_GRACE_MS), at(86_400_000)] {
             let found = decide_due_entry(&entry(state, CHANGED, EXPIRATION), now);
             let expired = found.expire.is_some_and(|it| it.next_state().is_final());
-            assert!(expired || matches!(found.entry, Recheck(next) if next > now), "{} at {now:?}: {found:?}", state.name());
+            assert!(
+                expired || matches!(found.entry, Recheck(next) if next > now),
+                "{} at {now:?}: {found:?}",
+                state.name()
+            );
         }
     }
 }

@@ -67,7 +67,10 @@ impl TxChecks {
     /// transaction gets its last journal value.
     pub(crate) fn positions(&mut self, rows: &[(AccountId, Amount)]) {
         for (account, value) in rows {
-            assert!(self.locked.contains_key(account), "position update of account {account} that this transaction has not locked");
+            assert!(
+                self.locked.contains_key(account),
+                "position update of account {account} that this transaction has not locked"
+            );
             if let Some(journaled) = self.journaled.get(account) {
                 assert_eq!(journaled, value, "position of account {account} differs from its last journal value");
             }
@@ -122,7 +125,12 @@ impl TxChecks {
         if cfg!(debug_assertions) {
             for row in rows {
                 if let Some(seq) = self.seqs.get(&row.transfer_id) {
-                    debug_assert_eq!(row.seq, seq + 1, "state change of transfer {} does not follow seq {seq}", row.transfer_id);
+                    debug_assert_eq!(
+                        row.seq,
+                        seq + 1,
+                        "state change of transfer {} does not follow seq {seq}",
+                        row.transfer_id
+                    );
                 }
                 self.seen_seq(&row.transfer_id, row.seq);
             }
@@ -138,7 +146,9 @@ impl TxChecks {
 /// Whether child rows keyed by `(transfer id, transfer_seq)` pairs land on their own transfers:
 /// each id names one seq, and no two ids share one. Checked with `debug_assert!` where a batch's
 /// child rows are keyed.
-pub(crate) fn keyed_by_own_transfer<'a, K: Eq + Hash + 'a, S: Eq + Hash + Copy>(pairs: impl IntoIterator<Item = (&'a K, S)>) -> bool {
+pub(crate) fn keyed_by_own_transfer<'a, K: Eq + Hash + 'a, S: Eq + Hash + Copy>(
+    pairs: impl IntoIterator<Item = (&'a K, S)>,
+) -> bool {
     let mut seq_of: HashMap<&K, S> = HashMap::new();
     let mut id_of: HashMap<S, &K> = HashMap::new();
     pairs.into_iter().all(|(id, seq)| *seq_of.entry(id).or_insert(seq) == seq && *id_of.entry(seq).or_insert(id) == id)
@@ -176,7 +186,13 @@ mod tests {
     }
 
     fn state(n: u8, seq: u32) -> NewStateChange {
-        NewStateChange { transfer_id: transfer(n), seq, state: TransferState::Reserved, reason: None, created: Timestamp::from_unix_ms(0) }
+        NewStateChange {
+            transfer_id: transfer(n),
+            seq,
+            state: TransferState::Reserved,
+            reason: None,
+            created: Timestamp::from_unix_ms(0),
+        }
     }
 
     fn fails(check: impl FnOnce()) -> bool {
@@ -215,7 +231,10 @@ mod tests {
     #[test]
     fn a_known_transfer_moves_on_one_seq_at_a_time() {
         let mut checks = TxChecks::default();
-        checks.states_read(&HashMap::from([(transfer(1), CurrentState { state: TransferState::ReceivedPrepare, seq: 1, changed: Timestamp::from_unix_ms(0) })]));
+        checks.states_read(&HashMap::from([(
+            transfer(1),
+            CurrentState { state: TransferState::ReceivedPrepare, seq: 1, changed: Timestamp::from_unix_ms(0) },
+        )]));
         checks.state_changes(&[state(1, 2), state(1, 3), state(2, 7)]);
         checks.state_changes(&[state(1, 4), state(2, 8)]);
         if cfg!(debug_assertions) {

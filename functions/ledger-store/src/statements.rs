@@ -97,7 +97,10 @@ mod statement_shape_tests {
                     acc
                 });
                 let padding = chunk.len() - distinct.len();
-                assert!(chunk[chunk.len() - 1 - padding..].iter().all(|it| *it == distinct[distinct.len() - 1]), "only the last id repeats");
+                assert!(
+                    chunk[chunk.len() - 1 - padding..].iter().all(|it| *it == distinct[distinct.len() - 1]),
+                    "only the last id repeats"
+                );
                 seen.extend(distinct);
             }
             assert_eq!(seen, ids, "{n} ids: every id once, in order");

@@ -17,7 +17,6 @@ use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
 use ledger_store::prelude::*;
 
-
 /// The largest magnitude `DECIMAL(18,4)` held, in units.
 pub const OLD_UNITS_MAX: i128 = 10_i128.pow(18) - 1;
 const TRANSFER_UNITS: i128 = 123_456_789_012_345_678;
@@ -89,7 +88,10 @@ fn units(it: i128) -> Amount {
 pub async fn assert_old_amounts_read_back(store: &dyn LedgerStore) {
     let id = TransferId::parse(OLD_TRANSFER).unwrap();
     let record = store.transfer(&id).await.unwrap().expect("the old transfer");
-    assert_eq!((record.amount, record.current.state, record.window), (units(TRANSFER_UNITS), TransferState::Reserved, Some(WindowId(1))));
+    assert_eq!(
+        (record.amount, record.current.state, record.window),
+        (units(TRANSFER_UNITS), TransferState::Reserved, Some(WindowId(1)))
+    );
     assert_eq!(store.balance(PAYER_POSITION).await.unwrap(), (units(OLD_UNITS_MAX), units(RESERVED_UNITS)));
     assert_eq!(store.balance(PAYER_SETTLEMENT).await.unwrap().0, units(-OLD_UNITS_MAX));
     assert_eq!(store.balance(PAYEE_POSITION).await.unwrap().0, units(PAYEE_UNITS));
@@ -100,18 +102,27 @@ pub async fn assert_old_amounts_read_back(store: &dyn LedgerStore) {
     let windows = store.windows(Some(&[WindowId(1)])).await.unwrap();
     let aggregations: Vec<(AccountId, ParticipantRole, Amount)> =
         windows[0].contents[0].aggregations.iter().map(|it: &Aggregation| (it.account, it.role, it.amount)).collect();
-    let expected = [(PAYER_POSITION, ParticipantRole::PayerDfsp, units(TRANSFER_UNITS)), (PAYEE_POSITION, ParticipantRole::PayeeDfsp, units(-TRANSFER_UNITS))];
+    let expected = [
+        (PAYER_POSITION, ParticipantRole::PayerDfsp, units(TRANSFER_UNITS)),
+        (PAYEE_POSITION, ParticipantRole::PayeeDfsp, units(-TRANSFER_UNITS)),
+    ];
     assert_eq!(aggregations, expected);
     assert_eq!(store.settlements(Some(&[SettlementId(1)])).await.unwrap()[0].accounts[0].net, units(OLD_UNITS_MAX));
     let mut tx = store.begin().await.unwrap();
     let locked = tx.lock_positions(&[PAYER_POSITION]).await.unwrap();
     let payer = &locked[&PAYER_POSITION];
-    assert_eq!((payer.position, payer.reserved, payer.settlement_balance), (units(OLD_UNITS_MAX), units(RESERVED_UNITS), units(-OLD_UNITS_MAX)));
+    assert_eq!(
+        (payer.position, payer.reserved, payer.settlement_balance),
+        (units(OLD_UNITS_MAX), units(RESERVED_UNITS), units(-OLD_UNITS_MAX))
+    );
     let due = tx.due_timeouts(Timestamp::from_unix_ms(EXPIRATION.unix_ms() + 1), 10).await.unwrap();
     assert_eq!(due.iter().map(|(id, _)| id).collect::<Vec<_>>(), [&id]);
     assert_eq!(tx.transfers(std::slice::from_ref(&id)).await.unwrap()[&id].amount, units(TRANSFER_UNITS));
     let sums = tx.window_sums(WindowId(1)).await.unwrap();
-    assert_eq!(sums.iter().map(|it| (it.account, it.amount)).collect::<Vec<_>>(), [(PAYER_POSITION, units(TRANSFER_UNITS))]);
+    assert_eq!(
+        sums.iter().map(|it| (it.account, it.amount)).collect::<Vec<_>>(),
+        [(PAYER_POSITION, units(TRANSFER_UNITS))]
+    );
 }
 
 /// A DFSP of the old rows as the helpers take it (the payee has no SETTLEMENT account there).
@@ -172,7 +183,8 @@ async fn sqlite_amounts_written_at_migration_4_read_back_after_the_upgrade() {
     let path = std::env::temp_dir().join(format!("{TEST_DATABASE_PREFIX}{}.db", uuid::Uuid::new_v4().simple()));
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("CREATE TABLE schema_migration (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)").unwrap();
+        conn.execute_batch("CREATE TABLE schema_migration (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)")
+            .unwrap();
         for (idx, sql) in SQLITE_MIGRATIONS_1_TO_4.iter().enumerate() {
             conn.execute_batch(sql).unwrap();
             conn.execute("INSERT INTO schema_migration VALUES (?, 0)", [idx as i64 + 1]).unwrap();
@@ -186,8 +198,13 @@ async fn sqlite_amounts_written_at_migration_4_read_back_after_the_upgrade() {
     }
     let store = SqliteStore::open(&path).await.unwrap();
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let versions: Vec<i64> = conn.prepare("SELECT version FROM schema_migration ORDER BY version").unwrap()
-        .query_map([], |row| row.get(0)).unwrap().map(|it| it.unwrap()).collect();
+    let versions: Vec<i64> = conn
+        .prepare("SELECT version FROM schema_migration ORDER BY version")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(|it| it.unwrap())
+        .collect();
     assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
     for (table, column) in AMOUNT_COLUMNS {
         let declared: String = conn
@@ -195,11 +212,26 @@ async fn sqlite_amounts_written_at_migration_4_read_back_after_the_upgrade() {
             .unwrap();
         assert_eq!(declared, "", "{table}.{column} has no affinity");
     }
-    for index in ["participant_position_change_account", "participant_position_change_transfer", "participant_limit_account", "sqlite_autoindex_transfer_1"] {
-        let n: i64 = conn.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?", [index], |row| row.get(0)).unwrap();
+    for index in [
+        "participant_position_change_account",
+        "participant_position_change_transfer",
+        "participant_limit_account",
+        "sqlite_autoindex_transfer_1",
+    ] {
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = ?", [index], |row| {
+                row.get(0)
+            })
+            .unwrap();
         assert_eq!(n, 1, "index {index}");
     }
-    let dangling: Vec<String> = conn.prepare("PRAGMA foreign_key_check").unwrap().query_map([], |row| row.get(0)).unwrap().map(|it| it.unwrap()).collect();
+    let dangling: Vec<String> = conn
+        .prepare("PRAGMA foreign_key_check")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(|it| it.unwrap())
+        .collect();
     assert!(dangling.is_empty(), "{dangling:?}");
     let integrity: String = conn.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
     assert_eq!(integrity, "ok");
@@ -207,7 +239,10 @@ async fn sqlite_amounts_written_at_migration_4_read_back_after_the_upgrade() {
     assert_old_amounts_read_back(&store).await;
     let new_id = assert_wide_amounts_now_fit(&store).await;
     let stored = |id: &str| -> (i64, String) {
-        conn.query_row("SELECT transfer_seq, typeof(amount) FROM transfer WHERE transfer_id = ?", [id], |row| Ok((row.get(0)?, row.get(1)?))).unwrap()
+        conn.query_row("SELECT transfer_seq, typeof(amount) FROM transfer WHERE transfer_id = ?", [id], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap()
     };
     assert_eq!(stored(OLD_TRANSFER), (1, "integer".to_string()), "the common range stays INTEGER");
     assert_eq!(stored(new_id.as_str()), (2, "text".to_string()), "the next transfer_seq; beyond 64 bits as text");
@@ -224,13 +259,21 @@ async fn sqlite_amounts_written_at_migration_4_read_back_after_the_upgrade() {
 async fn mysql_amounts_written_at_migration_4_read_back_after_the_upgrade() {
     let server = std::env::var(MYSQL_URL_VARIABLE).unwrap_or_else(|_| MYSQL_URL_DEFAULT.to_string());
     let name = format!("{TEST_DATABASE_PREFIX}{}", uuid::Uuid::new_v4().simple());
-    let mut conn = mysql_async::Conn::from_url(server.clone()).await.unwrap_or_else(|err| panic!("MySQL at {server}: {err}"));
+    let mut conn =
+        mysql_async::Conn::from_url(server.clone()).await.unwrap_or_else(|err| panic!("MySQL at {server}: {err}"));
     conn.query_drop(format!("CREATE DATABASE {name} CHARACTER SET utf8mb4")).await.unwrap();
     conn.query_drop(format!("USE {name}")).await.unwrap();
-    conn.query_drop("CREATE TABLE schema_migration (version INT PRIMARY KEY, applied_ms BIGINT NOT NULL) ENGINE = InnoDB").await.unwrap();
+    conn.query_drop(
+        "CREATE TABLE schema_migration (version INT PRIMARY KEY, applied_ms BIGINT NOT NULL) ENGINE = InnoDB",
+    )
+    .await
+    .unwrap();
     for (idx, sql) in MYSQL_MIGRATIONS_1_TO_4.iter().enumerate() {
         // The store's own split: statements end at a line holding only ";".
-        for statement in sql.split("\n;\n").filter(|it| it.lines().any(|line| !line.trim().is_empty() && !line.trim().starts_with("--"))) {
+        for statement in sql
+            .split("\n;\n")
+            .filter(|it| it.lines().any(|line| !line.trim().is_empty() && !line.trim().starts_with("--")))
+        {
             conn.query_drop(statement).await.unwrap();
         }
         conn.exec_drop("INSERT INTO schema_migration VALUES (?, 0)", (idx + 1,)).await.unwrap();
@@ -243,11 +286,14 @@ async fn mysql_amounts_written_at_migration_4_read_back_after_the_upgrade() {
     let versions: Vec<u32> = conn.query("SELECT version FROM schema_migration ORDER BY version").await.unwrap();
     assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
     let decimals: Vec<(String, String, u32, u32)> = conn
-        .query("SELECT table_name, column_name, numeric_precision, numeric_scale FROM information_schema.columns \
-                WHERE table_schema = DATABASE() AND data_type = 'decimal' ORDER BY table_name, column_name")
+        .query(
+            "SELECT table_name, column_name, numeric_precision, numeric_scale FROM information_schema.columns \
+                WHERE table_schema = DATABASE() AND data_type = 'decimal' ORDER BY table_name, column_name",
+        )
         .await
         .unwrap();
-    let mut expected: Vec<(String, String, u32, u32)> = AMOUNT_COLUMNS.iter().map(|(table, column)| (table.to_string(), column.to_string(), 39, 4)).collect();
+    let mut expected: Vec<(String, String, u32, u32)> =
+        AMOUNT_COLUMNS.iter().map(|(table, column)| (table.to_string(), column.to_string(), 39, 4)).collect();
     expected.sort();
     assert_eq!(decimals, expected, "every amount column, and only they, DECIMAL(39,4)");
 

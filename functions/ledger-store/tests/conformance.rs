@@ -12,8 +12,6 @@ use std::sync::Arc;
 
 use amount_cases::*;
 use common::*;
-use operator_cases::*;
-use work_list_cases::*;
 use ledger_core::account::{LedgerAccountType, NetDebitCap, HUB_NAME};
 use ledger_core::amount::Amount;
 use ledger_core::ids::{AccountId, ParticipantId, TransferId, WindowId};
@@ -24,10 +22,12 @@ use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
 use ledger_core::window::WindowState;
 use ledger_store::{
-    DeliveryKey, HashKind, LedgerStore, NewDeadLetter, NewDelivery, NewFulfilment, NewStateChange, NewTransferError, StoreError,
-    DEAD_LETTER_REASON_BYTES_MAX, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, RECIPIENT_LENGTH_MAX,
-    STATEMENT_ROWS_MAX,
+    DeliveryKey, HashKind, LedgerStore, NewDeadLetter, NewDelivery, NewFulfilment, NewStateChange, NewTransferError,
+    StoreError, DEAD_LETTER_REASON_BYTES_MAX, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX,
+    RECIPIENT_LENGTH_MAX, STATEMENT_ROWS_MAX,
 };
+use operator_cases::*;
+use work_list_cases::*;
 
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
@@ -188,8 +188,9 @@ async fn duplicate_prepares_are_classified_by_hash(store: Arc<dyn LedgerStore>) 
     let mut modified = first.clone();
     modified.hash = RequestHash::new("another body".into());
     let fresh = new_transfer(&payer, &payee, "1");
-    let outcomes =
-        prepare_batch(store.as_ref(), &[first.clone(), modified, committed.clone(), fresh.clone(), fresh]).await.unwrap();
+    let outcomes = prepare_batch(store.as_ref(), &[first.clone(), modified, committed.clone(), fresh.clone(), fresh])
+        .await
+        .unwrap();
     assert_eq!(
         outcomes,
         [
@@ -255,7 +256,10 @@ async fn reserve_commit_and_abort_through_the_store(store: Arc<dyn LedgerStore>)
     let rows = vec![new_transfer(&payer, &payee, "100"), new_transfer(&payer, &payee, "40.5")];
     prepare_batch(store.as_ref(), &rows).await.unwrap();
     let decision = position_batch(store.as_ref(), &prepare_messages(&rows)).await.unwrap();
-    assert!(decision.outcomes.iter().all(|it| matches!(it, PositionOutcome::Applied { state: TransferState::Reserved, .. })));
+    assert!(decision
+        .outcomes
+        .iter()
+        .all(|it| matches!(it, PositionOutcome::Applied { state: TransferState::Reserved, .. })));
     assert_eq!(store.balance(payer.position.id).await.unwrap().0, amount("140.5"));
     let commit = record_payee_answer(
         store.as_ref(),
@@ -277,14 +281,25 @@ async fn reserve_commit_and_abort_through_the_store(store: Arc<dyn LedgerStore>)
     assert_eq!(store.balance(payer.position.id).await.unwrap().0, amount("100"));
     assert_eq!(store.balance(payee.position.id).await.unwrap().0, -amount("100"));
     let states: Vec<_> = store.state_history(&rows[0].transfer_id).await.unwrap().iter().map(|it| it.state).collect();
-    assert_eq!(states, [TransferState::ReceivedPrepare, TransferState::Reserved, TransferState::ReceivedFulfil, TransferState::Committed]);
+    assert_eq!(
+        states,
+        [
+            TransferState::ReceivedPrepare,
+            TransferState::Reserved,
+            TransferState::ReceivedFulfil,
+            TransferState::Committed
+        ]
+    );
     let record = store.transfer(&rows[1].transfer_id).await.unwrap().unwrap();
     assert_eq!((record.current.state, record.current.seq), (TransferState::AbortedError, 4));
     assert_journal_matches_balance(store.as_ref(), payer.position.id).await;
     assert_journal_matches_balance(store.as_ref(), payee.position.id).await;
     let journal = store.position_journal(payer.position.id).await.unwrap();
     let changes: Vec<(Amount, Amount)> = journal.iter().map(|(_, change, value)| (*change, *value)).collect();
-    assert_eq!(changes, [(amount("100"), amount("100")), (amount("40.5"), amount("140.5")), (-amount("40.5"), amount("100"))]);
+    assert_eq!(
+        changes,
+        [(amount("100"), amount("100")), (amount("40.5"), amount("140.5")), (-amount("40.5"), amount("100"))]
+    );
 }
 
 async fn a_redelivered_position_batch_changes_nothing(store: Arc<dyn LedgerStore>) {
@@ -324,7 +339,11 @@ async fn a_state_sequence_number_is_taken_once(store: Arc<dyn LedgerStore>) {
 async fn liquidity_and_cap_rejections_are_recorded(store: Arc<dyn LedgerStore>) {
     let payer = provision_dfsp(store.as_ref(), "payerfsp", "100", "50").await;
     let payee = provision_dfsp(store.as_ref(), "payeefsp", "100", "100").await;
-    let rows = vec![new_transfer(&payer, &payee, "150"), new_transfer(&payer, &payee, "60"), new_transfer(&payer, &payee, "50")];
+    let rows = vec![
+        new_transfer(&payer, &payee, "150"),
+        new_transfer(&payer, &payee, "60"),
+        new_transfer(&payer, &payee, "50"),
+    ];
     prepare_batch(store.as_ref(), &rows).await.unwrap();
     let decision = position_batch(store.as_ref(), &prepare_messages(&rows)).await.unwrap();
     assert_eq!(decision.outcomes[0], PositionOutcome::Rejected { rejection: Rejection::PayerInsufficientLiquidity });
@@ -348,13 +367,24 @@ async fn fulfil_error_and_hash_rows_read_back(store: Arc<dyn LedgerStore>) {
     tx.insert_hashes(HashKind::Fulfil, &[(ids[0].clone(), RequestHash::new("f-hash".into()), NOW)]).await.unwrap();
     tx.insert_hashes(HashKind::Error, &[(ids[1].clone(), RequestHash::new("e-hash".into()), NOW)]).await.unwrap();
     let completed = Timestamp::from_unix_ms(NOW.unix_ms() + 5);
-    let fulfilment_row =
-        NewFulfilment { transfer_id: ids[0].clone(), fulfilment: Some(fulfilment()), completed, window: window.id, created: NOW };
+    let fulfilment_row = NewFulfilment {
+        transfer_id: ids[0].clone(),
+        fulfilment: Some(fulfilment()),
+        completed,
+        window: window.id,
+        created: NOW,
+    };
     tx.insert_fulfilments(&[fulfilment_row]).await.unwrap();
     let description = "x".repeat(200);
-    tx.insert_errors(&[NewTransferError { transfer_id: ids[1].clone(), seq: 1, code: 5101, description, created: NOW }])
-        .await
-        .unwrap();
+    tx.insert_errors(&[NewTransferError {
+        transfer_id: ids[1].clone(),
+        seq: 1,
+        code: 5101,
+        description,
+        created: NOW,
+    }])
+    .await
+    .unwrap();
     assert_eq!(tx.window_fulfilment_count(window.id).await.unwrap(), 1);
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
@@ -397,7 +427,10 @@ async fn expired_transfers_come_from_the_timeout_list(store: Arc<dyn LedgerStore
     position_batch(store.as_ref(), &prepare_messages(&rows[..1])).await.unwrap();
     let mut tx = store.begin().await.unwrap();
     let expired = tx.due_timeouts(Timestamp::from_unix_ms(NOW.unix_ms() + 2500), 2).await.unwrap();
-    assert_eq!(expired, [(rows[0].transfer_id.clone(), rows[0].expiration), (rows[1].transfer_id.clone(), rows[1].expiration)]);
+    assert_eq!(
+        expired,
+        [(rows[0].transfer_id.clone(), rows[0].expiration), (rows[1].transfer_id.clone(), rows[1].expiration)]
+    );
     tx.delete_timeouts(&expired).await.unwrap();
     let rest = tx.due_timeouts(Timestamp::from_unix_ms(NOW.unix_ms() + 2500), 10).await.unwrap();
     assert_eq!(rest, [(rows[2].transfer_id.clone(), rows[2].expiration)]);
@@ -478,7 +511,10 @@ async fn a_random_workload_keeps_journal_and_positions_equal(store: Arc<dyn Ledg
                 let payer = (next(&mut seed) % 3) as usize;
                 let payee = (payer + 1 + (next(&mut seed) % 2) as usize) % 3;
                 let units = 1 + (next(&mut seed) % 1_000_000) as i64;
-                (new_transfer(&dfsps[payer], &dfsps[payee], &Amount::from_units(units.into()).to_decimal_string()), payee)
+                (
+                    new_transfer(&dfsps[payer], &dfsps[payee], &Amount::from_units(units.into()).to_decimal_string()),
+                    payee,
+                )
             })
             .collect();
         let news: Vec<_> = rows.iter().map(|(it, _)| it.clone()).collect();
@@ -533,7 +569,10 @@ async fn endpoints_are_upserted_per_participant_and_type(store: Arc<dyn LedgerSt
         (PUT, "http://payer/transfers/{{transferId}}"),
     ];
     assert_eq!(listed, expected.map(|(kind, value)| (kind.to_string(), value.to_string())));
-    assert_eq!(store.endpoints(payee.id).await.unwrap(), [(PUT.to_string(), "http://payee/transfers/{{transferId}}".to_string())]);
+    assert_eq!(
+        store.endpoints(payee.id).await.unwrap(),
+        [(PUT.to_string(), "http://payee/transfers/{{transferId}}".to_string())]
+    );
     // Types are free text, compared exactly and ordered bytewise.
     store.set_endpoint(payee.id, "custom_type", "x", NOW).await.unwrap();
     store.set_endpoint(payee.id, "Custom_type", "y", NOW).await.unwrap();
@@ -566,8 +605,14 @@ async fn batch_reference_reads_equal_the_single_reads(store: Arc<dyn LedgerStore
             store.create_account(participant.id, usd(), LedgerAccountType::Settlement, true, NOW).await.unwrap();
         }
         if n % 4 != 0 {
-            store.set_endpoint(participant.id, PUT, &format!("http://{name}/transfers/{{{{transferId}}}}"), NOW).await.unwrap();
-            store.set_endpoint(participant.id, "FSPIOP_CALLBACK_URL_TRANSFER_ERROR", "http://x/error", NOW).await.unwrap();
+            store
+                .set_endpoint(participant.id, PUT, &format!("http://{name}/transfers/{{{{transferId}}}}"), NOW)
+                .await
+                .unwrap();
+            store
+                .set_endpoint(participant.id, "FSPIOP_CALLBACK_URL_TRANSFER_ERROR", "http://x/error", NOW)
+                .await
+                .unwrap();
         }
         names.push(name);
     }
@@ -632,17 +677,21 @@ async fn deliveries_are_recorded_once_per_event_and_recipient(store: Arc<dyn Led
         key("e4", "payeefsp"),
     ];
     let expected: HashSet<DeliveryKey> =
-        [key("e1", "payerfsp"), key("e1", "payeefsp"), key("e2", "payeefsp"), key("e3", "payerfsp")].into_iter().collect();
+        [key("e1", "payerfsp"), key("e1", "payeefsp"), key("e2", "payeefsp"), key("e3", "payerfsp")]
+            .into_iter()
+            .collect();
     assert_eq!(store.delivered(&asked).await.unwrap(), expected);
     // The same event and recipient under another transfer is another key.
-    let other_transfer = DeliveryKey { transfer_id: "0e4e7d9c-6d43-4b7e-9a61-3e4b5c2a1f00".to_string(), ..key("e1", "payerfsp") };
+    let other_transfer =
+        DeliveryKey { transfer_id: "0e4e7d9c-6d43-4b7e-9a61-3e4b5c2a1f00".to_string(), ..key("e1", "payerfsp") };
     assert!(store.delivered(&[other_transfer]).await.unwrap().is_empty());
     // A text beyond its column refuses the whole call before anything is written.
     let too_long = [delivery("e5", "payerfsp"), delivery("e5", &"r".repeat(RECIPIENT_LENGTH_MAX + 1))];
     assert!(matches!(store.record_deliveries(&too_long).await, Err(StoreError::Invalid(_))));
     assert!(store.delivered(&[key("e5", "payerfsp")]).await.unwrap().is_empty());
     // More rows than one statement carries, half of them already recorded.
-    let many: Vec<NewDelivery> = (0..STATEMENT_ROWS_MAX + 100).map(|idx| delivery(&format!("m{idx}"), "payerfsp")).collect();
+    let many: Vec<NewDelivery> =
+        (0..STATEMENT_ROWS_MAX + 100).map(|idx| delivery(&format!("m{idx}"), "payerfsp")).collect();
     store.record_deliveries(&many[..STATEMENT_ROWS_MAX / 2]).await.unwrap();
     store.record_deliveries(&many).await.unwrap();
     let keys: Vec<DeliveryKey> = many.iter().map(|it| key(&it.event_id, &it.recipient)).collect();
@@ -687,7 +736,8 @@ async fn dead_letters_read_back_newest_first(store: Arc<dyn LedgerStore>) {
     assert_eq!(cut.event_id, Some("é".repeat(64)));
     assert_eq!(cut.reason, "é".repeat(DEAD_LETTER_REASON_BYTES_MAX / 2));
     // More rows than one statement carries keep their order.
-    let many: Vec<NewDeadLetter> = (0..STATEMENT_ROWS_MAX as i64 + 20).map(|idx| letter(100 + idx, "notification", false)).collect();
+    let many: Vec<NewDeadLetter> =
+        (0..STATEMENT_ROWS_MAX as i64 + 20).map(|idx| letter(100 + idx, "notification", false)).collect();
     store.record_dead_letters(&many).await.unwrap();
     let stored = store.dead_letters(usize::MAX).await.unwrap();
     assert_eq!(stored.len(), many.len() + 6);

@@ -16,7 +16,9 @@ use ledger_core::ids::TransferId;
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
 use ledger_store::prelude::*;
-use ledger_store::{DeliveryKey, HashKind, MysqlStore, MysqlStoreConfig, NewDelivery, NewPositionChange, NewStateChange, StoreError};
+use ledger_store::{
+    DeliveryKey, HashKind, MysqlStore, MysqlStoreConfig, NewDelivery, NewPositionChange, NewStateChange, StoreError,
+};
 use mysql_async::prelude::Queryable;
 
 fn server() -> String {
@@ -80,8 +82,17 @@ async fn the_work_list_index_migration_runs_again_safely() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deliveries_recorded_under_the_event_keyed_layout_survive_the_upgrade() {
     const TRANSFER: &str = "b51ec534-ee48-4575-b6a9-ead2955b8069";
-    let delivery = |event: &str| NewDelivery { event_id: event.to_string(), recipient: "payerfsp".to_string(), transfer_id: TRANSFER.to_string(), delivered: NOW };
-    let key = |event: &str| DeliveryKey { transfer_id: TRANSFER.to_string(), event_id: event.to_string(), recipient: "payerfsp".to_string() };
+    let delivery = |event: &str| NewDelivery {
+        event_id: event.to_string(),
+        recipient: "payerfsp".to_string(),
+        transfer_id: TRANSFER.to_string(),
+        delivered: NOW,
+    };
+    let key = |event: &str| DeliveryKey {
+        transfer_id: TRANSFER.to_string(),
+        event_id: event.to_string(),
+        recipient: "payerfsp".to_string(),
+    };
     let primary_key = |name: String| async move {
         let mut conn = raw(&name).await;
         let columns: Vec<String> = conn
@@ -99,7 +110,9 @@ async fn deliveries_recorded_under_the_event_keyed_layout_survive_the_upgrade() 
     store.record_deliveries(&[delivery("e1"), delivery("e2")]).await.unwrap();
     store.close().await.unwrap();
     let mut conn = raw(&name).await;
-    conn.query_drop("ALTER TABLE notification_delivery DROP PRIMARY KEY, ADD PRIMARY KEY (event_id, recipient)").await.unwrap();
+    conn.query_drop("ALTER TABLE notification_delivery DROP PRIMARY KEY, ADD PRIMARY KEY (event_id, recipient)")
+        .await
+        .unwrap();
     conn.query_drop("DELETE FROM schema_migration WHERE version = 4").await.unwrap();
     conn.disconnect().await.unwrap();
     assert_eq!(primary_key(name.clone()).await, ["event_id", "recipient"]);
@@ -118,16 +131,22 @@ async fn deliveries_recorded_under_the_event_keyed_layout_survive_the_upgrade() 
 async fn bad_configs_are_invalid() {
     let no_db = MysqlStoreConfig { url: server(), ca_certificate: None, pool_connections_max: 2 };
     assert!(matches!(MysqlStore::open(no_db).await, Err(StoreError::Invalid(_))));
-    let no_pool = MysqlStoreConfig { url: format!("{}/{}", server(), fresh_name()), ca_certificate: None, pool_connections_max: 0 };
+    let no_pool = MysqlStoreConfig {
+        url: format!("{}/{}", server(), fresh_name()),
+        ca_certificate: None,
+        pool_connections_max: 0,
+    };
     assert!(matches!(MysqlStore::open(no_pool).await, Err(StoreError::Invalid(_))));
-    let down = MysqlStoreConfig { url: "mysql://root@127.0.0.1:1/x".into(), ca_certificate: None, pool_connections_max: 1 };
+    let down =
+        MysqlStoreConfig { url: "mysql://root@127.0.0.1:1/x".into(), ca_certificate: None, pool_connections_max: 1 };
     assert!(matches!(MysqlStore::open(down).await, Err(StoreError::Unavailable(_))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_abandoned_transaction_is_rolled_back_on_a_single_connection_pool() {
     let name = fresh_name();
-    let config = MysqlStoreConfig { url: format!("{}/{name}", server()), ca_certificate: None, pool_connections_max: 1 };
+    let config =
+        MysqlStoreConfig { url: format!("{}/{name}", server()), ca_certificate: None, pool_connections_max: 1 };
     let store = MysqlStore::open(config).await.unwrap();
     let payer = provision_dfsp(&store, "payerfsp", "1000", "1000").await;
     let payee = provision_dfsp(&store, "payeefsp", "1000", "1000").await;
@@ -276,7 +295,13 @@ async fn long_texts_are_truncated() {
     let mut tx = store.begin().await.unwrap();
     tx.insert_transfers(std::slice::from_ref(&row)).await.unwrap();
     let reason = Some("é".repeat(600));
-    let change = NewStateChange { transfer_id: row.transfer_id.clone(), seq: 2, state: TransferState::Reserved, reason, created: NOW };
+    let change = NewStateChange {
+        transfer_id: row.transfer_id.clone(),
+        seq: 2,
+        state: TransferState::Reserved,
+        reason,
+        created: NOW,
+    };
     tx.insert_state_changes(&[change]).await.unwrap();
     let (closed, _) = tx.close_open_window(&"ü".repeat(700), Timestamp::from_unix_ms(5)).await.unwrap();
     tx.commit().await.unwrap();
@@ -290,8 +315,10 @@ async fn long_texts_are_truncated() {
         .await
         .unwrap();
     assert_eq!(n_chars, Some(512));
-    let n_chars: Option<u64> =
-        conn.exec_first("SELECT CHAR_LENGTH(reason) FROM settlement_window WHERE settlement_window_id = ?", (closed.id.0,)).await.unwrap();
+    let n_chars: Option<u64> = conn
+        .exec_first("SELECT CHAR_LENGTH(reason) FROM settlement_window WHERE settlement_window_id = ?", (closed.id.0,))
+        .await
+        .unwrap();
     assert_eq!(n_chars, Some(512));
     conn.disconnect().await.unwrap();
     // Setting a flag to the value it has is not "not found".
@@ -340,7 +367,11 @@ fn tls_with_the_configured_root_ca() {
             matches!(&refused, Some(StoreError::Unavailable(text)) if text.contains("1045")),
             "the server refuses a connection without TLS: {refused:?}"
         );
-        let wrong_ca = MysqlStoreConfig { url: url.clone(), ca_certificate: Some(server.other_ca.clone()), pool_connections_max: 2 };
+        let wrong_ca = MysqlStoreConfig {
+            url: url.clone(),
+            ca_certificate: Some(server.other_ca.clone()),
+            pool_connections_max: 2,
+        };
         let untrusted = MysqlStore::open(wrong_ca).await.err();
         assert!(
             matches!(&untrusted, Some(StoreError::Unavailable(text)) if text.contains("UnknownIssuer")),
@@ -374,7 +405,8 @@ impl TlsServer {
     fn start() -> TlsServer {
         let dir = std::env::temp_dir().join(format!("ledger_tls_{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir(&dir).unwrap_or_else(|err| panic!("create {}: {err}", dir.display()));
-        let mut server = TlsServer { ca: dir.join("ca.pem"), other_ca: dir.join("other-ca.pem"), dir, child: None, port: 0 };
+        let mut server =
+            TlsServer { ca: dir.join("ca.pem"), other_ca: dir.join("other-ca.pem"), dir, child: None, port: 0 };
         server.make_certificates();
         let datadir = server.dir.join("data");
         let install = program("mariadb-install-db");
@@ -430,13 +462,34 @@ impl TlsServer {
                 .args(key)
                 .args(["-keyout", &file(&format!("{name}.key")), "-out", &file(&format!("{name}.pem"))]));
         }
+        run(openssl(&config).args(["req", "-new", "-subj", "/CN=127.0.0.1"]).args(key).args([
+            "-keyout",
+            &file("server.key"),
+            "-out",
+            &file("server.csr"),
+        ]));
         run(openssl(&config)
-            .args(["req", "-new", "-subj", "/CN=127.0.0.1"])
-            .args(key)
-            .args(["-keyout", &file("server.key"), "-out", &file("server.csr")]));
-        run(openssl(&config)
-            .args(["x509", "-req", "-days", "2", "-in", &file("server.csr"), "-CA", &file("ca.pem"), "-CAkey", &file("ca.key")])
-            .args(["-CAcreateserial", "-extfile", &file("openssl.cnf"), "-extensions", "server", "-out", &file("server.pem")]));
+            .args([
+                "x509",
+                "-req",
+                "-days",
+                "2",
+                "-in",
+                &file("server.csr"),
+                "-CA",
+                &file("ca.pem"),
+                "-CAkey",
+                &file("ca.key"),
+            ])
+            .args([
+                "-CAcreateserial",
+                "-extfile",
+                &file("openssl.cnf"),
+                "-extensions",
+                "server",
+                "-out",
+                &file("server.pem"),
+            ]));
     }
 
     fn wait_until_listening(&mut self, log: &Path) {
@@ -451,7 +504,10 @@ impl TlsServer {
             }
             if Instant::now() > deadline {
                 let port = self.port;
-                panic!("mariadbd did not accept connections on port {port} within {SERVER_START_WAIT:?}; its log:\n{}", server_log());
+                panic!(
+                    "mariadbd did not accept connections on port {port} within {SERVER_START_WAIT:?}; its log:\n{}",
+                    server_log()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -480,7 +536,9 @@ fn program(name: &str) -> PathBuf {
         .chain(["/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin"].map(PathBuf::from))
         .map(|dir| dir.join(name))
         .find(|it| it.is_file())
-        .unwrap_or_else(|| panic!("`{name}` is not installed; the TLS test needs a MariaDB server (apt-get install mariadb-server)"))
+        .unwrap_or_else(|| {
+            panic!("`{name}` is not installed; the TLS test needs a MariaDB server (apt-get install mariadb-server)")
+        })
 }
 
 /// The `openssl` command with only the test's configuration (`req` reads it from OPENSSL_CONF).

@@ -11,7 +11,12 @@ use ledger_store::{DeliveryKey, NewDelivery, SqliteStore};
 const TRANSFER: &str = "b51ec534-ee48-4575-b6a9-ead2955b8069";
 
 fn delivery(event: &str) -> NewDelivery {
-    NewDelivery { event_id: event.to_string(), recipient: "payerfsp".to_string(), transfer_id: TRANSFER.to_string(), delivered: NOW }
+    NewDelivery {
+        event_id: event.to_string(),
+        recipient: "payerfsp".to_string(),
+        transfer_id: TRANSFER.to_string(),
+        delivered: NOW,
+    }
 }
 
 fn key(event: &str) -> DeliveryKey {

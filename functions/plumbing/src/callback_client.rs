@@ -43,7 +43,11 @@ pub fn pooled_client(connect_timeout: Option<Duration>, idle_per_host_max: usize
     tcp.enforce_http(false);
     tcp.set_nodelay(true);
     tcp.set_connect_timeout(connect_timeout);
-    let connector = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(tcp);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp);
     Ok(Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(idle_per_host_max)
         .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
@@ -66,11 +70,22 @@ impl CallbackClient {
 
     /// Sends one request with exactly these headers (plus `Host` and `Content-Length`, which
     /// HTTP/1.1 requires); the answer's status.
-    pub async fn send(&self, method: &str, url: &str, headers: &[(String, String)], body: Vec<u8>) -> Result<StatusCode, CallbackError> {
+    pub async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> Result<StatusCode, CallbackError> {
         let method = Method::from_bytes(method.as_bytes()).map_err(|err| CallbackError::Invalid(err.to_string()))?;
-        let mut request = Request::builder().method(method).uri(url).body(Full::new(Bytes::from(body))).map_err(|err| CallbackError::Invalid(err.to_string()))?;
+        let mut request = Request::builder()
+            .method(method)
+            .uri(url)
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|err| CallbackError::Invalid(err.to_string()))?;
         for (name, value) in headers {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|err| CallbackError::Invalid(err.to_string()))?;
+            let name =
+                HeaderName::from_bytes(name.as_bytes()).map_err(|err| CallbackError::Invalid(err.to_string()))?;
             let value = HeaderValue::from_str(value).map_err(|err| CallbackError::Invalid(err.to_string()))?;
             request.headers_mut().append(name, value);
         }

@@ -91,7 +91,13 @@ mod tests {
         let result = until_written_within("test", Duration::from_secs(10), transient, &mut || {
             tries.set(tries.get() + 1);
             let n = tries.get();
-            async move { if n < 3 { Err(Failure::Transient) } else { Ok(n) } }
+            async move {
+                if n < 3 {
+                    Err(Failure::Transient)
+                } else {
+                    Ok(n)
+                }
+            }
         })
         .await;
         assert_eq!(result.unwrap(), 3);
@@ -112,11 +118,12 @@ mod tests {
     #[tokio::test]
     async fn the_last_transient_failure_is_returned_after_the_window() {
         let tries = std::cell::Cell::new(0);
-        let result: Result<(), Failure> = until_written_within("test", Duration::from_millis(250), transient, &mut || {
-            tries.set(tries.get() + 1);
-            async { Err(Failure::Transient) }
-        })
-        .await;
+        let result: Result<(), Failure> =
+            until_written_within("test", Duration::from_millis(250), transient, &mut || {
+                tries.set(tries.get() + 1);
+                async { Err(Failure::Transient) }
+            })
+            .await;
         assert!(matches!(result, Err(Failure::Transient)));
         assert!(2 <= tries.get(), "retried {} times", tries.get());
     }

@@ -33,10 +33,7 @@ pub const ENVELOPE_HEADERS_BYTES_MAX: usize =
 /// The largest request body the switch carries end to end: the most whose base64 fits beside the
 /// largest headers and the fixed fields in one event (727,614 bytes).
 pub const REQUEST_BODY_BYTES_MAX: usize = body_bytes_max(
-    HUB_EVENT_BYTES_MAX
-        - EVENT_TRANSPORT_BYTES_MAX
-        - ENVELOPE_HEADERS_BYTES_MAX
-        - ENVELOPE_FIXED_BYTES_MAX,
+    HUB_EVENT_BYTES_MAX - EVENT_TRANSPORT_BYTES_MAX - ENVELOPE_HEADERS_BYTES_MAX - ENVELOPE_FIXED_BYTES_MAX,
 );
 const _: () = assert!(
     base64_bytes(REQUEST_BODY_BYTES_MAX)

@@ -133,7 +133,13 @@ pub async fn serve(listener: TcpListener, router: Router, limits: ConnectionLimi
 /// Serves `router` on `listener` with `limits`, counting into `counts`, until `shutdown`
 /// resolves; then stops accepting, lets every connection finish its request in progress, and
 /// returns when all are closed.
-pub async fn serve_until(listener: TcpListener, router: Router, limits: ConnectionLimits, counts: Arc<ListenerCounts>, shutdown: impl Future<Output = ()>) {
+pub async fn serve_until(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    counts: Arc<ListenerCounts>,
+    shutdown: impl Future<Output = ()>,
+) {
     let prepare = move |stream: TcpStream| {
         let router = router.clone();
         async move { Some((stream, router)) }
@@ -144,8 +150,13 @@ pub async fn serve_until(listener: TcpListener, router: Router, limits: Connecti
 /// [`serve_until`] for connections that need a step of their own before HTTP (a TLS handshake):
 /// `prepare` turns the accepted stream into the stream to serve and the router to serve it
 /// with, or `None` to close it; it must finish within the header-read timeout.
-pub async fn serve_prepared<Prepare, Prepared, Io>(listener: TcpListener, limits: ConnectionLimits, counts: Arc<ListenerCounts>, shutdown: impl Future<Output = ()>, prepare: Prepare)
-where
+pub async fn serve_prepared<Prepare, Prepared, Io>(
+    listener: TcpListener,
+    limits: ConnectionLimits,
+    counts: Arc<ListenerCounts>,
+    shutdown: impl Future<Output = ()>,
+    prepare: Prepare,
+) where
     Prepare: Fn(TcpStream) -> Prepared + Send + Sync + 'static,
     Prepared: Future<Output = Option<(Io, Router)>> + Send + 'static,
     Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -185,7 +196,8 @@ where
         next_id += 1;
         let (id, state) = (next_id, Arc::new(ConnectionState::new()));
         open.lock().expect("not poisoned").insert(id, Arc::clone(&state));
-        let (prepare, open, counts, stopping) = (Arc::clone(&prepare), Arc::clone(&open), Arc::clone(&counts), stopping.clone());
+        let (prepare, open, counts, stopping) =
+            (Arc::clone(&prepare), Arc::clone(&open), Arc::clone(&counts), stopping.clone());
         tokio::spawn(async move {
             if let Ok(Some((io, router))) = tokio::time::timeout(limits.header_read_timeout, prepare(stream)).await {
                 connection::serve_connection(io, router, limits, &state, &counts, stopping).await;
@@ -200,7 +212,11 @@ where
 }
 
 /// At the cap: asks the connection idle longest to close, and waits briefly for its slot.
-async fn make_room(slots: &Arc<Semaphore>, open: &Mutex<BTreeMap<u64, Arc<ConnectionState>>>, counts: &ListenerCounts) -> Option<tokio::sync::OwnedSemaphorePermit> {
+async fn make_room(
+    slots: &Arc<Semaphore>,
+    open: &Mutex<BTreeMap<u64, Arc<ConnectionState>>>,
+    counts: &ListenerCounts,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
     let idle = {
         let open = open.lock().expect("not poisoned");
         open.values().filter(|it| it.is_idle()).min_by_key(|it| it.last_activity_ms()).cloned()
@@ -222,7 +238,15 @@ mod tests {
     fn accept_queue(listener: &TcpListener) -> (u32, u32) {
         let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
         let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
-        let got = unsafe { libc::getsockopt(listener.as_raw_fd(), libc::IPPROTO_TCP, libc::TCP_INFO, (&mut info as *mut libc::tcp_info).cast(), &mut len) };
+        let got = unsafe {
+            libc::getsockopt(
+                listener.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_INFO,
+                (&mut info as *mut libc::tcp_info).cast(),
+                &mut len,
+            )
+        };
         assert_eq!(got, 0, "getsockopt(TCP_INFO): {}", std::io::Error::last_os_error());
         (info.tcpi_sacked, info.tcpi_unacked)
     }
@@ -245,7 +269,9 @@ mod tests {
             }
             streams
         };
-        let streams = tokio::time::timeout(Duration::from_secs(30), connect_all).await.expect("every handshake completes without being dropped");
+        let streams = tokio::time::timeout(Duration::from_secs(30), connect_all)
+            .await
+            .expect("every handshake completes without being dropped");
         assert_eq!(accept_queue(&listener).1, burst);
         for _ in 0..streams.len() {
             listener.accept().await.unwrap();

@@ -100,7 +100,9 @@ pub fn parse_connection_string(value: &str) -> Result<AppInsightsTarget, Connect
         }
     }
     match instrumentation_key {
-        Some(key) if !key.is_empty() => Ok(AppInsightsTarget { connection_string: fields.join(";"), instrumentation_key: key }),
+        Some(key) if !key.is_empty() => {
+            Ok(AppInsightsTarget { connection_string: fields.join(";"), instrumentation_key: key })
+        }
         _ => Err(ConnectionStringError::MissingInstrumentationKey),
     }
 }
@@ -204,7 +206,9 @@ pub fn init_with(connection_string: Option<&str>) -> TelemetryGuard {
         });
     }
     match (&problem, exporters.is_some()) {
-        (Some(problem), _) => tracing::error!("{CONNECTION_STRING_VAR} is unusable ({problem}); telemetry export disabled"),
+        (Some(problem), _) => {
+            tracing::error!("{CONNECTION_STRING_VAR} is unusable ({problem}); telemetry export disabled")
+        }
         (None, true) => tracing::info!("exporting spans and metrics to Application Insights as {SERVICE_NAME}"),
         (None, false) => tracing::info!("{CONNECTION_STRING_VAR} not set; logging only"),
     }
@@ -227,7 +231,8 @@ fn exporters(target: &AppInsightsTarget) -> Result<Exporters, String> {
     .join()
     .map_err(|_| "creating the exporter panicked".to_string())??;
     let resource = Resource::builder_empty().with_service_name(SERVICE_NAME).build();
-    let tracer_provider = SdkTracerProvider::builder().with_resource(resource.clone()).with_batch_exporter(exporter.clone()).build();
+    let tracer_provider =
+        SdkTracerProvider::builder().with_resource(resource.clone()).with_batch_exporter(exporter.clone()).build();
     let reader = PeriodicReader::builder(exporter).with_interval(METRICS_EXPORT_INTERVAL).build();
     let meter_provider = SdkMeterProvider::builder().with_resource(resource).with_reader(reader).build();
     Ok(Exporters { tracer_provider, meter_provider })
@@ -354,7 +359,10 @@ mod tests {
         assert_eq!(parse_connection_string("InstrumentationKey=a=b"), Err(InvalidFormat));
         assert_eq!(parse_connection_string("IngestionEndpoint=https://x"), Err(MissingInstrumentationKey));
         assert_eq!(parse_connection_string("InstrumentationKey="), Err(MissingInstrumentationKey));
-        assert_eq!(parse_connection_string("Authorization=AAD;InstrumentationKey=k"), Err(UnsupportedAuthorization("AAD".into())));
+        assert_eq!(
+            parse_connection_string("Authorization=AAD;InstrumentationKey=k"),
+            Err(UnsupportedAuthorization("AAD".into()))
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use plumbing::publish::{publisher_for, Hub, LocalHubsPublisher, OutgoingEvent, PublishError, PublishTarget, Publisher};
+use plumbing::publish::{
+    publisher_for, Hub, LocalHubsPublisher, OutgoingEvent, PublishError, PublishTarget, Publisher,
+};
 use serde_json::{json, Value};
 
 /// One request as the server saw it.

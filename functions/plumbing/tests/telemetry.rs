@@ -7,7 +7,9 @@ use plumbing::telemetry::{self, Outcome, Tally};
 
 #[test]
 fn a_malformed_connection_string_disables_export_without_panicking() {
-    for malformed in ["not a connection string", "Authorization=AAD;InstrumentationKey=k", "IngestionEndpoint=https://x"] {
+    for malformed in
+        ["not a connection string", "Authorization=AAD;InstrumentationKey=k", "IngestionEndpoint=https://x"]
+    {
         let guard = telemetry::init_with(Some(malformed));
         assert!(!guard.exporting(), "{malformed}");
         telemetry::record_invocation("prepare", 2, Duration::from_millis(3), Outcome::Ok);

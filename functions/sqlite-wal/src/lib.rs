@@ -70,7 +70,12 @@ impl WalRestart {
 /// `policy.interval` while `alive()` holds, and marks a restart as due in the returned
 /// [`WalRestart`] when the log is long. A failed checkpoint leaves the frames in the log, where
 /// readers find them; the next one copies them.
-pub fn start_checkpointer(name: &str, conn: Connection, policy: WalPolicy, alive: impl Fn() -> bool + Send + 'static) -> WalRestart {
+pub fn start_checkpointer(
+    name: &str,
+    conn: Connection,
+    policy: WalPolicy,
+    alive: impl Fn() -> bool + Send + 'static,
+) -> WalRestart {
     let restart = WalRestart::default();
     let due = restart.due.clone();
     let work = move || {
@@ -119,7 +124,8 @@ mod tests {
         let conn = Connection::open(path).unwrap();
         conn.busy_timeout(Duration::from_secs(5)).unwrap();
         // Only the log's length is under test; syncs would only slow the test down.
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA wal_autocheckpoint = 0;").unwrap();
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA wal_autocheckpoint = 0;")
+            .unwrap();
         conn
     }
 

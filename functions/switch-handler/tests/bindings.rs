@@ -269,18 +269,26 @@ fn trigger_rules_catch_their_breaches() {
         ),
         (
             "a finite retry count",
-            broken(|a| a.functions.iter_mut().filter(|f| f.name == "fulfil").for_each(|f| f.retry = Some(retry_with(5, 10)))),
+            broken(|a| {
+                a.functions.iter_mut().filter(|f| f.name == "fulfil").for_each(|f| f.retry = Some(retry_with(5, 10)))
+            }),
             vec![ConfigProblem::FiniteRetryCount { function: name("fulfil"), max_retry_count: 5 }],
         ),
         (
             "no retries at all",
-            broken(|a| a.functions.iter_mut().filter(|f| f.name == "notification").for_each(|f| f.retry = Some(retry_with(0, 10)))),
+            broken(|a| {
+                a.functions
+                    .iter_mut()
+                    .filter(|f| f.name == "notification")
+                    .for_each(|f| f.retry = Some(retry_with(0, 10)))
+            }),
             vec![ConfigProblem::FiniteRetryCount { function: name("notification"), max_retry_count: 0 }],
         ),
         (
             "a finite count in host.json, for a function without its own policy",
             broken(|a| {
-                a.host.retry = Some(RetryPolicy::FixedDelay { max_retry_count: 3, delay_interval: Duration::from_secs(5) });
+                a.host.retry =
+                    Some(RetryPolicy::FixedDelay { max_retry_count: 3, delay_interval: Duration::from_secs(5) });
                 a.functions.iter_mut().filter(|f| f.name == "admin").for_each(|f| f.retry = None);
             }),
             vec![ConfigProblem::FiniteRetryCount { function: name("admin"), max_retry_count: 3 }],
@@ -288,14 +296,19 @@ fn trigger_rules_catch_their_breaches() {
         (
             "a fixed delay until success, at the cap",
             broken(|a| {
-                let forever = RetryPolicy::FixedDelay { max_retry_count: RETRY_COUNT_UNBOUNDED, delay_interval: RETRY_INTERVAL_MAX };
+                let forever = RetryPolicy::FixedDelay {
+                    max_retry_count: RETRY_COUNT_UNBOUNDED,
+                    delay_interval: RETRY_INTERVAL_MAX,
+                };
                 a.functions.iter_mut().filter(|f| f.name == "get").for_each(|f| f.retry = Some(forever));
             }),
             vec![],
         ),
         (
             "an uncapped wait between retries",
-            broken(|a| a.functions.iter_mut().filter(|f| f.name == "prepare").for_each(|f| f.retry = Some(retry_with(-1, 61)))),
+            broken(|a| {
+                a.functions.iter_mut().filter(|f| f.name == "prepare").for_each(|f| f.retry = Some(retry_with(-1, 61)))
+            }),
             vec![ConfigProblem::RetryIntervalTooLong {
                 function: name("prepare"),
                 interval: Duration::from_secs(61),

@@ -319,7 +319,9 @@ fn malformed_batches_are_named_errors() {
 fn bodies_alone_read_as_the_full_decoder_reads_them() {
     for name in ["eventhub_batch_double_encoded.json", "eventhub_batch_plain.json", "eventhub_batch_retry.json"] {
         let bytes = fixture_bytes(name);
-        let full = InvocationRequest::from_slice(&bytes).and_then(|r| r.into_event_batch(EVENTS_BINDING)).map(EventBatch::into_bodies);
+        let full = InvocationRequest::from_slice(&bytes)
+            .and_then(|r| r.into_event_batch(EVENTS_BINDING))
+            .map(EventBatch::into_bodies);
         assert!(full.as_ref().is_ok_and(|it| !it.is_empty()), "{name}: {full:?}");
         assert_eq!(EventBatch::bodies_from_slice(&bytes, EVENTS_BINDING), full, "{name}");
     }
@@ -331,7 +333,9 @@ fn bodies_alone_read_as_the_full_decoder_reads_them() {
     let mut body = fixture_json("eventhub_batch_double_encoded.json");
     let events = body["Data"]["events"].take();
     body["Data"] = json!({ "Events": events });
-    let full = InvocationRequest::from_value(body.clone()).and_then(|r| r.into_event_batch(EVENTS_BINDING)).map(EventBatch::into_bodies);
+    let full = InvocationRequest::from_value(body.clone())
+        .and_then(|r| r.into_event_batch(EVENTS_BINDING))
+        .map(EventBatch::into_bodies);
     assert_eq!(full.as_ref().map(Vec::len), Ok(3));
     assert_eq!(EventBatch::bodies_from_slice(body.to_string().as_bytes(), EVENTS_BINDING), full);
 }

@@ -64,9 +64,12 @@ fn json_value() -> impl Strategy<Value = Value> {
 /// and the bodies-only reader must give the same bodies as the full decoder.
 fn decode_everything(request: InvocationRequest) {
     let bytes = serde_json::to_vec(&Value::Object(
-        [("Data".to_string(), Value::Object(request.data.clone())), ("Metadata".to_string(), Value::Object(request.metadata.clone()))]
-            .into_iter()
-            .collect(),
+        [
+            ("Data".to_string(), Value::Object(request.data.clone())),
+            ("Metadata".to_string(), Value::Object(request.metadata.clone())),
+        ]
+        .into_iter()
+        .collect(),
     ))
     .unwrap_or_default();
     for binding in [EVENTS_BINDING, TIMER_BINDING, HTTP_REQUEST_BINDING, "Events"] {

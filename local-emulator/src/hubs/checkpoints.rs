@@ -60,7 +60,10 @@ impl Checkpoints {
         let pending: Vec<(PathBuf, i64)> = {
             let mut table = self.lock();
             let unwritten = std::mem::take(&mut table.unwritten);
-            unwritten.into_iter().filter_map(|path| table.known.get(&path).copied().flatten().map(|seq| (path, seq))).collect()
+            unwritten
+                .into_iter()
+                .filter_map(|path| table.known.get(&path).copied().flatten().map(|seq| (path, seq)))
+                .collect()
         };
         let mut first_error = None;
         for (path, sequence_number) in pending {

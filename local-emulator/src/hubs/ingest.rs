@@ -20,11 +20,19 @@ pub fn router(hubs: Arc<Hubs>) -> Router {
     Router::new().route("/hubs/{hub}/events", post(ingest)).with_state(hubs)
 }
 
-async fn ingest(State(hubs): State<Arc<Hubs>>, UrlPath(hub): UrlPath<String>, Json(request): Json<IngestRequest>) -> (StatusCode, String) {
+async fn ingest(
+    State(hubs): State<Arc<Hubs>>,
+    UrlPath(hub): UrlPath<String>,
+    Json(request): Json<IngestRequest>,
+) -> (StatusCode, String) {
     if let Some(large) = request.events.iter().find(|it| it.body.len() > EVENT_BYTES_MAX) {
-        return (StatusCode::PAYLOAD_TOO_LARGE, format!("an event of {} bytes is over {EVENT_BYTES_MAX}", large.body.len()));
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("an event of {} bytes is over {EVENT_BYTES_MAX}", large.body.len()),
+        );
     }
-    let events = request.events.into_iter().map(|it| NewEvent { partition_key: it.partition_key, body: it.body }).collect();
+    let events =
+        request.events.into_iter().map(|it| NewEvent { partition_key: it.partition_key, body: it.body }).collect();
     match hubs.append(&hub, events).await {
         Ok(()) => (StatusCode::ACCEPTED, String::new()),
         Err(err @ HubsError::UnknownHub(_)) => (StatusCode::NOT_FOUND, err.to_string()),

@@ -169,10 +169,17 @@ pub(super) type Recovered = (Vec<StoredEvent>, i64);
 /// sequence number. A torn last line is cut off; the log is rewritten without the checkpointed
 /// events (each partition keeps its last, which carries the numbering on) and re-offset from 0,
 /// and the earlier version's logs are removed once it is.
-pub(super) fn recover_log(dir: &Path, log_path: &Path, wanted: &BTreeMap<(String, u32), Option<i64>>) -> Result<BTreeMap<(String, u32), Recovered>, HubsError> {
+pub(super) fn recover_log(
+    dir: &Path,
+    log_path: &Path,
+    wanted: &BTreeMap<(String, u32), Option<i64>>,
+) -> Result<BTreeMap<(String, u32), Recovered>, HubsError> {
     let mut by_partition: BTreeMap<(String, u32), BTreeMap<i64, StoredEvent>> = BTreeMap::new();
-    let earlier_logs: Vec<(&(String, u32), PathBuf)> =
-        wanted.keys().map(|key| (key, earlier_log_path(dir, &key.0, key.1))).filter(|(_, path)| path.exists()).collect();
+    let earlier_logs: Vec<(&(String, u32), PathBuf)> = wanted
+        .keys()
+        .map(|key| (key, earlier_log_path(dir, &key.0, key.1)))
+        .filter(|(_, path)| path.exists())
+        .collect();
     for (key, path) in &earlier_logs {
         let events = read_lines::<StoredEvent>(path)?;
         by_partition.entry((*key).clone()).or_default().extend(events.into_iter().map(|it| (it.sequence_number, it)));

@@ -32,7 +32,11 @@ struct Hub {
 impl Hubs {
     /// Opens (or creates) the hubs under `dir`: each hub in `consumer_groups` with `n_partitions`
     /// partitions. The log is read back and compacted past each partition's oldest checkpoint.
-    pub fn open(dir: &Path, consumer_groups: BTreeMap<String, Vec<String>>, n_partitions: u32) -> Result<Hubs, HubsError> {
+    pub fn open(
+        dir: &Path,
+        consumer_groups: BTreeMap<String, Vec<String>>,
+        n_partitions: u32,
+    ) -> Result<Hubs, HubsError> {
         let mut wanted = BTreeMap::new();
         for (hub, groups) in &consumer_groups {
             for partition in 0..n_partitions {
@@ -86,7 +90,8 @@ impl Hubs {
             };
             per_partition.entry(index).or_default().push(event);
         }
-        let parts = per_partition.into_iter().map(|(index, events)| (Arc::clone(&target.partitions[index]), events)).collect();
+        let parts =
+            per_partition.into_iter().map(|(index, events)| (Arc::clone(&target.partitions[index]), events)).collect();
         let (done, answer) = oneshot::channel();
         let stopped = || HubsError::WriterStopped(self.dir.join(LOG_FILE).display().to_string());
         self.writer.send(Append { parts, done }).await.map_err(|_| stopped())?;

@@ -13,11 +13,17 @@ use super::namespace::{partition_for_key, Hubs};
 use super::partition::Partition;
 
 fn groups() -> BTreeMap<String, Vec<String>> {
-    BTreeMap::from([("hub-a".to_string(), vec!["cg-1".to_string(), "cg-2".to_string()]), ("hub-b".to_string(), vec!["cg-1".to_string()])])
+    BTreeMap::from([
+        ("hub-a".to_string(), vec!["cg-1".to_string(), "cg-2".to_string()]),
+        ("hub-b".to_string(), vec!["cg-1".to_string()]),
+    ])
 }
 
 fn events(keys: &[&str]) -> Vec<NewEvent> {
-    keys.iter().enumerate().map(|(n, key)| NewEvent { partition_key: Some(key.to_string()), body: format!("{key}-{n}") }).collect()
+    keys.iter()
+        .enumerate()
+        .map(|(n, key)| NewEvent { partition_key: Some(key.to_string()), body: format!("{key}-{n}") })
+        .collect()
 }
 
 fn bodies(partition: &Partition, from: i64) -> Vec<String> {
@@ -49,7 +55,10 @@ async fn concurrent_appends_to_several_hubs_share_the_log_and_number_each_partit
         .map(|n| {
             let hubs = Arc::clone(&hubs);
             let hub = if n % 2 == 0 { "hub-a" } else { "hub-b" };
-            tokio::spawn(async move { hubs.append(hub, vec![NewEvent { partition_key: Some(format!("key-{}", n % 5)), body: format!("{n}") }]).await })
+            tokio::spawn(async move {
+                hubs.append(hub, vec![NewEvent { partition_key: Some(format!("key-{}", n % 5)), body: format!("{n}") }])
+                    .await
+            })
         })
         .collect();
     for append in appends {
@@ -60,7 +69,11 @@ async fn concurrent_appends_to_several_hubs_share_the_log_and_number_each_partit
         for number in 0..2 {
             let partition = hubs.partition(hub, number).unwrap();
             let numbers: Vec<i64> = partition.read(0, 100).iter().map(|it| it.sequence_number).collect();
-            assert_eq!(numbers, (0..partition.end()).collect::<Vec<_>>(), "{hub}/{number} is numbered from 0 without gaps");
+            assert_eq!(
+                numbers,
+                (0..partition.end()).collect::<Vec<_>>(),
+                "{hub}/{number} is numbered from 0 without gaps"
+            );
             total += numbers.len();
         }
     }
@@ -91,7 +104,10 @@ async fn after_a_restart_each_group_resumes_after_its_checkpoint() {
     assert_eq!(for_group_1, [3], "cg-1 gets what it had not checkpointed");
     assert_eq!(for_group_2, [1, 2, 3], "cg-2 too: nothing both had not processed is lost");
     assert_eq!(hubs.partition("hub-b", 0).unwrap().end(), 1, "the other hub's numbering too");
-    assert!(bodies(&hubs.partition("hub-b", 0).unwrap(), 0).is_empty(), "its checkpointed event is not delivered again");
+    assert!(
+        bodies(&hubs.partition("hub-b", 0).unwrap(), 0).is_empty(),
+        "its checkpointed event is not delivered again"
+    );
 
     // Once every group has everything, a restart keeps the numbering and nothing is redelivered.
     hubs.record_checkpoint("hub-a", "cg-1", 0, 3);
@@ -102,9 +118,14 @@ async fn after_a_restart_each_group_resumes_after_its_checkpoint() {
     assert_eq!(partition.end(), 4);
     assert!(partition.read(4, 10).is_empty());
     hubs.append("hub-a", events(&["e"])).await.unwrap();
-    let next: Vec<(i64, String)> = partition.read(4, 10).iter().map(|it| (it.sequence_number, it.body.clone())).collect();
+    let next: Vec<(i64, String)> =
+        partition.read(4, 10).iter().map(|it| (it.sequence_number, it.body.clone())).collect();
     assert_eq!(next, [(4, "e-0".to_string())]);
-    assert_eq!(read_lines::<LogLine<'static>>(&dir.join(LOG_FILE)).unwrap().len(), 3, "compacted to each partition's last event, and the new one");
+    assert_eq!(
+        read_lines::<LogLine<'static>>(&dir.join(LOG_FILE)).unwrap().len(),
+        3,
+        "compacted to each partition's last event, and the new one"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -127,7 +148,17 @@ async fn an_earlier_versions_partition_logs_move_into_the_shared_log() {
     let dir = temporary_dir();
     let earlier = earlier_log_path(&dir, "hub-a", 0);
     std::fs::create_dir_all(earlier.parent().unwrap()).unwrap();
-    let line = |seq: i64, body: &str| serde_json::to_string(&StoredEvent { sequence_number: seq, offset: 0, enqueued_ms: 1, partition_key: None, body: body.to_string() }).unwrap() + "\n";
+    let line = |seq: i64, body: &str| {
+        serde_json::to_string(&StoredEvent {
+            sequence_number: seq,
+            offset: 0,
+            enqueued_ms: 1,
+            partition_key: None,
+            body: body.to_string(),
+        })
+        .unwrap()
+            + "\n"
+    };
     std::fs::write(&earlier, line(5, "old-5") + &line(6, "old-6")).unwrap();
     {
         let hubs = Hubs::open(&dir, groups(), 1).unwrap();

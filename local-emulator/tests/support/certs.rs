@@ -13,7 +13,11 @@ pub fn scheme(dir: &Path, dfsps: &[&str]) -> MtlsFiles {
     for dfsp in dfsps {
         issue(dir, "scheme", dfsp, false);
     }
-    MtlsFiles { client_ca: dir.join("scheme-ca.pem"), server_certificate: dir.join("localhost.pem"), server_key: dir.join("localhost.key") }
+    MtlsFiles {
+        client_ca: dir.join("scheme-ca.pem"),
+        server_certificate: dir.join("localhost.pem"),
+        server_key: dir.join("localhost.key"),
+    }
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -24,14 +28,65 @@ fn openssl(dir: &Path, args: &[&str]) {
 /// A CA (`<name>-ca.pem`), and a certificate it issued for `cn` (`<cn>.pem`, `<cn>.key`).
 pub fn issue(dir: &Path, ca: &str, cn: &str, server: bool) {
     if !dir.join(format!("{ca}-ca.pem")).exists() {
-        openssl(dir, &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", &format!("/CN={ca} scheme CA"), "-keyout", &format!("{ca}-ca.key"), "-out", &format!("{ca}-ca.pem")]);
+        openssl(
+            dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                &format!("/CN={ca} scheme CA"),
+                "-keyout",
+                &format!("{ca}-ca.key"),
+                "-out",
+                &format!("{ca}-ca.pem"),
+            ],
+        );
     }
-    openssl(dir, &["req", "-newkey", "rsa:2048", "-nodes", "-subj", &format!("/CN={cn}"), "-keyout", &format!("{cn}.key"), "-out", &format!("{cn}.csr")]);
-    let extensions = if server { "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n" } else { "extendedKeyUsage=clientAuth\n" };
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            &format!("/CN={cn}"),
+            "-keyout",
+            &format!("{cn}.key"),
+            "-out",
+            &format!("{cn}.csr"),
+        ],
+    );
+    let extensions = if server {
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"
+    } else {
+        "extendedKeyUsage=clientAuth\n"
+    };
     std::fs::write(dir.join(format!("{cn}.ext")), extensions).unwrap();
     openssl(
         dir,
-        &["x509", "-req", "-in", &format!("{cn}.csr"), "-CA", &format!("{ca}-ca.pem"), "-CAkey", &format!("{ca}-ca.key"), "-CAcreateserial", "-days", "2", "-extfile", &format!("{cn}.ext"), "-out", &format!("{cn}.pem")],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{cn}.csr"),
+            "-CA",
+            &format!("{ca}-ca.pem"),
+            "-CAkey",
+            &format!("{ca}-ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &format!("{cn}.ext"),
+            "-out",
+            &format!("{cn}.pem"),
+        ],
     );
 }
 

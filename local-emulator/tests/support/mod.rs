@@ -86,7 +86,8 @@ pub struct Options {
 
 /// Starts a switch on `backend` with two funded DFSPs (`funding` each, net debit cap `cap`).
 pub async fn start(backend: Backend, options: Options) -> Switch {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TEST_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TEST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter(filter).try_init();
     let data_dir = std::env::temp_dir().join(format!("le_t_{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&data_dir).unwrap();
@@ -104,7 +105,11 @@ pub async fn start(backend: Backend, options: Options) -> Switch {
                 .unwrap_or_else(|| "mysql://root@127.0.0.1:3306".to_string());
             let url = format!("{}/ledger_t_{}", server.trim_end_matches('/'), uuid::Uuid::new_v4().simple());
             let config = MysqlStoreConfig { url: url.clone(), ca_certificate: None, pool_connections_max: 4 };
-            let store = Arc::new(MysqlStore::open(config).await.unwrap_or_else(|err| panic!("MariaDB at {server} must be reachable: {err}")));
+            let store = Arc::new(
+                MysqlStore::open(config)
+                    .await
+                    .unwrap_or_else(|err| panic!("MariaDB at {server} must be reachable: {err} (the test command `bash tests/run.sh` starts a MariaDB when none is running; LEDGER_TEST_MYSQL_URL names another server)")),
+            );
             (StoreChoice::Mysql(url), store.clone() as Arc<dyn LedgerStore>, Some(store))
         }
     };
@@ -142,8 +147,10 @@ impl Switch {
         let now = now();
         let store = self.store.as_ref();
         let participant = store.create_participant(&FspId::parse(name).unwrap(), now).await.unwrap();
-        let position = store.create_account(participant.id, usd(), LedgerAccountType::Position, true, now).await.unwrap();
-        let settlement = store.create_account(participant.id, usd(), LedgerAccountType::Settlement, true, now).await.unwrap();
+        let position =
+            store.create_account(participant.id, usd(), LedgerAccountType::Position, true, now).await.unwrap();
+        let settlement =
+            store.create_account(participant.id, usd(), LedgerAccountType::Settlement, true, now).await.unwrap();
         store.set_net_debit_cap(position.id, NetDebitCap::new(Amount::from_whole(cap)).unwrap(), now).await.unwrap();
         let mut tx = store.begin().await.unwrap();
         tx.lock_balances(&[settlement.id]).await.unwrap();

@@ -41,7 +41,8 @@ impl Table {
     }
 
     pub fn from_value(value: &Value) -> Result<Table, String> {
-        let date = |key: &str| value[key].as_str().and_then(parse_date).ok_or(format!("`{key}` is not a YYYY-MM-DD date"));
+        let date =
+            |key: &str| value[key].as_str().and_then(parse_date).ok_or(format!("`{key}` is not a YYYY-MM-DD date"));
         let number = |key: &str| value[key].as_i64().ok_or(format!("`{key}` is not a number"));
         let mut latest_stable = BTreeMap::new();
         for (type_name, version) in value["latest_stable"].as_object().ok_or("no `latest_stable` map")? {
@@ -148,7 +149,9 @@ pub fn arm_reference_versions(text: &str) -> Vec<(String, String)> {
             }
         }
         let Some(close) = close else { break };
-        let Some(version) = after[close + 1..].strip_prefix(", '").and_then(|it| it.split('\'').next()) else { continue };
+        let Some(version) = after[close + 1..].strip_prefix(", '").and_then(|it| it.split('\'').next()) else {
+            continue;
+        };
         out.push((type_name.to_string(), version.to_string()));
     }
     out
@@ -210,7 +213,10 @@ mod tests {
                     reference(resourceId('Microsoft.X/z', 'q'), '2025-05-01', 'full'))]";
         assert_eq!(
             arm_reference_versions(text),
-            [("Microsoft.X/y".to_string(), "2022-04-01".to_string()), ("Microsoft.X/z".to_string(), "2025-05-01".to_string())]
+            [
+                ("Microsoft.X/y".to_string(), "2022-04-01".to_string()),
+                ("Microsoft.X/z".to_string(), "2025-05-01".to_string())
+            ]
         );
     }
 }

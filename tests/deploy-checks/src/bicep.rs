@@ -405,7 +405,8 @@ fn property<'a>(object: Node<'a>, key: &str, source: &str) -> Option<Node<'a>> {
 }
 
 fn read_resource(node: Node, source: &str, version_2_reasons: &mut Vec<String>) -> Resource {
-    let type_text = first_named(node, "string").and_then(|it| literal(it, source)).and_then(|it| it.as_str().map(str::to_string));
+    let type_text =
+        first_named(node, "string").and_then(|it| literal(it, source)).and_then(|it| it.as_str().map(str::to_string));
     let type_text = type_text.unwrap_or_default();
     let (type_name, api_version) = type_text.split_once('@').unwrap_or((&type_text, ""));
     let mut cursor = node.walk();
@@ -441,7 +442,8 @@ fn read_resource(node: Node, source: &str, version_2_reasons: &mut Vec<String>) 
 }
 
 fn read_module(node: Node, source: &str) -> Module {
-    let path = first_named(node, "string").and_then(|it| literal(it, source)).and_then(|it| it.as_str().map(str::to_string));
+    let path =
+        first_named(node, "string").and_then(|it| literal(it, source)).and_then(|it| it.as_str().map(str::to_string));
     Module {
         symbol: identifier(node, source),
         path: path.unwrap_or_default(),
@@ -480,7 +482,10 @@ mod tests {
         assert_eq!(file.param("l").unwrap().default, Some(Expr::Expression("resourceGroup().location".into())));
         assert_eq!(file.variable("v"), Some(&Expr::Literal(serde_json::json!([{"name": "x"}]))));
         let r = file.resource("r").unwrap();
-        assert_eq!((r.type_name.as_str(), r.api_version.as_str(), r.looped, r.existing), ("Microsoft.X/y", "2020-01-01", true, false));
+        assert_eq!(
+            (r.type_name.as_str(), r.api_version.as_str(), r.looped, r.existing),
+            ("Microsoft.X/y", "2020-01-01", true, false)
+        );
         assert!(file.resource("e").unwrap().existing);
         assert!(file.modules[0].conditional && file.modules[0].has_name);
         assert_eq!(file.outputs[0].name, "o");
@@ -489,7 +494,11 @@ mod tests {
     #[test]
     fn version_2_constructs_and_syntax_errors_are_reported() {
         let file = parse("type t = { a: string }\nparam p string?\nmodule m 'm.bicep' = {\n  params: {}\n}\n");
-        assert!(file.version_2_reasons.iter().any(|it| it.starts_with("type_declaration")), "{:?}", file.version_2_reasons);
+        assert!(
+            file.version_2_reasons.iter().any(|it| it.starts_with("type_declaration")),
+            "{:?}",
+            file.version_2_reasons
+        );
         assert!(file.version_2_reasons.iter().any(|it| it.starts_with("nullable_type")));
         assert!(file.version_2_reasons.iter().any(|it| it.contains("module `m` has no name")));
         assert!(!parse("param p string = \n").syntax_errors.is_empty());

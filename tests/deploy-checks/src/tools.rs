@@ -74,8 +74,9 @@ pub fn assert_checkov_clean(dir: &Path, framework: &str) {
     let skip = CHECKOV_ACCEPTED.iter().map(|(id, _)| *id).collect::<Vec<_>>().join(",");
     let output = checkov(&["-d", ".", "--framework", framework, "--skip-check", &skip], dir);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let report: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|err| panic!("checkov output is not JSON ({err}): {stdout}\n{}", String::from_utf8_lossy(&output.stderr)));
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|err| {
+        panic!("checkov output is not JSON ({err}): {stdout}\n{}", String::from_utf8_lossy(&output.stderr))
+    });
     let summary = &report["summary"];
     assert_eq!(summary["parsing_errors"], 0, "checkov could not parse: {summary}");
     assert!(summary["passed"].as_i64().unwrap_or(0) > 0, "checkov evaluated nothing: {summary}");
@@ -88,4 +89,3 @@ pub fn assert_checkov_clean(dir: &Path, framework: &str) {
     assert!(failed.is_empty(), "checkov findings:\n{}", failed.join("\n"));
     assert!(output.status.success(), "checkov exited with {}", output.status);
 }
-

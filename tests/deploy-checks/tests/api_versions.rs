@@ -10,7 +10,8 @@ use deploy_checks::{bicep, repo};
 /// Every `(file, type, version)` the Bicep files declare, `existing` references included.
 fn bicep_versions() -> Vec<(String, String, String)> {
     let mut files = vec![repo::root().join("bicep/main.bicep")];
-    let mut modules: Vec<_> = std::fs::read_dir(repo::root().join("bicep/modules")).unwrap().map(|it| it.unwrap().path()).collect();
+    let mut modules: Vec<_> =
+        std::fs::read_dir(repo::root().join("bicep/modules")).unwrap().map(|it| it.unwrap().path()).collect();
     modules.sort();
     files.extend(modules);
     let mut out = Vec::new();
@@ -30,7 +31,11 @@ fn arm_versions() -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     for resource in template["resources"].as_array().unwrap() {
         let place = resource["comments"].as_str().unwrap_or("mainTemplate.json").to_string();
-        out.push((place, resource["type"].as_str().unwrap().to_string(), resource["apiVersion"].as_str().unwrap().to_string()));
+        out.push((
+            place,
+            resource["type"].as_str().unwrap().to_string(),
+            resource["apiVersion"].as_str().unwrap().to_string(),
+        ));
     }
     for (type_name, version) in api_versions::arm_reference_versions(&repo::read("marketplace/mainTemplate.json")) {
         out.push(("mainTemplate.json reference()".to_string(), type_name, version));

@@ -18,7 +18,9 @@ fn azure_yaml() -> Value {
 fn azure_yaml_provisions_the_bicep_and_deploys_the_hooks_package() {
     let config = azure_yaml();
     assert_eq!(config["infra"]["provider"], "bicep");
-    let main = repo::root().join(config["infra"]["path"].as_str().unwrap()).join(format!("{}.bicep", config["infra"]["module"].as_str().unwrap()));
+    let main = repo::root()
+        .join(config["infra"]["path"].as_str().unwrap())
+        .join(format!("{}.bicep", config["infra"]["module"].as_str().unwrap()));
     assert!(main.is_file(), "{}", main.display());
     let service = &config["services"]["switch"];
     assert_eq!(service["host"], "function");
@@ -28,7 +30,11 @@ fn azure_yaml_provisions_the_bicep_and_deploys_the_hooks_package() {
     let hook = config["hooks"]["prepackage"]["run"].as_str().expect("a prepackage hook");
     assert!(hook.starts_with("./infra/deploy.sh --package-only"), "{hook}");
     let out = hook.split_whitespace().skip_while(|it| *it != "--out").nth(1).expect("--out");
-    assert_eq!(service["project"].as_str().unwrap(), format!("{out}/package"), "the service deploys what the hook builds");
+    assert_eq!(
+        service["project"].as_str().unwrap(),
+        format!("{out}/package"),
+        "the service deploys what the hook builds"
+    );
     // azd finds the app by this tag.
     assert!(repo::read("bicep/modules/functionapp.bicep").contains("'azd-service-name': 'switch'"));
 }
@@ -78,8 +84,15 @@ fn the_prepackage_hook_packages_without_az() {
         assert!(package.join(file).is_file(), "{file} missing from {}", package.display());
     }
     assert!(out.join("app.zip").is_file());
-    assert_eq!(fs::read(package.join("mysql-ca.pem")).unwrap(), fs::read(repo::root().join("infra/mysql-ca.pem")).unwrap());
+    assert_eq!(
+        fs::read(package.join("mysql-ca.pem")).unwrap(),
+        fs::read(repo::root().join("infra/mysql-ca.pem")).unwrap()
+    );
     assert!(Path::new(&repo::root().join("infra/mysql-ca.pem")).is_file());
     let pem = repo::read("infra/mysql-ca.pem");
-    assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), 3, "DigiCert Global Root G2, Microsoft RSA Root 2017, DigiCert Global Root CA");
+    assert_eq!(
+        pem.matches("-----BEGIN CERTIFICATE-----").count(),
+        3,
+        "DigiCert Global Root G2, Microsoft RSA Root 2017, DigiCert Global Root CA"
+    );
 }

@@ -38,7 +38,6 @@ const APP_SETTINGS: [(&str, &str); 18] = [
 /// Settings Flex Consumption refuses or ignores (azure.md §1.11).
 const FLEX_FORBIDDEN_SETTINGS: [&str; 3] = ["FUNCTIONS_WORKER_RUNTIME", "WEBSITE_RUN_FROM_PACKAGE", "WEBSITE_CONTENT"];
 
-
 fn main_file() -> bicep::BicepFile {
     bicep::parse_file(&repo::root().join("bicep/main.bicep"))
 }
@@ -61,7 +60,11 @@ fn every_bicep_file_parses_and_stays_within_language_version_1() {
         assert!(file.syntax_errors.is_empty(), "{}: syntax errors at {:?}", path.display(), file.syntax_errors);
         assert!(file.version_2_reasons.is_empty(), "{}: {:?}", path.display(), file.version_2_reasons);
         for loaded in &file.loaded_texts {
-            assert!(path.parent().unwrap().join(loaded).is_file(), "{}: loadTextContent('{loaded}') is missing", path.display());
+            assert!(
+                path.parent().unwrap().join(loaded).is_file(),
+                "{}: loadTextContent('{loaded}') is missing",
+                path.display()
+            );
         }
     }
 }
@@ -73,7 +76,11 @@ fn every_module_file_is_used_and_every_module_exists() {
     for module in &used {
         assert!(root.join(module).is_file(), "module {module} missing");
     }
-    let on_disk: BTreeSet<String> = bicep_files().iter().skip(1).map(|it| format!("modules/{}", it.file_name().unwrap().to_string_lossy())).collect();
+    let on_disk: BTreeSet<String> = bicep_files()
+        .iter()
+        .skip(1)
+        .map(|it| format!("modules/{}", it.file_name().unwrap().to_string_lossy()))
+        .collect();
     assert_eq!(used, on_disk);
 }
 
@@ -136,13 +143,19 @@ fn the_function_app_gets_the_settings_the_handler_reads() {
         assert!(settings.iter().all(|it| !it.starts_with(forbidden)), "{forbidden} must not be set on Flex");
     }
     let source = repo::read("bicep/modules/functionapp.bicep");
-    assert!(source.contains("value: '@Microsoft.KeyVault(SecretUri=${ledgerMysqlUrlSecretUri})'"), "LEDGER_MYSQL_URL is a Key Vault reference");
+    assert!(
+        source.contains("value: '@Microsoft.KeyVault(SecretUri=${ledgerMysqlUrlSecretUri})'"),
+        "LEDGER_MYSQL_URL is a Key Vault reference"
+    );
     assert!(source.contains("name: 'custom'"), "custom runtime");
     assert!(source.contains("tier: 'FlexConsumption'"), "Flex Consumption");
     // The handler accepts exactly `true`/`false`; ARM's string(true) is `True`.
     assert!(source.contains("enableOnUsTransfers ? 'true' : 'false'"));
     assert!(source.contains("sendTransferConfirmationToPayee ? 'true' : 'false'"));
-    assert!(source.contains("keyVaultReferenceIdentity: identityId"), "Key Vault references resolve with the user-assigned identity");
+    assert!(
+        source.contains("keyVaultReferenceIdentity: identityId"),
+        "Key Vault references resolve with the user-assigned identity"
+    );
 }
 
 #[test]
@@ -165,7 +178,11 @@ fn roles_are_least_privilege_and_not_swapped() {
     // Monitoring Metrics Publisher on App Insights; nothing broader.
     assert_eq!(n_assignments, 5 + 1 + 1);
     let all = bicep_files().iter().map(|it| std::fs::read_to_string(it).unwrap()).collect::<String>();
-    for owner_like in ["f526a384-b230-433a-b45c-95f59c4a2dec", "8e3af657-a8ff-443c-a75c-2fe8c4bcb635", "b24988ac-6180-42a0-ab88-20f7382dd24c"] {
+    for owner_like in [
+        "f526a384-b230-433a-b45c-95f59c4a2dec",
+        "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+        "b24988ac-6180-42a0-ab88-20f7382dd24c",
+    ] {
         assert!(!all.contains(owner_like), "a broad role ({owner_like}) is assigned");
     }
 }
@@ -178,7 +195,10 @@ fn network_access_follows_the_parameters() {
     assert!(!all.contains("'0.0.0.0'"), "a 0.0.0.0 firewall rule admits every Azure subscription");
     let apim = repo::read("bicep/modules/apim.bicep");
     assert!(!apim.contains("instrumentationKey"), "ingestion by instrumentation key ended on 2025-03-31");
-    assert!(apim.contains("connectionString: appInsightsConnectionString") && apim.contains("identityClientId: 'systemAssigned'"));
+    assert!(
+        apim.contains("connectionString: appInsightsConnectionString")
+            && apim.contains("identityClientId: 'systemAssigned'")
+    );
     for file in ["mysql.bicep", "storage.bicep", "eventhubs.bicep", "keyvault.bicep", "cosmos.bicep"] {
         let source = repo::read(&format!("bicep/modules/{file}"));
         assert!(source.contains("publicNetworkAccess: publicNetworkAccess"), "{file} ignores privateNetworking");
@@ -187,16 +207,27 @@ fn network_access_follows_the_parameters() {
     assert!(main.contains("var publicNetworkAccess = privateNetworking ? 'Disabled' : 'Enabled'"));
     assert!(main.contains("clientIpAddress: privateNetworking ? '' : mysqlClientIpAddress"));
     let network = bicep::parse_file(&repo::root().join("bicep/modules/network.bicep"));
-    let Some(Expr::Expression(services)) = network.variable("serviceEndpoints").cloned() else { panic!("serviceEndpoints") };
+    let Some(Expr::Expression(services)) = network.variable("serviceEndpoints").cloned() else {
+        panic!("serviceEndpoints")
+    };
     for (name, group) in [("cosmos", "Sql"), ("keyvault", "vault"), ("eventhubs", "namespace"), ("blob", "blob")] {
-        assert!(services.contains(&format!("name: '{name}'\n    groupId: '{group}'")), "no private endpoint for {name}");
+        assert!(
+            services.contains(&format!("name: '{name}'\n    groupId: '{group}'")),
+            "no private endpoint for {name}"
+        );
     }
     for symbol in ["zones", "zoneLinks", "privateEndpoints", "zoneGroups"] {
-        assert!(network.resource(symbol).unwrap_or_else(|| panic!("{symbol}")).looped, "{symbol} loops over the endpoints");
+        assert!(
+            network.resource(symbol).unwrap_or_else(|| panic!("{symbol}")).looped,
+            "{symbol} loops over the endpoints"
+        );
     }
     let functions = repo::read("bicep/modules/functionapp.bicep");
     assert!(functions.contains("virtualNetworkSubnetId: subnetId"), "VNet integration");
-    assert!(repo::read("bicep/modules/network.bicep").contains("serviceName: 'Microsoft.App/environments'"), "Flex needs this delegation");
+    assert!(
+        repo::read("bicep/modules/network.bicep").contains("serviceName: 'Microsoft.App/environments'"),
+        "Flex needs this delegation"
+    );
     let prod = repo::read_json("bicep/environments/prod.parameters.json");
     assert_eq!(prod["parameters"]["privateNetworking"]["value"], Value::Bool(true), "prod is private");
 }
@@ -245,7 +276,10 @@ fn parameter_files_fit_main_bicep() {
     }
     let prod = repo::read_json("bicep/environments/prod.parameters.json");
     assert_eq!(prod["parameters"]["mysqlZoneRedundantHa"]["value"], Value::Bool(true));
-    assert!(prod["parameters"]["functionAlwaysReadyHttpInstances"]["value"].as_i64().unwrap() > 0, "no cold starts on the DFSP-facing functions");
+    assert!(
+        prod["parameters"]["functionAlwaysReadyHttpInstances"]["value"].as_i64().unwrap() > 0,
+        "no cold starts on the DFSP-facing functions"
+    );
 }
 
 /// Flex Consumption's default memory quota per subscription and region, in MB (Microsoft's Flex
@@ -280,7 +314,10 @@ fn check_value(environment: &str, param: &bicep::Param, value: &Value) {
             assert!(param.max_value.is_none_or(|max| n <= max), "{at} above maximum");
         }
         "bool" => assert!(value.is_boolean(), "{at} is not a bool"),
-        "array" => assert!(value.as_array().is_some_and(|it| it.iter().all(Value::is_string)), "{at} is not an array of strings"),
+        "array" => assert!(
+            value.as_array().is_some_and(|it| it.iter().all(Value::is_string)),
+            "{at} is not an array of strings"
+        ),
         "string" => {
             let text = value.as_str().unwrap_or_else(|| panic!("{at} is not a string"));
             assert!(param.min_length.is_none_or(|min| min as usize <= text.len()), "{at} too short");
@@ -303,10 +340,15 @@ fn checkov_passes_the_bicep_apart_from_accepted_findings() {
 #[test]
 fn diagnostics_cover_every_service_and_alerts_read_emitted_telemetry() {
     let diagnostics = bicep::parse_file(&repo::root().join("bicep/modules/diagnostics.bicep"));
-    let scoped: BTreeSet<String> = diagnostics.resources.iter().filter(|it| it.existing).map(|it| it.type_name.clone()).collect();
-    let settings = diagnostics.resources.iter().filter(|it| it.type_name == "Microsoft.Insights/diagnosticSettings").count();
+    let scoped: BTreeSet<String> =
+        diagnostics.resources.iter().filter(|it| it.existing).map(|it| it.type_name.clone()).collect();
+    let settings =
+        diagnostics.resources.iter().filter(|it| it.type_name == "Microsoft.Insights/diagnosticSettings").count();
     assert_eq!(settings, scoped.len(), "one setting per resource");
-    let deployed: BTreeSet<String> = bicep::deployed_resources(&repo::root().join("bicep/main.bicep")).into_iter().map(|it| it.resource.type_name).collect();
+    let deployed: BTreeSet<String> = bicep::deployed_resources(&repo::root().join("bicep/main.bicep"))
+        .into_iter()
+        .map(|it| it.resource.type_name)
+        .collect();
     for type_name in [
         "Microsoft.Storage/storageAccounts",
         "Microsoft.Storage/storageAccounts/blobServices",
@@ -322,13 +364,25 @@ fn diagnostics_cover_every_service_and_alerts_read_emitted_telemetry() {
     }
     let alerts = repo::read("bicep/modules/alerts.bicep");
     let telemetry = repo::read("functions/handler/src/telemetry.rs");
-    assert!(telemetry.contains("\"mojaloop-switch-handler\"") && alerts.contains("var roleName = 'mojaloop-switch-handler'"));
-    assert!(telemetry.contains("n_dead_letters") && repo::read("functions/handler/src/app.rs").contains("\"function.notification\""));
-    for metric in ["'cpu_percent'", "'storage_percent'", "'ThrottledRequests'", "\"n_dead_letters\"", "success == false"] {
+    assert!(
+        telemetry.contains("\"mojaloop-switch-handler\"")
+            && alerts.contains("var roleName = 'mojaloop-switch-handler'")
+    );
+    assert!(
+        telemetry.contains("n_dead_letters")
+            && repo::read("functions/handler/src/app.rs").contains("\"function.notification\"")
+    );
+    for metric in
+        ["'cpu_percent'", "'storage_percent'", "'ThrottledRequests'", "\"n_dead_letters\"", "success == false"]
+    {
         assert!(alerts.contains(metric), "alerts.bicep lost {metric}");
     }
     let module = bicep::parse_file(&repo::root().join("bicep/modules/alerts.bicep"));
-    let n_alerts = module.resources.iter().filter(|it| it.type_name.ends_with("scheduledQueryRules") || it.type_name.ends_with("metricAlerts")).count();
+    let n_alerts = module
+        .resources
+        .iter()
+        .filter(|it| it.type_name.ends_with("scheduledQueryRules") || it.type_name.ends_with("metricAlerts"))
+        .count();
     assert_eq!(n_alerts, 5);
     assert_eq!(main_file().param("alertEmailAddresses").unwrap().type_name, "array", "receivers are a parameter");
 }

@@ -13,8 +13,14 @@ const COMMENT_PREFIX: &str = "bicep: ";
 /// Resource types whose location is `global`.
 const GLOBAL_TYPES: [&str; 2] = ["Microsoft.Insights/actionGroups", "Microsoft.Insights/metricAlerts"];
 /// Host names arm-ttk's DeploymentTemplate-Must-Not-Contain-Hardcoded-Uri refuses (a subset).
-const HARD_CODED_HOSTS: [&str; 6] =
-    ["core.windows.net", "management.azure.com", "login.microsoftonline.com", "vault.azure.net", "database.windows.net", "graph.windows.net"];
+const HARD_CODED_HOSTS: [&str; 6] = [
+    "core.windows.net",
+    "management.azure.com",
+    "login.microsoftonline.com",
+    "vault.azure.net",
+    "database.windows.net",
+    "graph.windows.net",
+];
 
 fn template() -> Value {
     repo::read_json("marketplace/mainTemplate.json")
@@ -50,7 +56,11 @@ fn resources_are_those_of_the_bicep() {
     let from_arm: BTreeSet<Shape> = resources
         .iter()
         .map(|it| Shape {
-            declaration: it["comments"].as_str().and_then(|c| c.strip_prefix(COMMENT_PREFIX)).expect("comments names the declaration").to_string(),
+            declaration: it["comments"]
+                .as_str()
+                .and_then(|c| c.strip_prefix(COMMENT_PREFIX))
+                .expect("comments names the declaration")
+                .to_string(),
             type_name: it["type"].as_str().unwrap().to_string(),
             api_version: it["apiVersion"].as_str().unwrap().to_string(),
             looped: it.get("copy").is_some(),
@@ -81,12 +91,27 @@ fn parameters_are_those_of_main_bicep() {
             Some(Expr::Expression(text)) => Value::from(format!("[{text}]")),
         };
         assert_eq!(entry.get("defaultValue").cloned().unwrap_or(Value::Null), default, "{} default", param.name);
-        let bounds = [("minValue", param.min_value), ("maxValue", param.max_value), ("minLength", param.min_length), ("maxLength", param.max_length)];
+        let bounds = [
+            ("minValue", param.min_value),
+            ("maxValue", param.max_value),
+            ("minLength", param.min_length),
+            ("maxLength", param.max_length),
+        ];
         for (key, value) in bounds {
             assert_eq!(entry.get(key).and_then(Value::as_i64), value, "{} {key}", param.name);
         }
-        assert_eq!(entry.get("allowedValues").cloned(), param.allowed.clone().map(Value::Array), "{} allowed", param.name);
-        assert_eq!(entry["metadata"]["description"].as_str(), param.description.as_deref(), "{} description", param.name);
+        assert_eq!(
+            entry.get("allowedValues").cloned(),
+            param.allowed.clone().map(Value::Array),
+            "{} allowed",
+            param.name
+        );
+        assert_eq!(
+            entry["metadata"]["description"].as_str(),
+            param.description.as_deref(),
+            "{} description",
+            param.name
+        );
     }
 }
 
@@ -94,16 +119,27 @@ fn parameters_are_those_of_main_bicep() {
 fn outputs_variables_settings_and_texts_match() {
     let main = main_bicep();
     let template = template();
-    let outputs: Vec<(&str, &str)> = template["outputs"].as_object().unwrap().iter().map(|(k, v)| (k.as_str(), v["type"].as_str().unwrap())).collect();
+    let outputs: Vec<(&str, &str)> = template["outputs"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str(), v["type"].as_str().unwrap()))
+        .collect();
     let expected: Vec<(&str, &str)> = main.outputs.iter().map(|it| (it.name.as_str(), it.type_name.as_str())).collect();
     assert_eq!(outputs, expected);
     // The hubs and consumer groups (held to the bindings by tests/bicep.rs).
     let Some(Expr::Literal(hubs)) = main.variable("eventHubs") else { panic!("eventHubs") };
     assert_eq!(&template["variables"]["eventHubs"], hubs);
     // App settings of the function app.
-    let site = bicep::parse_file(&repo::root().join("bicep/modules/functionapp.bicep")).resource("site").cloned().unwrap();
+    let site =
+        bicep::parse_file(&repo::root().join("bicep/modules/functionapp.bicep")).resource("site").cloned().unwrap();
     let arm_site = find(&template, "modules/functionapp.bicep#site");
-    let arm_settings: Vec<&str> = arm_site["properties"]["siteConfig"]["appSettings"].as_array().unwrap().iter().map(|it| it["name"].as_str().unwrap()).collect();
+    let arm_settings: Vec<&str> = arm_site["properties"]["siteConfig"]["appSettings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|it| it["name"].as_str().unwrap())
+        .collect();
     assert_eq!(arm_settings, site.app_settings);
     // Texts Bicep loads with loadTextContent are inlined verbatim.
     let inlined = [
@@ -114,13 +150,22 @@ fn outputs_variables_settings_and_texts_match() {
         ("modules/apim.bicep#healthPolicy", "value", "bicep/policies/health.xml"),
     ];
     for (declaration, key, file) in inlined {
-        assert_eq!(find(&template, declaration)["properties"][key].as_str(), Some(repo::read(file).as_str()), "{declaration} inlines {file}");
+        assert_eq!(
+            find(&template, declaration)["properties"][key].as_str(),
+            Some(repo::read(file).as_str()),
+            "{declaration} inlines {file}"
+        );
     }
 }
 
 fn find<'a>(template: &'a Value, declaration: &str) -> &'a Value {
     let comment = format!("{COMMENT_PREFIX}{declaration}");
-    template["resources"].as_array().unwrap().iter().find(|it| it["comments"] == comment.as_str()).unwrap_or_else(|| panic!("{declaration}"))
+    template["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|it| it["comments"] == comment.as_str())
+        .unwrap_or_else(|| panic!("{declaration}"))
 }
 
 #[test]
@@ -146,7 +191,8 @@ fn the_template_is_language_version_1_and_keeps_arm_ttk_rules() {
             // Private DNS zones, action groups and metric alerts are global resources; arm-ttk
             // allows the literal `global`.
             let type_name = resource["type"].as_str().unwrap();
-            let global_type = type_name.starts_with("Microsoft.Network/privateDnsZones") || GLOBAL_TYPES.contains(&type_name);
+            let global_type =
+                type_name.starts_with("Microsoft.Network/privateDnsZones") || GLOBAL_TYPES.contains(&type_name);
             let global = global_type && location == "global";
             assert!(global || location == "[parameters('location')]", "location is not hard-coded: {location}");
         }
@@ -187,11 +233,15 @@ fn create_ui_definition_outputs_are_template_parameters() {
     }
     for step in definition["parameters"]["steps"].as_array().unwrap() {
         for element in step["elements"].as_array().unwrap() {
-            elements.insert(format!("[steps('{}').{}]", step["name"].as_str().unwrap(), element["name"].as_str().unwrap()), element.clone());
+            elements.insert(
+                format!("[steps('{}').{}]", step["name"].as_str().unwrap(), element["name"].as_str().unwrap()),
+                element.clone(),
+            );
         }
     }
     for (name, source) in outputs.iter().filter(|(name, _)| name.as_str() != "location") {
-        let element = elements.get(source.as_str().unwrap()).unwrap_or_else(|| panic!("{name}: {source} is no element"));
+        let element =
+            elements.get(source.as_str().unwrap()).unwrap_or_else(|| panic!("{name}: {source} is no element"));
         check_element(name, element, &parameters[name]);
     }
 }
@@ -202,18 +252,29 @@ fn check_element(name: &str, element: &Value, parameter: &Value) {
     let constraints = &element["constraints"];
     match element["type"].as_str().unwrap() {
         "Microsoft.Common.TextBox" => {
-            assert!(constraints["regex"].is_string() && constraints["validationMessage"].is_string(), "{name}: Textboxes-Are-Well-Formed");
+            assert!(
+                constraints["regex"].is_string() && constraints["validationMessage"].is_string(),
+                "{name}: Textboxes-Are-Well-Formed"
+            );
         }
         "Microsoft.Common.PasswordBox" => {
             let min = parameter["minLength"].as_i64().expect("password parameter has minLength");
-            assert!(constraints["regex"].as_str().unwrap().contains(&format!("{{{min},")), "{name}: PasswordBoxes-Must-Have-Min-Length");
+            assert!(
+                constraints["regex"].as_str().unwrap().contains(&format!("{{{min},")),
+                "{name}: PasswordBoxes-Must-Have-Min-Length"
+            );
         }
         "Microsoft.Common.DropDown" | "Microsoft.Common.OptionsGroup" => {
-            let values: Vec<&Value> = constraints["allowedValues"].as_array().unwrap().iter().map(|it| &it["value"]).collect();
+            let values: Vec<&Value> =
+                constraints["allowedValues"].as_array().unwrap().iter().map(|it| &it["value"]).collect();
             if let Some(allowed) = parameter["allowedValues"].as_array() {
-                assert!(values.iter().all(|it| allowed.contains(it)), "{name}: Allowed-Values-Should-Actually-Be-Allowed");
+                assert!(
+                    values.iter().all(|it| allowed.contains(it)),
+                    "{name}: Allowed-Values-Should-Actually-Be-Allowed"
+                );
             }
-            let labels: Vec<&Value> = constraints["allowedValues"].as_array().unwrap().iter().map(|it| &it["label"]).collect();
+            let labels: Vec<&Value> =
+                constraints["allowedValues"].as_array().unwrap().iter().map(|it| &it["label"]).collect();
             assert!(labels.contains(&&element["defaultValue"]), "{name}: the default is one of the labels");
             for value in values {
                 let kind = parameter["type"].as_str().unwrap();
@@ -249,7 +310,10 @@ fn checkov_passes_the_arm_template_apart_from_accepted_findings() {
 #[test]
 fn the_readme_button_opens_the_template_and_its_wizard() {
     let readme = repo::read("README.md");
-    let link = readme.split("(https://portal.azure.com/#create/Microsoft.Template/uri/").nth(1).expect("a Deploy to Azure button");
+    let link = readme
+        .split("(https://portal.azure.com/#create/Microsoft.Template/uri/")
+        .nth(1)
+        .expect("a Deploy to Azure button");
     let link = link.split(')').next().unwrap();
     let decoded = link.replace("%3A", ":").replace("%2F", "/");
     let (template, wizard) = decoded.split_once("/createUIDefinitionUri/").expect("the button names the wizard");

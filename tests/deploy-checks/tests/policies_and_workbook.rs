@@ -36,7 +36,8 @@ fn policies_are_well_formed_xml_with_every_section() {
 fn the_fspiop_policy_binds_the_certificate_to_fspiop_source() {
     let text = policy("fspiop.xml");
     let document = roxmltree::Document::parse(&text).unwrap();
-    let element = |tag: &str| document.descendants().find(|it| it.has_tag_name(tag)).unwrap_or_else(|| panic!("no <{tag}>"));
+    let element =
+        |tag: &str| document.descendants().find(|it| it.has_tag_name(tag)).unwrap_or_else(|| panic!("no <{tag}>"));
     let validate = element("validate-client-certificate");
     for attribute in ["validate-trust", "validate-not-before", "validate-not-after", "validate-revocation"] {
         assert_eq!(validate.attribute(attribute), Some("true"), "{attribute}");
@@ -48,7 +49,11 @@ fn the_fspiop_policy_binds_the_certificate_to_fspiop_source() {
         .map(|it| (it.attribute("name").unwrap(), it.attribute("value").unwrap()))
         .collect();
     let cert_fsp = variables.iter().find(|(name, _)| *name == "certFsp").expect("certFsp").1;
-    assert!(cert_fsp.contains("context.Request.Certificate") && cert_fsp.contains("{{fsp-cert-map}}") && cert_fsp.contains("cert.Thumbprint"));
+    assert!(
+        cert_fsp.contains("context.Request.Certificate")
+            && cert_fsp.contains("{{fsp-cert-map}}")
+            && cert_fsp.contains("cert.Thumbprint")
+    );
     assert!(cert_fsp.contains("&&"), "entities decode to the C# operators");
     assert!(!cert_fsp.contains("//"), "a line comment would swallow the expression once XML joins its lines");
     let claimed = variables.iter().find(|(name, _)| *name == "claimedFsp").expect("claimedFsp").1;
@@ -57,16 +62,22 @@ fn the_fspiop_policy_binds_the_certificate_to_fspiop_source() {
     let whens: Vec<roxmltree::Node> = document.descendants().filter(|it| it.has_tag_name("when")).collect();
     let mismatch = whens
         .iter()
-        .find(|it| it.attribute("condition").is_some_and(|c| c.contains("claimedFsp") && c.contains("certFsp") && c.contains("!string.Equals")))
+        .find(|it| {
+            it.attribute("condition")
+                .is_some_and(|c| c.contains("claimedFsp") && c.contains("certFsp") && c.contains("!string.Equals"))
+        })
         .expect("a when comparing FSPIOP-Source with the certificate's participant");
-    let body = mismatch.descendants().find(|it| it.has_tag_name("set-body")).and_then(|it| it.text()).expect("error body");
+    let body =
+        mismatch.descendants().find(|it| it.has_tag_name("set-body")).and_then(|it| it.text()).expect("error body");
     let body: serde_json::Value = serde_json::from_str(body).expect("the error body is JSON");
     assert_eq!(body["errorInformation"]["errorCode"], "3100");
     let status = mismatch.descendants().find(|it| it.has_tag_name("set-status")).unwrap();
     assert_eq!(status.attribute("code"), Some("400"));
     // Certificate failures answer in FSPIOP form too, and the trusted header cannot be forged.
     let on_error = element("on-error");
-    assert!(on_error.descendants().any(|it| it.attribute("condition").is_some_and(|c| c.contains("validate-client-certificate"))));
+    assert!(on_error
+        .descendants()
+        .any(|it| it.attribute("condition").is_some_and(|c| c.contains("validate-client-certificate"))));
     let forwarded = document.descendants().find(|it| it.attribute("name") == Some("X-Authenticated-FSP")).unwrap();
     assert_eq!(forwarded.attribute("exists-action"), Some("override"));
 }
@@ -108,11 +119,16 @@ fn workbook_tiles_query_what_the_handler_and_gateway_emit() {
     let mut emitted = literals(&telemetry);
     // Span fields are identifiers in `info_span!`, not string literals.
     for field in ["function", "batch_size", "n_emitted", "n_dead_letters", "outcome", "duration_ms"] {
-        assert!(telemetry.contains(&format!("        {field}")) || telemetry.contains(&format!("{field} = Empty")), "telemetry.rs no longer records {field}");
+        assert!(
+            telemetry.contains(&format!("        {field}")) || telemetry.contains(&format!("{field} = Empty")),
+            "telemetry.rs no longer records {field}"
+        );
         emitted.insert(field.to_string());
     }
     // Operation names: `function.<name>` (app.rs builds them with concat!) for each function.
-    assert!(app_source.contains("concat!(\"function.\", $function)") || app_source.contains("\"function.notification\""));
+    assert!(
+        app_source.contains("concat!(\"function.\", $function)") || app_source.contains("\"function.notification\"")
+    );
     let app = FunctionApp::load(&repo::root()).unwrap();
     for function in &app.functions {
         emitted.insert(format!("function.{}", function.name));
@@ -125,7 +141,8 @@ fn workbook_tiles_query_what_the_handler_and_gateway_emit() {
         emitted.insert(name.to_string());
     }
     let workbook = repo::read_json("bicep/workbook/switch-workbook.json");
-    let tiles: Vec<&serde_json::Value> = workbook["items"].as_array().unwrap().iter().filter(|it| it["type"] == 3).collect();
+    let tiles: Vec<&serde_json::Value> =
+        workbook["items"].as_array().unwrap().iter().filter(|it| it["type"] == 3).collect();
     let titles: Vec<&str> = tiles.iter().map(|it| it["content"]["title"].as_str().unwrap()).collect();
     assert_eq!(tiles.len(), 6, "{titles:?}");
     for tile in tiles {
@@ -133,7 +150,11 @@ fn workbook_tiles_query_what_the_handler_and_gateway_emit() {
         let table = query.split_whitespace().next().unwrap();
         assert!(TABLES.contains(&table), "{table}");
         for literal in literals(query) {
-            assert!(emitted.contains(&literal), "tile {}: \"{literal}\" is not emitted by the handler or the gateway", tile["name"]);
+            assert!(
+                emitted.contains(&literal),
+                "tile {}: \"{literal}\" is not emitted by the handler or the gateway",
+                tile["name"]
+            );
         }
     }
     assert!(emitted.contains("mojaloop-switch-handler"), "SERVICE_NAME changed");

@@ -20,10 +20,15 @@ fn main_template_validates_against_the_deployment_template_schema() {
 fn parameter_files_validate_as_deployment_parameters() {
     for environment in ["dev", "test", "prod"] {
         let file = repo::read_json(&format!("bicep/environments/{environment}.parameters.json"));
-        assert_eq!(file["$schema"], "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#");
+        assert_eq!(
+            file["$schema"],
+            "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#"
+        );
         assert_eq!(file["contentVersion"], "1.0.0.0");
         let parameters = file["parameters"].as_object().expect("parameters");
-        assert!(parameters.values().all(|it| it.as_object().is_some_and(|entry| entry.len() == 1 && entry.contains_key("value"))));
+        assert!(parameters
+            .values()
+            .all(|it| it.as_object().is_some_and(|entry| entry.len() == 1 && entry.contains_key("value"))));
     }
 }
 

@@ -113,12 +113,27 @@ fn dry_run_without_a_binary_prints_the_musl_build() {
     let dir = scratch("dry-run-build");
     let (_, ca) = inputs(&dir);
     let script = repo::root().join("infra/deploy.sh");
-    let args = [script.to_str().unwrap(), "--resource-group", "rg", "--environment", "prod", "--scheme-ca", ca.to_str().unwrap(), "--dry-run"];
+    let args = [
+        script.to_str().unwrap(),
+        "--resource-group",
+        "rg",
+        "--environment",
+        "prod",
+        "--scheme-ca",
+        ca.to_str().unwrap(),
+        "--dry-run",
+    ];
     let output = tools::run("bash", &args, &dir, &[]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let lines = stdout_lines(&output);
     let build = lines.iter().find(|it| it.starts_with("+ cargo build")).expect("the build is printed");
-    for part in ["--release", "--locked", "-p handler", "--target x86_64-unknown-linux-musl", "--features handler/vendored-openssl"] {
+    for part in [
+        "--release",
+        "--locked",
+        "-p handler",
+        "--target x86_64-unknown-linux-musl",
+        "--features handler/vendored-openssl",
+    ] {
         assert!(build.contains(part), "{build} lacks {part}");
     }
     assert!(lines.iter().any(|it| it.contains("prod.parameters.json")));
@@ -158,7 +173,8 @@ fn a_real_run_calls_az_with_the_deployment_and_the_package() {
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let output = deploy(&dir, &[], &[("PATH", &path), ("MYSQL_ADMIN_PASSWORD", PASSWORD)]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let calls: Vec<Vec<String>> = fs::read_to_string(&log).unwrap().lines().map(|it| it.split('\t').map(str::to_string).collect()).collect();
+    let calls: Vec<Vec<String>> =
+        fs::read_to_string(&log).unwrap().lines().map(|it| it.split('\t').map(str::to_string).collect()).collect();
     let lines: Vec<String> = calls.iter().map(|it| format!("+ az {}", it.join(" "))).collect();
     assert_eq!(subcommands(&lines), EXPECTED_SUBCOMMANDS);
     let create = &calls[2];
@@ -184,7 +200,12 @@ fn a_failing_smoke_test_fails_the_deployment() {
     let log = dir.join("az.log");
     recording_az(&bin, &log, "upstream connect error");
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let envs = [("PATH", path.as_str()), ("MYSQL_ADMIN_PASSWORD", PASSWORD), ("DEPLOY_HEALTH_ATTEMPTS_MAX", "2"), ("DEPLOY_HEALTH_RETRY_DELAY_S", "0")];
+    let envs = [
+        ("PATH", path.as_str()),
+        ("MYSQL_ADMIN_PASSWORD", PASSWORD),
+        ("DEPLOY_HEALTH_ATTEMPTS_MAX", "2"),
+        ("DEPLOY_HEALTH_RETRY_DELAY_S", "0"),
+    ];
     let output = deploy(&dir, &[], &envs);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("never answered"));
@@ -208,7 +229,17 @@ fn missing_inputs_are_refused_before_any_az_call() {
         assert!(output.stdout.is_empty(), "{args:?} printed commands");
     }
     let (handler, ca) = inputs(&dir);
-    let no_password = [script, "--resource-group", "rg", "--environment", "dev", "--scheme-ca", ca.to_str().unwrap(), "--handler-binary", handler.to_str().unwrap()];
+    let no_password = [
+        script,
+        "--resource-group",
+        "rg",
+        "--environment",
+        "dev",
+        "--scheme-ca",
+        ca.to_str().unwrap(),
+        "--handler-binary",
+        handler.to_str().unwrap(),
+    ];
     let output = tools::run("bash", &no_password, &dir, &[("MYSQL_ADMIN_PASSWORD", "")]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("MYSQL_ADMIN_PASSWORD"));
 }
@@ -218,7 +249,8 @@ fn missing_inputs_are_refused_before_any_az_call() {
 fn check_function_zip(path: &Path) {
     let app = FunctionApp::load(&repo::root()).expect("bindings");
     let mut archive = zip::ZipArchive::new(fs::File::open(path).expect("zip exists")).expect("a zip");
-    let mut expected: BTreeSet<String> = ["host.json".to_string(), "handler".to_string(), "mysql-ca.pem".to_string()].into();
+    let mut expected: BTreeSet<String> =
+        ["host.json".to_string(), "handler".to_string(), "mysql-ca.pem".to_string()].into();
     expected.extend(app.functions.iter().map(|it| format!("{}/function.json", it.name)));
     let names: BTreeSet<String> = zip_names(&mut archive).into_iter().filter(|it| !it.ends_with('/')).collect();
     assert_eq!(names, expected);
@@ -264,5 +296,7 @@ fn the_marketplace_package_holds_the_two_files_at_its_root() {
 
 /// Entry names in archive order.
 fn zip_names(archive: &mut zip::ZipArchive<fs::File>) -> Vec<String> {
-    (0..archive.len()).map(|index| archive.by_index(index).expect("entry").name().expect("UTF-8 name").to_string()).collect()
+    (0..archive.len())
+        .map(|index| archive.by_index(index).expect("entry").name().expect("UTF-8 name").to_string())
+        .collect()
 }

@@ -32,7 +32,8 @@ fn runs(job: &Value) -> Vec<String> {
 #[test]
 fn every_workflow_parses_and_every_step_runs_or_uses_something() {
     let dir = repo::root().join(".github/workflows");
-    let mut names: Vec<String> = fs::read_dir(&dir).unwrap().map(|it| it.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> =
+        fs::read_dir(&dir).unwrap().map(|it| it.unwrap().file_name().to_string_lossy().into_owned()).collect();
     names.sort();
     assert_eq!(names, ["ci.yml", "deploy-environment.yml", "deploy.yml", "drift.yml"]);
     for name in &names {
@@ -43,7 +44,10 @@ fn every_workflow_parses_and_every_step_runs_or_uses_something() {
             let uses_workflow = job.get("uses").is_some();
             assert!(uses_workflow || !steps(job).is_empty(), "{name}: {job_name} has no steps");
             for step in steps(job) {
-                assert!(step.get("run").is_some() != step.get("uses").is_some(), "{name}: {job_name}: a step runs or uses, not both");
+                assert!(
+                    step.get("run").is_some() != step.get("uses").is_some(),
+                    "{name}: {job_name}: a step runs or uses, not both"
+                );
             }
         }
     }
@@ -155,15 +159,23 @@ fn the_what_if_steps_call_az_with_each_environments_parameters() {
         let dir = scratch(&format!("what-if-{environment}"));
         let (bin, log) = recording_az(&dir, DRIFTED);
         let output = run_step(&script, &bin, environment);
-        assert!(output.status.success(), "a pull request's what-if reports, it does not fail: {}", String::from_utf8_lossy(&output.stderr));
-        let calls: Vec<Vec<String>> = fs::read_to_string(&log).unwrap().lines().map(|it| it.split('\t').map(str::to_string).collect()).collect();
+        assert!(
+            output.status.success(),
+            "a pull request's what-if reports, it does not fail: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let calls: Vec<Vec<String>> =
+            fs::read_to_string(&log).unwrap().lines().map(|it| it.split('\t').map(str::to_string).collect()).collect();
         assert_eq!(calls.len(), 1);
         let call = &calls[0];
         assert_eq!(call[..3], ["deployment", "group", "what-if"]);
         let parameters = call.iter().find(|it| it.starts_with('@')).unwrap();
         assert!(parameters.ends_with(&format!("bicep/environments/{environment}.parameters.json")), "{parameters}");
         assert!(repo::root().join(&parameters[1..]).is_file() || Path::new(&parameters[1..]).is_file(), "{parameters}");
-        assert!(call.contains(&"rg-switch".to_string()) && call.contains(&"mysqlAdminPassword=Correct-Horse-42".to_string()));
+        assert!(
+            call.contains(&"rg-switch".to_string())
+                && call.contains(&"mysqlAdminPassword=Correct-Horse-42".to_string())
+        );
         assert!(String::from_utf8_lossy(&output.stdout).contains("1 change(s)"));
         seen.insert(environment);
     }
@@ -190,7 +202,10 @@ fn the_drift_check_fails_on_a_change_and_passes_without() {
 #[test]
 fn every_parameter_file_the_workflows_name_exists() {
     for environment in ENVIRONMENTS {
-        assert!(repo::root().join(format!("bicep/environments/{environment}.parameters.json")).is_file(), "{environment}");
+        assert!(
+            repo::root().join(format!("bicep/environments/{environment}.parameters.json")).is_file(),
+            "{environment}"
+        );
     }
 }
 
@@ -210,10 +225,21 @@ fn the_deploy_step_runs_the_deployment_with_the_prebuilt_handler() {
     let output = run_step(&script, &bin, "test");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let calls: Vec<String> = fs::read_to_string(&log).unwrap().lines().map(str::to_string).collect();
-    let subcommands: Vec<String> = calls.iter().map(|it| it.split('\t').take_while(|w| !w.starts_with('-')).collect::<Vec<_>>().join(" ")).collect();
+    let subcommands: Vec<String> = calls
+        .iter()
+        .map(|it| it.split('\t').take_while(|w| !w.starts_with('-')).collect::<Vec<_>>().join(" "))
+        .collect();
     assert_eq!(subcommands.first().map(String::as_str), Some("account show"));
-    assert!(subcommands.contains(&"deployment group create".to_string()) && subcommands.last().map(String::as_str) == Some("rest"), "{subcommands:?}");
+    assert!(
+        subcommands.contains(&"deployment group create".to_string())
+            && subcommands.last().map(String::as_str) == Some("rest"),
+        "{subcommands:?}"
+    );
     let create = calls.iter().find(|it| it.starts_with("deployment\tgroup\tcreate")).unwrap();
-    assert!(create.contains("bicep/environments/test.parameters.json") && create.contains("schemeCaCertificate=TUlJQmZha2U="), "{create}");
+    assert!(
+        create.contains("bicep/environments/test.parameters.json")
+            && create.contains("schemeCaCertificate=TUlJQmZha2U="),
+        "{create}"
+    );
     assert!(dir.join("runner-temp/deploy/app.zip").is_file(), "the zip is built from the prebuilt handler");
 }

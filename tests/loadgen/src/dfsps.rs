@@ -20,9 +20,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::routing::{post, put};
 use axum::Router;
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
-use plumbing::callback_client::{describe, pooled_client, PooledClient};
 use http_body_util::{BodyExt as _, Full};
 use ledger_core::time::Timestamp;
+use plumbing::callback_client::{describe, pooled_client, PooledClient};
 use serde::Deserialize;
 
 use crate::driver::pair;
@@ -113,11 +113,7 @@ impl Dfsps {
     /// Sends `expiry`'s share of the transfers to its silent payee, which must be the last of
     /// the names.
     pub fn with_expiry(mut self, expiry: Expiry) -> Dfsps {
-        assert_eq!(
-            expiry.payee as usize + 1,
-            self.names.all().len(),
-            "the silent payee is the last DFSP"
-        );
+        assert_eq!(expiry.payee as usize + 1, self.names.all().len(), "the silent payee is the last DFSP");
         self.expiry = Some(expiry);
         self
     }
@@ -146,18 +142,9 @@ impl Dfsps {
     pub fn endpoints(base: &str, fsp: &str) -> Vec<(&'static str, String)> {
         let base = format!("{}/{fsp}", base.trim_end_matches('/'));
         vec![
-            (
-                "FSPIOP_CALLBACK_URL_TRANSFER_POST",
-                format!("{base}/transfers"),
-            ),
-            (
-                "FSPIOP_CALLBACK_URL_TRANSFER_PUT",
-                format!("{base}/transfers/{{{{transferId}}}}"),
-            ),
-            (
-                "FSPIOP_CALLBACK_URL_TRANSFER_ERROR",
-                format!("{base}/transfers/{{{{transferId}}}}/error"),
-            ),
+            ("FSPIOP_CALLBACK_URL_TRANSFER_POST", format!("{base}/transfers")),
+            ("FSPIOP_CALLBACK_URL_TRANSFER_PUT", format!("{base}/transfers/{{{{transferId}}}}")),
+            ("FSPIOP_CALLBACK_URL_TRANSFER_ERROR", format!("{base}/transfers/{{{{transferId}}}}/error")),
         ]
     }
 
@@ -165,13 +152,7 @@ impl Dfsps {
     pub async fn send(self: Arc<Self>, index: u64, payer: u32, payee: u32, start: Instant) {
         let transfer_id = self.ids.transfer_id(index);
         let (payer_name, payee_name) = (self.names.name(payer), self.names.name(payee));
-        let packet = ids::ilp_packet(
-            &transfer_id,
-            payer_name,
-            payee_name,
-            &self.amount,
-            &self.currency,
-        );
+        let packet = ids::ilp_packet(&transfer_id, payer_name, payee_name, &self.amount, &self.currency);
         let expiring = self.expiring(index);
         let expires_in = expiring.map_or(self.expiration, Expiry::expiration);
         let (since_epoch, sent) = (since_epoch(), Instant::now());
@@ -199,8 +180,7 @@ impl Dfsps {
             body,
         );
         if let Err((code, _)) = self.exchange(request).await {
-            self.tracker
-                .finish(index, None, Outcome::Failed(code), Instant::now());
+            self.tracker.finish(index, None, Outcome::Failed(code), Instant::now());
             if let Some(expiry) = expiring {
                 expiry.refused(index);
             }
@@ -224,38 +204,22 @@ impl Dfsps {
         let url = format!("{}/transfers/{transfer_id}", self.fspiop_url);
         let request = fspiop_request(Method::PUT, url, &content_type, &payee, &payer, body);
         if let Err((code, description)) = self.exchange(request).await {
-            self.tracker
-                .payee_answer_failed(format!("{code} {description}").trim_end().to_string());
+            self.tracker.payee_answer_failed(format!("{code} {description}").trim_end().to_string());
         }
     }
 
     /// Sends `request` within [`REQUEST_TIMEOUT`]: `Ok` for a 2xx answer, else the FSPIOP error
     /// code of the answer (or `http:<status>`, or [`TRANSPORT_ERROR`]) and its description.
-    async fn exchange(
-        &self,
-        request: Result<Request<Full<Bytes>>, String>,
-    ) -> Result<(), (String, String)> {
+    async fn exchange(&self, request: Result<Request<Full<Bytes>>, String>) -> Result<(), (String, String)> {
         let request = request.map_err(|reason| (TRANSPORT_ERROR.to_string(), reason))?;
         let answer = tokio::time::timeout(REQUEST_TIMEOUT, async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .map_err(|err| describe(&err))?;
+            let response = self.client.request(request).await.map_err(|err| describe(&err))?;
             let status = response.status();
             if status.is_success() {
                 return Ok(None);
             }
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map(|it| it.to_bytes())
-                .unwrap_or_default();
-            Ok(Some((
-                status,
-                body.slice(..body.len().min(ERROR_BODY_BYTES_MAX)),
-            )))
+            let body = response.into_body().collect().await.map(|it| it.to_bytes()).unwrap_or_default();
+            Ok(Some((status, body.slice(..body.len().min(ERROR_BODY_BYTES_MAX)))))
         })
         .await
         .unwrap_or_else(|_| Err(format!("no answer within {REQUEST_TIMEOUT:?}")));
@@ -277,14 +241,9 @@ fn fspiop_request(
     destination: &str,
     body: String,
 ) -> Result<Request<Full<Bytes>>, String> {
-    let header = |value: &str| {
-        HeaderValue::from_str(value).map_err(|err| format!("header value {value:?}: {err}"))
-    };
-    let mut request = Request::builder()
-        .method(method)
-        .uri(url)
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|err| err.to_string())?;
+    let header = |value: &str| HeaderValue::from_str(value).map_err(|err| format!("header value {value:?}: {err}"));
+    let mut request =
+        Request::builder().method(method).uri(url).body(Full::new(Bytes::from(body))).map_err(|err| err.to_string())?;
     let headers = request.headers_mut();
     headers.insert("accept", header(content_type)?);
     headers.insert("content-type", header(content_type)?);
@@ -298,10 +257,7 @@ fn fspiop_request(
 pub fn serve(dfsps: Arc<Dfsps>, listener: tokio::net::TcpListener) {
     let router = Router::new()
         .route("/{fsp}/transfers", post(receive_prepare))
-        .route(
-            "/{fsp}/transfers/{id}",
-            put(receive_state).patch(receive_other),
-        )
+        .route("/{fsp}/transfers/{id}", put(receive_state).patch(receive_other))
         .route("/{fsp}/transfers/{id}/error", put(receive_error))
         .with_state(dfsps);
     tokio::spawn(async move {
@@ -327,27 +283,15 @@ async fn receive_prepare(
     let Ok(prepare) = serde_json::from_slice::<Prepare>(&body) else {
         return StatusCode::BAD_REQUEST;
     };
-    if let Some(expiry) = dfsps
-        .expiry
-        .as_ref()
-        .filter(|it| dfsps.names.index_of(&fsp) == Some(it.payee))
-    {
+    if let Some(expiry) = dfsps.expiry.as_ref().filter(|it| dfsps.names.index_of(&fsp) == Some(it.payee)) {
         // The silent payee takes the prepare and never answers it.
         if let Some(index) = dfsps.ids.index_of(&prepare.transfer_id) {
             expiry.payee_prepared(index);
         }
         return StatusCode::ACCEPTED;
     }
-    dfsps
-        .tracker
-        .counters
-        .payee_prepares
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let content_type = headers
-        .get("content-type")
-        .and_then(|it| it.to_str().ok())
-        .unwrap_or(CONTENT_TYPE)
-        .to_string();
+    dfsps.tracker.counters.payee_prepares.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let content_type = headers.get("content-type").and_then(|it| it.to_str().ok()).unwrap_or(CONTENT_TYPE).to_string();
     let answer = Arc::clone(&dfsps).fulfil(
         fsp,
         prepare.payer.into_owned(),
@@ -365,10 +309,7 @@ async fn receive_state(
     body: Bytes,
 ) -> StatusCode {
     let now = Instant::now();
-    let outcome = match serde_json::from_slice::<StateBody>(&body)
-        .ok()
-        .and_then(|it| it.transfer_state)
-    {
+    let outcome = match serde_json::from_slice::<StateBody>(&body).ok().and_then(|it| it.transfer_state) {
         Some(state) if state == "COMMITTED" => Outcome::Committed,
         Some(state) => Outcome::Failed(format!("state:{state}")),
         None => Outcome::Failed("state:missing".into()),
@@ -391,11 +332,7 @@ async fn receive_error(
 }
 
 async fn receive_other(State(dfsps): State<Arc<Dfsps>>) -> StatusCode {
-    dfsps
-        .tracker
-        .counters
-        .other_callbacks
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    dfsps.tracker.counters.other_callbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     StatusCode::OK
 }
 
@@ -403,14 +340,8 @@ async fn receive_other(State(dfsps): State<Arc<Dfsps>>) -> StatusCode {
 /// of an expiring transfer also goes to the expiry tracker: the silent payee's, or the one that
 /// ended the transfer for its payer.
 fn end(dfsps: &Dfsps, fsp: &str, transfer_id: &str, outcome: Outcome, now: Instant) {
-    let (Some(index), Some(recipient)) =
-        (dfsps.ids.index_of(transfer_id), dfsps.names.index_of(fsp))
-    else {
-        dfsps
-            .tracker
-            .counters
-            .other_callbacks
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (Some(index), Some(recipient)) = (dfsps.ids.index_of(transfer_id), dfsps.names.index_of(fsp)) else {
+        dfsps.tracker.counters.other_callbacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return;
     };
     let expiring = dfsps.expiring(index);
@@ -436,14 +367,8 @@ fn code_of(outcome: &Outcome) -> String {
 /// The FSPIOP error code and description of a refusal, or `http:<status>` and the body's text.
 fn error_code(status: StatusCode, bytes: &[u8]) -> (String, String) {
     match serde_json::from_slice::<ErrorBody>(bytes) {
-        Ok(body) => (
-            body.error_information.error_code,
-            body.error_information.error_description,
-        ),
-        Err(_) => (
-            format!("http:{}", status.as_u16()),
-            String::from_utf8_lossy(bytes).into_owned(),
-        ),
+        Ok(body) => (body.error_information.error_code, body.error_information.error_description),
+        Err(_) => (format!("http:{}", status.as_u16()), String::from_utf8_lossy(bytes).into_owned()),
     }
 }
 
@@ -452,9 +377,7 @@ fn now() -> Timestamp {
 }
 
 fn since_epoch() -> Duration {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -463,12 +386,8 @@ mod tests {
 
     #[test]
     fn refusals_give_their_fspiop_code_or_else_the_status() {
-        let body =
-            br#"{"errorInformation":{"errorCode":"3101","errorDescription":"Malformed syntax"}}"#;
-        assert_eq!(
-            error_code(StatusCode::BAD_REQUEST, body),
-            ("3101".to_string(), "Malformed syntax".to_string())
-        );
+        let body = br#"{"errorInformation":{"errorCode":"3101","errorDescription":"Malformed syntax"}}"#;
+        assert_eq!(error_code(StatusCode::BAD_REQUEST, body), ("3101".to_string(), "Malformed syntax".to_string()));
         assert_eq!(
             error_code(StatusCode::BAD_GATEWAY, b"upstream down"),
             ("http:502".to_string(), "upstream down".to_string())

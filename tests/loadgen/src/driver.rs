@@ -68,18 +68,11 @@ pub async fn drive(
     let deadline = started + limits.duration;
     let limit = limits.transfers.unwrap_or(TRANSFERS_MAX).min(TRANSFERS_MAX);
     let transfers = match (pacing, permits) {
-        (Pacing::Closed { .. }, Some(permits)) => {
-            closed_loop(&dfsps, &scenario, deadline, limit, &permits).await
-        }
-        (Pacing::Open { rate }, _) => {
-            open_loop(&dfsps, &scenario, rate, started, deadline, limit).await
-        }
+        (Pacing::Closed { .. }, Some(permits)) => closed_loop(&dfsps, &scenario, deadline, limit, &permits).await,
+        (Pacing::Open { rate }, _) => open_loop(&dfsps, &scenario, rate, started, deadline, limit).await,
         (Pacing::Closed { .. }, None) => unreachable!("the closed loop needs its permits"),
     };
-    Sent {
-        transfers,
-        window: started.elapsed(),
-    }
+    Sent { transfers, window: started.elapsed() }
 }
 
 async fn closed_loop(
@@ -122,11 +115,7 @@ async fn open_loop(
         while index < due.min(limit) {
             let scheduled = started + interval.mul_f64(index as f64);
             if IN_FLIGHT_MAX <= dfsps.tracker.in_flight() {
-                dfsps
-                    .tracker
-                    .counters
-                    .not_sent
-                    .fetch_add(1, Ordering::Relaxed);
+                dfsps.tracker.counters.not_sent.fetch_add(1, Ordering::Relaxed);
             } else {
                 let (payer, payee) = dfsps.parties(scenario, index);
                 tokio::spawn(Arc::clone(dfsps).send(index, payer, payee, scheduled));
@@ -143,10 +132,7 @@ async fn open_loop(
 /// `within`; how many transfers were still open.
 pub async fn drain(dfsps: &Dfsps, within: Duration) -> usize {
     let deadline = Instant::now() + within;
-    let open = || {
-        0 < dfsps.tracker.in_flight()
-            || dfsps.expiry.as_ref().is_some_and(|it| 0 < it.outstanding())
-    };
+    let open = || 0 < dfsps.tracker.in_flight() || dfsps.expiry.as_ref().is_some_and(|it| 0 < it.outstanding());
     while open() && Instant::now() < deadline {
         tokio::time::sleep(DRAIN_POLL).await;
     }

@@ -92,10 +92,7 @@ pub struct Expiry {
 
 impl Expiry {
     pub fn new(options: ExpiringOptions, payee: u32, started: Instant, warmup: Duration) -> Expiry {
-        assert!(
-            0.0 < options.share && options.share <= 1.0,
-            "a share in (0, 1]"
-        );
+        assert!(0.0 < options.share && options.share <= 1.0, "a share in (0, 1]");
         let recorder = Recorder {
             payer: histogram(),
             payee: histogram(),
@@ -137,13 +134,7 @@ impl Expiry {
     /// expiration of `expires_at`; call before its POST, since callbacks can come first.
     pub fn begin(&self, index: u64, scheduled: Instant, expires_at: Instant) {
         let measured = self.warmup <= scheduled.saturating_duration_since(self.started);
-        let pending = Pending {
-            expires_at,
-            measured,
-            payer_told: false,
-            payee_prepared: false,
-            payee_told: false,
-        };
+        let pending = Pending { expires_at, measured, payer_told: false, payee_prepared: false, payee_told: false };
         lock(&self.shards[shard(index)]).insert(index, pending);
         self.sent.fetch_add(1, Ordering::Relaxed);
     }
@@ -201,10 +192,8 @@ impl Expiry {
     pub fn outstanding(&self) -> u64 {
         let payer_owed = self.sent.load(Ordering::Relaxed) - self.refused.load(Ordering::Relaxed);
         let payer_pending = payer_owed.saturating_sub(self.payer_told.load(Ordering::Relaxed));
-        let payee_pending = self
-            .payee_prepares
-            .load(Ordering::Relaxed)
-            .saturating_sub(self.payee_told.load(Ordering::Relaxed));
+        let payee_pending =
+            self.payee_prepares.load(Ordering::Relaxed).saturating_sub(self.payee_told.load(Ordering::Relaxed));
         payer_pending + payee_pending
     }
 
@@ -272,14 +261,7 @@ impl Expiry {
 }
 
 impl Recorder {
-    fn record(
-        &mut self,
-        party: Party,
-        code: &str,
-        expires_at: Instant,
-        at: Instant,
-        started: Instant,
-    ) {
+    fn record(&mut self, party: Party, code: &str, expires_at: Instant, at: Instant, started: Instant) {
         let codes = match party {
             Party::Payer => &mut self.payer_codes,
             Party::Payee => &mut self.payee_codes,
@@ -314,14 +296,8 @@ impl Recorder {
 
 fn percentiles_json(histogram: &Histogram<u64>) -> Value {
     let it = Percentiles::of(histogram);
-    let fields = [
-        ("p50", it.p50),
-        ("p90", it.p90),
-        ("p99", it.p99),
-        ("p99_9", it.p99_9),
-        ("max", it.max),
-        ("mean", it.mean),
-    ];
+    let fields =
+        [("p50", it.p50), ("p90", it.p90), ("p99", it.p99), ("p99_9", it.p99_9), ("max", it.max), ("mean", it.mean)];
     let mut result = json!({ "count": histogram.len() });
     for (name, ms) in fields {
         result[name] = json!(round(ms));
@@ -342,21 +318,12 @@ fn shard(index: u64) -> usize {
     (index as usize) & (SHARDS - 1)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn expiry(share: f64) -> Expiry {
-        Expiry::new(
-            ExpiringOptions {
-                share,
-                expiration: Duration::from_secs(3),
-            },
-            10,
-            Instant::now(),
-            Duration::ZERO,
-        )
+        Expiry::new(ExpiringOptions { share, expiration: Duration::from_secs(3) }, 10, Instant::now(), Duration::ZERO)
     }
 
     #[test]
@@ -365,10 +332,7 @@ mod tests {
         let picked: Vec<u64> = (0..100).filter(|it| twentieth.is_expiring(*it)).collect();
         assert_eq!(picked, [19, 39, 59, 79, 99]);
         let third = expiry(0.333);
-        assert_eq!(
-            (0..1_000_000).filter(|it| third.is_expiring(*it)).count(),
-            333_000
-        );
+        assert_eq!((0..1_000_000).filter(|it| third.is_expiring(*it)).count(), 333_000);
         let all = expiry(1.0);
         assert!((0..50).all(|it| all.is_expiring(it)));
         let last = crate::options::TRANSFERS_MAX - 1;
@@ -383,58 +347,24 @@ mod tests {
         expiry.begin(1, start, expires_at);
         expiry.payee_prepared(1);
         assert_eq!(expiry.outstanding(), 2);
-        assert!(expiry.told(
-            1,
-            Party::Payer,
-            EXPIRED_CODE,
-            expires_at + Duration::from_millis(120)
-        ));
-        assert!(
-            expiry.told(
-                1,
-                Party::Payer,
-                EXPIRED_CODE,
-                expires_at + Duration::from_millis(900)
-            ),
-            "a duplicate"
-        );
+        assert!(expiry.told(1, Party::Payer, EXPIRED_CODE, expires_at + Duration::from_millis(120)));
+        assert!(expiry.told(1, Party::Payer, EXPIRED_CODE, expires_at + Duration::from_millis(900)), "a duplicate");
         assert_eq!(expiry.outstanding(), 1);
-        assert!(expiry.told(
-            1,
-            Party::Payee,
-            EXPIRED_CODE,
-            expires_at + Duration::from_millis(130)
-        ));
+        assert!(expiry.told(1, Party::Payee, EXPIRED_CODE, expires_at + Duration::from_millis(130)));
         assert_eq!(expiry.outstanding(), 0);
-        assert!(
-            !expiry.told(1, Party::Payee, EXPIRED_CODE, expires_at),
-            "ended: no longer known"
-        );
+        assert!(!expiry.told(1, Party::Payee, EXPIRED_CODE, expires_at), "ended: no longer known");
         expiry.begin(3, start, expires_at);
-        expiry.told(
-            3,
-            Party::Payer,
-            EXPIRED_CODE,
-            expires_at - Duration::from_millis(5),
-        );
+        expiry.told(3, Party::Payer, EXPIRED_CODE, expires_at - Duration::from_millis(5));
         expiry.begin(5, start, expires_at);
         expiry.refused(5);
         assert_eq!(expiry.outstanding(), 0, "a refused POST owes nothing");
         let result = expiry.to_json("lgfsp010");
         assert_eq!(result["payer_after_expiration_ms"]["count"], 1);
-        assert_eq!(
-            result["payer_after_expiration_ms"]["max"]
-                .as_f64()
-                .map(|it| it.round()),
-            Some(120.0)
-        );
+        assert_eq!(result["payer_after_expiration_ms"]["max"].as_f64().map(|it| it.round()), Some(120.0));
         assert_eq!(result["payee_after_expiration_ms"]["count"], 1);
         assert_eq!(result["payer_told_before_expiration"], 1);
         assert_eq!(result["payer_codes"]["3303"], 2);
-        assert_eq!(
-            (result["sent"].as_u64(), result["refused"].as_u64()),
-            (Some(3), Some(1))
-        );
+        assert_eq!((result["sent"].as_u64(), result["refused"].as_u64()), (Some(3), Some(1)));
         assert!(expiry.text().contains("payer 3303"));
     }
 }

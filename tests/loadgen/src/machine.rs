@@ -33,7 +33,8 @@ const REFERENCE_BODY: &str = r#"{"transferId":"b51ec534-ee48-4575-b6a9-ead2955b8
 /// takes on one core of this machine now, in µs: the fastest of [`REFERENCE_REPEATS`] timings of
 /// [`REFERENCE_ROUND_TRIPS`] each.
 pub fn reference_round_trip_us() -> f64 {
-    (0..REFERENCE_REPEATS).map(|_| time_round_trips(REFERENCE_ROUND_TRIPS)).min().unwrap_or_default().as_secs_f64() * 1e6
+    (0..REFERENCE_REPEATS).map(|_| time_round_trips(REFERENCE_ROUND_TRIPS)).min().unwrap_or_default().as_secs_f64()
+        * 1e6
         / f64::from(REFERENCE_ROUND_TRIPS)
 }
 
@@ -151,9 +152,9 @@ impl Reference {
         let per_transfer = usage
             .and_then(|it| self.round_trips_per_transfer(it, committed))
             .map_or(String::new(), |it| format!("; a committed transfer's CPU is {it:.0} of them"));
-        let spread = self
-            .sample_range()
-            .map_or(String::new(), |(min, max)| format!(" (median of {} samples, {min:.1}–{max:.1})", self.during_run_us.len()));
+        let spread = self.sample_range().map_or(String::new(), |(min, max)| {
+            format!(" (median of {} samples, {min:.1}–{max:.1})", self.during_run_us.len())
+        });
         format!(
             "reference work (one JSON round trip of a transfer's body): {:.1} µs on the idle machine before the run, {:.1} µs of CPU during it{spread}{per_transfer}\n",
             self.idle_us,
@@ -213,7 +214,8 @@ impl CpuUsage {
     pub fn between(before: CpuTimes, after: CpuTimes) -> Option<CpuUsage> {
         let spent = |from: u64, to: u64| to.saturating_sub(from) as f64;
         let user = spent(before.user, after.user) + spent(before.nice, after.nice);
-        let system = spent(before.system, after.system) + spent(before.irq, after.irq) + spent(before.softirq, after.softirq);
+        let system =
+            spent(before.system, after.system) + spent(before.irq, after.irq) + spent(before.softirq, after.softirq);
         let idle = spent(before.idle, after.idle);
         let iowait = spent(before.iowait, after.iowait);
         let steal = spent(before.steal, after.steal);
@@ -254,7 +256,9 @@ impl CpuUsage {
 
     /// One line for the end of a run.
     pub fn text(&self, committed: u64) -> String {
-        let per_transfer = self.ms_per_transfer(committed).map_or(String::new(), |it| format!(", {it:.2} ms of CPU per committed transfer"));
+        let per_transfer = self
+            .ms_per_transfer(committed)
+            .map_or(String::new(), |it| format!(", {it:.2} ms of CPU per committed transfer"));
         format!(
             "machine CPU while sending and draining: {:.0}% busy ({:.0}% user, {:.0}% system), {:.0}% iowait, {:.0}% steal{per_transfer}\n",
             self.busy_share * 100.0,
@@ -284,7 +288,8 @@ mod tests {
     use super::*;
 
     const STAT_BEFORE: &str = "cpu  1000 0 200 5000 10 0 40 0 0 0\ncpu0 500 0 100 2500 5 0 20 0 0 0\nintr 1 2 3\n";
-    const STAT_AFTER: &str = "cpu  1600 100 400 5400 60 0 100 140 0 0\ncpu0 800 50 200 2700 30 0 50 70 0 0\nintr 1 2 3\n";
+    const STAT_AFTER: &str =
+        "cpu  1600 100 400 5400 60 0 100 140 0 0\ncpu0 800 50 200 2700 30 0 50 70 0 0\nintr 1 2 3\n";
 
     #[test]
     fn the_reference_work_is_timed_and_counts_a_transfers_cpu_in_round_trips() {
@@ -292,7 +297,8 @@ mod tests {
         assert!(0.0 < us && us < 10_000.0, "{us} µs per round trip");
         let value: Value = serde_json::from_str(REFERENCE_BODY).unwrap();
         assert_eq!(value["amount"]["amount"], "100.25", "the reference body is a transfer's");
-        let usage = CpuUsage::between(CpuTimes::parse(STAT_BEFORE).unwrap(), CpuTimes::parse(STAT_AFTER).unwrap()).unwrap();
+        let usage =
+            CpuUsage::between(CpuTimes::parse(STAT_BEFORE).unwrap(), CpuTimes::parse(STAT_AFTER).unwrap()).unwrap();
         // 9.6 s of busy CPU over 4,800 transfers: 2 ms each, 100 round trips of 20 µs.
         let reference = Reference { idle_us: 15.0, during_run_us: vec![24.0, 18.0, 20.0] };
         assert_eq!(reference.round_trip_us(), 20.0, "the median");
@@ -300,9 +306,16 @@ mod tests {
         assert_eq!(reference.round_trips_per_transfer(&usage, 0), None);
         let json = reference.to_json(Some(&usage), 4_800);
         assert_eq!(json["busy_cpu_per_committed_transfer_in_round_trips"], 100.0);
-        assert_eq!(json["round_trip_cpu_us_during_run"], serde_json::json!({ "median": 20.0, "min": 18.0, "max": 24.0, "samples": 3 }));
+        assert_eq!(
+            json["round_trip_cpu_us_during_run"],
+            serde_json::json!({ "median": 20.0, "min": 18.0, "max": 24.0, "samples": 3 })
+        );
         assert!(reference.text(Some(&usage), 4_800).contains("15.0 µs on the idle machine before the run, 20.0 µs of CPU during it (median of 3 samples, 18.0–24.0); a committed transfer's CPU is 100 of them"));
-        assert_eq!(Reference { idle_us: 15.0, during_run_us: vec![] }.round_trip_us(), 15.0, "no samples: the idle timing");
+        assert_eq!(
+            Reference { idle_us: 15.0, during_run_us: vec![] }.round_trip_us(),
+            15.0,
+            "no samples: the idle timing"
+        );
     }
 
     #[test]

@@ -26,24 +26,13 @@ fn main() -> ExitCode {
     };
     let filter = tracing_subscriber::EnvFilter::try_new(&options.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .compact()
-        .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a Tokio runtime");
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).compact().init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a Tokio runtime");
     match runtime.block_on(loadgen::run::run(&options)) {
         Ok(outcome) => {
             print!("{}", outcome.summary.text());
             if 0 < outcome.unfinished {
-                println!(
-                    "unfinished (no final callback within --drain): {}",
-                    outcome.unfinished
-                );
+                println!("unfinished (no final callback within --drain): {}", outcome.unfinished);
             }
             if let Some(lines) = &outcome.expiry {
                 print!("{lines}");
@@ -51,10 +40,7 @@ fn main() -> ExitCode {
             if let Some(line) = &outcome.machine_cpu {
                 print!("{line}");
             }
-            println!(
-                "load average (1, 5, 15 min) after the run: {}",
-                loadgen::run::load_average()
-            );
+            println!("load average (1, 5, 15 min) after the run: {}", loadgen::run::load_average());
             println!("result: {}", outcome.out_dir.join("result.json").display());
             println!("plot:   {}", outcome.out_dir.join("result.svg").display());
             ExitCode::SUCCESS

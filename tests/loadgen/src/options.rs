@@ -138,22 +138,14 @@ pub enum Pacing {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Store {
     Sqlite,
-    Mysql {
-        server_url: String,
-        database_prefix: String,
-        keep: bool,
-    },
+    Mysql { server_url: String, database_prefix: String, keep: bool },
 }
 
 /// Where the switch is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Target {
     Local(LocalTarget),
-    Remote {
-        fspiop_url: String,
-        admin_url: String,
-        operator_key: Option<String>,
-    },
+    Remote { fspiop_url: String, admin_url: String, operator_key: Option<String> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -240,19 +232,11 @@ struct Raw {
 
 impl Raw {
     fn value(&self, flag: &str) -> Option<&str> {
-        self.values
-            .iter()
-            .rev()
-            .find(|(name, _)| name == flag)
-            .map(|(_, value)| value.as_str())
+        self.values.iter().rev().find(|(name, _)| name == flag).map(|(_, value)| value.as_str())
     }
 
     fn all(&self, flag: &str) -> Vec<String> {
-        self.values
-            .iter()
-            .filter(|(name, _)| name == flag)
-            .map(|(_, value)| value.clone())
-            .collect()
+        self.values.iter().filter(|(name, _)| name == flag).map(|(_, value)| value.clone()).collect()
     }
 
     fn switch(&self, flag: &str) -> bool {
@@ -266,18 +250,16 @@ impl Raw {
     fn number<T: std::str::FromStr>(&self, flag: &str) -> Result<Option<T>, String> {
         match self.value(flag) {
             None => Ok(None),
-            Some(text) => text
-                .parse()
-                .map(Some)
-                .map_err(|_| format!("{flag}: `{text}` is not a valid number")),
+            Some(text) => text.parse().map(Some).map_err(|_| format!("{flag}: `{text}` is not a valid number")),
         }
     }
 
     fn duration(&self, flag: &str, default: Duration) -> Result<Duration, String> {
         match self.value(flag) {
             None => Ok(default),
-            Some(text) => parse_duration(text)
-                .ok_or_else(|| format!("{flag}: `{text}` is not a duration like 30s, 2m, 500ms")),
+            Some(text) => {
+                parse_duration(text).ok_or_else(|| format!("{flag}: `{text}` is not a duration like 30s, 2m, 500ms"))
+            }
         }
     }
 
@@ -318,11 +300,7 @@ impl Raw {
             "--log",
             "--help",
         ];
-        if let Some((flag, _)) = self
-            .values
-            .iter()
-            .find(|(flag, _)| !KNOWN.contains(&flag.as_str()))
-        {
+        if let Some((flag, _)) = self.values.iter().find(|(flag, _)| !KNOWN.contains(&flag.as_str())) {
             return Err(format!("unknown option `{flag}`"));
         }
         let scenario = match self.text("--scenario", "max").as_str() {
@@ -330,20 +308,10 @@ impl Raw {
             "rate" => Scenario::Rate,
             "hotspot" => Scenario::Hotspot,
             "many-dfsps" => Scenario::ManyDfsps,
-            other => {
-                return Err(format!(
-                    "--scenario: unknown scenario `{other}` (max, rate, hotspot, many-dfsps)"
-                ))
-            }
+            other => return Err(format!("--scenario: unknown scenario `{other}` (max, rate, hotspot, many-dfsps)")),
         };
         let pacing = self.pacing(&scenario)?;
-        let dfsps = self
-            .number("--dfsps")?
-            .unwrap_or(if scenario == Scenario::ManyDfsps {
-                MANY_DFSPS
-            } else {
-                10
-            });
+        let dfsps = self.number("--dfsps")?.unwrap_or(if scenario == Scenario::ManyDfsps { MANY_DFSPS } else { 10 });
         if !(2..=DFSPS_MAX).contains(&dfsps) {
             return Err(format!("--dfsps: between 2 and {DFSPS_MAX}"));
         }
@@ -358,24 +326,17 @@ impl Raw {
         let provision = match self.text("--provision", "admin").as_str() {
             "admin" => Provision::Admin,
             "direct" => Provision::Direct,
-            other => {
-                return Err(format!(
-                    "--provision: `{other}` is neither admin nor direct"
-                ))
-            }
+            other => return Err(format!("--provision: `{other}` is neither admin nor direct")),
         };
         let target = self.target()?;
         if provision == Provision::Direct && matches!(target, Target::Remote { .. }) {
-            return Err(
-                "--provision direct writes into the local ledger store: only with --target local"
-                    .into(),
-            );
+            return Err("--provision direct writes into the local ledger store: only with --target local".into());
         }
         let callback_bind = match self.value("--callback-bind") {
             None => None,
-            Some(text) => Some(text.parse().map_err(|_| {
-                format!("--callback-bind: `{text}` is not an address like 0.0.0.0:4999")
-            })?),
+            Some(text) => Some(
+                text.parse().map_err(|_| format!("--callback-bind: `{text}` is not an address like 0.0.0.0:4999"))?,
+            ),
         };
         Ok(Options {
             scenario,
@@ -437,26 +398,13 @@ impl Raw {
         let target = self.text("--target", "local");
         let fspiop_url = match target.as_str() {
             "local" => return self.local_target().map(Target::Local),
-            "remote" => self
-                .value("--fspiop-url")
-                .ok_or("--target remote needs --fspiop-url")?
-                .to_string(),
+            "remote" => self.value("--fspiop-url").ok_or("--target remote needs --fspiop-url")?.to_string(),
             url if url.starts_with("http://") || url.starts_with("https://") => url.to_string(),
-            other => {
-                return Err(format!(
-                    "--target: `{other}` is not local, remote or an http(s) URL"
-                ))
-            }
+            other => return Err(format!("--target: `{other}` is not local, remote or an http(s) URL")),
         };
-        let admin_url = self
-            .value("--admin-url")
-            .ok_or("a remote target needs --admin-url (provisioning)")?
-            .to_string();
-        Ok(Target::Remote {
-            fspiop_url,
-            admin_url,
-            operator_key: self.value("--operator-key").map(str::to_string),
-        })
+        let admin_url =
+            self.value("--admin-url").ok_or("a remote target needs --admin-url (provisioning)")?.to_string();
+        Ok(Target::Remote { fspiop_url, admin_url, operator_key: self.value("--operator-key").map(str::to_string) })
     }
 
     fn local_target(&self) -> Result<LocalTarget, String> {
@@ -469,19 +417,14 @@ impl Raw {
             },
             other => return Err(format!("--store: `{other}` is neither sqlite nor mysql")),
         };
-        let partitions = self
-            .number("--partitions")?
-            .unwrap_or(local_emulator::emulator::PARTITIONS_DEFAULT);
+        let partitions = self.number("--partitions")?.unwrap_or(local_emulator::emulator::PARTITIONS_DEFAULT);
         Ok(LocalTarget {
             store,
             handler: self.value("--handler").map(PathBuf::from),
             handler_arguments: self.all("--handler-arg"),
             handler_log: self.text("--handler-log", "warn"),
             partitions,
-            app_root: self
-                .value("--app-root")
-                .map(PathBuf::from)
-                .unwrap_or_else(default_app_root),
+            app_root: self.value("--app-root").map(PathBuf::from).unwrap_or_else(default_app_root),
             keep_data: self.switch("--keep-data"),
         })
     }
@@ -489,9 +432,7 @@ impl Raw {
 
 /// `30s`, `2m`, `500ms`, `1h`, or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let split = text
-        .find(|it: char| !(it.is_ascii_digit() || it == '.'))
-        .unwrap_or(text.len());
+    let split = text.find(|it: char| !(it.is_ascii_digit() || it == '.')).unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: f64 = number.parse().ok()?;
     let seconds = match unit {
@@ -530,34 +471,15 @@ mod tests {
     fn scenarios_set_their_presets() {
         assert_eq!(run("").pacing, Pacing::Closed { concurrency: 256 });
         assert_eq!(run("--scenario rate").pacing, Pacing::Open { rate: 1000.0 });
-        assert_eq!(
-            run("--scenario rate --rate 50").pacing,
-            Pacing::Open { rate: 50.0 }
-        );
+        assert_eq!(run("--scenario rate --rate 50").pacing, Pacing::Open { rate: 50.0 });
         assert_eq!(run("--scenario many-dfsps").dfsps, MANY_DFSPS);
         assert_eq!(run("--scenario hotspot --dfsps 5").dfsps, 5);
         assert_eq!(run("").expiring, None);
-        let expiring = ExpiringOptions {
-            share: 0.05,
-            expiration: Duration::from_secs(3),
-        };
-        assert_eq!(
-            run("--scenario rate --expiring-share 0.05").expiring,
-            Some(expiring)
-        );
-        let later = ExpiringOptions {
-            share: 1.0,
-            expiration: Duration::from_millis(2500),
-        };
-        assert_eq!(
-            run("--expiring-share 1 --expiring-expiration 2500ms").expiring,
-            Some(later)
-        );
-        for bad in [
-            "--expiring-share 1.5",
-            "--expiring-share -0.1",
-            "--expiring-share 0.1 --expiring-expiration 0s",
-        ] {
+        let expiring = ExpiringOptions { share: 0.05, expiration: Duration::from_secs(3) };
+        assert_eq!(run("--scenario rate --expiring-share 0.05").expiring, Some(expiring));
+        let later = ExpiringOptions { share: 1.0, expiration: Duration::from_millis(2500) };
+        assert_eq!(run("--expiring-share 1 --expiring-expiration 2500ms").expiring, Some(later));
+        for bad in ["--expiring-share 1.5", "--expiring-share -0.1", "--expiring-share 0.1 --expiring-expiration 0s"] {
             let args: Vec<String> = bad.split_whitespace().map(str::to_string).collect();
             assert!(parse(&args).is_err(), "{bad}");
         }
@@ -570,15 +492,10 @@ mod tests {
         assert_eq!(parse_duration("7"), Some(Duration::from_secs(7)));
         assert_eq!(parse_duration("7x"), None);
         let remote = run("--target http://switch:3000 --admin-url http://switch:3001");
-        assert!(
-            matches!(remote.target, Target::Remote { ref fspiop_url, .. } if fspiop_url == "http://switch:3000")
-        );
+        assert!(matches!(remote.target, Target::Remote { ref fspiop_url, .. } if fspiop_url == "http://switch:3000"));
         let args: Vec<String> = ["--bogus", "1"].iter().map(|it| it.to_string()).collect();
         assert!(parse(&args).is_err());
-        let args: Vec<String> = ["--target", "remote"]
-            .iter()
-            .map(|it| it.to_string())
-            .collect();
+        let args: Vec<String> = ["--target", "remote"].iter().map(|it| it.to_string()).collect();
         assert!(parse(&args).is_err());
     }
 }

@@ -95,10 +95,18 @@ impl Summary {
             .enumerate()
             .map(|(second, it)| {
                 let latency = Percentiles::of(&it.latency);
-                SecondPoint { second: second as u64, committed: it.committed, failed: it.failed, p50: latency.p50, p99: latency.p99, max: latency.max }
+                SecondPoint {
+                    second: second as u64,
+                    committed: it.committed,
+                    failed: it.failed,
+                    p50: latency.p50,
+                    p99: latency.p99,
+                    max: latency.max,
+                }
             })
             .collect();
-        let throughput_tps = if 0.0 < facts.window_s { recorder.committed_measured as f64 / facts.window_s } else { 0.0 };
+        let throughput_tps =
+            if 0.0 < facts.window_s { recorder.committed_measured as f64 / facts.window_s } else { 0.0 };
         Summary {
             facts: facts.header,
             committed: recorder.committed_measured,
@@ -118,7 +126,8 @@ impl Summary {
             .iter()
             .map(|it| json!({ "second": it.second, "committed": it.committed, "failed": it.failed, "p50_ms": round(it.p50), "p99_ms": round(it.p99), "max_ms": round(it.max) }))
             .collect();
-        let histogram: Vec<Value> = self.histogram.iter().map(|(bound, count)| json!({ "le_ms": round(*bound), "count": count })).collect();
+        let histogram: Vec<Value> =
+            self.histogram.iter().map(|(bound, count)| json!({ "le_ms": round(*bound), "count": count })).collect();
         let mut result = self.facts.clone();
         let fields = [
             ("throughput_tps", json!(round(self.throughput_tps))),
@@ -197,7 +206,11 @@ impl Summary {
                 })
                 .collect();
             if !path.is_empty() {
-                let _ = writeln!(svg, r#"<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{}"><title>{name}</title></polyline>"#, path.join(" "));
+                let _ = writeln!(
+                    svg,
+                    r#"<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{}"><title>{name}</title></polyline>"#,
+                    path.join(" ")
+                );
             }
         }
         panel.legend(svg, &[("p50", "#1b9e77"), ("p99", "#d95f02"), ("max", "#999999")]);
@@ -215,9 +228,17 @@ impl Summary {
             let x = panel.x(it.second as f64);
             let committed_top = panel.y(it.committed as f64);
             let failed_top = panel.y((it.committed + it.failed) as f64);
-            let _ = writeln!(svg, r##"<rect x="{x:.1}" y="{committed_top:.1}" width="{width:.1}" height="{:.1}" fill="#7570b3"/>"##, panel.y(0.0) - committed_top);
+            let _ = writeln!(
+                svg,
+                r##"<rect x="{x:.1}" y="{committed_top:.1}" width="{width:.1}" height="{:.1}" fill="#7570b3"/>"##,
+                panel.y(0.0) - committed_top
+            );
             if 0 < it.failed {
-                let _ = writeln!(svg, r##"<rect x="{x:.1}" y="{failed_top:.1}" width="{width:.1}" height="{:.1}" fill="#e7298a"/>"##, committed_top - failed_top);
+                let _ = writeln!(
+                    svg,
+                    r##"<rect x="{x:.1}" y="{failed_top:.1}" width="{width:.1}" height="{:.1}" fill="#e7298a"/>"##,
+                    committed_top - failed_top
+                );
             }
         }
         panel.legend(svg, &[("committed", "#7570b3"), ("failed", "#e7298a")]);
@@ -268,9 +289,25 @@ impl Panel {
 
     fn frame(&self, svg: &mut String, title: &str, x_label: &str) {
         let right = WIDTH - MARGIN_RIGHT;
-        let _ = writeln!(svg, r#"<text x="{MARGIN_LEFT}" y="{:.1}" font-weight="bold">{}</text>"#, self.top - 8.0, escape(title));
-        let _ = writeln!(svg, r##"<rect x="{MARGIN_LEFT}" y="{:.1}" width="{:.1}" height="{PANEL_HEIGHT}" fill="none" stroke="#333333"/>"##, self.top, right - MARGIN_LEFT);
-        let _ = writeln!(svg, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, (MARGIN_LEFT + right) / 2.0, self.top + PANEL_HEIGHT + 32.0, escape(x_label));
+        let _ = writeln!(
+            svg,
+            r#"<text x="{MARGIN_LEFT}" y="{:.1}" font-weight="bold">{}</text>"#,
+            self.top - 8.0,
+            escape(title)
+        );
+        let _ = writeln!(
+            svg,
+            r##"<rect x="{MARGIN_LEFT}" y="{:.1}" width="{:.1}" height="{PANEL_HEIGHT}" fill="none" stroke="#333333"/>"##,
+            self.top,
+            right - MARGIN_LEFT
+        );
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            (MARGIN_LEFT + right) / 2.0,
+            self.top + PANEL_HEIGHT + 32.0,
+            escape(x_label)
+        );
     }
 
     fn y_ticks_linear(&self, svg: &mut String) {
@@ -287,8 +324,14 @@ impl Panel {
     }
 
     fn y_tick(&self, svg: &mut String, y: f64, label: &str) {
-        let _ = writeln!(svg, r##"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#dddddd"/>"##, MARGIN_LEFT, WIDTH - MARGIN_RIGHT);
-        let _ = writeln!(svg, r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"#, MARGIN_LEFT - 6.0, y + 4.0);
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#dddddd"/>"##,
+            MARGIN_LEFT,
+            WIDTH - MARGIN_RIGHT
+        );
+        let _ =
+            writeln!(svg, r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"#, MARGIN_LEFT - 6.0, y + 4.0);
     }
 
     fn x_ticks(&self, svg: &mut String) {
@@ -309,14 +352,19 @@ impl Panel {
 
     fn x_tick(&self, svg: &mut String, x: f64, label: &str) {
         let bottom = self.top + PANEL_HEIGHT;
-        let _ = writeln!(svg, r##"<line x1="{x:.1}" y1="{bottom:.1}" x2="{x:.1}" y2="{:.1}" stroke="#333333"/>"##, bottom + 5.0);
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{x:.1}" y1="{bottom:.1}" x2="{x:.1}" y2="{:.1}" stroke="#333333"/>"##,
+            bottom + 5.0
+        );
         let _ = writeln!(svg, r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle">{label}</text>"#, bottom + 18.0);
     }
 
     fn legend(&self, svg: &mut String, entries: &[(&str, &str)]) {
         let mut x = WIDTH - MARGIN_RIGHT - 90.0 * entries.len() as f64;
         for (name, color) in entries {
-            let _ = writeln!(svg, r#"<rect x="{x:.1}" y="{:.1}" width="12" height="12" fill="{color}"/>"#, self.top - 20.0);
+            let _ =
+                writeln!(svg, r#"<rect x="{x:.1}" y="{:.1}" width="12" height="12" fill="{color}"/>"#, self.top - 20.0);
             let _ = writeln!(svg, r#"<text x="{:.1}" y="{:.1}">{name}</text>"#, x + 16.0, self.top - 10.0);
             x += 90.0;
         }

@@ -46,15 +46,11 @@ pub async fn run(options: &Options) -> Result<Outcome, String> {
     std::fs::create_dir_all(&out_dir).map_err(|err| format!("{}: {err}", out_dir.display()))?;
     let load_before = load_average();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let (listener, bound) = dfsps::bind(callback_bind(options))
-        .await
-        .map_err(|err| format!("binding the callback server: {err}"))?;
+    let (listener, bound) =
+        dfsps::bind(callback_bind(options)).await.map_err(|err| format!("binding the callback server: {err}"))?;
     let callback_base = callback_base(options, bound);
     let switch = Switch::start(&options.target, &out_dir.join("emulator")).await?;
-    eprintln!(
-        "loadgen: switch: {} (FSPIOP {})",
-        switch.description, switch.fspiop_url
-    );
+    eprintln!("loadgen: switch: {} (FSPIOP {})", switch.description, switch.fspiop_url);
     // The silent payee of the expiring share is one more DFSP, the last.
     let silent_payees = u32::from(options.expiring.is_some());
     let names = DfspNames::new(&options.dfsp_prefix, options.dfsps + silent_payees);
@@ -69,20 +65,14 @@ pub async fn run(options: &Options) -> Result<Outcome, String> {
         })
         .collect();
     let provisioned = Instant::now();
-    let measured = match switch
-        .provision(options.provision, &options.currency, &specs)
-        .await
-    {
+    let measured = match switch.provision(options.provision, &options.currency, &specs).await {
         Ok(()) => {
             eprintln!(
                 "loadgen: provisioned {} DFSPs in {:.1} s; callbacks at {callback_base}",
                 specs.len(),
                 provisioned.elapsed().as_secs_f64()
             );
-            let before = Before {
-                load: load_before,
-                started_at,
-            };
+            let before = Before { load: load_before, started_at };
             measure(options, &switch, names, listener, before, &callback_base).await
         }
         Err(err) => Err(err),
@@ -92,23 +82,11 @@ pub async fn run(options: &Options) -> Result<Outcome, String> {
     stopped?;
     let json = serde_json::to_string_pretty(&summary.to_json()).unwrap_or_default();
     let json_path = out_dir.join("result.json");
-    std::fs::write(&json_path, json + "\n")
-        .map_err(|err| format!("{}: {err}", json_path.display()))?;
+    std::fs::write(&json_path, json + "\n").map_err(|err| format!("{}: {err}", json_path.display()))?;
     let svg_path = out_dir.join("result.svg");
-    let title = format!(
-        "loadgen {} against {}",
-        options.scenario.name(),
-        target_name(&options.target)
-    );
-    std::fs::write(&svg_path, summary.svg(&title))
-        .map_err(|err| format!("{}: {err}", svg_path.display()))?;
-    Ok(Outcome {
-        out_dir,
-        summary,
-        unfinished,
-        machine_cpu,
-        expiry,
-    })
+    let title = format!("loadgen {} against {}", options.scenario.name(), target_name(&options.target));
+    std::fs::write(&svg_path, summary.svg(&title)).map_err(|err| format!("{}: {err}", svg_path.display()))?;
+    Ok(Outcome { out_dir, summary, unfinished, machine_cpu, expiry })
 }
 
 /// What is known before the measurement starts.
@@ -143,38 +121,22 @@ async fn measure(
         options.expiration,
     );
     if let Some(expiring) = options.expiring {
-        generator =
-            generator.with_expiry(Expiry::new(expiring, silent_payee, started, options.warmup));
+        generator = generator.with_expiry(Expiry::new(expiring, silent_payee, started, options.warmup));
     }
     let generator = Arc::new(generator);
     dfsps::serve(Arc::clone(&generator), listener);
     let progress = (!options.quiet).then(|| tokio::spawn(progress(Arc::clone(&generator))));
-    let limits = Limits {
-        duration: options.duration,
-        transfers: options.transfers,
-    };
-    let idle_us = tokio::task::spawn_blocking(reference_round_trip_us)
-        .await
-        .unwrap_or(f64::NAN);
+    let limits = Limits { duration: options.duration, transfers: options.transfers };
+    let idle_us = tokio::task::spawn_blocking(reference_round_trip_us).await.unwrap_or(f64::NAN);
     let sampler = ReferenceSampler::start();
     let cpu_before = CpuTimes::read();
-    let sent = driver::drive(
-        Arc::clone(&generator),
-        options.scenario.clone(),
-        options.pacing.clone(),
-        limits,
-        permits,
-    )
-    .await;
+    let sent =
+        driver::drive(Arc::clone(&generator), options.scenario.clone(), options.pacing.clone(), limits, permits).await;
     let unfinished = driver::drain(&generator, options.drain).await;
-    let cpu = cpu_before
-        .zip(CpuTimes::read())
-        .and_then(|(before, after)| CpuUsage::between(before, after));
+    let cpu = cpu_before.zip(CpuTimes::read()).and_then(|(before, after)| CpuUsage::between(before, after));
     let reference = Reference {
         idle_us,
-        during_run_us: tokio::task::spawn_blocking(move || sampler.stop())
-            .await
-            .unwrap_or_default(),
+        during_run_us: tokio::task::spawn_blocking(move || sampler.stop()).await.unwrap_or_default(),
     };
     if let Some(progress) = progress {
         progress.abort();
@@ -221,22 +183,13 @@ async fn measure(
     });
     let cpu_text = cpu.map(|it| it.text(committed) + &reference.text(Some(&it), committed));
     let expiry_text = generator.expiry.as_ref().map(Expiry::text);
-    Ok((
-        Summary::new(&recorder, RunFacts { header, window_s }),
-        unfinished,
-        cpu_text,
-        expiry_text,
-    ))
+    Ok((Summary::new(&recorder, RunFacts { header, window_s }), unfinished, cpu_text, expiry_text))
 }
 
 /// Redraws one line (on a terminal) or writes one every few seconds (otherwise) until aborted.
 async fn progress(generator: Arc<Dfsps>) {
     let terminal = std::io::stderr().is_terminal();
-    let every = if terminal {
-        PROGRESS_TTY_EVERY
-    } else {
-        PROGRESS_LOG_EVERY
-    };
+    let every = if terminal { PROGRESS_TTY_EVERY } else { PROGRESS_LOG_EVERY };
     let counters = &generator.tracker.counters;
     let mut last = (Instant::now(), 0u64);
     loop {
@@ -293,9 +246,7 @@ fn callback_base(options: &Options, bound: SocketAddr) -> String {
 }
 
 fn default_out_dir() -> PathBuf {
-    PathBuf::from("target")
-        .join("loadgen")
-        .join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string())
+    PathBuf::from("target").join("loadgen").join(chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string())
 }
 
 /// `/proc/loadavg`'s three load averages (what `uptime` shows), or `unknown`.

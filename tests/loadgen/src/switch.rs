@@ -82,7 +82,11 @@ impl Switch {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         let mut result = Ok(());
         if let Some((url, false)) = &local.mysql {
-            let config = MysqlStoreConfig { url: url.clone(), ca_certificate: None, pool_connections_max: MYSQL_POOL_CONNECTIONS };
+            let config = MysqlStoreConfig {
+                url: url.clone(),
+                ca_certificate: None,
+                pool_connections_max: MYSQL_POOL_CONNECTIONS,
+            };
             result = match MysqlStore::open(config).await {
                 Ok(store) => store.drop_database().await.map_err(|err| format!("dropping {url}: {err}")),
                 Err(err) => Err(format!("dropping {url}: {err}")),
@@ -99,13 +103,18 @@ impl LocalSwitch {
     async fn open_store(&self) -> Result<Arc<dyn LedgerStore>, String> {
         match &self.mysql {
             Some((url, _)) => {
-                let config = MysqlStoreConfig { url: url.clone(), ca_certificate: None, pool_connections_max: MYSQL_POOL_CONNECTIONS };
+                let config = MysqlStoreConfig {
+                    url: url.clone(),
+                    ca_certificate: None,
+                    pool_connections_max: MYSQL_POOL_CONNECTIONS,
+                };
                 let store = MysqlStore::open(config).await.map_err(|err| format!("opening {url}: {err}"))?;
                 Ok(Arc::new(store))
             }
             None => {
                 let path = self.data_dir.join(SQLITE_FILE);
-                let store = SqliteStore::open(&path).await.map_err(|err| format!("opening {}: {err}", path.display()))?;
+                let store =
+                    SqliteStore::open(&path).await.map_err(|err| format!("opening {}: {err}", path.display()))?;
                 Ok(Arc::new(store))
             }
         }
@@ -116,14 +125,22 @@ async fn start_local(local: &LocalTarget, data_dir: &Path) -> Result<Switch, Str
     std::fs::create_dir_all(data_dir).map_err(|err| format!("{}: {err}", data_dir.display()))?;
     let (handler_program, handler_arguments) = handler_command(local)?;
     let (store, mysql, description) = match &local.store {
-        Store::Sqlite => (StoreChoice::Embedded, None, format!("local emulator, SQLite at {}", data_dir.join(SQLITE_FILE).display())),
+        Store::Sqlite => {
+            (StoreChoice::Embedded, None, format!("local emulator, SQLite at {}", data_dir.join(SQLITE_FILE).display()))
+        }
         Store::Mysql { server_url, database_prefix, keep } => {
             let name = format!("{database_prefix}{}", uuid::Uuid::new_v4().simple());
             let url = format!("{}/{name}", server_url.trim_end_matches('/'));
             let description = format!("local emulator, MySQL database {name} at {}", server_url.trim_end_matches('/'));
             // Created (and migrated) here, so a missing server fails at once and plainly.
-            let config = MysqlStoreConfig { url: url.clone(), ca_certificate: None, pool_connections_max: MYSQL_POOL_CONNECTIONS };
-            let store = MysqlStore::open(config).await.map_err(|err| format!("MySQL at {server_url} must be reachable: {err}"))?;
+            let config = MysqlStoreConfig {
+                url: url.clone(),
+                ca_certificate: None,
+                pool_connections_max: MYSQL_POOL_CONNECTIONS,
+            };
+            let store = MysqlStore::open(config)
+                .await
+                .map_err(|err| format!("MySQL at {server_url} must be reachable: {err}"))?;
             let _ = store.close().await;
             (StoreChoice::Mysql(url.clone()), Some((url, *keep)), description)
         }
@@ -181,9 +198,11 @@ fn handler_command(local: &LocalTarget) -> Result<(PathBuf, Vec<String>), String
 /// each DFSP with active POSITION and SETTLEMENT accounts, its net debit cap, endpoints, and its
 /// liquidity as a (negative) settlement balance.
 async fn provision_directly(store: &dyn LedgerStore, currency: &str, dfsps: &[DfspSpec]) -> Result<(), String> {
-    let currency = Currency::parse(currency).ok_or_else(|| format!("--currency: `{currency}` is not an ISO 4217 currency"))?;
+    let currency =
+        Currency::parse(currency).ok_or_else(|| format!("--currency: `{currency}` is not an ISO 4217 currency"))?;
     let now = Timestamp::from_unix_ms(chrono::Utc::now().timestamp_millis());
-    let failed = |what: &str, name: &str, err: ledger_store::StoreError| format!("provisioning {name} directly ({what}): {err}");
+    let failed =
+        |what: &str, name: &str, err: ledger_store::StoreError| format!("provisioning {name} directly ({what}): {err}");
     for dfsp in dfsps {
         let name = dfsp.name.as_str();
         let fsp = FspId::parse(name).ok_or_else(|| format!("DFSP name `{name}` is not a valid FSP id"))?;
@@ -191,8 +210,14 @@ async fn provision_directly(store: &dyn LedgerStore, currency: &str, dfsps: &[Df
         let cap = NetDebitCap::new(cap).ok_or("--ndc: a net debit cap cannot be negative")?;
         let funds = Amount::parse_decimal(&dfsp.funds_in).map_err(|err| format!("--funds: {err:?}"))?;
         let participant = store.create_participant(&fsp, now).await.map_err(|err| failed("participant", name, err))?;
-        let position = store.create_account(participant.id, currency, LedgerAccountType::Position, true, now).await.map_err(|err| failed("position account", name, err))?;
-        let settlement = store.create_account(participant.id, currency, LedgerAccountType::Settlement, true, now).await.map_err(|err| failed("settlement account", name, err))?;
+        let position = store
+            .create_account(participant.id, currency, LedgerAccountType::Position, true, now)
+            .await
+            .map_err(|err| failed("position account", name, err))?;
+        let settlement = store
+            .create_account(participant.id, currency, LedgerAccountType::Settlement, true, now)
+            .await
+            .map_err(|err| failed("settlement account", name, err))?;
         store.set_net_debit_cap(position.id, cap, now).await.map_err(|err| failed("net debit cap", name, err))?;
         let mut tx = store.begin().await.map_err(|err| failed("begin", name, err))?;
         tx.lock_balances(&[settlement.id]).await.map_err(|err| failed("lock", name, err))?;

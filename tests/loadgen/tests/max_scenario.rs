@@ -19,9 +19,25 @@ fn loadgen(out: &Path, extra: &[&str]) -> std::process::Output {
     let transfers = TRANSFERS.to_string();
     let dfsps = DFSPS.to_string();
     let mut args = vec![
-        "--scenario", "max", "--transfers", &transfers, "--duration", "120s", "--concurrency", "32", "--dfsps", &dfsps,
-        "--handler", me, "--handler-arg", "handler", "--quiet", "--drain", "60s",
-        "--out", out.to_str().unwrap(),
+        "--scenario",
+        "max",
+        "--transfers",
+        &transfers,
+        "--duration",
+        "120s",
+        "--concurrency",
+        "32",
+        "--dfsps",
+        &dfsps,
+        "--handler",
+        me,
+        "--handler-arg",
+        "handler",
+        "--quiet",
+        "--drain",
+        "60s",
+        "--out",
+        out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
     Command::new(me).args(&args).output().expect("loadgen runs")
@@ -49,7 +65,10 @@ fn check_run(out: &Path, output: &std::process::Output, store: &str) {
     let latency = &result["latency_ms"];
     let ms = |name: &str| latency[name].as_f64().unwrap_or_else(|| panic!("latency_ms.{name}: {latency}"));
     assert!(0.0 < ms("p50"));
-    assert!(ms("p50") <= ms("p90") && ms("p90") <= ms("p99") && ms("p99") <= ms("p99_9") && ms("p99_9") <= ms("max"), "{latency}");
+    assert!(
+        ms("p50") <= ms("p90") && ms("p90") <= ms("p99") && ms("p99") <= ms("p99_9") && ms("p99_9") <= ms("max"),
+        "{latency}"
+    );
     let histogram = result["latency_histogram"].as_array().unwrap();
     assert_eq!(histogram.iter().map(|it| it["count"].as_u64().unwrap()).sum::<u64>(), TRANSFERS);
     let timeline = result["timeline"].as_array().unwrap();
@@ -60,7 +79,11 @@ fn check_run(out: &Path, output: &std::process::Output, store: &str) {
     assert!(cpu["busy_share"].as_f64().is_some_and(|it| 0.0 < it && it <= 1.0), "machine CPU: {cpu}");
     assert!(cpu["busy_cpu_ms_per_committed_transfer"].as_f64().is_some_and(|it| 0.0 < it), "machine CPU: {cpu}");
     let reference = &result["machine"]["reference"];
-    for value in [&reference["round_trip_us_idle_before_run"], &reference["round_trip_cpu_us_during_run"]["median"], &reference["busy_cpu_per_committed_transfer_in_round_trips"]] {
+    for value in [
+        &reference["round_trip_us_idle_before_run"],
+        &reference["round_trip_cpu_us_during_run"]["median"],
+        &reference["busy_cpu_per_committed_transfer_in_round_trips"],
+    ] {
         assert!(value.as_f64().is_some_and(|it| 0.0 < it), "reference work: {reference}");
     }
 
@@ -70,7 +93,10 @@ fn check_run(out: &Path, output: &std::process::Output, store: &str) {
     assert_eq!(root.tag_name().name(), "svg");
     assert_eq!(root.tag_name().namespace(), Some("http://www.w3.org/2000/svg"));
     assert!(document.descendants().any(|it| it.has_tag_name("polyline")), "latency over time is drawn");
-    let bars = document.descendants().filter(|it| it.has_tag_name("rect") && it.children().any(|child| child.has_tag_name("title"))).count();
+    let bars = document
+        .descendants()
+        .filter(|it| it.has_tag_name("rect") && it.children().any(|child| child.has_tag_name("title")))
+        .count();
     assert!(0 < bars, "the histogram has bars");
     assert!(stdout.contains("throughput"), "{stdout}");
     assert!(!out.join("emulator").exists(), "the emulator's data is removed");
@@ -88,7 +114,8 @@ fn max_scenario_on_sqlite() {
 fn max_scenario_on_mariadb() {
     let out = scratch();
     let server = std::env::var("LEDGER_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_string());
-    let output = loadgen(&out, &["--store", "mysql", "--mysql-url", &server, "--mysql-database-prefix", DATABASE_PREFIX]);
+    let output =
+        loadgen(&out, &["--store", "mysql", "--mysql-url", &server, "--mysql-database-prefix", DATABASE_PREFIX]);
     check_run(&out, &output, "mysql");
 }
 

@@ -95,12 +95,7 @@ fn a_valid_prepare_parses_into_ledger_types() {
 fn bodies_that_are_not_json_objects() {
     let malformed = "Malformed syntax - Invalid request payload JSON format";
     for body in [&b""[..], b"{", b"{\"transferId\":}", b"\xfe\xff", b"{} x"] {
-        assert_error(
-            parse_transfers_post(body, ApiVersion::V1_1).map(|_| ()),
-            3101,
-            malformed,
-            &format!("{body:?}"),
-        );
+        assert_error(parse_transfers_post(body, ApiVersion::V1_1).map(|_| ()), 3101, malformed, &format!("{body:?}"));
     }
     for body in ["[]", "null", "\"x\"", "5", "true"] {
         let result = parse_transfers_put(body.as_bytes(), ApiVersion::V2_0).map(|_| ());
@@ -208,8 +203,7 @@ fn field_rules_are_generic_validation_errors() {
         "Missing mandatory element - /requestBody/extensionList/extension/0 must have required property 'value'";
     assert_error(post_result(&body, ApiVersion::V1_1), 3102, description, "extension without value");
     let body = edited(valid_post(), "/extensionList", Some(json!({})));
-    let description =
-        "Missing mandatory element - /requestBody/extensionList must have required property 'extension'";
+    let description = "Missing mandatory element - /requestBody/extensionList must have required property 'extension'";
     assert_error(post_result(&body, ApiVersion::V2_0), 3102, description, "empty extension list");
 }
 
@@ -249,10 +243,9 @@ fn transfer_ids_follow_the_served_spec_on_every_version() {
         let body = edited(valid_post(), "/transferId", Some(json!(id)));
         for version in VERSIONS {
             match ok {
-                true => assert_eq!(
-                    parse_transfers_post(&bytes(&body), version).unwrap().request.transfer_id.as_str(),
-                    id
-                ),
+                true => {
+                    assert_eq!(parse_transfers_post(&bytes(&body), version).unwrap().request.transfer_id.as_str(), id)
+                }
                 false => assert_error(post_result(&body, version), 3100, &description, id),
             }
         }
@@ -261,8 +254,7 @@ fn transfer_ids_follow_the_served_spec_on_every_version() {
 
 #[test]
 fn unknown_fields_are_ignored_in_v1_and_refused_in_v2() {
-    let too_many =
-        |path: &str| format!("Too many elements - /requestBody{path} must NOT have additional properties");
+    let too_many = |path: &str| format!("Too many elements - /requestBody{path} must NOT have additional properties");
     let cases = [
         ("/note", ""),
         ("/amount/note", "/amount"),
@@ -308,8 +300,7 @@ fn the_first_failure_follows_schema_order_not_body_order() {
     // Properties in schema order: amount is checked before expiration even if it comes later.
     let reordered = r#"{"expiration":"bad","transferId":"b51ec534-ee48-4575-b6a9-ead2955b8069","payerFsp":"a","payeeFsp":"b","ilpPacket":"AA","condition":"GRzLaTP7DJ9t4P-a_BA0WA9wzzlsugf00-Tn6kESAfM","amount":{"amount":"1.0","currency":"XYZ"}}"#;
     let result = parse_transfers_post(reordered.as_bytes(), ApiVersion::V1_1).map(|_| ());
-    let currency =
-        "Generic validation error - /requestBody/amount/currency must be equal to one of the allowed values";
+    let currency = "Generic validation error - /requestBody/amount/currency must be equal to one of the allowed values";
     assert_error(result, 3100, currency, "schema order");
     // Within a value, the type comes before the pattern.
     let body = edited(valid_post(), "/transferId", Some(json!(["x"])));
@@ -329,11 +320,8 @@ fn a_put_parses_and_names_its_action() {
     assert!(fulfil.fulfilment.unwrap().satisfies(&condition));
     assert_eq!(fulfil.completed_timestamp.map(Timestamp::unix_ms), Some(1_464_079_088_699));
     assert_eq!(fulfil.action(), FulfilAction::Commit);
-    let actions = [
-        ("RECEIVED", FulfilAction::Commit),
-        ("RESERVED", FulfilAction::Reserve),
-        ("ABORTED", FulfilAction::Reject),
-    ];
+    let actions =
+        [("RECEIVED", FulfilAction::Commit), ("RESERVED", FulfilAction::Reserve), ("ABORTED", FulfilAction::Reject)];
     for (state, action) in actions {
         let body = json!({ "transferState": state });
         let fulfil = parse_transfers_put(&bytes(&body), ApiVersion::V2_0).unwrap().request;
@@ -343,8 +331,7 @@ fn a_put_parses_and_names_its_action() {
 
 #[test]
 fn put_field_rules() {
-    let enum_error =
-        "Generic validation error - /requestBody/transferState must be equal to one of the allowed values";
+    let enum_error = "Generic validation error - /requestBody/transferState must be equal to one of the allowed values";
     let cases = [
         (
             "/transferState",
@@ -393,11 +380,9 @@ fn conditions_and_fulfilments_with_spare_bits_set_decode_like_node() {
     let parsed = parse_transfers_post(&bytes(&body), ApiVersion::V1_1).unwrap();
     assert_eq!(parsed.request.condition, IlpCondition::from_base64url(TTK_CONDITION).unwrap());
     let fulfilment = format!("{}B", &TTK_FULFILMENT[..42]);
-    let put = parse_transfers_put(
-        &bytes(&json!({"transferState": "COMMITTED", "fulfilment": fulfilment})),
-        ApiVersion::V1_1,
-    )
-    .unwrap();
+    let put =
+        parse_transfers_put(&bytes(&json!({"transferState": "COMMITTED", "fulfilment": fulfilment})), ApiVersion::V1_1)
+            .unwrap();
     assert_eq!(put.request.fulfilment, IlpFulfilment::from_base64url(TTK_FULFILMENT));
 }
 
@@ -508,11 +493,19 @@ fn path_ids_are_decoded_and_follow_the_transfer_id_pattern() {
     // Blank once decoded: an unknown URI (TTK bug fix #849), not an invalid id.
     for blank in ["", " ", "\t", "%20", "%20%20", "%09"] {
         let error = parse_path_transfer_id(blank).unwrap_err();
-        assert_eq!((error.code(), error.http_status(), error.description()), (ErrorCode::UnknownUri, 404, "Unknown URI - Not Found"), "{blank:?}");
+        assert_eq!(
+            (error.code(), error.http_status(), error.description()),
+            (ErrorCode::UnknownUri, 404, "Unknown URI - Not Found"),
+            "{blank:?}"
+        );
     }
     assert_eq!(parse_path_transfer_id(UUID_V4).unwrap().as_str(), UUID_V4);
     assert_eq!(parse_path_transfer_id(ULID).unwrap().as_str(), ULID);
-    assert_eq!(parse_path_transfer_id(&format!("%62{}", &UUID_V4[1..])).unwrap().as_str(), UUID_V4, "an escaped letter");
+    assert_eq!(
+        parse_path_transfer_id(&format!("%62{}", &UUID_V4[1..])).unwrap().as_str(),
+        UUID_V4,
+        "an escaped letter"
+    );
     let invalid = cut(&format!("Generic validation error - /path/ID must match pattern \"{TRANSFER_ID_PATTERN}\""));
     for wrong in ["x", "%2", "%zz", "%20x", "%FF%FE"] {
         assert_error(parse_path_transfer_id(wrong).map(|_| ()), 3100, &invalid, wrong);

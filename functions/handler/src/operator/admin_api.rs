@@ -16,14 +16,17 @@ use axum::routing::{get, post, put};
 use axum::Router;
 use fspiop::admin::{
     amount_number, endpoint_type, parse_account_id_param, parse_endpoint, parse_funds_finish, parse_funds_start,
-    parse_funds_transfer_id_param, parse_hub_account, parse_initial_position_and_limits, parse_is_active, parse_limit_update,
-    parse_limits_query, parse_name_param, parse_participant_create, parse_positions_query, parse_settlement_model,
-    AccountBalanceBody, AccountBody, EndpointBody, FundsEvent, FundsRequest, LedgerQuery, LimitBody, LimitValue, Links,
-    ParticipantBody, PositionBody, SettlementModelBody, DEFAULT_ALARM_PERCENTAGE, NET_DEBIT_CAP,
+    parse_funds_transfer_id_param, parse_hub_account, parse_initial_position_and_limits, parse_is_active,
+    parse_limit_update, parse_limits_query, parse_name_param, parse_participant_create, parse_positions_query,
+    parse_settlement_model, AccountBalanceBody, AccountBody, EndpointBody, FundsEvent, FundsRequest, LedgerQuery,
+    LimitBody, LimitValue, Links, ParticipantBody, PositionBody, SettlementModelBody, DEFAULT_ALARM_PERCENTAGE,
+    NET_DEBIT_CAP,
 };
 use fspiop::{hash_body, ErrorCode, FspiopError};
 use ledger_core::account::{LedgerAccountType, NetDebitCap, Participant, HUB_NAME};
-use ledger_core::admin::{accounts_for_new_currency, check_funds_account, check_new_hub_account, initial_position_accounts};
+use ledger_core::admin::{
+    accounts_for_new_currency, check_funds_account, check_new_hub_account, initial_position_accounts,
+};
 use ledger_core::amount::Amount;
 use ledger_core::currency::Currency;
 use ledger_core::ids::{AccountId, FspId};
@@ -87,7 +90,11 @@ fn required_currency(currency: Option<Currency>) -> Result<Currency, ApiError> {
 fn check_limit_type(kind: &str) -> Result<(), ApiError> {
     match kind == NET_DEBIT_CAP {
         true => Ok(()),
-        false => Err(FspiopError::with_detail(ErrorCode::InternalServerError, format!("Participant limit type {kind} does not exist")).into()),
+        false => Err(FspiopError::with_detail(
+            ErrorCode::InternalServerError,
+            format!("Participant limit type {kind} does not exist"),
+        )
+        .into()),
     }
 }
 
@@ -96,7 +103,12 @@ fn host(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-fn participant_body(host: &str, participant: &Participant, created: ledger_core::time::Timestamp, accounts: &[ledger_store::operator::AccountBalance]) -> ParticipantBody {
+fn participant_body(
+    host: &str,
+    participant: &Participant,
+    created: ledger_core::time::Timestamp,
+    accounts: &[ledger_store::operator::AccountBalance],
+) -> ParticipantBody {
     let id = format!("{host}/participants/{}", participant.name);
     ParticipantBody {
         name: participant.name.to_string(),
@@ -119,7 +131,12 @@ fn participant_body(host: &str, participant: &Participant, created: ledger_core:
     }
 }
 
-async fn participant_answer(app: &App, headers: &HeaderMap, participant: &Participant, status: StatusCode) -> ApiResult {
+async fn participant_answer(
+    app: &App,
+    headers: &HeaderMap,
+    participant: &Participant,
+    status: StatusCode,
+) -> ApiResult {
     let created = app.store.participants_created().await?;
     let accounts = app.store.account_balances(participant.id).await?;
     let at = created.get(&participant.id).copied().unwrap_or((app.now)());
@@ -167,7 +184,12 @@ async fn create_participant(State(app): State<App>, headers: HeaderMap, body: By
     participant_answer(&app, &headers, &participant, StatusCode::CREATED).await
 }
 
-async fn update_participant(State(app): State<App>, headers: HeaderMap, Path(name): Path<String>, body: Bytes) -> ApiResult {
+async fn update_participant(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let name = name_param(&name)?;
     let active = parse_is_active(&body)?;
     let participant = participant_by_name(app.store.as_ref(), &name).await?;
@@ -186,7 +208,11 @@ async fn set_endpoint(State(app): State<App>, Path(name): Path<String>, body: By
     // central-ledger finds no `endpointType` row for an unknown type and fails in its database
     // layer: 500 with 2001. Same code and status here, with a description that says why.
     let Some(kind) = endpoint_type(&kind) else {
-        return Err(FspiopError::with_detail(ErrorCode::InternalServerError, format!("Endpoint type {kind} does not exist")).into());
+        return Err(FspiopError::with_detail(
+            ErrorCode::InternalServerError,
+            format!("Endpoint type {kind} does not exist"),
+        )
+        .into());
     };
     match app.store.set_endpoint(participant.id, kind, &value, (app.now)()).await {
         Ok(()) => empty(StatusCode::CREATED),
@@ -195,7 +221,11 @@ async fn set_endpoint(State(app): State<App>, Path(name): Path<String>, body: By
     }
 }
 
-async fn get_endpoints(State(app): State<App>, Path(name): Path<String>, Query(query): Query<HashMap<String, String>>) -> ApiResult {
+async fn get_endpoints(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult {
     let name = name_param(&name)?;
     let participant = participant_by_name(app.store.as_ref(), &name).await?;
     let endpoints = app.store.endpoints(participant.id).await?;
@@ -239,14 +269,24 @@ async fn initial_position_and_limits(State(app): State<App>, Path(name): Path<St
 
 /// central-ledger writes the initial position straight into the position row, with no journal
 /// entry (there is no transfer it belongs to); this does the same.
-async fn set_initial_position(store: &dyn LedgerStore, account: AccountId, value: Amount, now: ledger_core::time::Timestamp) -> Result<(), StoreError> {
+async fn set_initial_position(
+    store: &dyn LedgerStore,
+    account: AccountId,
+    value: Amount,
+    now: ledger_core::time::Timestamp,
+) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
     tx.lock_balances(&[account]).await?;
     tx.update_positions(&[(account, value)], now).await?;
     tx.commit().await
 }
 
-async fn limits_of(store: &dyn LedgerStore, participant: &Participant, query: &LedgerQuery, named: bool) -> Result<Vec<LimitBody>, ApiError> {
+async fn limits_of(
+    store: &dyn LedgerStore,
+    participant: &Participant,
+    query: &LedgerQuery,
+    named: bool,
+) -> Result<Vec<LimitBody>, ApiError> {
     if query.kind.as_ref().is_some_and(|it| it != NET_DEBIT_CAP) {
         return Ok(Vec::new());
     }
@@ -269,7 +309,11 @@ fn limit_body(name: Option<String>, currency: Currency, value: Amount, alarm: Am
     LimitBody { name, currency: currency.code().to_string(), limit }
 }
 
-async fn get_limits(State(app): State<App>, Path(name): Path<String>, Query(query): Query<HashMap<String, String>>) -> ApiResult {
+async fn get_limits(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult {
     let name = name_param(&name)?;
     let query = parse_limits_query(&query)?;
     let participant = participant_by_name(app.store.as_ref(), &name).await?;
@@ -307,7 +351,11 @@ async fn update_limits(State(app): State<App>, Path(name): Path<String>, body: B
     json(StatusCode::OK, &limit_body(None, currency, request.limit.value, request.alarm_percentage))
 }
 
-async fn get_positions(State(app): State<App>, Path(name): Path<String>, Query(query): Query<HashMap<String, String>>) -> ApiResult {
+async fn get_positions(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult {
     let name = name_param(&name)?;
     let query = parse_positions_query(&query)?;
     let participant = participant_by_name(app.store.as_ref(), &name).await?;
@@ -315,7 +363,11 @@ async fn get_positions(State(app): State<App>, Path(name): Path<String>, Query(q
     let positions: Vec<PositionBody> = balances
         .iter()
         .filter(|it| it.account.kind == LedgerAccountType::Position)
-        .map(|it| PositionBody { currency: it.account.currency.code().to_string(), value: amount_number(it.value), changed_date: date(it.changed) })
+        .map(|it| PositionBody {
+            currency: it.account.currency.code().to_string(),
+            value: amount_number(it.value),
+            changed_date: date(it.changed),
+        })
         .collect();
     match query.currency {
         Some(currency) => match positions.into_iter().find(|it| it.currency == currency.code()) {
@@ -326,7 +378,11 @@ async fn get_positions(State(app): State<App>, Path(name): Path<String>, Query(q
     }
 }
 
-async fn get_accounts(State(app): State<App>, Path(name): Path<String>, Query(query): Query<HashMap<String, String>>) -> ApiResult {
+async fn get_accounts(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult {
     let name = name_param(&name)?;
     let participant = participant_by_name(app.store.as_ref(), &name).await?;
     let balances = app.store.account_balances(participant.id).await?;
@@ -346,7 +402,12 @@ async fn get_accounts(State(app): State<App>, Path(name): Path<String>, Query(qu
     json(StatusCode::OK, &bodies)
 }
 
-async fn create_hub_account(State(app): State<App>, headers: HeaderMap, Path(name): Path<String>, body: Bytes) -> ApiResult {
+async fn create_hub_account(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let name = name_param(&name)?;
     let (currency, kind) = parse_hub_account(&body)?;
     let store = app.store.as_ref();
@@ -387,7 +448,11 @@ async fn record_funds(State(app): State<App>, Path((name, id)): Path<(String, St
 
 /// Commits or aborts a funds out. A body without `action` passes central-ledger's schema and
 /// then changes nothing: answered 202 once the account is checked, with nothing to publish.
-async fn finish_funds_out(State(app): State<App>, Path((name, id, transfer_id)): Path<(String, String, String)>, body: Bytes) -> ApiResult {
+async fn finish_funds_out(
+    State(app): State<App>,
+    Path((name, id, transfer_id)): Path<(String, String, String)>,
+    body: Bytes,
+) -> ApiResult {
     let name = name_param(&name)?;
     let id = parse_account_id_param(&id)?;
     let transfer_id = parse_funds_transfer_id_param(&transfer_id)?;
@@ -402,7 +467,12 @@ async fn finish_funds_out(State(app): State<App>, Path((name, id, transfer_id)):
 /// The participant and currency of a funds action, once the account is one funds may move on:
 /// the amount's currency, else (central-ledger then matches the account by id alone) the
 /// account's own.
-async fn funds_account(app: &App, name: &FspId, id: AccountId, currency: Option<Currency>) -> Result<(Participant, Currency), ApiError> {
+async fn funds_account(
+    app: &App,
+    name: &FspId,
+    id: AccountId,
+    currency: Option<Currency>,
+) -> Result<(Participant, Currency), ApiError> {
     let participant = participant_by_name(app.store.as_ref(), name).await?;
     let accounts = app.store.accounts(participant.id).await?;
     let currency = match (currency, accounts.iter().find(|it| it.id == id)) {
@@ -415,7 +485,13 @@ async fn funds_account(app: &App, name: &FspId, id: AccountId, currency: Option<
 }
 
 /// Hands a checked funds action to the admin function.
-async fn publish_funds(app: &App, participant: &Participant, id: AccountId, request: FundsRequest, body: &[u8]) -> ApiResult {
+async fn publish_funds(
+    app: &App,
+    participant: &Participant,
+    id: AccountId,
+    request: FundsRequest,
+    body: &[u8],
+) -> ApiResult {
     let hash = hash_body(body)?;
     let event = FundsEvent::new(&participant.name, id, &request, &hash).to_json();
     let headers = std::collections::BTreeMap::from([("content-type".to_string(), ENVELOPE_MEDIA_TYPE.to_string())]);
@@ -435,7 +511,8 @@ async fn publish_funds(app: &App, participant: &Participant, id: AccountId, requ
         Ok(()) => empty(StatusCode::ACCEPTED),
         Err(err) => {
             tracing::warn!(error = %err, "funds action not published");
-            Err(FspiopError::with_detail(ErrorCode::InternalServerError, "the admin-transfer hub is unavailable").into())
+            Err(FspiopError::with_detail(ErrorCode::InternalServerError, "the admin-transfer hub is unavailable")
+                .into())
         }
     }
 }
@@ -486,7 +563,10 @@ async fn create_model(State(app): State<App>, body: Bytes) -> ApiResult {
     if models.iter().any(|it| it.definition.name == definition.name) {
         return Err(refused(AdminRefusal::ModelExists));
     }
-    let same_scope = |it: &&SettlementModel| it.definition.currency == definition.currency && it.definition.ledger_account_type == definition.ledger_account_type;
+    let same_scope = |it: &&SettlementModel| {
+        it.definition.currency == definition.currency
+            && it.definition.ledger_account_type == definition.ledger_account_type
+    };
     if models.iter().any(|it| same_scope(&it)) {
         return Err(refused(AdminRefusal::ModelConflict));
     }

@@ -22,7 +22,9 @@ use fspiop::admin::{FundsCommand, FundsEvent};
 use ledger_core::account::{Account, LedgerAccountType};
 use ledger_core::amount::Amount;
 use ledger_core::currency::Currency;
-use ledger_core::funds::{decide_funds, FundsAction, FundsBalances, FundsDecision, FundsSide, FundsTransfer, INTERNAL_TRANSFER_VALIDITY_MS};
+use ledger_core::funds::{
+    decide_funds, FundsAction, FundsBalances, FundsDecision, FundsSide, FundsTransfer, INTERNAL_TRANSFER_VALIDITY_MS,
+};
 use ledger_core::ids::{AccountId, FspId, TransferId};
 use ledger_core::prepare::RequestHash;
 use ledger_core::state::TransferState;
@@ -45,7 +47,8 @@ pub async fn admin(store: &dyn LedgerStore, bodies: &[String], now: Timestamp) -
     let mut tx = store.begin().await?;
     let records = tx.transfers(&ids).await?;
     let hashes = tx.hashes(HashKind::Prepare, &ids).await?;
-    let to_lock: Vec<AccountId> = commands.iter().filter_map(|it| accounts.pair(it)).flat_map(|(a, b)| [a, b]).collect();
+    let to_lock: Vec<AccountId> =
+        commands.iter().filter_map(|it| accounts.pair(it)).flat_map(|(a, b)| [a, b]).collect();
     let locked = tx.lock_balances(&to_lock).await?;
     let mut batch = Batch { steps: InternalTransfers::new(locked), seen: HashMap::new() };
     for command in &commands {
@@ -91,8 +94,12 @@ async fn load_accounts(store: &dyn LedgerStore, commands: &[FundsCommand]) -> Re
     let hub_name = hub_id();
     let names: BTreeSet<&FspId> = commands.iter().map(|it| &it.participant).chain([&hub_name]).collect();
     let names: Vec<FspId> = names.into_iter().cloned().collect();
-    let by_participant: HashMap<FspId, Vec<Account>> =
-        store.participants_with_accounts(&names).await?.into_iter().map(|(participant, accounts)| (participant.name, accounts)).collect();
+    let by_participant: HashMap<FspId, Vec<Account>> = store
+        .participants_with_accounts(&names)
+        .await?
+        .into_iter()
+        .map(|(participant, accounts)| (participant.name, accounts))
+        .collect();
     let hub = by_participant.get(&hub_name).cloned().unwrap_or_default();
     Ok(Accounts { by_participant, hub })
 }
@@ -144,9 +151,12 @@ fn decide_one(
     let amount = match (command.request.amount, &known) {
         (Some((amount, _)), None) => amount,
         (_, Some(known)) => known.amount,
-        (None, None) => return tracing::warn!(transfer_id = %id, "funds out commit or abort of an unknown transfer; ignored"),
+        (None, None) => {
+            return tracing::warn!(transfer_id = %id, "funds out commit or abort of an unknown transfer; ignored")
+        }
     };
-    let balances = FundsBalances { settlement: batch.steps.balance(settlement), hub_reconciliation: batch.steps.balance(hub) };
+    let balances =
+        FundsBalances { settlement: batch.steps.balance(settlement), hub_reconciliation: batch.steps.balance(hub) };
     let existing = known.as_ref().map(|it| FundsTransfer { state: it.state, expiration: it.expiration });
     match decide_funds(command.request.action, amount, balances, existing, now) {
         Ok(decision) => record(command, amount, known.as_ref(), (settlement, hub), &decision, now, batch),
@@ -208,7 +218,8 @@ fn new_transfer(
         FundsAction::In => (hub_name, command.participant.clone(), hub, settlement),
         _ => (command.participant.clone(), hub_name, settlement, hub),
     };
-    let reference = command.request.external_reference.iter().map(|it| (EXTERNAL_REFERENCE_KEY.to_string(), it.clone()));
+    let reference =
+        command.request.external_reference.iter().map(|it| (EXTERNAL_REFERENCE_KEY.to_string(), it.clone()));
     NewTransfer {
         transfer_id: command.request.transfer_id.clone(),
         payer,

@@ -90,7 +90,11 @@ pub async fn unknown_uri() -> Response {
 /// Gives a 4xx without a JSON body (axum's rejections) Mojaloop's error body for its status,
 /// keeping the status and the other headers (`Allow` on a 405).
 pub async fn mojaloop_errors(response: Response) -> Response {
-    let is_json = response.headers().get(header::CONTENT_TYPE).and_then(|it| it.to_str().ok()).is_some_and(|it| it.starts_with("application/json"));
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|it| it.to_str().ok())
+        .is_some_and(|it| it.starts_with("application/json"));
     if !response.status().is_client_error() || is_json {
         return response;
     }

@@ -48,10 +48,7 @@ impl InternalTransfers {
     /// Starts from the balances `LedgerTx::lock_balances` returned: only these accounts move.
     pub fn new(locked: BTreeMap<AccountId, (Amount, Amount)>) -> InternalTransfers {
         InternalTransfers {
-            balances: locked
-                .into_iter()
-                .map(|(id, (value, _reserved))| (id, value))
-                .collect(),
+            balances: locked.into_iter().map(|(id, (value, _reserved))| (id, value)).collect(),
             moved: BTreeSet::new(),
             transfers: Vec::new(),
             rows: StateRows::default(),
@@ -61,10 +58,7 @@ impl InternalTransfers {
 
     /// The running balance of a locked account.
     pub fn balance(&self, account: AccountId) -> Amount {
-        *self
-            .balances
-            .get(&account)
-            .unwrap_or_else(|| panic!("account {account} is read without its lock"))
+        *self.balances.get(&account).unwrap_or_else(|| panic!("account {account} is read without its lock"))
     }
 
     /// Steps transfer `id` through `states`. Without `current` the first state creates the
@@ -83,30 +77,17 @@ impl InternalTransfers {
         let mut at = match current {
             Some(current) => current,
             None => {
-                let first = states
-                    .next()
-                    .expect("a new internal transfer starts with a state");
+                let first = states.next().expect("a new internal transfer starts with a state");
                 let transfer = new_transfer(first);
-                assert_eq!(
-                    transfer.transfer_id, *id,
-                    "the row built is the transfer stepped"
-                );
-                assert_eq!(
-                    transfer.state, first,
-                    "a new transfer's row holds its first state"
-                );
+                assert_eq!(transfer.transfer_id, *id, "the row built is the transfer stepped");
+                assert_eq!(transfer.state, first, "a new transfer's row holds its first state");
                 self.transfers.push(transfer);
-                Current {
-                    state: first,
-                    seq: FIRST_STATE_SEQ,
-                }
+                Current { state: first, seq: FIRST_STATE_SEQ }
             }
         };
         let mut appended = Vec::new();
         for state in states {
-            let seq = self
-                .rows
-                .push(id, at.seq, state, Some(reason.to_string()), now);
+            let seq = self.rows.push(id, at.seq, state, Some(reason.to_string()), now);
             assert_eq!(seq, at.seq + 1, "transfer {id}: seq grows by one");
             at = Current { state, seq };
             appended.push((state, seq));
@@ -132,12 +113,8 @@ impl InternalTransfers {
             "account {account}: the running value is the balance before plus the change"
         );
         debug_assert!(
-            self.rows
-                .states()
-                .iter()
-                .any(|it| it.transfer_id == *id && it.seq == seq)
-                || (seq == FIRST_STATE_SEQ
-                    && self.transfers.iter().any(|it| it.transfer_id == *id)),
+            self.rows.states().iter().any(|it| it.transfer_id == *id && it.seq == seq)
+                || (seq == FIRST_STATE_SEQ && self.transfers.iter().any(|it| it.transfer_id == *id)),
             "transfer {id}: a balance move belongs to a state this batch wrote"
         );
         self.balances.insert(account, value);
@@ -156,19 +133,12 @@ impl InternalTransfers {
     /// Writes the batch's rows in `tx`; the caller commits.
     pub async fn write(self, tx: &mut dyn LedgerTx, now: Timestamp) -> Result<(), StoreError> {
         tx.insert_transfers(&self.transfers).await?;
-        let entries: Vec<(TransferId, Timestamp)> = self
-            .transfers
-            .iter()
-            .map(|it| (it.transfer_id.clone(), it.expiration))
-            .collect();
+        let entries: Vec<(TransferId, Timestamp)> =
+            self.transfers.iter().map(|it| (it.transfer_id.clone(), it.expiration)).collect();
         tx.delete_timeouts(&entries).await?;
         tx.insert_state_changes(self.rows.states()).await?;
         tx.insert_position_changes(&self.journal).await?;
-        let positions: Vec<(AccountId, Amount)> = self
-            .moved
-            .iter()
-            .map(|id| (*id, self.balances[id]))
-            .collect();
+        let positions: Vec<(AccountId, Amount)> = self.moved.iter().map(|id| (*id, self.balances[id])).collect();
         tx.update_positions(&positions, now).await
     }
 }

@@ -20,12 +20,8 @@ pub fn routes() -> Router<App> {
 }
 
 async fn read_journal(State(app): State<App>, Path(transfer_id): Path<String>) -> ApiResult {
-    let key = TransferKey::parse(&transfer_id).map_err(|err| {
-        ApiError::Refused(FspiopError::with_detail(
-            ErrorCode::MalformedSyntax,
-            err.to_string(),
-        ))
-    })?;
+    let key = TransferKey::parse(&transfer_id)
+        .map_err(|err| ApiError::Refused(FspiopError::with_detail(ErrorCode::MalformedSyntax, err.to_string())))?;
     let Some(journal) = app.journal.as_deref() else {
         return Err(ApiError::Refused(FspiopError::with_detail(
             ErrorCode::NotImplemented,
@@ -35,10 +31,7 @@ async fn read_journal(State(app): State<App>, Path(transfer_id): Path<String>) -
     match journal.by_transfer(&key).await {
         Ok(found) => {
             let entries: Vec<Value> = found.entries.iter().map(entry_json).collect();
-            json_answer(
-                StatusCode::OK,
-                &json!({ "transferId": key.as_str(), "entries": entries, "more": found.more }),
-            )
+            json_answer(StatusCode::OK, &json!({ "transferId": key.as_str(), "entries": entries, "more": found.more }))
         }
         Err(error) => {
             tracing::warn!(%error, "message journal read failed");
@@ -53,16 +46,9 @@ async fn read_journal(State(app): State<App>, Path(transfer_id): Path<String>) -
 fn entry_json(entry: &JournalEntry) -> Value {
     let (body, encoding) = match std::str::from_utf8(entry.body()) {
         Ok(text) => (text.to_string(), "utf8"),
-        Err(_) => (
-            base64::engine::general_purpose::STANDARD.encode(entry.body()),
-            "base64",
-        ),
+        Err(_) => (base64::engine::general_purpose::STANDARD.encode(entry.body()), "base64"),
     };
-    let headers: Vec<Value> = entry
-        .headers()
-        .iter()
-        .map(|it| json!({ "name": it.name, "value": it.value }))
-        .collect();
+    let headers: Vec<Value> = entry.headers().iter().map(|it| json!({ "name": it.name, "value": it.value })).collect();
     json!({
         "id": entry.id().as_str(),
         "direction": entry.direction().as_str(),

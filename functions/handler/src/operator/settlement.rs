@@ -52,19 +52,35 @@ pub async fn settlement(store: &dyn LedgerStore, bodies: &[String], now: Timesta
         let sums: Vec<_> = sums
             .iter()
             .map(|it| {
-                let aggregation = ledger_core::settlement::Aggregation { account: it.account, participant: it.participant, role: it.role, amount: it.amount };
+                let aggregation = ledger_core::settlement::Aggregation {
+                    account: it.account,
+                    participant: it.participant,
+                    role: it.role,
+                    amount: it.amount,
+                };
                 (it.kind, it.currency, aggregation)
             })
             .collect();
         let plans = aggregate_window(&sums, &models);
         let contents: Vec<NewContent> = plans
             .into_iter()
-            .map(|it| NewContent { window: id, kind: it.kind, currency: it.currency, model: it.model, aggregations: it.aggregations })
+            .map(|it| NewContent {
+                window: id,
+                kind: it.kind,
+                currency: it.currency,
+                model: it.model,
+                aggregations: it.aggregations,
+            })
             .collect();
         let ids = tx.insert_window_contents(&contents, now).await?;
         let states: Vec<NewContentState> = ids
             .into_iter()
-            .map(|content| NewContentState { content, state: WindowState::Closed, settlement: None, reason: CONTENT_REASON.to_string() })
+            .map(|content| NewContentState {
+                content,
+                state: WindowState::Closed,
+                settlement: None,
+                reason: CONTENT_REASON.to_string(),
+            })
             .collect();
         tx.insert_content_states(&states, now).await?;
         tx.set_window_states(&[(id, WindowState::Closed)], &reason, now).await?;

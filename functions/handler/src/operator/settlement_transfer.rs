@@ -33,7 +33,13 @@ pub const HUB_SETTLEMENT_ACCOUNT: LedgerAccountType = LedgerAccountType::HubMult
 const TRANSFER_REASON: &str = "Settlement transfer";
 
 /// Runs the steps in order inside `tx`.
-pub async fn run_transfer_steps(store: &dyn LedgerStore, tx: &mut dyn LedgerTx, settlement: SettlementId, steps: &[StepRequest], now: Timestamp) -> Result<(), StoreError> {
+pub async fn run_transfer_steps(
+    store: &dyn LedgerStore,
+    tx: &mut dyn LedgerTx,
+    settlement: SettlementId,
+    steps: &[StepRequest],
+    now: Timestamp,
+) -> Result<(), StoreError> {
     if steps.is_empty() {
         return Ok(());
     }
@@ -43,18 +49,31 @@ pub async fn run_transfer_steps(store: &dyn LedgerStore, tx: &mut dyn LedgerTx, 
     let ids: Vec<TransferId> = steps.iter().map(|it| settlement_transfer_id(settlement, it.account)).collect();
     let stored = tx.current_states(&ids).await?;
     let mut to_lock: Vec<AccountId> = steps.iter().map(|it| it.account).collect();
-    let hub_of = |account: &Account| hub_accounts.iter().find(|it| it.kind == HUB_SETTLEMENT_ACCOUNT && it.currency == account.currency).map(|it| it.id);
+    let hub_of = |account: &Account| {
+        hub_accounts
+            .iter()
+            .find(|it| it.kind == HUB_SETTLEMENT_ACCOUNT && it.currency == account.currency)
+            .map(|it| it.id)
+    };
     to_lock.extend(accounts.values().filter_map(|(account, _)| hub_of(account)));
     let mut transfers = InternalTransfers::new(tx.lock_balances(&to_lock).await?);
-    let mut current: HashMap<TransferId, Current> = stored.iter().map(|(id, it)| (id.clone(), Current { state: it.state, seq: it.seq })).collect();
+    let mut current: HashMap<TransferId, Current> =
+        stored.iter().map(|(id, it)| (id.clone(), Current { state: it.state, seq: it.seq })).collect();
     for (request, id) in steps.iter().zip(ids) {
         let Some((account, name)) = accounts.get(&request.account) else { continue };
         let Some(hub_account) = hub_of(account) else {
-            return Err(StoreError::NotFound(format!("the Hub's {} account in {}", HUB_SETTLEMENT_ACCOUNT.name(), account.currency)));
+            return Err(StoreError::NotFound(format!(
+                "the Hub's {} account in {}",
+                HUB_SETTLEMENT_ACCOUNT.name(),
+                account.currency
+            )));
         };
         let known = current.get(&id).copied();
         let (dfsp, hub) = (transfers.balance(account.id), transfers.balance(hub_account));
-        let Some(decision) = decide_transfer_step(request.step, request.net, known.map(|it| it.state), dfsp, hub) else { continue };
+        let Some(decision) = decide_transfer_step(request.step, request.net, known.map(|it| it.state), dfsp, hub)
+        else {
+            continue;
+        };
         let first = |state| new_transfer(&id, name, account, hub_account, request.net, state, now);
         let (at, _) = transfers.step(&id, known, &decision.states, TRANSFER_REASON, first, now);
         current.insert(id.clone(), at);
@@ -67,7 +86,10 @@ pub async fn run_transfer_steps(store: &dyn LedgerStore, tx: &mut dyn LedgerTx, 
 }
 
 /// Each account with its participant's name.
-async fn accounts_of(store: &dyn LedgerStore, steps: &[StepRequest]) -> Result<HashMap<AccountId, (Account, FspId)>, StoreError> {
+async fn accounts_of(
+    store: &dyn LedgerStore,
+    steps: &[StepRequest],
+) -> Result<HashMap<AccountId, (Account, FspId)>, StoreError> {
     let participants = store.participants().await?;
     let mut res = HashMap::new();
     for request in steps {
@@ -76,14 +98,24 @@ async fn accounts_of(store: &dyn LedgerStore, steps: &[StepRequest]) -> Result<H
         }
         let Some(participant) = participants.iter().find(|it| it.id == request.participant) else { continue };
         let accounts = store.accounts(participant.id).await?;
-        if let Some(account) = accounts.into_iter().find(|it| it.id == request.account && it.kind == LedgerAccountType::Position) {
+        if let Some(account) =
+            accounts.into_iter().find(|it| it.id == request.account && it.kind == LedgerAccountType::Position)
+        {
             res.insert(request.account, (account, participant.name.clone()));
         }
     }
     Ok(res)
 }
 
-fn new_transfer(id: &TransferId, name: &FspId, account: &Account, hub_account: AccountId, net: Amount, state: TransferState, now: Timestamp) -> NewTransfer {
+fn new_transfer(
+    id: &TransferId,
+    name: &FspId,
+    account: &Account,
+    hub_account: AccountId,
+    net: Amount,
+    state: TransferState,
+    now: Timestamp,
+) -> NewTransfer {
     NewTransfer {
         transfer_id: id.clone(),
         payer: hub_id(),

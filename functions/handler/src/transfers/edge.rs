@@ -26,7 +26,9 @@
 //! a valid `FSPIOP-Signature`, else 400 with 3105 (`crate::signatures`).
 
 use fspiop::headers::{validate_headers, Method};
-use fspiop::transfers::{check_completed_timestamp, parse_path_transfer_id, parse_transfers_error, parse_transfers_put, FulfilAction};
+use fspiop::transfers::{
+    check_completed_timestamp, parse_path_transfer_id, parse_transfers_error, parse_transfers_put, FulfilAction,
+};
 use fspiop::{parse_transfers_post, ErrorCode, FspiopError, RequestHeaders};
 use jws::source::CachedKeys;
 use ledger_core::time::Timestamp;
@@ -67,7 +69,12 @@ struct Accepted {
 /// Handles one FSPIOP request; with `signature_keys` (`JWS_VALIDATE=true`), a request with a
 /// body (not a GET) that passed the header and body checks must also carry a valid
 /// `FSPIOP-Signature`, else 3105.
-pub async fn handle_checked(publisher: &dyn Publisher, signature_keys: Option<&CachedKeys>, request: &EdgeRequest, now: Timestamp) -> EdgeResponse {
+pub async fn handle_checked(
+    publisher: &dyn Publisher,
+    signature_keys: Option<&CachedKeys>,
+    request: &EdgeRequest,
+    now: Timestamp,
+) -> EdgeResponse {
     let accepted = match route(request, now) {
         Ok(accepted) => accepted,
         Err(error) => return EdgeResponse::error(&error),
@@ -89,7 +96,10 @@ pub async fn handle_checked(publisher: &dyn Publisher, signature_keys: Option<&C
         // The hub refuses it for good although the edge let it through: the switch's own fault.
         Err(error) => {
             tracing::error!(%error, "FSPIOP request refused by the hub");
-            EdgeResponse::error(&FspiopError::with_detail(ErrorCode::InternalServerError, "the switch could not accept the request"))
+            EdgeResponse::error(&FspiopError::with_detail(
+                ErrorCode::InternalServerError,
+                "the switch could not accept the request",
+            ))
         }
     }
 }
@@ -115,7 +125,8 @@ fn check_size(request: &EdgeRequest) -> Result<(), FspiopError> {
     }
     let header_bytes: usize = request.headers.iter().map(|(name, value)| name.len() + value.len()).sum();
     if REQUEST_HEADERS_MAX < request.headers.len() || REQUEST_HEADER_BYTES_MAX < header_bytes {
-        let detail = format!("more than {REQUEST_HEADERS_MAX} header fields or {REQUEST_HEADER_BYTES_MAX} bytes of headers");
+        let detail =
+            format!("more than {REQUEST_HEADERS_MAX} header fields or {REQUEST_HEADER_BYTES_MAX} bytes of headers");
         return Err(FspiopError::headers_too_large(detail));
     }
     Ok(())
@@ -167,9 +178,25 @@ fn destination(headers: &RequestHeaders) -> String {
     headers.destination.as_ref().map_or_else(String::new, |it| it.to_string())
 }
 
-fn event(request: &EdgeRequest, headers: &RequestHeaders, id: &str, to: &str, kind: EventKind, action: Action, now: Timestamp) -> Envelope {
-    let content_type = request.headers.get("content-type").cloned().unwrap_or_else(|| headers.content_version.content_type());
+fn event(
+    request: &EdgeRequest,
+    headers: &RequestHeaders,
+    id: &str,
+    to: &str,
+    kind: EventKind,
+    action: Action,
+    now: Timestamp,
+) -> Envelope {
+    let content_type =
+        request.headers.get("content-type").cloned().unwrap_or_else(|| headers.content_version.content_type());
     let from = headers.source.to_string();
-    let request = Request { transfer_id: id, from: &from, to, headers: &request.headers, content_type: &content_type, body: &request.body };
+    let request = Request {
+        transfer_id: id,
+        from: &from,
+        to,
+        headers: &request.headers,
+        content_type: &content_type,
+        body: &request.body,
+    };
     Envelope::request(request, kind, action, now)
 }

@@ -18,9 +18,12 @@
 //! payee's own answer is still judged as the first), no position change, no callback to either
 //! party. With mTLS the edge has already tied FSPIOP-Source to the client certificate.
 
-use fspiop::headers::{validate_headers, Method};
-use fspiop::transfers::{parse_transfers_error, parse_transfers_put, Extension, ExtensionList, FulfilAction, TransfersIdPatchResponse, TransfersIdPutResponse};
 use fspiop::error::CAUSE_EXTENSION_KEY;
+use fspiop::headers::{validate_headers, Method};
+use fspiop::transfers::{
+    parse_transfers_error, parse_transfers_put, Extension, ExtensionList, FulfilAction, TransfersIdPatchResponse,
+    TransfersIdPutResponse,
+};
 use fspiop::{ApiVersion, ErrorCode, FspiopError, RequestHeaders};
 use ledger_core::fulfil::{decide_fulfil, FulfilCommand, FulfilDecision, FulfilKind, FulfilTarget};
 use ledger_core::ids::TransferId;
@@ -50,7 +53,8 @@ struct Incoming {
 }
 
 /// Why the payee's answers Mojaloop accepts with 200 and then drops are dropped.
-const DROPPED_ABORTED: &str = "transferState ABORTED on PUT /transfers/{id}: a payee rejects with PUT /transfers/{id}/error";
+const DROPPED_ABORTED: &str =
+    "transferState ABORTED on PUT /transfers/{id}: a payee rejects with PUT /transfers/{id}/error";
 const DROPPED_RESERVED_V1_0: &str =
     "transferState RESERVED with Content-Type version 1.0: the RESERVED flow needs 1.1 or later; the transfer stays RESERVED until it expires";
 
@@ -100,24 +104,46 @@ fn parse_batch(bodies: &[String], now: Timestamp, report: &mut Report) -> Vec<In
 fn parse_answer(envelope: Envelope) -> Result<Incoming, FspiopError> {
     let headers = validate_headers(Method::Put, &envelope.content.headers)?;
     let transfer_id = TransferId::parse(&envelope.id).ok_or_else(|| FspiopError::new(ErrorCode::UnknownUri))?;
-    let body = envelope.payload_bytes().map_err(|err| FspiopError::with_detail(ErrorCode::MalformedSyntax, err.to_string()))?;
+    let body = envelope
+        .payload_bytes()
+        .map_err(|err| FspiopError::with_detail(ErrorCode::MalformedSyntax, err.to_string()))?;
     if envelope.metadata.event.action == Action::Abort {
         let parsed = parse_transfers_error(&body, headers.content_version)?;
         let payee_error = Some(parsed.request.to_error());
         let (kind, completed, hash) = (FulfilKind::Abort, None, parsed.hash);
-        return Ok(Incoming { envelope, headers, transfer_id, kind, payee_error, completed, hash, dropped_because: None });
+        return Ok(Incoming {
+            envelope,
+            headers,
+            transfer_id,
+            kind,
+            payee_error,
+            completed,
+            hash,
+            dropped_because: None,
+        });
     }
     let parsed = parse_transfers_put(&body, headers.content_version)?;
     let fulfilment = parsed.request.fulfilment;
     let (kind, dropped_because) = match parsed.request.action() {
         FulfilAction::Commit => (FulfilKind::Commit { fulfilment }, None),
         // The PATCH answer does not exist before v1.1, so Mojaloop drops such a RESERVED.
-        FulfilAction::Reserve if headers.content_version == ApiVersion::V1_0 => (FulfilKind::Reject, Some(DROPPED_RESERVED_V1_0)),
+        FulfilAction::Reserve if headers.content_version == ApiVersion::V1_0 => {
+            (FulfilKind::Reject, Some(DROPPED_RESERVED_V1_0))
+        }
         FulfilAction::Reserve => (FulfilKind::Reserve { fulfilment }, None),
         FulfilAction::Reject => (FulfilKind::Reject, Some(DROPPED_ABORTED)),
     };
     let completed = parsed.request.completed_timestamp;
-    Ok(Incoming { envelope, headers, transfer_id, kind, payee_error: None, completed, hash: parsed.hash, dropped_because })
+    Ok(Incoming {
+        envelope,
+        headers,
+        transfer_id,
+        kind,
+        payee_error: None,
+        completed,
+        hash: parsed.hash,
+        dropped_because,
+    })
 }
 
 #[derive(Default)]
@@ -154,7 +180,9 @@ fn decide_one(
             record_answer(item, record, state, error.as_ref(), stored_hash.is_none(), window, now, writes);
             emit_position(item, record, position, error.as_ref(), now, report);
         }
-        FulfilDecision::Ignore if matches!(record.current.state, TransferState::ReceivedFulfil | TransferState::ReceivedError) => {
+        FulfilDecision::Ignore
+            if matches!(record.current.state, TransferState::ReceivedFulfil | TransferState::ReceivedError) =>
+        {
             // Same answer while in flight, or this batch redelivered: send the step on again.
             emit_position(item, record, in_flight_action(item, record), None, now, report);
         }
@@ -284,7 +312,8 @@ fn error_to_sender(envelope: &Envelope, error: &FspiopError, now: Timestamp) -> 
 fn reserved_aborted(item: &Incoming, error: Option<&FspiopError>, now: Timestamp) -> Envelope {
     let cause = error.map_or_else(|| Extension::truncated(CAUSE_EXTENSION_KEY, ""), FspiopError::cause_extension);
     let extensions = ExtensionList { extension: vec![cause] };
-    let body = TransfersIdPatchResponse::from_hub(Some(&item.transfer_id), now, TransferStateEnum::Aborted, Some(extensions));
+    let body =
+        TransfersIdPatchResponse::from_hub(Some(&item.transfer_id), now, TransferStateEnum::Aborted, Some(extensions));
     item.envelope
         .next(EventKind::Notification, Action::ReservedAborted, EventState::success(), now)
         .with_body(&item.headers.content_version.content_type(), body.to_json().as_bytes())

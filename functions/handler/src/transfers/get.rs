@@ -21,7 +21,12 @@ pub async fn get(store: &dyn LedgerStore, bodies: &[String], now: Timestamp) -> 
     Ok(report)
 }
 
-async fn answer(store: &dyn LedgerStore, envelope: &Envelope, now: Timestamp, report: &mut Report) -> Result<(), StoreError> {
+async fn answer(
+    store: &dyn LedgerStore,
+    envelope: &Envelope,
+    now: Timestamp,
+    report: &mut Report,
+) -> Result<(), StoreError> {
     let requester = match FspId::parse(&envelope.from) {
         Some(requester) => requester,
         None => {

@@ -53,13 +53,13 @@ use std::time::Duration;
 use fspiop::datetime::{format_http_date, parse_fspiop_datetime};
 use fspiop::transfers::{TransfersIdPatchResponse, TransfersIdPutResponse};
 use fspiop::ApiVersion;
+use futures::StreamExt as _;
+use journal::Journal;
+use jws::source::CachedKeys;
 use ledger_core::condition::IlpFulfilment;
 use ledger_core::ids::{FspId, TransferId};
 use ledger_core::state::TransferStateEnum;
 use ledger_core::time::Timestamp;
-use futures::StreamExt as _;
-use journal::Journal;
-use jws::source::CachedKeys;
 use ledger_store::{DeliveryKey, LedgerStore, NewDeadLetter, NewDelivery, StoreError};
 
 use plumbing::callback_client::{CallbackClient, CallbackError};
@@ -119,7 +119,12 @@ impl Notifier {
 }
 
 /// Sends every callback of a batch; returns how many were sent now.
-pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[String], now: Timestamp) -> Result<usize, StoreError> {
+pub async fn notify(
+    store: &dyn LedgerStore,
+    notifier: &Notifier,
+    bodies: &[String],
+    now: Timestamp,
+) -> Result<usize, StoreError> {
     let mut report = crate::outbox::Report::default();
     // Refused requests' journal events are journaled with the callbacks' entries, and call no one.
     let (refusals, envelopes): (Vec<Envelope>, Vec<Envelope>) =
@@ -158,7 +163,14 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
     for (job, (status, outcome)) in send_all(notifier, jobs).await {
         let envelope = &envelopes[job.envelope_index];
         if notifier.journal.is_some() {
-            journaled.push(crate::audit::outbound_entry(&job.key.event_id, &envelope.id, &job.callback, job.url.as_deref(), status, now));
+            journaled.push(crate::audit::outbound_entry(
+                &job.key.event_id,
+                &envelope.id,
+                &job.callback,
+                job.url.as_deref(),
+                status,
+                now,
+            ));
         }
         match outcome {
             Ok(()) => {
@@ -176,7 +188,8 @@ pub async fn notify(store: &dyn LedgerStore, notifier: &Notifier, bodies: &[Stri
         store.record_deliveries(&sent).await?;
         store.record_dead_letters(&dead).await
     });
-    let (journaled, recorded) = tokio::join!(crate::audit::append_durably(notifier.journal.as_deref(), &journaled), ledger);
+    let (journaled, recorded) =
+        tokio::join!(crate::audit::append_durably(notifier.journal.as_deref(), &journaled), ledger);
     recorded?;
     journaled?;
     Ok(sent.len())
@@ -187,7 +200,11 @@ fn refused_entries(refusals: &[Envelope]) -> Vec<journal::JournalEntry> {
     let read = |envelope: &Envelope| {
         let entry = crate::audit::refused_entry(envelope);
         if entry.is_none() {
-            tracing::error!(transfer = envelope.id.as_str(), event = envelope.metadata.event.id.as_str(), "a journal event that is not a journal entry; not journaled");
+            tracing::error!(
+                transfer = envelope.id.as_str(),
+                event = envelope.metadata.event.id.as_str(),
+                "a journal event that is not a journal entry; not journaled"
+            );
         }
         entry
     };
@@ -234,14 +251,24 @@ pub fn callbacks(parties: &Parties, config: &NotificationConfig, envelope: &Enve
     }
     let parties = TransferId::parse(&envelope.id).and_then(|id| parties.get(&id).cloned());
     match (event.action, parties) {
-        (Action::Prepare, _) => vec![forwarded(envelope, addressee, "POST", ENDPOINT_TRANSFER_POST, "/transfers".to_string())],
+        (Action::Prepare, _) => {
+            vec![forwarded(envelope, addressee, "POST", ENDPOINT_TRANSFER_POST, "/transfers".to_string())]
+        }
         (Action::PrepareDuplicate | Action::FulfilDuplicate | Action::AbortDuplicate | Action::Get, _) => {
             vec![hub_callback(envelope, config, addressee, "PUT", ENDPOINT_TRANSFER_PUT, put_path(envelope))]
         }
-        (Action::ReservedAborted, _) => vec![hub_callback(envelope, config, addressee, "PATCH", ENDPOINT_TRANSFER_PUT, put_path(envelope))],
-        (Action::TimeoutReceived, _) => vec![hub_callback(envelope, config, addressee, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope))],
-        (Action::Commit, Some((payer, payee))) => with_confirmation(envelope, config, payer, payee, "PUT", ENDPOINT_TRANSFER_PUT, put_path(envelope)),
-        (Action::Abort, Some((payer, payee))) => with_confirmation(envelope, config, payer, payee, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope)),
+        (Action::ReservedAborted, _) => {
+            vec![hub_callback(envelope, config, addressee, "PATCH", ENDPOINT_TRANSFER_PUT, put_path(envelope))]
+        }
+        (Action::TimeoutReceived, _) => {
+            vec![hub_callback(envelope, config, addressee, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope))]
+        }
+        (Action::Commit, Some((payer, payee))) => {
+            with_confirmation(envelope, config, payer, payee, "PUT", ENDPOINT_TRANSFER_PUT, put_path(envelope))
+        }
+        (Action::Abort, Some((payer, payee))) => {
+            with_confirmation(envelope, config, payer, payee, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope))
+        }
         (Action::Reserve, Some((payer, payee))) => reserve_callbacks(envelope, config, payer, payee),
         (Action::AbortValidation | Action::TimeoutReserved, Some((payer, payee))) => vec![
             hub_callback(envelope, config, payer, "PUT", ENDPOINT_TRANSFER_ERROR, error_path(envelope)),
@@ -257,7 +284,8 @@ pub type Parties = HashMap<TransferId, (FspId, FspId)>;
 /// Reads the parties of every transfer in the batch that needs them, in one store call: only
 /// the callback matrix's rows that reach both parties do; the common ones read nothing.
 async fn parties_of(store: &dyn LedgerStore, envelopes: &[Envelope]) -> Result<Parties, StoreError> {
-    let ids: Vec<TransferId> = envelopes.iter().filter(|it| needs_parties(it)).filter_map(|it| TransferId::parse(&it.id)).collect();
+    let ids: Vec<TransferId> =
+        envelopes.iter().filter(|it| needs_parties(it)).filter_map(|it| TransferId::parse(&it.id)).collect();
     if ids.is_empty() {
         return Ok(Parties::new());
     }
@@ -282,10 +310,18 @@ fn error_path(envelope: &Envelope) -> String {
 
 /// A message forwarded as the DFSP sent it: its body, its Source, Destination, Content-Type,
 /// Date and signature.
-fn forwarded(envelope: &Envelope, recipient: FspId, method: &'static str, endpoint_type: &'static str, path: String) -> Callback {
+fn forwarded(
+    envelope: &Envelope,
+    recipient: FspId,
+    method: &'static str,
+    endpoint_type: &'static str,
+    path: String,
+) -> Callback {
     let kept = ["content-type", "date", "fspiop-source", "fspiop-destination", "fspiop-signature", "fspiop-encryption"];
-    let mut headers: Vec<(String, String)> =
-        kept.iter().filter_map(|name| envelope.content.headers.get(*name).map(|value| (name.to_string(), value.clone()))).collect();
+    let mut headers: Vec<(String, String)> = kept
+        .iter()
+        .filter_map(|name| envelope.content.headers.get(*name).map(|value| (name.to_string(), value.clone())))
+        .collect();
     if method != "PUT" {
         if let Some(accept) = envelope.content.headers.get("accept") {
             headers.push(("accept".to_string(), accept.clone()));
@@ -339,7 +375,8 @@ fn hub_callback_with_body(
     path: String,
     body: Vec<u8>,
 ) -> Callback {
-    let created = fspiop::datetime::parse_fspiop_datetime(&envelope.metadata.event.created_at).unwrap_or(Timestamp::from_unix_ms(0));
+    let created = fspiop::datetime::parse_fspiop_datetime(&envelope.metadata.event.created_at)
+        .unwrap_or(Timestamp::from_unix_ms(0));
     let headers = vec![
         ("content-type".to_string(), version.content_type()),
         ("date".to_string(), format_http_date(created)),
@@ -372,7 +409,8 @@ fn with_confirmation(
 /// The v1.1 RESERVED flow: the payer gets a Hub-made COMMITTED with the fulfilment, the payee a
 /// PATCH COMMITTED, both in the payee's version.
 fn reserve_callbacks(envelope: &Envelope, config: &NotificationConfig, payer: FspId, payee: FspId) -> Vec<Callback> {
-    let answer: serde_json::Value = serde_json::from_slice(&envelope.payload_bytes().unwrap_or_default()).unwrap_or_default();
+    let answer: serde_json::Value =
+        serde_json::from_slice(&envelope.payload_bytes().unwrap_or_default()).unwrap_or_default();
     let completed = answer["completedTimestamp"]
         .as_str()
         .and_then(parse_fspiop_datetime)
@@ -383,8 +421,24 @@ fn reserve_callbacks(envelope: &Envelope, config: &NotificationConfig, payer: Fs
     let patch = TransfersIdPatchResponse::from_hub(None, completed, TransferStateEnum::Committed, None);
     let (path, version) = (put_path(envelope), hub_version(envelope, config));
     vec![
-        hub_callback_with_body(envelope, version, payer, "PUT", ENDPOINT_TRANSFER_PUT, path.clone(), put.to_json().into_bytes()),
-        hub_callback_with_body(envelope, version, payee, "PATCH", ENDPOINT_TRANSFER_PUT, path, patch.to_json().into_bytes()),
+        hub_callback_with_body(
+            envelope,
+            version,
+            payer,
+            "PUT",
+            ENDPOINT_TRANSFER_PUT,
+            path.clone(),
+            put.to_json().into_bytes(),
+        ),
+        hub_callback_with_body(
+            envelope,
+            version,
+            payee,
+            "PATCH",
+            ENDPOINT_TRANSFER_PUT,
+            path,
+            patch.to_json().into_bytes(),
+        ),
     ]
 }
 
@@ -443,8 +497,11 @@ async fn send_all(notifier: &Notifier, jobs: Vec<CallbackJob>) -> Vec<(CallbackJ
         });
         groups[group].push((index, job));
     }
-    let sent_groups: Vec<Vec<(usize, CallbackJob, Sent)>> =
-        futures::stream::iter(groups).map(|group| send_in_order(notifier, group)).buffer_unordered(CALLBACK_CONCURRENCY_MAX).collect().await;
+    let sent_groups: Vec<Vec<(usize, CallbackJob, Sent)>> = futures::stream::iter(groups)
+        .map(|group| send_in_order(notifier, group))
+        .buffer_unordered(CALLBACK_CONCURRENCY_MAX)
+        .collect()
+        .await;
     let mut results: Vec<(usize, CallbackJob, Sent)> = sent_groups.into_iter().flatten().collect();
     results.sort_by_key(|(index, ..)| *index);
     results.into_iter().map(|(_, job, sent)| (job, sent)).collect()

@@ -61,7 +61,8 @@ pub async fn position(store: &dyn LedgerStore, bodies: &[String], now: Timestamp
     tx.update_positions(&positions, now).await?;
     tx.insert_errors(writes.rows.errors()).await?;
     // A transfer leaves the timeout work-list in the transaction that makes it final.
-    let finished: Vec<TransferId> = writes.rows.states().iter().filter(|it| it.state.is_final()).map(|it| it.transfer_id.clone()).collect();
+    let finished: Vec<TransferId> =
+        writes.rows.states().iter().filter(|it| it.state.is_final()).map(|it| it.transfer_id.clone()).collect();
     tx.delete_timeouts_of(&finished).await?;
     tx.commit().await?;
     let mut outcomes = decision.outcomes.iter();
@@ -153,9 +154,13 @@ fn rows_to_write(
         let stored = stored_seq.get(id).copied().unwrap_or(0);
         seq_of_message[idx] = match outcome {
             PositionOutcome::Applied { state, .. } => writes.rows.push(id, stored, *state, None, now),
-            PositionOutcome::Rejected { rejection } => {
-                writes.rows.push_refused(id, stored, TransferState::AbortedRejected, &FspiopError::from_rejection(rejection), now)
-            }
+            PositionOutcome::Rejected { rejection } => writes.rows.push_refused(
+                id,
+                stored,
+                TransferState::AbortedRejected,
+                &FspiopError::from_rejection(rejection),
+                now,
+            ),
             PositionOutcome::Stale { .. } | PositionOutcome::AccountMissing => continue,
         };
     }
@@ -176,8 +181,15 @@ fn rows_to_write(
 
 /// The `seq` of the state change a journal row belongs to: a row belongs to a message of this
 /// batch, about the same transfer, that appended a state.
-fn journal_seq(messages: &[PositionMessage], seq_of_message: &[u32], change: &ledger_core::position::PositionChange) -> u32 {
-    assert_eq!(messages[change.message_idx].transfer_id, change.transfer_id, "a journal row belongs to its message's transfer");
+fn journal_seq(
+    messages: &[PositionMessage],
+    seq_of_message: &[u32],
+    change: &ledger_core::position::PositionChange,
+) -> u32 {
+    assert_eq!(
+        messages[change.message_idx].transfer_id, change.transfer_id,
+        "a journal row belongs to its message's transfer"
+    );
     let seq = seq_of_message[change.message_idx];
     assert!(seq > 0, "transfer {}: a position change without a state change", change.transfer_id);
     seq
@@ -186,37 +198,56 @@ fn journal_seq(messages: &[PositionMessage], seq_of_message: &[u32], change: &le
 /// What is written to positions holds together before it is: every account updated was locked
 /// by this transaction, its journal's last running value is its new position, and (checked in
 /// debug builds, as it walks every row) each row's value is the one before plus its change.
-fn assert_journal_matches(journal: &[NewPositionChange], positions: &[(AccountId, Amount)], snapshot: &PositionSnapshot) {
+fn assert_journal_matches(
+    journal: &[NewPositionChange],
+    positions: &[(AccountId, Amount)],
+    snapshot: &PositionSnapshot,
+) {
     let mut last: HashMap<AccountId, Amount> = HashMap::with_capacity(positions.len());
     for row in journal {
         let locked = snapshot.accounts.get(&row.account);
         assert!(locked.is_some(), "account {} journaled without its lock", row.account);
         if cfg!(debug_assertions) {
             let before = last.get(&row.account).copied().or(locked.map(|it| it.position)).expect("locked");
-            debug_assert_eq!(before + row.change, row.value, "account {}: a running value is the one before plus the change", row.account);
+            debug_assert_eq!(
+                before + row.change,
+                row.value,
+                "account {}: a running value is the one before plus the change",
+                row.account
+            );
         }
         last.insert(row.account, row.value);
     }
     for (account, value) in positions {
         assert!(snapshot.accounts.contains_key(account), "position {account} updated without its lock");
-        assert_eq!(last.get(account), Some(value), "account {account}: the journal's running value is the new position");
+        assert_eq!(
+            last.get(account),
+            Some(value),
+            "account {account}: the journal's running value is the new position"
+        );
     }
 }
 
 fn emit(item: &Incoming, outcome: &PositionOutcome, now: Timestamp, report: &mut Report) {
     match outcome {
         PositionOutcome::Applied { .. } => report.emit(Route::Notification, outcome_event(item, now)),
-        PositionOutcome::Rejected { rejection } => report.emit(Route::Notification, refusal_event(item, rejection, now)),
+        PositionOutcome::Rejected { rejection } => {
+            report.emit(Route::Notification, refusal_event(item, rejection, now))
+        }
         // Already applied by an earlier delivery: say again what that delivery said.
         PositionOutcome::Stale { found: Some(state) } if *state == item.action.applied_state() => {
             report.emit(Route::Notification, outcome_event(item, now))
         }
-        PositionOutcome::Stale { found: Some(TransferState::AbortedRejected) } if item.action == PositionAction::Prepare => {
+        PositionOutcome::Stale { found: Some(TransferState::AbortedRejected) }
+            if item.action == PositionAction::Prepare =>
+        {
             let rejection = stored_refusal(&item.record);
             report.emit(Route::Notification, refusal_event(item, &rejection, now));
         }
         PositionOutcome::Stale { .. } => (),
-        PositionOutcome::AccountMissing => report.dead_letter(&item.envelope.to_json(), "the transfer's account is missing"),
+        PositionOutcome::AccountMissing => {
+            report.dead_letter(&item.envelope.to_json(), "the transfer's account is missing")
+        }
     }
 }
 

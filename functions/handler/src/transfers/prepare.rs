@@ -26,7 +26,9 @@ use fspiop::{ErrorCode, FspiopError, RequestHeaders, TransferPrepare};
 use ledger_core::account::{Account, LedgerAccountType, Participant};
 use ledger_core::currency::Currency;
 use ledger_core::ids::{AccountId, FspId, ParticipantId, TransferId};
-use ledger_core::prepare::{classify_duplicate, validate_prepare, Duplicate, PrepareCommand, PrepareContext, PrepareRules, RequestHash};
+use ledger_core::prepare::{
+    classify_duplicate, validate_prepare, Duplicate, PrepareCommand, PrepareContext, PrepareRules, RequestHash,
+};
 use ledger_core::rejection::{PrepareFailure, Rejection};
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
@@ -215,7 +217,13 @@ fn rows_to_write(
         if let Step::Invalid(error) = step {
             let id = item.request.transfer_id.clone();
             let description = error.description().to_string();
-            errors.push(NewTransferError { transfer_id: id, seq: FIRST_STATE_SEQ, code: error.code().number(), description, created: now });
+            errors.push(NewTransferError {
+                transfer_id: id,
+                seq: FIRST_STATE_SEQ,
+                code: error.code().number(),
+                description,
+                created: now,
+            });
         }
         rows.push(new_transfer(item, references, state, reason, now));
     }

@@ -144,15 +144,25 @@ async fn payee_errors(
     tx: &mut dyn LedgerTx,
     records: &HashMap<TransferId, TransferRecord>,
 ) -> Result<HashMap<TransferId, ledger_core::prepare::RequestHash>, StoreError> {
-    let errored: Vec<TransferId> =
-        records.values().filter(|it| it.current.state == TransferState::ReceivedError).map(|it| it.transfer_id.clone()).collect();
+    let errored: Vec<TransferId> = records
+        .values()
+        .filter(|it| it.current.state == TransferState::ReceivedError)
+        .map(|it| it.transfer_id.clone())
+        .collect();
     match errored.is_empty() {
         true => Ok(HashMap::new()),
         false => tx.hashes(HashKind::Error, &errored).await,
     }
 }
 
-fn decide_one(record: &TransferRecord, due: Timestamp, payee_error: bool, now: Timestamp, rows: &mut StateRows, result: &mut Scan) {
+fn decide_one(
+    record: &TransferRecord,
+    due: Timestamp,
+    payee_error: bool,
+    now: Timestamp,
+    rows: &mut StateRows,
+    result: &mut Scan,
+) {
     let entry = DueEntry {
         state: record.current.state,
         state_changed: record.current.changed,

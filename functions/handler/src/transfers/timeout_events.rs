@@ -51,9 +51,10 @@ pub fn follow_up_event(record: &TransferRecord, follow_up: FollowUp, now: Timest
             let event = Envelope::from_hub(id, payer, EventKind::Notification, Action::TimeoutReceived, &expired, now);
             return report.emit(Route::Notification, event);
         }
-        FollowUp::TimeoutReserved => {
-            (Envelope::from_hub(id, payer, EventKind::Position, Action::TimeoutReserved, &expired, now), record.payer_account)
-        }
+        FollowUp::TimeoutReserved => (
+            Envelope::from_hub(id, payer, EventKind::Position, Action::TimeoutReserved, &expired, now),
+            record.payer_account,
+        ),
         FollowUp::Commit => (commit(record, now), record.payee_account),
         FollowUp::Abort => (abort(record, now), record.payer_account),
         FollowUp::AbortValidation => (abort_validation(record, now), record.payer_account),
@@ -70,7 +71,12 @@ fn keyed(event: Envelope, account: Option<AccountId>, report: &mut Report) {
 
 /// The position `commit` the fulfil function emits, with a body the Hub makes.
 fn commit(record: &TransferRecord, now: Timestamp) -> Envelope {
-    let body = TransfersIdPutResponse::from_hub(record.current.changed, TransferStateEnum::Committed, record.fulfilment.as_ref(), None);
+    let body = TransfersIdPutResponse::from_hub(
+        record.current.changed,
+        TransferStateEnum::Committed,
+        record.fulfilment.as_ref(),
+        None,
+    );
     let from = record.payee.as_str();
     pipeline_step(record, from, body.to_json().as_bytes(), Action::Commit, EventState::success(), now)
 }
@@ -91,7 +97,14 @@ fn abort_validation(record: &TransferRecord, now: Timestamp) -> Envelope {
 
 /// A position step of the transfer, from `from` to the payer, with the id the pipeline gives it.
 /// Its headers name the Hub as the source: it is the Hub that rebuilt the message.
-fn pipeline_step(record: &TransferRecord, from: &str, body: &[u8], action: Action, state: EventState, now: Timestamp) -> Envelope {
+fn pipeline_step(
+    record: &TransferRecord,
+    from: &str,
+    body: &[u8],
+    action: Action,
+    state: EventState,
+    now: Timestamp,
+) -> Envelope {
     let id = record.transfer_id.as_str();
     let payer = record.payer.as_str();
     let content_type = REBUILT_BODY_VERSION.content_type();
@@ -107,7 +120,8 @@ fn pipeline_step(record: &TransferRecord, from: &str, body: &[u8], action: Actio
 
 /// The error the transfer recorded with RECEIVED_ERROR; every abort records one.
 fn stored_error(record: &TransferRecord) -> FspiopError {
-    let stored = record.error.as_ref().and_then(|(code, description)| Some((ErrorCode::from_number(*code)?, description)));
+    let stored =
+        record.error.as_ref().and_then(|(code, description)| Some((ErrorCode::from_number(*code)?, description)));
     match stored {
         Some((code, description)) => FspiopError::forwarded(code, description, None),
         None => FspiopError::with_detail(ErrorCode::InternalServerError, "the transfer's error was not recorded"),

@@ -14,12 +14,12 @@ use async_trait::async_trait;
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
 use handler::app::router;
 use handler::state::App;
-use plumbing::listen::{ConnectionLimits, ListenerCounts};
 use handler::transfers::notification::{NotificationConfig, Notifier};
-use plumbing::publish::{Hub, OutgoingEvent, PublishError, Publisher};
 use ledger_core::prepare::PrepareRules;
 use ledger_core::time::Timestamp;
 use ledger_store::{LedgerStore, SqliteStore};
+use plumbing::listen::{ConnectionLimits, ListenerCounts};
+use plumbing::publish::{Hub, OutgoingEvent, PublishError, Publisher};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
@@ -44,10 +44,7 @@ impl Publisher for Recorder {
     async fn publish(&self, hub: Hub, events: Vec<OutgoingEvent>) -> Result<(), PublishError> {
         *self.count.lock().unwrap() += events.len();
         if !self.forget {
-            self.events
-                .lock()
-                .unwrap()
-                .extend(events.into_iter().map(|it| (hub, it.body)));
+            self.events.lock().unwrap().extend(events.into_iter().map(|it| (hub, it.body)));
         }
         Ok(())
     }
@@ -71,11 +68,7 @@ pub fn fresh_path() -> PathBuf {
     // Memory-backed when the machine has it: the fuzz journals every FSPIOP request it sends,
     // and the point is the edge, not the disk's sync latency.
     let shm = PathBuf::from("/dev/shm");
-    let dir = if shm.is_dir() {
-        shm
-    } else {
-        std::env::temp_dir()
-    };
+    let dir = if shm.is_dir() { shm } else { std::env::temp_dir() };
     dir.join(format!("edge-limits-{}.db", uuid::Uuid::new_v4()))
 }
 
@@ -95,9 +88,7 @@ pub async fn app_with_journal(
         store: Arc::clone(&store),
         publisher: recorder,
         notifier: Notifier::new(notification_config()).unwrap(),
-        rules: PrepareRules {
-            on_us_transfers_allowed: false,
-        },
+        rules: PrepareRules { on_us_transfers_allowed: false },
         now: fixed_now,
         journal: Some(journal),
         signature_keys: None,
@@ -114,20 +105,11 @@ pub fn notification_config() -> NotificationConfig {
 }
 
 /// Serves `router` with `limits` on a loopback port.
-pub async fn serve(
-    router: axum::Router,
-    limits: ConnectionLimits,
-) -> (SocketAddr, Arc<ListenerCounts>) {
+pub async fn serve(router: axum::Router, limits: ConnectionLimits) -> (SocketAddr, Arc<ListenerCounts>) {
     let listener = plumbing::listen::bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
     let address = listener.local_addr().unwrap();
     let counts = Arc::new(ListenerCounts::default());
-    tokio::spawn(plumbing::listen::serve_until(
-        listener,
-        router,
-        limits,
-        Arc::clone(&counts),
-        std::future::pending(),
-    ));
+    tokio::spawn(plumbing::listen::serve_until(listener, router, limits, Arc::clone(&counts), std::future::pending()));
     (address, counts)
 }
 
@@ -155,12 +137,7 @@ pub fn transfer_body(id: &str, amount: &str) -> serde_json::Value {
 }
 
 /// A request as bytes on the wire, with `content-length` and `connection: close`.
-pub fn request_bytes(
-    method: &str,
-    path: &[u8],
-    headers: &[(String, String)],
-    body: &[u8],
-) -> Vec<u8> {
+pub fn request_bytes(method: &str, path: &[u8], headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(body.len() + 512);
     bytes.extend_from_slice(method.as_bytes());
     bytes.push(b' ');
@@ -191,9 +168,7 @@ pub async fn exchange(address: SocketAddr, bytes: &[u8]) -> Answer {
         let _ = stream.write_all(bytes).await;
         parse_answer(&read_answer(&mut stream).await)
     };
-    tokio::time::timeout(EXCHANGE_TIMEOUT, work)
-        .await
-        .expect("an answer in time")
+    tokio::time::timeout(EXCHANGE_TIMEOUT, work).await.expect("an answer in time")
 }
 
 /// Reads until the server closes, or a whole content-length framed answer is in.
@@ -217,10 +192,8 @@ fn is_whole(bytes: &[u8]) -> bool {
         return false;
     };
     let head = String::from_utf8_lossy(&bytes[..head_end]).to_ascii_lowercase();
-    let length = head
-        .lines()
-        .find_map(|it| it.strip_prefix("content-length:"))
-        .and_then(|it| it.trim().parse::<usize>().ok());
+    let length =
+        head.lines().find_map(|it| it.strip_prefix("content-length:")).and_then(|it| it.trim().parse::<usize>().ok());
     length.is_some_and(|length| head_end + 4 + length <= bytes.len())
 }
 
@@ -238,36 +211,23 @@ pub fn parse_answer(bytes: &[u8]) -> Answer {
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
         .collect();
     let mut body = bytes[head_end + 4..].to_vec();
-    if let Some(length) = headers
-        .get("content-length")
-        .and_then(|it| it.parse::<usize>().ok())
-    {
+    if let Some(length) = headers.get("content-length").and_then(|it| it.parse::<usize>().ok()) {
         body.truncate(length);
     }
-    Answer {
-        status,
-        headers,
-        body,
-    }
+    Answer { status, headers, body }
 }
 
 /// The Mojaloop error code of a 4xx answer; panics (the test fails) when the body is not
 /// `{errorInformation: {errorCode, errorDescription}}`.
 pub fn error_code(status: u16, body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .unwrap_or_else(|err| panic!("{status} without a JSON body ({err}): {text}"));
+    let value: serde_json::Value =
+        serde_json::from_slice(body).unwrap_or_else(|err| panic!("{status} without a JSON body ({err}): {text}"));
     let information = &value["errorInformation"];
-    let code = information["errorCode"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{status} without errorCode: {text}"));
-    assert!(
-        code.len() == 4 && code.bytes().all(|it| it.is_ascii_digit()),
-        "{status}: errorCode {code}"
-    );
-    let description = information["errorDescription"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{status} without errorDescription: {text}"));
+    let code = information["errorCode"].as_str().unwrap_or_else(|| panic!("{status} without errorCode: {text}"));
+    assert!(code.len() == 4 && code.bytes().all(|it| it.is_ascii_digit()), "{status}: errorCode {code}");
+    let description =
+        information["errorDescription"].as_str().unwrap_or_else(|| panic!("{status} without errorDescription: {text}"));
     assert!(!description.is_empty());
     code.to_string()
 }

@@ -7,18 +7,18 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::Json;
 pub use super::support::invocation;
 use super::support::serve_router as serve;
+use axum::extract::{Path, State};
+use axum::Json;
 use handler::app::router;
 use handler::state::App;
 use handler::transfers::notification::{NotificationConfig, Notifier};
-use plumbing::publish::local::IngestRequest;
-use plumbing::publish::LocalHubsPublisher;
 use ledger_core::prepare::PrepareRules;
 use ledger_core::time::Timestamp;
 use ledger_store::LedgerStore;
+use plumbing::publish::local::IngestRequest;
+use plumbing::publish::LocalHubsPublisher;
 use serde_json::{json, Value};
 
 /// What each hub received, in order: `(hub, partition key, body)`.
@@ -40,14 +40,17 @@ fn function_of(hub: &str) -> Option<&'static str> {
     }
 }
 
-async fn ingest(State(hubs): State<Hubs>, Path(hub): Path<String>, Json(request): Json<IngestRequest>) -> axum::http::StatusCode {
+async fn ingest(
+    State(hubs): State<Hubs>,
+    Path(hub): Path<String>,
+    Json(request): Json<IngestRequest>,
+) -> axum::http::StatusCode {
     let mut all = hubs.lock().unwrap();
     for event in request.events {
         all.push((hub.clone(), event.partition_key, event.body));
     }
     axum::http::StatusCode::ACCEPTED
 }
-
 
 /// A batch a function was given: `(function, event bodies)`.
 pub type Delivered = (String, Vec<String>);
@@ -65,8 +68,14 @@ pub struct Switch {
 
 pub async fn start(store: Arc<dyn LedgerStore>, now: fn() -> Timestamp) -> Switch {
     let hubs = Hubs::default();
-    let hubs_url = serve(axum::Router::new().route("/hubs/{hub}/events", axum::routing::post(ingest)).with_state(hubs.clone())).await;
-    let config = NotificationConfig { confirm_to_payee: true, hub_content_version: fspiop::ApiVersion::V1_1, backoff_initial: Duration::from_millis(5) };
+    let hubs_url =
+        serve(axum::Router::new().route("/hubs/{hub}/events", axum::routing::post(ingest)).with_state(hubs.clone()))
+            .await;
+    let config = NotificationConfig {
+        confirm_to_payee: true,
+        hub_content_version: fspiop::ApiVersion::V1_1,
+        backoff_initial: Duration::from_millis(5),
+    };
     let app = App {
         store,
         publisher: Arc::new(LocalHubsPublisher::new(hubs_url.parse().unwrap()).unwrap()),
@@ -79,7 +88,6 @@ pub async fn start(store: Arc<dyn LedgerStore>, now: fn() -> Timestamp) -> Switc
     let url = serve(router(app)).await;
     Switch { url, hubs, client: reqwest::Client::new(), delivered: Arc::default(), notifications: Arc::default() }
 }
-
 
 impl Switch {
     /// Delivers everything published to the function hubs, hub by hub, until all are quiet.
@@ -110,7 +118,8 @@ impl Switch {
 
     /// One invocation of a batch function; it must answer 200.
     pub async fn invoke(&self, function: &str, bodies: &[String], keys: &[Option<String>]) {
-        let response = self.client.post(format!("{}/{function}", self.url)).json(&invocation(bodies, keys)).send().await.unwrap();
+        let response =
+            self.client.post(format!("{}/{function}", self.url)).json(&invocation(bodies, keys)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 200, "{function}: {}", response.text().await.unwrap());
     }
 
@@ -130,7 +139,11 @@ impl Switch {
     /// A request whose body is raw text (for malformed JSON).
     pub async fn call_raw(&self, method: &str, path: &str, body: &str) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let request = self.client.request(method, format!("{}{path}", self.url)).header("content-type", "application/json").body(body.to_string());
+        let request = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .body(body.to_string());
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         (status, serde_json::from_str(&response.text().await.unwrap()).unwrap_or(Value::Null))
@@ -139,7 +152,11 @@ impl Switch {
     /// Asserts a request is refused with this status and error code.
     pub async fn refused(&self, method: &str, path: &str, body: Option<Value>, status: u16, code: &str) -> Value {
         let (got, answer) = self.call(method, path, body).await;
-        assert_eq!((got, answer["errorInformation"]["errorCode"].as_str()), (status, Some(code)), "{method} {path}: {answer}");
+        assert_eq!(
+            (got, answer["errorInformation"]["errorCode"].as_str()),
+            (status, Some(code)),
+            "{method} {path}: {answer}"
+        );
         answer
     }
 
@@ -147,14 +164,22 @@ impl Switch {
     pub async fn balance(&self, name: &str, kind: &str, currency: &str) -> String {
         let (status, accounts) = self.call("GET", &format!("/participants/{name}/accounts"), None).await;
         assert_eq!(status, 200, "{accounts}");
-        let account = accounts.as_array().unwrap().iter().find(|it| it["ledgerAccountType"] == kind && it["currency"] == currency);
+        let account = accounts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|it| it["ledgerAccountType"] == kind && it["currency"] == currency);
         account.unwrap_or_else(|| panic!("{name} has no {kind} {currency} account: {accounts}"))["value"].to_string()
     }
 
     /// The id of a participant's account of a type in a currency.
     pub async fn account_id(&self, name: &str, kind: &str, currency: &str) -> u64 {
         let (_, accounts) = self.call("GET", &format!("/participants/{name}/accounts"), None).await;
-        let account = accounts.as_array().unwrap().iter().find(|it| it["ledgerAccountType"] == kind && it["currency"] == currency);
+        let account = accounts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|it| it["ledgerAccountType"] == kind && it["currency"] == currency);
         account.unwrap()["id"].as_u64().unwrap()
     }
 }
@@ -167,7 +192,8 @@ pub fn transfer_id() -> String {
 /// Hub accounts and a deferred net model for USD, then `names` with limits and endpoints.
 pub async fn provision(switch: &Switch, names: &[&str]) {
     for kind in ["HUB_MULTILATERAL_SETTLEMENT", "HUB_RECONCILIATION"] {
-        let (status, body) = switch.call("POST", "/participants/Hub/accounts", Some(json!({"currency": "USD", "type": kind}))).await;
+        let (status, body) =
+            switch.call("POST", "/participants/Hub/accounts", Some(json!({"currency": "USD", "type": kind}))).await;
         assert_eq!(status, 201, "{body}");
     }
     let model = json!({
@@ -179,10 +205,16 @@ pub async fn provision(switch: &Switch, names: &[&str]) {
     for name in names {
         let (status, body) = switch.call("POST", "/participants", Some(json!({"name": name, "currency": "USD"}))).await;
         assert_eq!(status, 201, "{body}");
-        let limits = json!({"currency": "USD", "limit": {"type": "NET_DEBIT_CAP", "value": 1000000}, "initialPosition": 0});
-        let (status, body) = switch.call("POST", &format!("/participants/{name}/initialPositionAndLimits"), Some(limits)).await;
+        let limits =
+            json!({"currency": "USD", "limit": {"type": "NET_DEBIT_CAP", "value": 1000000}, "initialPosition": 0});
+        let (status, body) =
+            switch.call("POST", &format!("/participants/{name}/initialPositionAndLimits"), Some(limits)).await;
         assert_eq!(status, 201, "{body}");
-        for kind in ["FSPIOP_CALLBACK_URL_TRANSFER_POST", "FSPIOP_CALLBACK_URL_TRANSFER_PUT", "FSPIOP_CALLBACK_URL_TRANSFER_ERROR"] {
+        for kind in [
+            "FSPIOP_CALLBACK_URL_TRANSFER_POST",
+            "FSPIOP_CALLBACK_URL_TRANSFER_PUT",
+            "FSPIOP_CALLBACK_URL_TRANSFER_ERROR",
+        ] {
             let endpoint = json!({"type": kind, "value": format!("http://127.0.0.1:9/{name}/transfers")});
             assert_eq!(switch.call("POST", &format!("/participants/{name}/endpoints"), Some(endpoint)).await.0, 201);
         }
@@ -201,4 +233,3 @@ pub async fn funds(switch: &Switch, name: &str, action: &str, amount: &str) -> S
     switch.pump().await;
     id
 }
-

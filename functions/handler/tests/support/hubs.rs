@@ -7,11 +7,11 @@ use axum::extract::{Path, State};
 use axum::Json;
 use handler::state::App;
 use handler::transfers::notification::{NotificationConfig, Notifier};
-use plumbing::publish::local::IngestRequest;
-use plumbing::publish::LocalHubsPublisher;
 use ledger_core::prepare::PrepareRules;
 use ledger_core::time::Timestamp;
 use ledger_store::LedgerStore;
+use plumbing::publish::local::IngestRequest;
+use plumbing::publish::LocalHubsPublisher;
 
 /// Every ingestion request, with the hub it was for, in arrival order.
 pub type Hubs = Arc<Mutex<Vec<(String, IngestRequest)>>>;
@@ -27,11 +27,18 @@ pub async fn serve_router(app: axum::Router) -> String {
 /// A recording ingestion endpoint and its base URL (for `LocalHubsPublisher`).
 pub async fn recording_hubs() -> (Hubs, String) {
     let hubs = Hubs::default();
-    let url = serve_router(axum::Router::new().route("/hubs/{hub}/events", axum::routing::post(record)).with_state(hubs.clone())).await;
+    let url = serve_router(
+        axum::Router::new().route("/hubs/{hub}/events", axum::routing::post(record)).with_state(hubs.clone()),
+    )
+    .await;
     (hubs, url)
 }
 
-async fn record(State(hubs): State<Hubs>, Path(hub): Path<String>, Json(request): Json<IngestRequest>) -> axum::http::StatusCode {
+async fn record(
+    State(hubs): State<Hubs>,
+    Path(hub): Path<String>,
+    Json(request): Json<IngestRequest>,
+) -> axum::http::StatusCode {
     hubs.lock().unwrap().push((hub, request));
     axum::http::StatusCode::ACCEPTED
 }

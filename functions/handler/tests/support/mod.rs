@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use fspiop::datetime::{format_fspiop_datetime, format_http_date};
 use handler::envelope::{Action, Envelope, EventKind, Request};
-use handler::transfers::notification::{ENDPOINT_TRANSFER_ERROR, ENDPOINT_TRANSFER_POST, ENDPOINT_TRANSFER_PUT};
 use handler::outbox::{Report, Route};
+use handler::transfers::notification::{ENDPOINT_TRANSFER_ERROR, ENDPOINT_TRANSFER_POST, ENDPOINT_TRANSFER_PUT};
 use ledger_core::account::{Account, LedgerAccountType, NetDebitCap};
 use ledger_core::amount::Amount;
 use ledger_core::currency::Currency;
@@ -101,8 +101,10 @@ pub async fn provision(store: &dyn LedgerStore, funding: &str) -> Scheme {
     let mut accounts = Vec::new();
     for name in ["payerfsp", "payeefsp"] {
         let participant = store.create_participant(&fsp(name), NOW).await.unwrap();
-        let position = store.create_account(participant.id, usd(), LedgerAccountType::Position, true, NOW).await.unwrap();
-        let settlement = store.create_account(participant.id, usd(), LedgerAccountType::Settlement, true, NOW).await.unwrap();
+        let position =
+            store.create_account(participant.id, usd(), LedgerAccountType::Position, true, NOW).await.unwrap();
+        let settlement =
+            store.create_account(participant.id, usd(), LedgerAccountType::Settlement, true, NOW).await.unwrap();
         store.set_net_debit_cap(position.id, NetDebitCap::new(Amount::from_whole(1000)).unwrap(), NOW).await.unwrap();
         let mut tx = store.begin().await.unwrap();
         tx.lock_balances(&[settlement.id]).await.unwrap();
@@ -154,8 +156,14 @@ pub fn prepare_event_with_id(id: &TransferId, payer: &str, payee: &str, amount: 
         ("fspiop-source".to_string(), payer.to_string()),
         ("fspiop-destination".to_string(), payee.to_string()),
     ]);
-    let request =
-        Request { transfer_id: id.as_str(), from: payer, to: payee, headers: &headers, content_type: CONTENT_TYPE, body: body.as_bytes() };
+    let request = Request {
+        transfer_id: id.as_str(),
+        from: payer,
+        to: payee,
+        headers: &headers,
+        content_type: CONTENT_TYPE,
+        body: body.as_bytes(),
+    };
     Envelope::request(request, EventKind::Prepare, Action::Prepare, at)
 }
 
@@ -211,14 +219,21 @@ pub fn mysql_config() -> MysqlStoreConfig {
 /// The store for `config`, created and migrated; no skip without a server.
 pub async fn mysql_at(config: MysqlStoreConfig) -> Arc<MysqlStore> {
     let url = config.url.clone();
-    Arc::new(MysqlStore::open(config).await.unwrap_or_else(|err| panic!("MySQL at {url} must be reachable: {err}")))
+    Arc::new(MysqlStore::open(config).await.unwrap_or_else(|err| panic!("MySQL at {url} must be reachable: {err} (the test command `bash tests/run.sh` starts a MariaDB when none is running; LEDGER_TEST_MYSQL_URL names another server)")))
 }
 
 /// The TTK fulfilment matching [`TTK_CONDITION`].
 pub const TTK_FULFILMENT: &str = "UNlJ98hZTY_dsw0cAqw4i_UN3v4utt7CZFB4yfLbVFA";
 
 /// A payee's `PUT /transfers/{id}` as the edge publishes it.
-pub fn fulfil_event(id: &TransferId, state: &str, fulfilment: Option<&str>, source: &str, content_type: &str, at: Timestamp) -> Envelope {
+pub fn fulfil_event(
+    id: &TransferId,
+    state: &str,
+    fulfilment: Option<&str>,
+    source: &str,
+    content_type: &str,
+    at: Timestamp,
+) -> Envelope {
     let mut body = serde_json::json!({ "transferState": state, "completedTimestamp": format_fspiop_datetime(at) });
     if let Some(fulfilment) = fulfilment {
         body["fulfilment"] = fulfilment.into();
@@ -237,7 +252,14 @@ pub fn error_event(id: &TransferId, code: &str, description: &str, source: &str,
     answer_event(id, body, source, CONTENT_TYPE, Action::Abort, at)
 }
 
-fn answer_event(id: &TransferId, body: serde_json::Value, source: &str, content_type: &str, action: Action, at: Timestamp) -> Envelope {
+fn answer_event(
+    id: &TransferId,
+    body: serde_json::Value,
+    source: &str,
+    content_type: &str,
+    action: Action,
+    at: Timestamp,
+) -> Envelope {
     let body = body.to_string();
     let headers = BTreeMap::from([
         ("content-type".to_string(), content_type.to_string()),
@@ -245,8 +267,14 @@ fn answer_event(id: &TransferId, body: serde_json::Value, source: &str, content_
         ("fspiop-source".to_string(), source.to_string()),
         ("fspiop-destination".to_string(), "payerfsp".to_string()),
     ]);
-    let request =
-        Request { transfer_id: id.as_str(), from: source, to: "payerfsp", headers: &headers, content_type, body: body.as_bytes() };
+    let request = Request {
+        transfer_id: id.as_str(),
+        from: source,
+        to: "payerfsp",
+        headers: &headers,
+        content_type,
+        body: body.as_bytes(),
+    };
     Envelope::request(request, EventKind::Fulfil, action, at)
 }
 
@@ -258,7 +286,14 @@ pub fn get_event(id: &str, requester: &str, at: Timestamp) -> Envelope {
         ("date".to_string(), format_http_date(at)),
         ("fspiop-source".to_string(), requester.to_string()),
     ]);
-    let request = Request { transfer_id: id, from: requester, to: "Hub", headers: &headers, content_type: CONTENT_TYPE, body: b"" };
+    let request = Request {
+        transfer_id: id,
+        from: requester,
+        to: "Hub",
+        headers: &headers,
+        content_type: CONTENT_TYPE,
+        body: b"",
+    };
     Envelope::request(request, EventKind::Get, Action::Get, at)
 }
 

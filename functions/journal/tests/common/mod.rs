@@ -74,7 +74,7 @@ pub async fn mysql_journal() -> TestJournal {
     let opts = Opts::from_url(&server).expect("a valid LEDGER_TEST_MYSQL_URL");
     let mut conn = Conn::new(opts.clone())
         .await
-        .unwrap_or_else(|err| panic!("MySQL at {server} must be reachable for the journal tests: {err}"));
+        .unwrap_or_else(|err| panic!("MySQL at {server} must be reachable for the journal tests: {err} (the test command `bash tests/run.sh` starts a MariaDB when none is running; LEDGER_TEST_MYSQL_URL names another server)"));
     conn.query_drop(format!("CREATE DATABASE `{database}` CHARACTER SET utf8mb4")).await.expect("create database");
     conn.disconnect().await.expect("disconnect");
     let pool = Pool::new(OptsBuilder::from_opts(opts).db_name(Some(database.clone())));
@@ -103,5 +103,9 @@ async fn create_container(config: &CosmosJournalConfig) {
     let client = journal::cosmos::client(config).await.expect("Cosmos client for the stand-in");
     client.create_database(&config.database, None).await.expect("create the Cosmos database");
     let properties = ContainerProperties::new(config.container.clone(), PartitionKeyDefinition::from("/transferId"));
-    client.database_client(config.database.as_str()).create_container(properties, None).await.expect("create the container");
+    client
+        .database_client(config.database.as_str())
+        .create_container(properties, None)
+        .await
+        .expect("create the container");
 }

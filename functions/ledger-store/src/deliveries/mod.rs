@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use ledger_core::time::Timestamp;
 
-use crate::text::{check_length, truncate_bytes, truncate_chars};
 use crate::error::StoreError;
+use crate::text::{check_length, truncate_bytes, truncate_chars};
 
 pub(crate) mod mysql;
 pub(crate) mod sqlite;

@@ -8,14 +8,14 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Row, Value};
 
 use super::{
-    check_deliveries, dead_letter_texts, deliveries_of_transfers_sql, distinct_transfer_ids, DeadLetterRecord, DeliveryKey,
-    DeliveryStore, NewDeadLetter, NewDelivery,
+    check_deliveries, dead_letter_texts, deliveries_of_transfers_sql, distinct_transfer_ids, DeadLetterRecord,
+    DeliveryKey, DeliveryStore, NewDeadLetter, NewDelivery,
 };
+use crate::error::StoreError;
 use crate::mysql::columns::{ms, Columns};
 use crate::mysql::error::store_error;
 use crate::mysql::MysqlStore;
 use crate::statements::in_list_chunks;
-use crate::error::StoreError;
 
 #[async_trait]
 impl DeliveryStore for MysqlStore {

@@ -9,13 +9,13 @@ use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 
 use super::{
-    check_deliveries, dead_letter_texts, deliveries_of_transfers_sql, distinct_transfer_ids, DeadLetterRecord, DeliveryKey,
-    DeliveryStore, NewDeadLetter, NewDelivery,
+    check_deliveries, dead_letter_texts, deliveries_of_transfers_sql, distinct_transfer_ids, DeadLetterRecord,
+    DeliveryKey, DeliveryStore, NewDeadLetter, NewDelivery,
 };
+use crate::error::StoreError;
 use crate::sqlite::error::sql_error;
 use crate::sqlite::SqliteStore;
 use crate::statements::in_list_chunks;
-use crate::error::StoreError;
 
 #[async_trait]
 impl DeliveryStore for SqliteStore {

@@ -80,7 +80,8 @@ pub(crate) fn decimal(text: &str) -> Result<Amount, StoreError> {
 }
 
 pub(crate) fn net_debit_cap(value: Amount) -> Result<NetDebitCap, StoreError> {
-    NetDebitCap::new(value).ok_or_else(|| StoreError::Corrupt(format!("negative net debit cap {}", value.to_decimal_string())))
+    NetDebitCap::new(value)
+        .ok_or_else(|| StoreError::Corrupt(format!("negative net debit cap {}", value.to_decimal_string())))
 }
 
 #[cfg(test)]

@@ -35,8 +35,8 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, Row, SslOpts, Transaction, TxOpts, Value};
 
 use crate::checks::TxChecks;
-use crate::statements::{in_list_chunks, insert_runs, placeholders};
 use crate::error::StoreError;
+use crate::statements::{in_list_chunks, insert_runs, placeholders};
 use crate::store::{LedgerStore, LedgerTx};
 
 pub(crate) mod columns;
@@ -186,7 +186,8 @@ fn connection_opts(config: &MysqlStoreConfig) -> Result<Opts, StoreError> {
 
 async fn create_database(opts: &Opts, database: &str) -> Result<(), StoreError> {
     // The database may not exist yet, so this connection names none.
-    let mut conn = Conn::new(OptsBuilder::from_opts(opts.clone()).db_name(None::<String>)).await.map_err(store_error)?;
+    let mut conn =
+        Conn::new(OptsBuilder::from_opts(opts.clone()).db_name(None::<String>)).await.map_err(store_error)?;
     let found: Option<Row> = conn
         .exec_first("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?", (database,))
         .await
@@ -352,7 +353,10 @@ pub(crate) async fn load_seqs<'a>(
     let mut seen = HashSet::new();
     let missing: Vec<TransferId> = ids.filter(|id| !seqs.contains_key(*id) && seen.insert(*id)).cloned().collect();
     for chunk in in_list_chunks(&missing) {
-        let sql = format!("SELECT transfer_id, transfer_seq FROM transfer WHERE transfer_id IN ({})", placeholders(chunk.len()));
+        let sql = format!(
+            "SELECT transfer_id, transfer_seq FROM transfer WHERE transfer_id IN ({})",
+            placeholders(chunk.len())
+        );
         let rows: Vec<Row> = tx.exec(sql, transfer_id_values(&chunk)).await.map_err(store_error)?;
         for row in rows {
             let mut cols = Columns::new(row);

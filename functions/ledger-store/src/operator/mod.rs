@@ -158,13 +158,22 @@ pub trait OperatorStore: Send + Sync {
     async fn account_balances(&self, participant: ParticipantId) -> Result<Vec<AccountBalance>, StoreError>;
 
     /// Sets the alarm threshold (a percentage) of an account's limit.
-    async fn set_limit_alarm(&self, account: AccountId, percentage: Amount, changed: Timestamp) -> Result<(), StoreError>;
+    async fn set_limit_alarm(
+        &self,
+        account: AccountId,
+        percentage: Amount,
+        changed: Timestamp,
+    ) -> Result<(), StoreError>;
 
     async fn limit_alarm(&self, account: AccountId) -> Result<Option<Amount>, StoreError>;
 
     /// Stores a settlement model, active; [`StoreError::Conflict`] for a taken name, or a taken
     /// (currency, account type) pair.
-    async fn create_settlement_model(&self, definition: &ModelDefinition, created: Timestamp) -> Result<SettlementModel, StoreError>;
+    async fn create_settlement_model(
+        &self,
+        definition: &ModelDefinition,
+        created: Timestamp,
+    ) -> Result<SettlementModel, StoreError>;
 
     /// Every settlement model, by id.
     async fn settlement_models(&self) -> Result<Vec<SettlementModel>, StoreError>;
@@ -199,11 +208,20 @@ pub trait SettlementTx: Send {
     async fn window_sums(&mut self, window: WindowId) -> Result<Vec<WindowSum>, StoreError>;
 
     /// Moves windows to a state, with a journal row each.
-    async fn set_window_states(&mut self, rows: &[(WindowId, WindowState)], reason: &str, at: Timestamp) -> Result<(), StoreError>;
+    async fn set_window_states(
+        &mut self,
+        rows: &[(WindowId, WindowState)],
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
 
     /// Inserts window contents with their aggregations; returns their ids in order.
     /// [`StoreError::Conflict`] if the window already has content of that type and currency.
-    async fn insert_window_contents(&mut self, rows: &[NewContent], at: Timestamp) -> Result<Vec<ContentId>, StoreError>;
+    async fn insert_window_contents(
+        &mut self,
+        rows: &[NewContent],
+        at: Timestamp,
+    ) -> Result<Vec<ContentId>, StoreError>;
 
     async fn insert_content_states(&mut self, rows: &[NewContentState], at: Timestamp) -> Result<(), StoreError>;
 
@@ -221,18 +239,22 @@ pub trait SettlementTx: Send {
 pub(crate) mod sql {
     pub const MODEL_COLUMNS: &str = "settlement_model_id, name, is_active, granularity, interchange, delay, currency, \
         require_liquidity_check, ledger_account_type, settlement_account_type, auto_position_reset";
-    pub const INSERT_MODEL: &str = "INSERT INTO settlement_model (name, is_active, granularity, interchange, delay, currency, \
+    pub const INSERT_MODEL: &str =
+        "INSERT INTO settlement_model (name, is_active, granularity, interchange, delay, currency, \
         require_liquidity_check, ledger_account_type, settlement_account_type, auto_position_reset, created_ms) \
         VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    pub const ACCOUNT_BALANCES: &str = "SELECT c.account_id, c.participant_id, c.currency, c.ledger_account_type, c.is_active, \
+    pub const ACCOUNT_BALANCES: &str =
+        "SELECT c.account_id, c.participant_id, c.currency, c.ledger_account_type, c.is_active, \
         p.value, p.reserved_value, p.changed_ms, c.created_ms FROM participant_currency c \
         JOIN participant_position p ON p.account_id = c.account_id WHERE c.participant_id = ? ORDER BY c.account_id";
-    pub const WINDOWS: &str = "SELECT settlement_window_id, state, created_ms, reason, changed_ms FROM settlement_window";
+    pub const WINDOWS: &str =
+        "SELECT settlement_window_id, state, created_ms, reason, changed_ms FROM settlement_window";
     pub const CONTENTS: &str = "SELECT c.content_id, c.settlement_window_id, c.ledger_account_type, c.currency, \
         c.settlement_model_id, s.state, s.settlement_id, c.created_ms, s.created_ms FROM settlement_window_content c \
         JOIN settlement_window_content_state_change s ON s.id = (SELECT MAX(x.id) FROM settlement_window_content_state_change x \
         WHERE x.content_id = c.content_id)";
-    pub const AGGREGATIONS: &str = "SELECT a.content_id, a.account_id, pc.participant_id, a.participant_role, a.amount \
+    pub const AGGREGATIONS: &str =
+        "SELECT a.content_id, a.account_id, pc.participant_id, a.participant_role, a.amount \
         FROM settlement_content_aggregation a JOIN participant_currency pc ON pc.account_id = a.account_id \
         JOIN settlement_window_content c ON c.content_id = a.content_id";
     /// Position changes of the transfers whose fulfilment names the window, per account and sign.
@@ -242,11 +264,13 @@ pub(crate) mod sql {
         FROM transfer_fulfilment f JOIN participant_position_change c ON c.transfer_seq = f.transfer_seq \
         JOIN participant_currency pc ON pc.account_id = c.account_id WHERE f.settlement_window_id = ? \
         GROUP BY c.account_id, pc.participant_id, pc.ledger_account_type, pc.currency, payer ORDER BY c.account_id, payer DESC";
-    pub const SETTLEMENTS: &str = "SELECT s.settlement_id, s.settlement_model_id, s.reason, s.created_ms, sc.state, sc.created_ms \
+    pub const SETTLEMENTS: &str =
+        "SELECT s.settlement_id, s.settlement_model_id, s.reason, s.created_ms, sc.state, sc.created_ms \
         FROM settlement s JOIN settlement_state_change sc ON sc.id = (SELECT MAX(x.id) FROM settlement_state_change x \
         WHERE x.settlement_id = s.settlement_id AND x.account_id IS NULL)";
     pub const SETTLEMENT_WINDOWS: &str = "SELECT settlement_id, settlement_window_id FROM settlement_settlement_window";
-    pub const SETTLEMENT_ACCOUNTS: &str = "SELECT p.settlement_id, p.account_id, pc.participant_id, pc.currency, p.net_amount, \
+    pub const SETTLEMENT_ACCOUNTS: &str =
+        "SELECT p.settlement_id, p.account_id, pc.participant_id, pc.currency, p.net_amount, \
         sc.state, sc.reason, sc.external_reference, p.created_ms, sc.created_ms FROM settlement_participant_currency p \
         JOIN participant_currency pc ON pc.account_id = p.account_id \
         JOIN settlement_state_change sc ON sc.id = (SELECT MAX(x.id) FROM settlement_state_change x \
@@ -338,6 +362,9 @@ pub(crate) mod decode {
 pub(crate) fn check_id_count(n_ids: usize) -> Result<(), StoreError> {
     match n_ids <= crate::statements::STATEMENT_ROWS_MAX {
         true => Ok(()),
-        false => Err(StoreError::Invalid(format!("{n_ids} ids in one read; at most {}", crate::statements::STATEMENT_ROWS_MAX))),
+        false => Err(StoreError::Invalid(format!(
+            "{n_ids} ids in one read; at most {}",
+            crate::statements::STATEMENT_ROWS_MAX
+        ))),
     }
 }

@@ -17,16 +17,16 @@ use mysql_async::{Row, Transaction, Value};
 use super::decode::{account_type, delay, granularity, interchange, model_name, role, settlement_state};
 use super::{
     assemble_settlements, assemble_windows, check_id_count, sql, AccountBalance, ContentRecord, NewContent,
-    NewContentState, NewSettlement, NewSettlementState, OperatorStore, SettlementAccount, SettlementRecord, SettlementTx,
-    Window, WindowRecord, WindowSum, EXTERNAL_REFERENCE_LENGTH_MAX, SETTLEMENT_REASON_LENGTH_MAX,
+    NewContentState, NewSettlement, NewSettlementState, OperatorStore, SettlementAccount, SettlementRecord,
+    SettlementTx, Window, WindowRecord, WindowSum, EXTERNAL_REFERENCE_LENGTH_MAX, SETTLEMENT_REASON_LENGTH_MAX,
 };
 use crate::decode::{currency, window_state};
+use crate::error::StoreError;
 use crate::mysql::columns::{decimal_value, ms, Columns};
 use crate::mysql::error::store_error;
 use crate::mysql::{inserted_id, MysqlStore, MysqlTx};
 use crate::statements::placeholders;
 use crate::text::truncate_chars;
-use crate::error::StoreError;
 
 #[async_trait]
 impl OperatorStore for MysqlStore {
@@ -38,7 +38,12 @@ impl OperatorStore for MysqlStore {
         account_balances(&mut self.conn().await?, participant).await
     }
 
-    async fn set_limit_alarm(&self, account: AccountId, percentage: Amount, changed: Timestamp) -> Result<(), StoreError> {
+    async fn set_limit_alarm(
+        &self,
+        account: AccountId,
+        percentage: Amount,
+        changed: Timestamp,
+    ) -> Result<(), StoreError> {
         set_limit_alarm(&mut self.conn().await?, account, percentage, changed).await
     }
 
@@ -46,7 +51,11 @@ impl OperatorStore for MysqlStore {
         limit_alarm(&mut self.conn().await?, account).await
     }
 
-    async fn create_settlement_model(&self, definition: &ModelDefinition, created: Timestamp) -> Result<SettlementModel, StoreError> {
+    async fn create_settlement_model(
+        &self,
+        definition: &ModelDefinition,
+        created: Timestamp,
+    ) -> Result<SettlementModel, StoreError> {
         create_settlement_model(&mut self.conn().await?, definition, created).await
     }
 
@@ -96,11 +105,20 @@ impl SettlementTx for MysqlTx {
         window_sums(&mut self.tx, window).await
     }
 
-    async fn set_window_states(&mut self, rows: &[(WindowId, WindowState)], reason: &str, at: Timestamp) -> Result<(), StoreError> {
+    async fn set_window_states(
+        &mut self,
+        rows: &[(WindowId, WindowState)],
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
         set_window_states(&mut self.tx, rows, reason, at).await
     }
 
-    async fn insert_window_contents(&mut self, rows: &[NewContent], at: Timestamp) -> Result<Vec<ContentId>, StoreError> {
+    async fn insert_window_contents(
+        &mut self,
+        rows: &[NewContent],
+        at: Timestamp,
+    ) -> Result<Vec<ContentId>, StoreError> {
         insert_window_contents(&mut self.tx, rows, at).await
     }
 
@@ -123,7 +141,12 @@ impl SettlementTx for MysqlTx {
 
 type Res<T> = Result<T, StoreError>;
 
-async fn query<Q: Queryable, T>(conn: &mut Q, sql: String, params: Vec<Value>, read: impl Fn(Columns) -> Res<T>) -> Res<Vec<T>> {
+async fn query<Q: Queryable, T>(
+    conn: &mut Q,
+    sql: String,
+    params: Vec<Value>,
+    read: impl Fn(Columns) -> Res<T>,
+) -> Res<Vec<T>> {
     let rows: Vec<Row> = conn.exec(sql, params).await.map_err(store_error)?;
     rows.into_iter().map(|row| read(Columns::new(row))).collect()
 }
@@ -162,12 +185,23 @@ async fn account_balances<Q: Queryable>(conn: &mut Q, participant: ParticipantId
             kind: account_type(cols.value()?)?,
             is_active: cols.flag()?,
         };
-        Ok(AccountBalance { account, value: cols.amount()?, reserved: cols.amount()?, changed: cols.timestamp()?, created: cols.timestamp()? })
+        Ok(AccountBalance {
+            account,
+            value: cols.amount()?,
+            reserved: cols.amount()?,
+            changed: cols.timestamp()?,
+            created: cols.timestamp()?,
+        })
     })
     .await
 }
 
-async fn set_limit_alarm<Q: Queryable>(conn: &mut Q, account: AccountId, percentage: Amount, changed: Timestamp) -> Res<()> {
+async fn set_limit_alarm<Q: Queryable>(
+    conn: &mut Q,
+    account: AccountId,
+    percentage: Amount,
+    changed: Timestamp,
+) -> Res<()> {
     let sql = "INSERT INTO participant_limit_alarm (account_id, alarm_percentage, changed_ms) VALUES (?, ?, ?) \
                ON DUPLICATE KEY UPDATE alarm_percentage = VALUES(alarm_percentage), changed_ms = VALUES(changed_ms)";
     let params = vec![Value::from(account.0), decimal_value(percentage), ms(changed)];
@@ -180,7 +214,11 @@ async fn limit_alarm<Q: Queryable>(conn: &mut Q, account: AccountId) -> Res<Opti
     Ok(rows.into_iter().next())
 }
 
-async fn create_settlement_model(conn: &mut mysql_async::Conn, definition: &ModelDefinition, created: Timestamp) -> Res<SettlementModel> {
+async fn create_settlement_model(
+    conn: &mut mysql_async::Conn,
+    definition: &ModelDefinition,
+    created: Timestamp,
+) -> Res<SettlementModel> {
     let it = definition;
     let params = vec![
         Value::from(it.name.as_str()),
@@ -292,7 +330,11 @@ async fn set_window_states(
     Ok(())
 }
 
-async fn insert_window_contents(tx: &mut mysql_async::Transaction<'static>, rows: &[NewContent], at: Timestamp) -> Res<Vec<ContentId>> {
+async fn insert_window_contents(
+    tx: &mut mysql_async::Transaction<'static>,
+    rows: &[NewContent],
+    at: Timestamp,
+) -> Res<Vec<ContentId>> {
     let mut ids = Vec::with_capacity(rows.len());
     for row in rows {
         let sql = "INSERT INTO settlement_window_content (settlement_window_id, ledger_account_type, currency, \
@@ -302,7 +344,8 @@ async fn insert_window_contents(tx: &mut mysql_async::Transaction<'static>, rows
         let id = ContentId(inserted_id(tx)?);
         for it in &row.aggregations {
             let sql = "INSERT INTO settlement_content_aggregation (content_id, account_id, participant_role, amount) VALUES (?, ?, ?, ?)";
-            let params = vec![Value::from(id.0), Value::from(it.account.0), Value::from(it.role.id()), decimal_value(it.amount)];
+            let params =
+                vec![Value::from(id.0), Value::from(it.account.0), Value::from(it.role.id()), decimal_value(it.amount)];
             tx.exec_drop(sql, params).await.map_err(store_error)?;
         }
         ids.push(id);
@@ -326,7 +369,11 @@ async fn insert_content_states<Q: Queryable>(conn: &mut Q, rows: &[NewContentSta
     Ok(())
 }
 
-async fn settlements<Q: Queryable>(conn: &mut Q, ids: Option<&[SettlementId]>, locking: &str) -> Res<Vec<SettlementRecord>> {
+async fn settlements<Q: Queryable>(
+    conn: &mut Q,
+    ids: Option<&[SettlementId]>,
+    locking: &str,
+) -> Res<Vec<SettlementRecord>> {
     let raw: Option<Vec<u64>> = ids.map(|ids| ids.iter().map(|it| it.0).collect());
     let (filter, values) = id_filter("s.settlement_id", raw.as_deref())?;
     if !locking.is_empty() {
@@ -408,7 +455,9 @@ async fn insert_settlement_states<Q: Queryable>(conn: &mut Q, rows: &[NewSettlem
 
 /// The OPEN window (`open_marker = 1`), read with the given locking clause.
 async fn open_window(tx: &mut Transaction<'static>, locking: &str) -> Result<Window, StoreError> {
-    let sql = format!("SELECT settlement_window_id, state, created_ms FROM settlement_window WHERE open_marker = 1 {locking}");
+    let sql = format!(
+        "SELECT settlement_window_id, state, created_ms FROM settlement_window WHERE open_marker = 1 {locking}"
+    );
     let row: Option<Row> = tx.exec_first(sql, ()).await.map_err(store_error)?;
     // Exactly one window is OPEN except for the moment a concurrent close swaps them; a
     // locking read that waited on that close can find none, and a re-run finds the new one.
@@ -419,7 +468,11 @@ async fn open_window(tx: &mut Transaction<'static>, locking: &str) -> Result<Win
     Ok(Window { id, state, created: cols.timestamp()? })
 }
 
-async fn close_open_window(tx: &mut Transaction<'static>, reason: &str, at: Timestamp) -> Result<(Window, Window), StoreError> {
+async fn close_open_window(
+    tx: &mut Transaction<'static>,
+    reason: &str,
+    at: Timestamp,
+) -> Result<(Window, Window), StoreError> {
     let open = open_window(tx, "FOR UPDATE").await?;
     let reason = truncate_chars(reason, SETTLEMENT_REASON_LENGTH_MAX);
     let processing = WindowState::Processing.name();
@@ -428,7 +481,8 @@ async fn close_open_window(tx: &mut Transaction<'static>, reason: &str, at: Time
                WHERE settlement_window_id = ?";
     tx.exec_drop(sql, (processing, reason, at.unix_ms(), open.id.0)).await.map_err(store_error)?;
     record_window_state(tx, open.id, WindowState::Processing, reason, at).await?;
-    let sql = "INSERT INTO settlement_window (state, open_marker, reason, created_ms, changed_ms) VALUES (?, 1, ?, ?, ?)";
+    let sql =
+        "INSERT INTO settlement_window (state, open_marker, reason, created_ms, changed_ms) VALUES (?, 1, ?, ?, ?)";
     tx.exec_drop(sql, (WindowState::Open.name(), reason, at.unix_ms(), at.unix_ms())).await.map_err(store_error)?;
     let next = WindowId(inserted_id(tx)?);
     record_window_state(tx, next, WindowState::Open, reason, at).await?;

@@ -17,16 +17,16 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use super::decode::{account_type, delay, granularity, interchange, model_name, role, settlement_state};
 use super::{
     assemble_settlements, assemble_windows, check_id_count, sql, AccountBalance, ContentRecord, NewContent,
-    NewContentState, NewSettlement, NewSettlementState, OperatorStore, SettlementAccount, SettlementRecord, SettlementTx,
-    Window, WindowRecord, WindowSum, EXTERNAL_REFERENCE_LENGTH_MAX, SETTLEMENT_REASON_LENGTH_MAX,
+    NewContentState, NewSettlement, NewSettlementState, OperatorStore, SettlementAccount, SettlementRecord,
+    SettlementTx, Window, WindowRecord, WindowSum, EXTERNAL_REFERENCE_LENGTH_MAX, SETTLEMENT_REASON_LENGTH_MAX,
 };
 use crate::decode::{currency, window_state};
+use crate::error::StoreError;
 use crate::sqlite::amounts::{amount_value, StoredAmount};
 use crate::sqlite::error::sql_error;
 use crate::sqlite::{SqliteStore, SqliteTx};
 use crate::statements::placeholders;
 use crate::text::truncate_chars;
-use crate::error::StoreError;
 
 #[async_trait]
 impl OperatorStore for SqliteStore {
@@ -40,7 +40,12 @@ impl OperatorStore for SqliteStore {
         account_balances(&conn, participant)
     }
 
-    async fn set_limit_alarm(&self, account: AccountId, percentage: Amount, changed: Timestamp) -> Result<(), StoreError> {
+    async fn set_limit_alarm(
+        &self,
+        account: AccountId,
+        percentage: Amount,
+        changed: Timestamp,
+    ) -> Result<(), StoreError> {
         let conn = self.writer.lock().await;
         set_limit_alarm(&conn, account, percentage, changed)
     }
@@ -50,7 +55,11 @@ impl OperatorStore for SqliteStore {
         limit_alarm(&conn, account)
     }
 
-    async fn create_settlement_model(&self, definition: &ModelDefinition, created: Timestamp) -> Result<SettlementModel, StoreError> {
+    async fn create_settlement_model(
+        &self,
+        definition: &ModelDefinition,
+        created: Timestamp,
+    ) -> Result<SettlementModel, StoreError> {
         let conn = self.writer.lock().await;
         create_settlement_model(&conn, definition, created)
     }
@@ -102,11 +111,20 @@ impl SettlementTx for SqliteTx {
         window_sums(&self.conn, window)
     }
 
-    async fn set_window_states(&mut self, rows: &[(WindowId, WindowState)], reason: &str, at: Timestamp) -> Result<(), StoreError> {
+    async fn set_window_states(
+        &mut self,
+        rows: &[(WindowId, WindowState)],
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
         set_window_states(&self.conn, rows, reason, at)
     }
 
-    async fn insert_window_contents(&mut self, rows: &[NewContent], at: Timestamp) -> Result<Vec<ContentId>, StoreError> {
+    async fn insert_window_contents(
+        &mut self,
+        rows: &[NewContent],
+        at: Timestamp,
+    ) -> Result<Vec<ContentId>, StoreError> {
         insert_window_contents(&self.conn, rows, at)
     }
 
@@ -202,11 +220,16 @@ fn set_limit_alarm(conn: &Connection, account: AccountId, percentage: Amount, ch
 
 fn limit_alarm(conn: &Connection, account: AccountId) -> Res<Option<Amount>> {
     let sql = "SELECT alarm_percentage FROM participant_limit_alarm WHERE account_id = ?";
-    let found: Option<StoredAmount> = conn.query_row(sql, [account.0 as i64], |row| row.get(0)).optional().map_err(sql_error)?;
+    let found: Option<StoredAmount> =
+        conn.query_row(sql, [account.0 as i64], |row| row.get(0)).optional().map_err(sql_error)?;
     Ok(found.map(|it| it.0))
 }
 
-fn create_settlement_model(conn: &Connection, definition: &ModelDefinition, created: Timestamp) -> Res<SettlementModel> {
+fn create_settlement_model(
+    conn: &Connection,
+    definition: &ModelDefinition,
+    created: Timestamp,
+) -> Res<SettlementModel> {
     let it = definition;
     let values = params![
         it.name.as_str(),
@@ -221,7 +244,11 @@ fn create_settlement_model(conn: &Connection, definition: &ModelDefinition, crea
         created.unix_ms()
     ];
     conn.execute(sql::INSERT_MODEL, values).map_err(sql_error)?;
-    Ok(SettlementModel { id: ModelId(conn.last_insert_rowid() as u64), definition: definition.clone(), is_active: true })
+    Ok(SettlementModel {
+        id: ModelId(conn.last_insert_rowid() as u64),
+        definition: definition.clone(),
+        is_active: true,
+    })
 }
 
 fn settlement_models(conn: &Connection) -> Res<Vec<SettlementModel>> {
@@ -253,10 +280,15 @@ fn set_settlement_model_active(conn: &Connection, id: ModelId, active: bool) -> 
 fn windows(conn: &Connection, ids: Option<&[WindowId]>) -> Res<Vec<WindowRecord>> {
     let raw: Option<Vec<u64>> = ids.map(|ids| ids.iter().map(|it| it.0).collect());
     let (filter, values) = id_filter("settlement_window_id", raw.as_deref())?;
-    let heads = query(conn, &format!("{}{filter} ORDER BY settlement_window_id", sql::WINDOWS), values.clone(), |row| {
-        let window = Window { id: WindowId(col::<i64>(row, 0)? as u64), state: window_state(&col::<String>(row, 1)?)?, created: ms(row, 2)? };
-        Ok(WindowRecord { window, reason: col(row, 3)?, changed: ms(row, 4)?, contents: Vec::new() })
-    })?;
+    let heads =
+        query(conn, &format!("{}{filter} ORDER BY settlement_window_id", sql::WINDOWS), values.clone(), |row| {
+            let window = Window {
+                id: WindowId(col::<i64>(row, 0)? as u64),
+                state: window_state(&col::<String>(row, 1)?)?,
+                created: ms(row, 2)?,
+            };
+            Ok(WindowRecord { window, reason: col(row, 3)?, changed: ms(row, 4)?, contents: Vec::new() })
+        })?;
     let (filter, values) = id_filter("c.settlement_window_id", raw.as_deref())?;
     let contents = query(conn, &format!("{}{filter}", sql::CONTENTS), values.clone(), |row| {
         Ok(ContentRecord {
@@ -272,20 +304,26 @@ fn windows(conn: &Connection, ids: Option<&[WindowId]>) -> Res<Vec<WindowRecord>
             aggregations: Vec::new(),
         })
     })?;
-    let aggregations = query(conn, &format!("{}{filter} ORDER BY a.account_id, a.participant_role", sql::AGGREGATIONS), values, |row| {
-        let aggregation = Aggregation {
-            account: AccountId(col::<i64>(row, 1)? as u64),
-            participant: ParticipantId(col::<i64>(row, 2)? as u64),
-            role: role(col(row, 3)?)?,
-            amount: col::<StoredAmount>(row, 4)?.0,
-        };
-        Ok((ContentId(col::<i64>(row, 0)? as u64), aggregation))
-    })?;
+    let aggregations = query(
+        conn,
+        &format!("{}{filter} ORDER BY a.account_id, a.participant_role", sql::AGGREGATIONS),
+        values,
+        |row| {
+            let aggregation = Aggregation {
+                account: AccountId(col::<i64>(row, 1)? as u64),
+                participant: ParticipantId(col::<i64>(row, 2)? as u64),
+                role: role(col(row, 3)?)?,
+                amount: col::<StoredAmount>(row, 4)?.0,
+            };
+            Ok((ContentId(col::<i64>(row, 0)? as u64), aggregation))
+        },
+    )?;
     Ok(assemble_windows(heads, contents, aggregations))
 }
 
 /// The position changes of the transfers whose fulfilment names the window, one row each.
-const WINDOW_CHANGES: &str = "SELECT c.account_id, pc.participant_id, pc.ledger_account_type, pc.currency, c.change_amount \
+const WINDOW_CHANGES: &str =
+    "SELECT c.account_id, pc.participant_id, pc.ledger_account_type, pc.currency, c.change_amount \
     FROM transfer_fulfilment f JOIN participant_position_change c ON c.transfer_seq = f.transfer_seq \
     JOIN participant_currency pc ON pc.account_id = c.account_id WHERE f.settlement_window_id = ?";
 
@@ -318,7 +356,8 @@ fn window_sums(conn: &Connection, window: WindowId) -> Result<Vec<WindowSum>, St
         };
         // Beyond i128 would take some 10^16 transfers of the largest FSPIOP amount.
         let units = sum.amount.units().checked_add(change.units());
-        sum.amount = Amount::from_units(units.ok_or_else(|| StoreError::Corrupt(format!("window {window} sum overflows")))?);
+        sum.amount =
+            Amount::from_units(units.ok_or_else(|| StoreError::Corrupt(format!("window {window} sum overflows")))?);
     }
     Ok(sums.into_values().collect())
 }
@@ -345,7 +384,8 @@ fn insert_window_contents(conn: &Connection, rows: &[NewContent], at: Timestamp)
         let id = ContentId(conn.last_insert_rowid() as u64);
         for it in &row.aggregations {
             let sql = "INSERT INTO settlement_content_aggregation (content_id, account_id, participant_role, amount) VALUES (?, ?, ?, ?)";
-            conn.execute(sql, params![id.0 as i64, it.account.0 as i64, it.role.id(), amount_value(it.amount)]).map_err(sql_error)?;
+            conn.execute(sql, params![id.0 as i64, it.account.0 as i64, it.role.id(), amount_value(it.amount)])
+                .map_err(sql_error)?;
         }
         ids.push(id);
     }
@@ -358,7 +398,8 @@ fn insert_content_states(conn: &Connection, rows: &[NewContentState], at: Timest
                    VALUES (?, ?, ?, ?, ?)";
         let reason = truncate_chars(&row.reason, SETTLEMENT_REASON_LENGTH_MAX);
         let settlement = row.settlement.map(|it| it.0 as i64);
-        conn.execute(sql, params![row.content.0 as i64, row.state.name(), settlement, reason, at.unix_ms()]).map_err(sql_error)?;
+        conn.execute(sql, params![row.content.0 as i64, row.state.name(), settlement, reason, at.unix_ms()])
+            .map_err(sql_error)?;
     }
     Ok(())
 }
@@ -411,7 +452,8 @@ fn insert_settlement(conn: &Connection, row: &NewSettlement) -> Res<SettlementId
     }
     for (account, net) in &row.accounts {
         let sql = "INSERT INTO settlement_participant_currency (settlement_id, account_id, net_amount, created_ms) VALUES (?, ?, ?, ?)";
-        conn.execute(sql, params![id.0 as i64, account.0 as i64, amount_value(*net), row.created.unix_ms()]).map_err(sql_error)?;
+        conn.execute(sql, params![id.0 as i64, account.0 as i64, amount_value(*net), row.created.unix_ms()])
+            .map_err(sql_error)?;
     }
     Ok(id)
 }
@@ -458,7 +500,13 @@ fn close_open_window(conn: &Connection, reason: &str, at: Timestamp) -> Result<(
     Ok((closed, Window { id: next, state: WindowState::Open, created: at }))
 }
 
-fn record_window_state(conn: &Connection, id: WindowId, state: WindowState, reason: &str, at: Timestamp) -> Result<(), StoreError> {
+fn record_window_state(
+    conn: &Connection,
+    id: WindowId,
+    state: WindowState,
+    reason: &str,
+    at: Timestamp,
+) -> Result<(), StoreError> {
     conn.execute(
         "INSERT INTO settlement_window_state_change (settlement_window_id, state, reason, created_ms) VALUES (?, ?, ?, ?)",
         params![id.0 as i64, state.name(), reason, at.unix_ms()],

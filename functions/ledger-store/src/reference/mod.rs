@@ -51,12 +51,18 @@ pub trait ReferenceStore: Send + Sync {
     /// The named participants, each with its accounts (ascending account id), in two reads
     /// whatever the count: what a batch needs, instead of two reads per participant. Names
     /// without a participant are left out; the order is ascending participant id.
-    async fn participants_with_accounts(&self, names: &[FspId]) -> Result<Vec<(Participant, Vec<Account>)>, StoreError>;
+    async fn participants_with_accounts(&self, names: &[FspId])
+        -> Result<Vec<(Participant, Vec<Account>)>, StoreError>;
 
     async fn set_account_active(&self, id: AccountId, active: bool) -> Result<(), StoreError>;
 
     /// Replaces the account's active NET_DEBIT_CAP (the old row is deactivated, not changed).
-    async fn set_net_debit_cap(&self, account: AccountId, cap: NetDebitCap, created: Timestamp) -> Result<(), StoreError>;
+    async fn set_net_debit_cap(
+        &self,
+        account: AccountId,
+        cap: NetDebitCap,
+        created: Timestamp,
+    ) -> Result<(), StoreError>;
 
     async fn net_debit_cap(&self, account: AccountId) -> Result<Option<NetDebitCap>, StoreError>;
 
@@ -67,7 +73,13 @@ pub trait ReferenceStore: Send + Sync {
     /// Mustache template): inserts it, or replaces the value in place. Types are free text here.
     /// [`StoreError::NotFound`] for an unknown participant; [`StoreError::Invalid`] beyond
     /// [`ENDPOINT_TYPE_LENGTH_MAX`] / [`ENDPOINT_VALUE_LENGTH_MAX`].
-    async fn set_endpoint(&self, participant: ParticipantId, endpoint_type: &str, value: &str, created: Timestamp) -> Result<(), StoreError>;
+    async fn set_endpoint(
+        &self,
+        participant: ParticipantId,
+        endpoint_type: &str,
+        value: &str,
+        created: Timestamp,
+    ) -> Result<(), StoreError>;
 
     /// A participant's active endpoints as `(type, value)`, ordered by type (bytewise); empty for
     /// an unknown participant.

@@ -13,12 +13,12 @@ use mysql_async::{Row, Value};
 
 use super::{sql, ReferenceStore, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, NET_DEBIT_CAP_LIMIT_TYPE};
 use crate::decode::{currency, fsp_id};
+use crate::error::StoreError;
 use crate::mysql::columns::{decimal_value, fsp_id_values, ms, net_debit_cap, Columns};
 use crate::mysql::error::store_error;
 use crate::mysql::{inserted_id, MysqlStore, ZERO_DECIMAL};
 use crate::statements::in_list_chunks;
 use crate::text::check_length;
-use crate::error::StoreError;
 
 #[async_trait]
 impl ReferenceStore for MysqlStore {
@@ -58,12 +58,14 @@ impl ReferenceStore for MysqlStore {
     ) -> Result<Account, StoreError> {
         let mut tx = self.begin_tx().await?;
         // An unknown participant fails the foreign key: NotFound.
-        let sql = "INSERT INTO participant_currency (participant_id, currency, ledger_account_type, is_active, created_ms) \
+        let sql =
+            "INSERT INTO participant_currency (participant_id, currency, ledger_account_type, is_active, created_ms) \
                    VALUES (?, ?, ?, ?, ?)";
         let params = (participant.0, currency.code(), kind.id(), i64::from(active), created.unix_ms());
         tx.exec_drop(sql, params).await.map_err(store_error)?;
         let id = AccountId(inserted_id(&tx)?);
-        let sql = "INSERT INTO participant_position (account_id, value, reserved_value, changed_ms) VALUES (?, ?, ?, ?)";
+        let sql =
+            "INSERT INTO participant_position (account_id, value, reserved_value, changed_ms) VALUES (?, ?, ?, ?)";
         tx.exec_drop(sql, (id.0, ZERO_DECIMAL, ZERO_DECIMAL, created.unix_ms())).await.map_err(store_error)?;
         tx.commit().await.map_err(store_error)?;
         Ok(Account { id, participant, currency, kind, is_active: active })
@@ -77,7 +79,10 @@ impl ReferenceStore for MysqlStore {
         rows.into_iter().map(|row| account_row(&mut Columns::new(row))).collect()
     }
 
-    async fn participants_with_accounts(&self, names: &[FspId]) -> Result<Vec<(Participant, Vec<Account>)>, StoreError> {
+    async fn participants_with_accounts(
+        &self,
+        names: &[FspId],
+    ) -> Result<Vec<(Participant, Vec<Account>)>, StoreError> {
         let mut conn = self.conn().await?;
         let mut participants: BTreeMap<ParticipantId, (Participant, Vec<Account>)> = BTreeMap::new();
         for chunk in in_list_chunks(names) {
@@ -107,7 +112,12 @@ impl ReferenceStore for MysqlStore {
         self.update_one(sql, (i64::from(active), id.0), &format!("account {id}")).await
     }
 
-    async fn set_net_debit_cap(&self, account: AccountId, cap: NetDebitCap, created: Timestamp) -> Result<(), StoreError> {
+    async fn set_net_debit_cap(
+        &self,
+        account: AccountId,
+        cap: NetDebitCap,
+        created: Timestamp,
+    ) -> Result<(), StoreError> {
         let value = decimal_value(cap.value());
         let mut tx = self.begin_tx().await?;
         // Locking the account serialises cap changes on it, so two concurrent changes cannot
@@ -117,7 +127,8 @@ impl ReferenceStore for MysqlStore {
         if found.is_none() {
             return Err(StoreError::NotFound(format!("account {account}")));
         }
-        let sql = "UPDATE participant_limit SET is_active = 0 WHERE account_id = ? AND limit_type = ? AND is_active = 1";
+        let sql =
+            "UPDATE participant_limit SET is_active = 0 WHERE account_id = ? AND limit_type = ? AND is_active = 1";
         tx.exec_drop(sql, (account.0, NET_DEBIT_CAP_LIMIT_TYPE)).await.map_err(store_error)?;
         let sql = "INSERT INTO participant_limit (account_id, limit_type, value, is_active, created_ms) VALUES (?, ?, ?, 1, ?)";
         let params = vec![Value::from(account.0), Value::from(NET_DEBIT_CAP_LIMIT_TYPE), value, ms(created)];
@@ -129,7 +140,8 @@ impl ReferenceStore for MysqlStore {
         let mut conn = self.conn().await?;
         let sql = "SELECT value FROM participant_limit WHERE account_id = ? AND limit_type = ? AND is_active = 1 \
                    ORDER BY id DESC LIMIT 1";
-        let row: Option<Row> = conn.exec_first(sql, (account.0, NET_DEBIT_CAP_LIMIT_TYPE)).await.map_err(store_error)?;
+        let row: Option<Row> =
+            conn.exec_first(sql, (account.0, NET_DEBIT_CAP_LIMIT_TYPE)).await.map_err(store_error)?;
         row.map(|row| net_debit_cap(Columns::new(row).amount()?)).transpose()
     }
 
@@ -141,7 +153,13 @@ impl ReferenceStore for MysqlStore {
         Ok((cols.amount()?, cols.amount()?))
     }
 
-    async fn set_endpoint(&self, participant: ParticipantId, endpoint_type: &str, value: &str, created: Timestamp) -> Result<(), StoreError> {
+    async fn set_endpoint(
+        &self,
+        participant: ParticipantId,
+        endpoint_type: &str,
+        value: &str,
+        created: Timestamp,
+    ) -> Result<(), StoreError> {
         check_length("endpoint type", endpoint_type, ENDPOINT_TYPE_LENGTH_MAX)?;
         check_length("endpoint value", value, ENDPOINT_VALUE_LENGTH_MAX)?;
         // An unknown participant fails the foreign key: NotFound. VALUES(): see update_positions.
@@ -193,6 +211,7 @@ fn account_row(cols: &mut Columns) -> Result<Account, StoreError> {
     let participant = ParticipantId(cols.value()?);
     let currency = currency(&cols.value::<String>()?)?;
     let kind_id: u8 = cols.value()?;
-    let kind = LedgerAccountType::from_id(kind_id).ok_or_else(|| StoreError::Corrupt(format!("account type {kind_id}")))?;
+    let kind =
+        LedgerAccountType::from_id(kind_id).ok_or_else(|| StoreError::Corrupt(format!("account type {kind_id}")))?;
     Ok(Account { id, participant, currency, kind, is_active: cols.flag()? })
 }

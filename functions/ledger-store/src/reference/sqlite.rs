@@ -12,12 +12,12 @@ use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 
 use super::{sql, ReferenceStore, ENDPOINT_TYPE_LENGTH_MAX, ENDPOINT_VALUE_LENGTH_MAX, NET_DEBIT_CAP_LIMIT_TYPE};
 use crate::decode::{currency, fsp_id};
+use crate::error::StoreError;
 use crate::sqlite::amounts::{amount_value, StoredAmount};
 use crate::sqlite::error::sql_error;
 use crate::sqlite::{expect_one_row, write_transaction, SqliteStore};
 use crate::statements::in_list_chunks;
 use crate::text::check_length;
-use crate::error::StoreError;
 
 #[async_trait]
 impl ReferenceStore for SqliteStore {
@@ -38,8 +38,8 @@ impl ReferenceStore for SqliteStore {
         (|| {
             conn.prepare_cached("SELECT participant_id, name, is_active FROM participant WHERE name = ?")
                 .and_then(|mut stmt| stmt.query_row([name.as_str()], participant_row).optional())
-            .map_err(sql_error)?
-            .transpose()
+                .map_err(sql_error)?
+                .transpose()
         })()
     }
 
@@ -103,7 +103,10 @@ impl ReferenceStore for SqliteStore {
         })()
     }
 
-    async fn participants_with_accounts(&self, names: &[FspId]) -> Result<Vec<(Participant, Vec<Account>)>, StoreError> {
+    async fn participants_with_accounts(
+        &self,
+        names: &[FspId],
+    ) -> Result<Vec<(Participant, Vec<Account>)>, StoreError> {
         let conn = self.reader.lock().await;
         let mut participants: BTreeMap<ParticipantId, (Participant, Vec<Account>)> = BTreeMap::new();
         for chunk in in_list_chunks(names) {
@@ -136,15 +139,22 @@ impl ReferenceStore for SqliteStore {
         expect_one_row(n, "account")
     }
 
-    async fn set_net_debit_cap(&self, account: AccountId, cap: NetDebitCap, created: Timestamp) -> Result<(), StoreError> {
+    async fn set_net_debit_cap(
+        &self,
+        account: AccountId,
+        cap: NetDebitCap,
+        created: Timestamp,
+    ) -> Result<(), StoreError> {
         let value = amount_value(cap.value());
         let mut conn = self.writer.lock().await;
         (|| {
             let tx = write_transaction(&mut conn)?;
             let exists: Option<i64> = tx
-                .query_row("SELECT account_id FROM participant_currency WHERE account_id = ?", [account.0 as i64], |row| {
-                    row.get(0)
-                })
+                .query_row(
+                    "SELECT account_id FROM participant_currency WHERE account_id = ?",
+                    [account.0 as i64],
+                    |row| row.get(0),
+                )
                 .optional()
                 .map_err(sql_error)?;
             if exists.is_none() {
@@ -193,7 +203,13 @@ impl ReferenceStore for SqliteStore {
         }
     }
 
-    async fn set_endpoint(&self, participant: ParticipantId, endpoint_type: &str, value: &str, created: Timestamp) -> Result<(), StoreError> {
+    async fn set_endpoint(
+        &self,
+        participant: ParticipantId,
+        endpoint_type: &str,
+        value: &str,
+        created: Timestamp,
+    ) -> Result<(), StoreError> {
         check_length("endpoint type", endpoint_type, ENDPOINT_TYPE_LENGTH_MAX)?;
         check_length("endpoint value", value, ENDPOINT_VALUE_LENGTH_MAX)?;
         // Selecting from participant inserts nothing for an unknown one (no row changed:
@@ -203,7 +219,8 @@ impl ReferenceStore for SqliteStore {
                    SELECT participant_id, ?, ?, 1, ? FROM participant WHERE participant_id = ? \
                    ON CONFLICT (participant_id, endpoint_type) DO UPDATE SET value = excluded.value, is_active = 1";
         let conn = self.writer.lock().await;
-        let n = conn.execute(sql, params![endpoint_type, value, created.unix_ms(), participant.0 as i64])
+        let n = conn
+            .execute(sql, params![endpoint_type, value, created.unix_ms(), participant.0 as i64])
             .map_err(sql_error)?;
         expect_one_row(n, &format!("participant {participant}"))
     }
@@ -217,7 +234,8 @@ impl ReferenceStore for SqliteStore {
                      WHERE participant_id = ? AND is_active = 1 ORDER BY endpoint_type",
                 )
                 .map_err(sql_error)?;
-            let rows = stmt.query_map([participant.0 as i64], |row| Ok((row.get(0)?, row.get(1)?))).map_err(sql_error)?;
+            let rows =
+                stmt.query_map([participant.0 as i64], |row| Ok((row.get(0)?, row.get(1)?))).map_err(sql_error)?;
             rows.map(|it| it.map_err(sql_error)).collect()
         })()
     }
@@ -254,6 +272,12 @@ fn account_row(row: &Row<'_>) -> rusqlite::Result<Result<Account, StoreError>> {
     let is_active: bool = row.get(4)?;
     let kind = LedgerAccountType::from_id(kind).ok_or_else(|| StoreError::Corrupt(format!("account type {kind}")));
     Ok(currency(&code).and_then(|currency| {
-        Ok(Account { id: AccountId(id as u64), participant: ParticipantId(participant as u64), currency, kind: kind?, is_active })
+        Ok(Account {
+            id: AccountId(id as u64),
+            participant: ParticipantId(participant as u64),
+            currency,
+            kind: kind?,
+            is_active,
+        })
     }))
 }

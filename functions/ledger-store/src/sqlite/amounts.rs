@@ -52,7 +52,8 @@ mod tests {
 
     #[test]
     fn each_amount_has_one_stored_form_and_reads_back() {
-        let edges = [0, 1, -1, i128::from(i64::MAX), i128::from(i64::MIN), i128::from(i64::MAX) + 1, i128::from(i64::MIN) - 1];
+        let edges =
+            [0, 1, -1, i128::from(i64::MAX), i128::from(i64::MIN), i128::from(i64::MAX) + 1, i128::from(i64::MIN) - 1];
         for units in edges.into_iter().chain([10_i128.pow(22) - 1, i128::MAX, i128::MIN]) {
             let value = amount_value(Amount::from_units(units));
             assert_eq!(matches!(value, Value::Integer(_)), i64::try_from(units).is_ok(), "{units}");

@@ -9,7 +9,10 @@ pub(crate) fn sql_error(err: rusqlite::Error) -> StoreError {
             // resolves it. Any other constraint (NOT NULL, CHECK, a foreign key) fails the same
             // way every time, and must not be retried forever.
             rusqlite::ErrorCode::ConstraintViolation
-                if matches!(code.extended_code, rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY | rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE) =>
+                if matches!(
+                    code.extended_code,
+                    rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY | rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                ) =>
             {
                 StoreError::Conflict(err.to_string())
             }

@@ -28,8 +28,8 @@ use sqlite_wal::{WalPolicy, WalRestart};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::checks::TxChecks;
-use crate::statements::{insert_runs, placeholders};
 use crate::error::StoreError;
+use crate::statements::{insert_runs, placeholders};
 use crate::store::{LedgerStore, LedgerTx};
 
 pub(crate) mod amounts;

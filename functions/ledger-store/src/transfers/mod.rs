@@ -148,7 +148,10 @@ pub trait TransferStore: Send + Sync {
     async fn state_history(&self, id: &TransferId) -> Result<Vec<CurrentState>, StoreError>;
 
     /// An account's position journal, oldest first: `(transfer, change, running value)`.
-    async fn position_journal(&self, account: AccountId) -> Result<Vec<(Option<TransferId>, Amount, Amount)>, StoreError>;
+    async fn position_journal(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<(Option<TransferId>, Amount, Amount)>, StoreError>;
 }
 
 /// The transfer and position writes of one transaction (see the module documentation).
@@ -157,17 +160,27 @@ pub trait TransferTx: Send {
     /// Locks the POSITION accounts (ascending id, so concurrent batches cannot deadlock) and
     /// their participants' SETTLEMENT accounts in the same currency, and returns what the
     /// position decision needs. Unknown accounts are absent from the result.
-    async fn lock_positions(&mut self, accounts: &[AccountId]) -> Result<BTreeMap<AccountId, PositionAccount>, StoreError>;
+    async fn lock_positions(
+        &mut self,
+        accounts: &[AccountId],
+    ) -> Result<BTreeMap<AccountId, PositionAccount>, StoreError>;
 
     /// Locks accounts and returns their `(value, reserved)` for balance moves that are not
     /// position decisions (funds in/out, settlement transfers).
-    async fn lock_balances(&mut self, accounts: &[AccountId]) -> Result<BTreeMap<AccountId, (Amount, Amount)>, StoreError>;
+    async fn lock_balances(
+        &mut self,
+        accounts: &[AccountId],
+    ) -> Result<BTreeMap<AccountId, (Amount, Amount)>, StoreError>;
 
     /// Latest state of each known transfer.
     async fn current_states(&mut self, ids: &[TransferId]) -> Result<HashMap<TransferId, CurrentState>, StoreError>;
 
     /// Stored duplicate-check hashes of each id that has one.
-    async fn hashes(&mut self, kind: HashKind, ids: &[TransferId]) -> Result<HashMap<TransferId, RequestHash>, StoreError>;
+    async fn hashes(
+        &mut self,
+        kind: HashKind,
+        ids: &[TransferId],
+    ) -> Result<HashMap<TransferId, RequestHash>, StoreError>;
 
     /// Full records of the known transfers.
     async fn transfers(&mut self, ids: &[TransferId]) -> Result<HashMap<TransferId, TransferRecord>, StoreError>;
@@ -177,7 +190,11 @@ pub trait TransferTx: Send {
     async fn insert_transfers(&mut self, rows: &[NewTransfer]) -> Result<(), StoreError>;
 
     /// Inserts fulfil or error duplicate-check hashes.
-    async fn insert_hashes(&mut self, kind: HashKind, rows: &[(TransferId, RequestHash, Timestamp)]) -> Result<(), StoreError>;
+    async fn insert_hashes(
+        &mut self,
+        kind: HashKind,
+        rows: &[(TransferId, RequestHash, Timestamp)],
+    ) -> Result<(), StoreError>;
 
     /// Appends state changes. A transfer whose latest state this transaction read or wrote must
     /// move on by one `seq` per row (asserted in debug builds); a taken `(transfer, seq)` is

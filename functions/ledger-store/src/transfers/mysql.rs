@@ -19,18 +19,18 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Row, Transaction, Value};
 
 use super::{
-    CurrentState, HashKind, NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, TransferRecord,
-    TransferStore, TransferTx, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
+    CurrentState, HashKind, NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError,
+    TransferRecord, TransferStore, TransferTx, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
 };
 use crate::checks::keyed_by_own_transfer;
 use crate::decode::{condition, currency, fsp_id, fulfilment, transfer_id};
+use crate::error::StoreError;
 use crate::mysql::columns::{account_values, decimal_value, ms, net_debit_cap, transfer_id_values, Columns};
 use crate::mysql::error::store_error;
 use crate::mysql::{insert_rows, load_seqs, MysqlStore, MysqlTx, SeqCache, ZERO_DECIMAL};
 use crate::reference::NET_DEBIT_CAP_LIMIT_TYPE;
 use crate::statements::{in_list_chunks, insert_runs, lock_order, placeholders};
 use crate::text::truncate_chars;
-use crate::error::StoreError;
 
 #[async_trait]
 impl TransferStore for MysqlStore {
@@ -55,7 +55,10 @@ impl TransferStore for MysqlStore {
         rows.into_iter().map(|row| current_state(&mut Columns::new(row))).collect()
     }
 
-    async fn position_journal(&self, account: AccountId) -> Result<Vec<(Option<TransferId>, Amount, Amount)>, StoreError> {
+    async fn position_journal(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<(Option<TransferId>, Amount, Amount)>, StoreError> {
         let mut conn = self.conn().await?;
         let sql = "SELECT t.transfer_id, c.change_amount, c.value FROM participant_position_change c \
                    LEFT JOIN transfer t ON t.transfer_seq = c.transfer_seq WHERE c.account_id = ? ORDER BY c.id";
@@ -72,7 +75,10 @@ impl TransferStore for MysqlStore {
 
 #[async_trait]
 impl TransferTx for MysqlTx {
-    async fn lock_positions(&mut self, accounts: &[AccountId]) -> Result<BTreeMap<AccountId, PositionAccount>, StoreError> {
+    async fn lock_positions(
+        &mut self,
+        accounts: &[AccountId],
+    ) -> Result<BTreeMap<AccountId, PositionAccount>, StoreError> {
         let mut res = BTreeMap::new();
         // Ascending ids in every chunk and across chunks: see lock_positions_chunk.
         for chunk in in_list_chunks(&lock_order(accounts)) {
@@ -82,7 +88,10 @@ impl TransferTx for MysqlTx {
         Ok(res)
     }
 
-    async fn lock_balances(&mut self, accounts: &[AccountId]) -> Result<BTreeMap<AccountId, (Amount, Amount)>, StoreError> {
+    async fn lock_balances(
+        &mut self,
+        accounts: &[AccountId],
+    ) -> Result<BTreeMap<AccountId, (Amount, Amount)>, StoreError> {
         let mut res = BTreeMap::new();
         for chunk in in_list_chunks(&lock_order(accounts)) {
             // Ascending order, as in lock_positions, so concurrent batches cannot deadlock.
@@ -107,7 +116,11 @@ impl TransferTx for MysqlTx {
         Ok(states)
     }
 
-    async fn hashes(&mut self, kind: HashKind, ids: &[TransferId]) -> Result<HashMap<TransferId, RequestHash>, StoreError> {
+    async fn hashes(
+        &mut self,
+        kind: HashKind,
+        ids: &[TransferId],
+    ) -> Result<HashMap<TransferId, RequestHash>, StoreError> {
         // The duplicate-check tables are LEFT JOINed, so the seqs of transfers without a hash
         // are cached too: the batch's insert_hashes then needs no lookup.
         let source = match kind {
@@ -149,9 +162,15 @@ impl TransferTx for MysqlTx {
         Ok(())
     }
 
-    async fn insert_hashes(&mut self, kind: HashKind, rows: &[(TransferId, RequestHash, Timestamp)]) -> Result<(), StoreError> {
+    async fn insert_hashes(
+        &mut self,
+        kind: HashKind,
+        rows: &[(TransferId, RequestHash, Timestamp)],
+    ) -> Result<(), StoreError> {
         let table = match kind {
-            HashKind::Prepare => return Err(StoreError::Invalid("prepare hashes are written with the transfer".into())),
+            HashKind::Prepare => {
+                return Err(StoreError::Invalid("prepare hashes are written with the transfer".into()))
+            }
             HashKind::Fulfil => "transfer_fulfilment_duplicate_check",
             HashKind::Error => "transfer_error_duplicate_check",
         };
@@ -331,7 +350,11 @@ async fn current_states<Q: Queryable>(
 }
 
 /// Inserts the transfer rows, reads their `transfer_seq` back, then writes the children.
-async fn insert_transfers(tx: &mut Transaction<'static>, seqs: &mut SeqCache, rows: &[NewTransfer]) -> Result<(), StoreError> {
+async fn insert_transfers(
+    tx: &mut Transaction<'static>,
+    seqs: &mut SeqCache,
+    rows: &[NewTransfer],
+) -> Result<(), StoreError> {
     let head = "INSERT INTO transfer (transfer_id, payer_fsp, payee_fsp, payer_account_id, payee_account_id, amount, \
                 currency, ilp_condition, expiration_ms, ilp_packet, prepare_hash, created_ms)";
     for chunk in insert_runs(rows) {
@@ -396,7 +419,8 @@ async fn insert_state_changes(
         .iter()
         .map(|row| {
             let reason = row.reason.as_deref().map(|it| truncate_chars(it, STATE_REASON_LENGTH_MAX));
-            let values = vec![Value::from(row.seq), Value::from(row.state.name()), Value::from(reason), ms(row.created)];
+            let values =
+                vec![Value::from(row.seq), Value::from(row.state.name()), Value::from(reason), ms(row.created)];
             (&row.transfer_id, values)
         })
         .collect();
@@ -413,7 +437,11 @@ async fn insert_state_changes(
 /// returns real `(transfer_id, transfer_seq)` pairs whichever rows it finds, and the ids it
 /// misses are looked up by id later ([`insert_children`]). Reading one primary-key range costs
 /// a third of probing the random `transfer_id` index once per row.
-async fn cache_inserted_seqs(tx: &mut Transaction<'static>, seqs: &mut SeqCache, n_rows: usize) -> Result<(), StoreError> {
+async fn cache_inserted_seqs(
+    tx: &mut Transaction<'static>,
+    seqs: &mut SeqCache,
+    n_rows: usize,
+) -> Result<(), StoreError> {
     let (Some(first), Ok(n_rows)) = (tx.last_insert_id(), u64::try_from(n_rows)) else {
         return Ok(());
     };
@@ -500,7 +528,10 @@ async fn load_transfers<Q: Queryable>(
 }
 
 /// Reads the transfer columns of [`load_transfers`]' row, leaving what follows them.
-fn transfer_record(cols: &mut Columns, states: &HashMap<TransferId, CurrentState>) -> Result<TransferRecord, StoreError> {
+fn transfer_record(
+    cols: &mut Columns,
+    states: &HashMap<TransferId, CurrentState>,
+) -> Result<TransferRecord, StoreError> {
     let transfer_id = cols.transfer_id()?;
     let current = state_of(states, &transfer_id)?;
     let payer = fsp_id(&cols.value::<String>()?)?;
@@ -540,7 +571,8 @@ fn transfer_record(cols: &mut Columns, states: &HashMap<TransferId, CurrentState
 /// Reads `state, seq, created_ms`.
 fn current_state(cols: &mut Columns) -> Result<CurrentState, StoreError> {
     let text: String = cols.value()?;
-    let state = TransferState::from_name(&text).ok_or_else(|| StoreError::Corrupt(format!("transfer state {text:?}")))?;
+    let state =
+        TransferState::from_name(&text).ok_or_else(|| StoreError::Corrupt(format!("transfer state {text:?}")))?;
     Ok(CurrentState { state, seq: cols.value()?, changed: cols.timestamp()? })
 }
 
@@ -633,7 +665,9 @@ mod tests {
     async fn test_store() -> MysqlStore {
         let server = std::env::var("LEDGER_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".into());
         let url = format!("{server}/ledger_t_{}", uuid::Uuid::new_v4().simple());
-        MysqlStore::open(MysqlStoreConfig { url, ca_certificate: None, pool_connections_max: 1 }).await.unwrap()
+        MysqlStore::open(MysqlStoreConfig { url, ca_certificate: None, pool_connections_max: 1 })
+            .await
+            .unwrap_or_else(|err| panic!("MySQL at {server} must be reachable: {err} (the test command `bash tests/run.sh` starts a MariaDB when none is running; LEDGER_TEST_MYSQL_URL names another server)"))
     }
 
     fn test_transfer() -> NewTransfer {

@@ -18,18 +18,18 @@ use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, Row};
 
 use super::{
-    CurrentState, HashKind, NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError, TransferRecord,
-    TransferStore, TransferTx, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
+    CurrentState, HashKind, NewFulfilment, NewPositionChange, NewStateChange, NewTransfer, NewTransferError,
+    TransferRecord, TransferStore, TransferTx, ERROR_DESCRIPTION_LENGTH_MAX, STATE_REASON_LENGTH_MAX,
 };
 use crate::checks::keyed_by_own_transfer;
 use crate::decode::{condition, currency, fsp_id, fulfilment, transfer_id, transfer_state};
+use crate::error::StoreError;
 use crate::reference::NET_DEBIT_CAP_LIMIT_TYPE;
 use crate::sqlite::amounts::{amount_value, StoredAmount};
 use crate::sqlite::error::sql_error;
 use crate::sqlite::{expect_one_row, insert_rows, SqliteStore, SqliteTx};
 use crate::statements::{in_list_chunks, insert_runs, lock_order, placeholders};
 use crate::text::truncate_chars;
-use crate::error::StoreError;
 
 #[async_trait]
 impl TransferStore for SqliteStore {
@@ -48,9 +48,11 @@ impl TransferStore for SqliteStore {
         let conn = self.reader.lock().await;
         (|| {
             let mut stmt = conn
-                .prepare_cached("SELECT s.state, s.seq, s.created_ms FROM transfer t \
+                .prepare_cached(
+                    "SELECT s.state, s.seq, s.created_ms FROM transfer t \
                      JOIN transfer_state_change s ON s.transfer_seq = t.transfer_seq \
-                     WHERE t.transfer_id = ? ORDER BY s.seq")
+                     WHERE t.transfer_id = ? ORDER BY s.seq",
+                )
                 .map_err(sql_error)?;
             let rows = stmt.query_map([id.as_str()], |row| Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?)));
             // Bound to a local so `rows` (which borrows `stmt`) is dropped before `stmt`.
@@ -63,7 +65,10 @@ impl TransferStore for SqliteStore {
         })()
     }
 
-    async fn position_journal(&self, account: AccountId) -> Result<Vec<(Option<TransferId>, Amount, Amount)>, StoreError> {
+    async fn position_journal(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<(Option<TransferId>, Amount, Amount)>, StoreError> {
         let conn = self.reader.lock().await;
         (|| {
             let mut stmt = conn
@@ -73,7 +78,11 @@ impl TransferStore for SqliteStore {
                 )
                 .map_err(sql_error)?;
             let rows = stmt.query_map([account.0 as i64], |row| {
-                Ok((row.get::<_, Option<String>>(0)?, row.get::<_, StoredAmount>(1)?.0, row.get::<_, StoredAmount>(2)?.0))
+                Ok((
+                    row.get::<_, Option<String>>(0)?,
+                    row.get::<_, StoredAmount>(1)?.0,
+                    row.get::<_, StoredAmount>(2)?.0,
+                ))
             });
             // Bound to a local so `rows` (which borrows `stmt`) is dropped before `stmt`.
             #[allow(clippy::let_and_return)]
@@ -92,14 +101,20 @@ impl TransferStore for SqliteStore {
 
 #[async_trait]
 impl TransferTx for SqliteTx {
-    async fn lock_positions(&mut self, accounts: &[AccountId]) -> Result<BTreeMap<AccountId, PositionAccount>, StoreError> {
+    async fn lock_positions(
+        &mut self,
+        accounts: &[AccountId],
+    ) -> Result<BTreeMap<AccountId, PositionAccount>, StoreError> {
         let ids = lock_order(accounts);
         let locked = lock_positions(&self.conn, &ids)?;
         self.checks.locked(locked.iter().map(|(id, it)| (*id, it.position)));
         Ok(locked)
     }
 
-    async fn lock_balances(&mut self, accounts: &[AccountId]) -> Result<BTreeMap<AccountId, (Amount, Amount)>, StoreError> {
+    async fn lock_balances(
+        &mut self,
+        accounts: &[AccountId],
+    ) -> Result<BTreeMap<AccountId, (Amount, Amount)>, StoreError> {
         let ids = lock_order(accounts);
         let locked = (|| {
             let mut res = BTreeMap::new();
@@ -131,7 +146,11 @@ impl TransferTx for SqliteTx {
         Ok(states)
     }
 
-    async fn hashes(&mut self, kind: HashKind, ids: &[TransferId]) -> Result<HashMap<TransferId, RequestHash>, StoreError> {
+    async fn hashes(
+        &mut self,
+        kind: HashKind,
+        ids: &[TransferId],
+    ) -> Result<HashMap<TransferId, RequestHash>, StoreError> {
         let source = match kind {
             HashKind::Prepare => "SELECT t.transfer_id, t.prepare_hash FROM transfer t",
             HashKind::Fulfil => {
@@ -174,14 +193,21 @@ impl TransferTx for SqliteTx {
         Ok(())
     }
 
-    async fn insert_hashes(&mut self, kind: HashKind, rows: &[(TransferId, RequestHash, Timestamp)]) -> Result<(), StoreError> {
+    async fn insert_hashes(
+        &mut self,
+        kind: HashKind,
+        rows: &[(TransferId, RequestHash, Timestamp)],
+    ) -> Result<(), StoreError> {
         let table = match kind {
-            HashKind::Prepare => return Err(StoreError::Invalid("prepare hashes are written with the transfer".into())),
+            HashKind::Prepare => {
+                return Err(StoreError::Invalid("prepare hashes are written with the transfer".into()))
+            }
             HashKind::Fulfil => "transfer_fulfilment_duplicate_check",
             HashKind::Error => "transfer_error_duplicate_check",
         };
-        let values =
-            rows.iter().map(|(id, hash, at)| Ok((id, vec![Value::Text(hash.as_str().to_string()), Value::Integer(at.unix_ms())])));
+        let values = rows
+            .iter()
+            .map(|(id, hash, at)| Ok((id, vec![Value::Text(hash.as_str().to_string()), Value::Integer(at.unix_ms())])));
         insert_children(&self.conn, table, "hash, created_ms", values)
     }
 
@@ -216,7 +242,9 @@ impl TransferTx for SqliteTx {
                 .prepare_cached("UPDATE participant_position SET value = ?, changed_ms = ? WHERE account_id = ?")
                 .map_err(sql_error)?;
             for (account, value) in rows {
-                let n = stmt.execute(params![amount_value(*value), changed.unix_ms(), account.0 as i64]).map_err(sql_error)?;
+                let n = stmt
+                    .execute(params![amount_value(*value), changed.unix_ms(), account.0 as i64])
+                    .map_err(sql_error)?;
                 expect_one_row(n, "position")?;
             }
             Ok(())
@@ -366,7 +394,12 @@ fn insert_transfers(conn: &Connection, rows: &[NewTransfer]) -> Result<(), Store
             Value::Integer(row.created.unix_ms()),
         ])
     });
-    insert_rows(conn, "INSERT INTO transfer_state_change (transfer_seq, seq, state, reason, created_ms)", "", first_states)?;
+    insert_rows(
+        conn,
+        "INSERT INTO transfer_state_change (transfer_seq, seq, state, reason, created_ms)",
+        "",
+        first_states,
+    )?;
     let extensions = rows.iter().zip(&seqs).flat_map(|(row, seq)| {
         row.extensions
             .iter()
@@ -437,7 +470,11 @@ fn execute_child_insert(conn: &Connection, table: &str, columns: &str, rows: &[V
     let mut stmt = conn.prepare_cached(&sql).map_err(sql_error)?;
     let n_inserted = stmt.execute(params_from_iter(rows.iter().flatten())).map_err(sql_error)?;
     if n_inserted != rows.len() {
-        return Err(StoreError::NotFound(format!("{} of {} {table} rows name no stored transfer", rows.len() - n_inserted, rows.len())));
+        return Err(StoreError::NotFound(format!(
+            "{} of {} {table} rows name no stored transfer",
+            rows.len() - n_inserted,
+            rows.len()
+        )));
     }
     Ok(())
 }

@@ -23,11 +23,11 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Row, Transaction, Value};
 
 use super::WorkListTx;
+use crate::error::StoreError;
 use crate::mysql::columns::{ms, Columns};
 use crate::mysql::error::store_error;
 use crate::mysql::{load_seqs, MysqlTx, SeqCache};
 use crate::statements::{in_list_chunks, placeholders};
-use crate::error::StoreError;
 
 #[async_trait]
 impl WorkListTx for MysqlTx {
@@ -61,10 +61,7 @@ async fn due(
                  FROM transfer_timeout tt STRAIGHT_JOIN transfer t ON t.transfer_seq = tt.transfer_seq \
                 WHERE tt.expiration_ms < ? ORDER BY tt.expiration_ms, tt.transfer_seq LIMIT ?";
     let limit = u64::try_from(limit).unwrap_or(u64::MAX);
-    let rows: Vec<Row> = tx
-        .exec(sql, (now.unix_ms(), limit))
-        .await
-        .map_err(store_error)?;
+    let rows: Vec<Row> = tx.exec(sql, (now.unix_ms(), limit)).await.map_err(store_error)?;
     let mut found = Vec::with_capacity(rows.len());
     for row in rows {
         let mut cols = Columns::new(row);
@@ -88,9 +85,7 @@ async fn delete(
             "DELETE FROM transfer_timeout WHERE expiration_ms BETWEEN ? AND ? AND transfer_seq IN ({})",
             placeholders(chunk.len())
         );
-        tx.exec_drop(sql, range_values(&chunk))
-            .await
-            .map_err(store_error)?;
+        tx.exec_drop(sql, range_values(&chunk)).await.map_err(store_error)?;
     }
     Ok(())
 }
@@ -116,27 +111,18 @@ async fn move_to(
                   WHERE expiration_ms BETWEEN ? AND ? AND transfer_seq IN ({})",
                 placeholders(chunk.len())
             );
-            let params: Vec<Value> = std::iter::once(ms(next))
-                .chain(range_values(&chunk))
-                .collect();
+            let params: Vec<Value> = std::iter::once(ms(next)).chain(range_values(&chunk)).collect();
             tx.exec_drop(sql, params).await.map_err(store_error)?;
         }
     }
     Ok(())
 }
 
-async fn delete_of(
-    tx: &mut Transaction<'static>,
-    seqs: &mut SeqCache,
-    ids: &[TransferId],
-) -> Result<(), StoreError> {
+async fn delete_of(tx: &mut Transaction<'static>, seqs: &mut SeqCache, ids: &[TransferId]) -> Result<(), StoreError> {
     load_seqs(tx, seqs, ids.iter()).await?;
     let known: Vec<u64> = ids.iter().filter_map(|id| seqs.get(id).copied()).collect();
     for chunk in in_list_chunks(&known) {
-        let sql = format!(
-            "DELETE FROM transfer_timeout WHERE transfer_seq IN ({})",
-            placeholders(chunk.len())
-        );
+        let sql = format!("DELETE FROM transfer_timeout WHERE transfer_seq IN ({})", placeholders(chunk.len()));
         let params: Vec<Value> = chunk.iter().map(|seq| Value::from(*seq)).collect();
         tx.exec_drop(sql, params).await.map_err(store_error)?;
     }
@@ -149,9 +135,7 @@ fn known_keys<'a>(
     seqs: &SeqCache,
     entries: impl Iterator<Item = (&'a TransferId, Timestamp)>,
 ) -> Vec<(Timestamp, u64)> {
-    let mut keys: Vec<(Timestamp, u64)> = entries
-        .filter_map(|(id, due)| Some((due, *seqs.get(id)?)))
-        .collect();
+    let mut keys: Vec<(Timestamp, u64)> = entries.filter_map(|(id, due)| Some((due, *seqs.get(id)?))).collect();
     keys.sort_unstable();
     keys
 }
@@ -162,8 +146,5 @@ fn range_values(keys: &[(Timestamp, u64)]) -> Vec<Value> {
     let (Some(first), Some(last)) = (keys.first(), keys.last()) else {
         return Vec::new();
     };
-    [ms(first.0), ms(last.0)]
-        .into_iter()
-        .chain(keys.iter().map(|(_, seq)| Value::from(*seq)))
-        .collect()
+    [ms(first.0), ms(last.0)].into_iter().chain(keys.iter().map(|(_, seq)| Value::from(*seq))).collect()
 }

@@ -8,10 +8,10 @@ use rusqlite::{params, params_from_iter, Connection};
 
 use super::WorkListTx;
 use crate::decode::transfer_id;
+use crate::error::StoreError;
 use crate::sqlite::error::sql_error;
 use crate::sqlite::SqliteTx;
 use crate::statements::{in_list_chunks, placeholders};
-use crate::error::StoreError;
 
 #[async_trait]
 impl WorkListTx for SqliteTx {
@@ -80,7 +80,8 @@ fn delete_of(conn: &Connection, ids: &[TransferId]) -> Result<(), StoreError> {
             placeholders(chunk.len())
         );
         let mut stmt = conn.prepare_cached(&sql).map_err(sql_error)?;
-        stmt.execute(params_from_iter(chunk.iter().map(|it| Value::Text(it.as_str().to_string())))).map_err(sql_error)?;
+        stmt.execute(params_from_iter(chunk.iter().map(|it| Value::Text(it.as_str().to_string()))))
+            .map_err(sql_error)?;
     }
     Ok(())
 }

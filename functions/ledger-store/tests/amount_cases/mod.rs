@@ -56,17 +56,26 @@ pub async fn wide_positions_and_their_journal_read_back(store: Arc<dyn LedgerSto
     let rows: Vec<_> = WIDE_AMOUNTS.iter().map(|it| new_transfer(&payer, &payee, it)).collect();
     prepare_batch(store.as_ref(), &rows).await.unwrap();
     let decision = position_batch(store.as_ref(), &prepare_messages(&rows)).await.unwrap();
-    assert!(decision.outcomes.iter().all(|it| matches!(it, PositionOutcome::Applied { state: TransferState::Reserved, .. })), "{decision:?}");
+    assert!(
+        decision
+            .outcomes
+            .iter()
+            .all(|it| matches!(it, PositionOutcome::Applied { state: TransferState::Reserved, .. })),
+        "{decision:?}"
+    );
     let total: Amount = rows.iter().map(|it| it.amount).sum();
     assert_eq!(store.balance(payer.position.id).await.unwrap().0, total);
     let answers: Vec<_> = rows.iter().map(|it| (it.clone(), payee.position.id)).collect();
-    let commits = record_payee_answer(store.as_ref(), &answers, TransferState::ReceivedFulfil, PositionAction::Commit).await.unwrap();
+    let commits = record_payee_answer(store.as_ref(), &answers, TransferState::ReceivedFulfil, PositionAction::Commit)
+        .await
+        .unwrap();
     position_batch(store.as_ref(), &commits).await.unwrap();
     assert_eq!(store.balance(payee.position.id).await.unwrap().0, -total, "a negative position past 64 bits");
     for (account, sign) in [(payer.position.id, Amount::from_units(1)), (payee.position.id, Amount::from_units(-1))] {
         let journal = store.position_journal(account).await.unwrap();
         let changes: Vec<Amount> = journal.iter().map(|(_, change, _)| *change).collect();
-        let expected: Vec<Amount> = rows.iter().map(|it| Amount::from_units(it.amount.units() * sign.units())).collect();
+        let expected: Vec<Amount> =
+            rows.iter().map(|it| Amount::from_units(it.amount.units() * sign.units())).collect();
         assert_eq!(changes, expected, "account {account}");
         let mut running = Amount::ZERO;
         for (_, change, value) in &journal {
@@ -86,14 +95,22 @@ pub async fn wide_window_sums_contents_and_settlements_read_back(store: Arc<dyn 
     prepare_batch(store.as_ref(), &rows).await.unwrap();
     position_batch(store.as_ref(), &prepare_messages(&rows)).await.unwrap();
     let answers: Vec<_> = rows.iter().map(|it| (it.clone(), payee.position.id)).collect();
-    let commits = record_payee_answer(store.as_ref(), &answers, TransferState::ReceivedFulfil, PositionAction::Commit).await.unwrap();
+    let commits = record_payee_answer(store.as_ref(), &answers, TransferState::ReceivedFulfil, PositionAction::Commit)
+        .await
+        .unwrap();
     position_batch(store.as_ref(), &commits).await.unwrap();
     let total: Amount = rows.iter().map(|it| it.amount).sum();
     let at = Timestamp::from_unix_ms(NOW.unix_ms() + 1000);
     let mut tx = store.begin().await.unwrap();
     let fulfilments: Vec<NewFulfilment> = rows
         .iter()
-        .map(|it| NewFulfilment { transfer_id: it.transfer_id.clone(), fulfilment: Some(fulfilment()), completed: at, window: WindowId(1), created: at })
+        .map(|it| NewFulfilment {
+            transfer_id: it.transfer_id.clone(),
+            fulfilment: Some(fulfilment()),
+            completed: at,
+            window: WindowId(1),
+            created: at,
+        })
         .collect();
     tx.insert_fulfilments(&fulfilments).await.unwrap();
     let sums = tx.window_sums(WindowId(1)).await.unwrap();
@@ -107,15 +124,39 @@ pub async fn wide_window_sums_contents_and_settlements_read_back(store: Arc<dyn 
     tx.commit().await.unwrap();
     let model = store.create_settlement_model(&wide_model(), NOW).await.unwrap();
     let participant = store.participant(&payer.name).await.unwrap().unwrap().id;
-    let aggregation = Aggregation { account: payer.position.id, participant, role: ParticipantRole::PayerDfsp, amount: total };
-    let content = NewContent { window: WindowId(1), kind: LedgerAccountType::Position, currency: usd(), model: model.id, aggregations: vec![aggregation] };
-    let settlement = NewSettlement { model: model.id, reason: "settle".into(), windows: vec![WindowId(1)], accounts: vec![(payer.position.id, total)], created: at };
+    let aggregation =
+        Aggregation { account: payer.position.id, participant, role: ParticipantRole::PayerDfsp, amount: total };
+    let content = NewContent {
+        window: WindowId(1),
+        kind: LedgerAccountType::Position,
+        currency: usd(),
+        model: model.id,
+        aggregations: vec![aggregation],
+    };
+    let settlement = NewSettlement {
+        model: model.id,
+        reason: "settle".into(),
+        windows: vec![WindowId(1)],
+        accounts: vec![(payer.position.id, total)],
+        created: at,
+    };
     let mut tx = store.begin().await.unwrap();
     let contents = tx.insert_window_contents(&[content], at).await.unwrap();
-    let closed = NewContentState { content: contents[0], state: WindowState::Closed, settlement: None, reason: "aggregated".into() };
+    let closed = NewContentState {
+        content: contents[0],
+        state: WindowState::Closed,
+        settlement: None,
+        reason: "aggregated".into(),
+    };
     tx.insert_content_states(&[closed], at).await.unwrap();
     let id = tx.insert_settlement(&settlement).await.unwrap();
-    let state = |account| NewSettlementState { settlement: id, account, state: SettlementState::PendingSettlement, reason: None, external_reference: None };
+    let state = |account| NewSettlementState {
+        settlement: id,
+        account,
+        state: SettlementState::PendingSettlement,
+        reason: None,
+        external_reference: None,
+    };
     tx.insert_settlement_states(&[state(None), state(Some(payer.position.id))], at).await.unwrap();
     tx.commit().await.unwrap();
     let windows = store.windows(Some(&[WindowId(1)])).await.unwrap();

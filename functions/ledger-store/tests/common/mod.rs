@@ -12,7 +12,9 @@ use ledger_core::amount::Amount;
 use ledger_core::condition::IlpFulfilment;
 use ledger_core::currency::Currency;
 use ledger_core::ids::{AccountId, FspId, TransferId};
-use ledger_core::position::{decide_batch, PositionAction, PositionDecision, PositionMessage, PositionOutcome, PositionSnapshot};
+use ledger_core::position::{
+    decide_batch, PositionAction, PositionDecision, PositionMessage, PositionOutcome, PositionSnapshot,
+};
 use ledger_core::prepare::{classify_duplicate, Duplicate, RequestHash};
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
@@ -73,7 +75,7 @@ pub async fn open_mysql(database: &str) -> MysqlStore {
         ca_certificate: None,
         pool_connections_max: 8,
     };
-    MysqlStore::open(config).await.unwrap_or_else(|err| panic!("MySQL at {server} must be reachable: {err}"))
+    MysqlStore::open(config).await.unwrap_or_else(|err| panic!("MySQL at {server} must be reachable: {err} (the test command `bash tests/run.sh` starts a MariaDB when none is running; LEDGER_TEST_MYSQL_URL names another server)"))
 }
 
 /// A DFSP with a funded SETTLEMENT account and a capped POSITION account.
@@ -108,8 +110,14 @@ pub fn fulfilment() -> IlpFulfilment {
 /// Creates a DFSP with its accounts active, `funding` of liquidity and a cap of `cap`.
 pub async fn provision_dfsp(store: &dyn LedgerStore, name: &str, funding: &str, cap: &str) -> Dfsp {
     let participant = store.create_participant(&fsp(name), NOW).await.expect("create participant");
-    let position = store.create_account(participant.id, usd(), LedgerAccountType::Position, true, NOW).await.expect("position account");
-    let settlement = store.create_account(participant.id, usd(), LedgerAccountType::Settlement, true, NOW).await.expect("settlement account");
+    let position = store
+        .create_account(participant.id, usd(), LedgerAccountType::Position, true, NOW)
+        .await
+        .expect("position account");
+    let settlement = store
+        .create_account(participant.id, usd(), LedgerAccountType::Settlement, true, NOW)
+        .await
+        .expect("settlement account");
     store.set_net_debit_cap(position.id, NetDebitCap::new(amount(cap)).expect("a cap"), NOW).await.expect("set cap");
     let mut tx = store.begin().await.expect("begin");
     tx.lock_balances(&[settlement.id]).await.expect("lock");
@@ -185,7 +193,10 @@ pub async fn prepare_batch(store: &dyn LedgerStore, rows: &[NewTransfer]) -> Res
 }
 
 /// The position handler's store step: lock, load states, decide, write, commit.
-pub async fn position_batch(store: &dyn LedgerStore, messages: &[PositionMessage]) -> Result<PositionDecision, StoreError> {
+pub async fn position_batch(
+    store: &dyn LedgerStore,
+    messages: &[PositionMessage],
+) -> Result<PositionDecision, StoreError> {
     let accounts: Vec<AccountId> = messages.iter().map(|it| it.account).collect();
     let ids: Vec<TransferId> = messages.iter().map(|it| it.transfer_id.clone()).collect();
     let mut tx = store.begin().await?;
@@ -203,7 +214,9 @@ pub async fn position_batch(store: &dyn LedgerStore, messages: &[PositionMessage
     for (idx, outcome) in decision.outcomes.iter().enumerate() {
         let (state, code) = match outcome {
             PositionOutcome::Applied { state, .. } => (*state, None),
-            PositionOutcome::Rejected { rejection } => (TransferState::AbortedRejected, Some(rejection_code(rejection))),
+            PositionOutcome::Rejected { rejection } => {
+                (TransferState::AbortedRejected, Some(rejection_code(rejection)))
+            }
             PositionOutcome::Stale { .. } | PositionOutcome::AccountMissing => continue,
         };
         let id = &messages[idx].transfer_id;
@@ -212,7 +225,13 @@ pub async fn position_batch(store: &dyn LedgerStore, messages: &[PositionMessage
         seq_of_message[idx] = seq;
         state_changes.push(NewStateChange { transfer_id: id.clone(), seq, state, reason: None, created: NOW });
         if let Some(code) = code {
-            errors.push(NewTransferError { transfer_id: id.clone(), seq, code, description: "rejected".into(), created: NOW });
+            errors.push(NewTransferError {
+                transfer_id: id.clone(),
+                seq,
+                code,
+                description: "rejected".into(),
+                created: NOW,
+            });
         }
     }
     let position_changes: Vec<NewPositionChange> = decision
@@ -258,13 +277,24 @@ pub async fn record_payee_answer(
     let current = tx.current_states(&ids).await?;
     let rows: Vec<NewStateChange> = ids
         .iter()
-        .map(|id| NewStateChange { transfer_id: id.clone(), seq: current[id].seq + 1, state, reason: None, created: NOW })
+        .map(|id| NewStateChange {
+            transfer_id: id.clone(),
+            seq: current[id].seq + 1,
+            state,
+            reason: None,
+            created: NOW,
+        })
         .collect();
     tx.insert_state_changes(&rows).await?;
     tx.commit().await?;
     Ok(transfers
         .iter()
-        .map(|(it, account)| PositionMessage { account: *account, action, transfer_id: it.transfer_id.clone(), amount: it.amount })
+        .map(|(it, account)| PositionMessage {
+            account: *account,
+            action,
+            transfer_id: it.transfer_id.clone(),
+            amount: it.amount,
+        })
         .collect())
 }
 

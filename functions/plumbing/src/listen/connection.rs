@@ -61,8 +61,7 @@ impl ConnectionState {
 
     /// No request in progress and no head arriving.
     pub(super) fn is_idle(&self) -> bool {
-        self.requests_in_flight.load(Ordering::Acquire) == 0
-            && self.head_started_ms.load(Ordering::Acquire) == NONE_MS
+        self.requests_in_flight.load(Ordering::Acquire) == 0 && self.head_started_ms.load(Ordering::Acquire) == NONE_MS
     }
 
     pub(super) fn last_activity_ms(&self) -> u64 {
@@ -83,18 +82,14 @@ impl ConnectionState {
         let now = self.now_ms();
         self.last_activity_ms.store(now, Ordering::Relaxed);
         let head_started = self.requests_in_flight.load(Ordering::Acquire) == 0
-            && self
-                .head_started_ms
-                .compare_exchange(NONE_MS, now, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok();
+            && self.head_started_ms.compare_exchange(NONE_MS, now, Ordering::AcqRel, Ordering::Acquire).is_ok();
         if head_started {
             self.changed.notify_one();
         }
     }
 
     fn on_write(&self) {
-        self.last_activity_ms
-            .store(self.now_ms(), Ordering::Relaxed);
+        self.last_activity_ms.store(self.now_ms(), Ordering::Relaxed);
     }
 
     /// When the watchdog must look again: `None` while a request is in progress.
@@ -103,12 +98,8 @@ impl ConnectionState {
             return None;
         }
         match self.head_started_ms.load(Ordering::Acquire) {
-            NONE_MS => Some(
-                self.started + Duration::from_millis(self.last_activity_ms()) + limits.idle_timeout,
-            ),
-            head_ms => {
-                Some(self.started + Duration::from_millis(head_ms) + limits.header_read_timeout)
-            }
+            NONE_MS => Some(self.started + Duration::from_millis(self.last_activity_ms()) + limits.idle_timeout),
+            head_ms => Some(self.started + Duration::from_millis(head_ms) + limits.header_read_timeout),
         }
     }
 
@@ -139,17 +130,10 @@ pub(super) async fn serve_connection<Io: AsyncRead + AsyncWrite + Unpin + Send +
         counts: Arc::clone(counts),
         replacement: None,
     });
-    let service = Tracked {
-        router,
-        state: Arc::clone(state),
-        body_read_timeout: limits.body_read_timeout,
-    };
+    let service = Tracked { router, state: Arc::clone(state), body_read_timeout: limits.body_read_timeout };
     let mut builder = http1::Builder::new();
     // One contiguous write per answer, so the writer sees hyper's own rejections whole.
-    builder
-        .writev(false)
-        .max_buf_size(HEAD_BYTES_MAX)
-        .max_headers(REQUEST_HEADERS_MAX);
+    builder.writev(false).max_buf_size(HEAD_BYTES_MAX).max_headers(REQUEST_HEADERS_MAX);
     let connection = builder.serve_connection(io, service);
     tokio::pin!(connection);
     let mut draining = false;
@@ -220,9 +204,7 @@ impl hyper::body::Body for TimedBody {
         match Pin::new(&mut self.inner).poll_frame(cx) {
             Poll::Ready(frame) => Poll::Ready(frame.map(|it| it.map_err(Into::into))),
             Poll::Pending => match self.deadline.as_mut().poll(cx) {
-                Poll::Ready(()) => {
-                    Poll::Ready(Some(Err("the request body did not arrive in time".into())))
-                }
+                Poll::Ready(()) => Poll::Ready(Some(Err("the request body did not arrive in time".into()))),
                 Poll::Pending => Poll::Pending,
             },
         }
@@ -258,12 +240,7 @@ impl hyper::service::Service<Request<Incoming>> for Tracked {
         self.state.head_started_ms.store(NONE_MS, Ordering::Release);
         let guard = RequestGuard(Arc::clone(&self.state));
         let deadline = Box::pin(tokio::time::sleep(self.body_read_timeout));
-        let request = request.map(|body| {
-            Body::new(TimedBody {
-                inner: body,
-                deadline,
-            })
-        });
+        let request = request.map(|body| Body::new(TimedBody { inner: body, deadline }));
         let answer = tower::ServiceExt::oneshot(self.router.clone(), request);
         Box::pin(async move {
             let response = answer.await;
@@ -285,11 +262,7 @@ struct Watched<Io> {
 }
 
 impl<Io: AsyncRead + Unpin> AsyncRead for Watched<Io> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = polled {
@@ -302,16 +275,10 @@ impl<Io: AsyncRead + Unpin> AsyncRead for Watched<Io> {
 }
 
 impl<Io: AsyncWrite + Unpin> AsyncWrite for Watched<Io> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         if self.replacement.is_none() {
             if let Some(rewritten) = rewritten_rejection(buf) {
-                self.counts
-                    .rejections_rewritten
-                    .fetch_add(1, Ordering::Relaxed);
+                self.counts.rejections_rewritten.fetch_add(1, Ordering::Relaxed);
                 self.replacement = Some((rewritten, 0, buf.len()));
             }
         }
@@ -359,13 +326,9 @@ pub(super) fn rewritten_rejection(buf: &[u8]) -> Option<Vec<u8>> {
     let head = std::str::from_utf8(&buf[..head_end]).ok()?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next()?;
-    let status_text = status_line
-        .strip_prefix("HTTP/1.1 ")
-        .or_else(|| status_line.strip_prefix("HTTP/1.0 "))?;
+    let status_text = status_line.strip_prefix("HTTP/1.1 ").or_else(|| status_line.strip_prefix("HTTP/1.0 "))?;
     let status: u16 = status_text.get(..3)?.parse().ok()?;
-    if !(400..500).contains(&status)
-        || !lines.any(|it| it.eq_ignore_ascii_case("content-length: 0"))
-    {
+    if !(400..500).contains(&status) || !lines.any(|it| it.eq_ignore_ascii_case("content-length: 0")) {
         return None;
     }
     let detail = match status {
@@ -374,7 +337,10 @@ pub(super) fn rewritten_rejection(buf: &[u8]) -> Option<Vec<u8>> {
         _ => "the request is not well-formed HTTP/1.1".to_string(),
     };
     let body = FspiopError::for_http_rejection(status, &detail).to_json();
-    let answer = format!("{status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+    let answer = format!(
+        "{status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
     Some(answer.into_bytes())
 }
 
@@ -387,27 +353,15 @@ mod tests {
         let bare = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\ndate: Mon, 07 Dec 2026 20:00:00 GMT\r\n\r\n";
         let rewritten = String::from_utf8(rewritten_rejection(bare).unwrap()).unwrap();
         assert!(rewritten.starts_with("HTTP/1.1 400 Bad Request\r\n"));
-        let body: serde_json::Value =
-            serde_json::from_str(rewritten.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        let body: serde_json::Value = serde_json::from_str(rewritten.split("\r\n\r\n").nth(1).unwrap()).unwrap();
         assert_eq!(body["errorInformation"]["errorCode"], "3101");
-        let large = rewritten_rejection(
-            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\r\n",
-        )
-        .unwrap();
+        let large =
+            rewritten_rejection(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\r\n").unwrap();
         assert!(String::from_utf8(large).unwrap().contains("\"3104\""));
 
-        assert_eq!(
-            rewritten_rejection(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n"),
-            None
-        );
-        assert_eq!(
-            rewritten_rejection(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 2\r\n\r\n{}"),
-            None
-        );
-        assert_eq!(
-            rewritten_rejection(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n"),
-            None
-        );
+        assert_eq!(rewritten_rejection(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n"), None);
+        assert_eq!(rewritten_rejection(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 2\r\n\r\n{}"), None);
+        assert_eq!(rewritten_rejection(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n"), None);
         assert_eq!(rewritten_rejection(b"{\"errorInformation\":{}}"), None);
     }
 }

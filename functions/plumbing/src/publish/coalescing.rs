@@ -143,10 +143,13 @@ mod tests {
         let mut tasks = Vec::new();
         for body in ["slow first", "fine", "too large", "also fine"] {
             let publisher = Arc::clone(&publisher);
-            tasks.push(tokio::spawn(async move { publisher.publish(Hub::TransferFulfil, vec![OutgoingEvent::unkeyed(body)]).await }));
+            tasks.push(tokio::spawn(async move {
+                publisher.publish(Hub::TransferFulfil, vec![OutgoingEvent::unkeyed(body)]).await
+            }));
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
-        let outcomes: Vec<bool> = futures::future::join_all(tasks).await.into_iter().map(|it| it.unwrap().is_ok()).collect();
+        let outcomes: Vec<bool> =
+            futures::future::join_all(tasks).await.into_iter().map(|it| it.unwrap().is_ok()).collect();
         assert_eq!(outcomes, [true, true, false, true]);
         assert_eq!(publisher.publish(Hub::TransferFulfil, Vec::new()).await, Ok(()), "nothing to send is fine");
     }

@@ -113,7 +113,8 @@ impl LocalHubsPublisher {
 
     /// The same with another limit on one publish than [`REQUEST_TIMEOUT`].
     pub fn with_timeout(base_url: Url, timeout: Duration) -> Result<LocalHubsPublisher, PublisherConfigError> {
-        let client = pooled_client(Some(CONNECT_TIMEOUT), IDLE_CONNECTIONS_PER_HOST_MAX).map_err(PublisherConfigError::HttpClient)?;
+        let client = pooled_client(Some(CONNECT_TIMEOUT), IDLE_CONNECTIONS_PER_HOST_MAX)
+            .map_err(PublisherConfigError::HttpClient)?;
         Ok(LocalHubsPublisher { client, base_url: base_url.as_str().trim_end_matches('/').to_string(), timeout })
     }
 
@@ -124,7 +125,8 @@ impl LocalHubsPublisher {
     /// Sends one ingestion request; the status and, unless it accepted, the body.
     async fn exchange(&self, hub: Hub, body: Vec<u8>) -> Result<(StatusCode, Bytes), PublishError> {
         let rejected = |reason: String| PublishError::Rejected { hub, reason };
-        let uri: Uri = self.events_url(hub).parse().map_err(|err: hyper::http::uri::InvalidUri| rejected(err.to_string()))?;
+        let uri: Uri =
+            self.events_url(hub).parse().map_err(|err: hyper::http::uri::InvalidUri| rejected(err.to_string()))?;
         let request = Request::builder()
             .method(Method::POST)
             .uri(uri)
@@ -133,7 +135,11 @@ impl LocalHubsPublisher {
             .map_err(|err| rejected(err.to_string()))?;
         let timed_out = || PublishError::Timeout { hub, reason: format!("no answer within {:?}", self.timeout) };
         let exchange = async {
-            let response = self.client.request(request).await.map_err(|err| PublishError::Unavailable { hub, reason: describe(&err) })?;
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|err| PublishError::Unavailable { hub, reason: describe(&err) })?;
             let status = response.status();
             if status == StatusCode::OK || status == StatusCode::ACCEPTED {
                 return Ok((status, Bytes::new()));
@@ -153,7 +159,8 @@ impl Publisher for LocalHubsPublisher {
             return Ok(());
         }
         let request = IngestRequest { events: events.into_iter().map(IngestEvent::from).collect() };
-        let body = serde_json::to_vec(&request).map_err(|err| PublishError::Rejected { hub, reason: err.to_string() })?;
+        let body =
+            serde_json::to_vec(&request).map_err(|err| PublishError::Rejected { hub, reason: err.to_string() })?;
         let (status, detail) = self.exchange(hub, body).await?;
         if status == StatusCode::OK || status == StatusCode::ACCEPTED {
             return Ok(());

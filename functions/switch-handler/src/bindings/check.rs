@@ -146,14 +146,20 @@ fn check_function(app: &FunctionApp, function: &FunctionSpec, problems: &mut Vec
 /// Event Hubs batches are retried until they succeed, with a capped wait between attempts.
 fn check_event_hub_retry(function: &str, policy: RetryPolicy, problems: &mut Vec<ConfigProblem>) {
     let (max_retry_count, interval) = match policy {
-        RetryPolicy::ExponentialBackoff { max_retry_count, maximum_interval, .. } => (max_retry_count, maximum_interval),
+        RetryPolicy::ExponentialBackoff { max_retry_count, maximum_interval, .. } => {
+            (max_retry_count, maximum_interval)
+        }
         RetryPolicy::FixedDelay { max_retry_count, delay_interval } => (max_retry_count, delay_interval),
     };
     if max_retry_count != RETRY_COUNT_UNBOUNDED {
         problems.push(ConfigProblem::FiniteRetryCount { function: function.to_owned(), max_retry_count });
     }
     if RETRY_INTERVAL_MAX < interval {
-        problems.push(ConfigProblem::RetryIntervalTooLong { function: function.to_owned(), interval, max: RETRY_INTERVAL_MAX });
+        problems.push(ConfigProblem::RetryIntervalTooLong {
+            function: function.to_owned(),
+            interval,
+            max: RETRY_INTERVAL_MAX,
+        });
     }
 }
 

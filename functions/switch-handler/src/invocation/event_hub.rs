@@ -14,10 +14,10 @@ use std::collections::HashMap;
 
 use serde::de::IgnoredAny;
 use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 #[cfg(test)]
 use serde_json::json;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
 use super::decode::{self, join};
 use super::error::InvocationError;
@@ -118,7 +118,9 @@ impl EventBatch {
     pub fn bodies_from_slice(body: &[u8], binding: &str) -> Result<Vec<String>, InvocationError> {
         match quick_bodies(body, binding) {
             Some(bodies) => Ok(bodies),
-            None => InvocationRequest::from_slice(body).and_then(|it| it.into_event_batch(binding)).map(EventBatch::into_bodies),
+            None => InvocationRequest::from_slice(body)
+                .and_then(|it| it.into_event_batch(binding))
+                .map(EventBatch::into_bodies),
         }
     }
 }
@@ -142,7 +144,9 @@ fn quick_bodies(body: &[u8], binding: &str) -> Option<Vec<String>> {
     }
     let bodies = unwrap_one_layer(request.data.get(binding)?, |text| serde_json::from_str::<Vec<String>>(text).ok())?;
     for key in [PARTITION_KEYS, OFFSETS, SEQUENCE_NUMBERS, ENQUEUED_TIMES, PROPERTIES, SYSTEM_PROPERTIES] {
-        let count = unwrap_one_layer(metadata.get(key)?, |text| serde_json::from_str::<Vec<IgnoredAny>>(text).ok().map(|it| it.len()))?;
+        let count = unwrap_one_layer(metadata.get(key)?, |text| {
+            serde_json::from_str::<Vec<IgnoredAny>>(text).ok().map(|it| it.len())
+        })?;
         if count != bodies.len() {
             return None;
         }
@@ -284,7 +288,8 @@ mod tests {
         let full = InvocationRequest::from_slice(RETRY_FIXTURE.as_bytes()).and_then(|it| it.into_event_batch("events"));
         assert!(full.as_ref().is_ok_and(|it| it.retry.is_some()), "{full:?}");
         assert_eq!(quick_bodies(RETRY_FIXTURE.as_bytes(), "events"), full.ok().map(EventBatch::into_bodies));
-        let in_a_string = with_metadata("RetryContext", json!(json!({"RetryCount": 1, "MaxRetryCount": 3}).to_string()));
+        let in_a_string =
+            with_metadata("RetryContext", json!(json!({"RetryCount": 1, "MaxRetryCount": 3}).to_string()));
         assert!(quick_bodies(&in_a_string, "events").is_some());
     }
 

@@ -19,8 +19,8 @@ use axum::body::Bytes;
 use axum::http::{Method, Request, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use plumbing::callback_client::{pooled_client, PooledClient};
 use http_body_util::{BodyExt as _, Full};
+use plumbing::callback_client::{pooled_client, PooledClient};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -88,7 +88,8 @@ fn parse_options(args: Vec<String>) -> Result<Options, String> {
         match flag.as_str() {
             "--duration" => options.duration = parse_seconds(&value()?)?,
             "--concurrency" => {
-                options.concurrency = value()?.parse().ok().filter(|it| *it > 0).ok_or("--concurrency needs a positive count")?
+                options.concurrency =
+                    value()?.parse().ok().filter(|it| *it > 0).ok_or("--concurrency needs a positive count")?
             }
             "--dir" => options.dir = PathBuf::from(value()?),
             other => return Err(format!("unknown option {other}")),
@@ -148,7 +149,11 @@ fn measure_exchanges(options: &Options) -> Measured {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(WORKERS_PER_SIDE).enable_all().build().expect("a Tokio runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKERS_PER_SIDE)
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime")
 }
 
 /// Starts a server that reads each `POST /exchange` body and answers 202 with none, as the edge
@@ -244,8 +249,13 @@ mod tests {
 
     #[test]
     fn options_take_whole_seconds_a_positive_concurrency_and_a_directory() {
-        let options = parse_options(["--duration", "3s", "--concurrency", "8", "--dir", "/var/tmp"].map(String::from).to_vec()).unwrap();
-        assert_eq!((options.duration, options.concurrency, options.dir), (Duration::from_secs(3), 8, PathBuf::from("/var/tmp")));
+        let options =
+            parse_options(["--duration", "3s", "--concurrency", "8", "--dir", "/var/tmp"].map(String::from).to_vec())
+                .unwrap();
+        assert_eq!(
+            (options.duration, options.concurrency, options.dir),
+            (Duration::from_secs(3), 8, PathBuf::from("/var/tmp"))
+        );
         assert!(parse_options(vec!["--duration".into(), "500ms".into()]).is_err());
         assert!(parse_options(vec!["--concurrency".into(), "0".into()]).is_err());
         assert!(parse_options(vec!["--dir".into()]).is_err());
