@@ -165,8 +165,10 @@ mod tests {
         assert!(reader.join().unwrap() > 0, "the reader read while the writer wrote");
         let written = (ROWS * ROW_BYTES) as u64;
         // Every row went through the log, with its pages: a log that never starts again grows
-        // to about six times the rows' bytes here, one restarted as asked to about a third.
-        assert!(largest_log < written, "the log reached {largest_log} bytes for {written} bytes of rows");
+        // to about six times the rows' bytes here (75 MB for 12 MB), one restarted as asked to
+        // between a third and once the rows' bytes, depending on how far the writer outruns the
+        // checkpointer on the machine's disk. Twice the rows' bytes tells the two apart anywhere.
+        assert!(largest_log < 2 * written, "the log reached {largest_log} bytes for {written} bytes of rows");
         let count: i64 = writer.query_row("SELECT COUNT(*) FROM row", [], |row| row.get(0)).unwrap();
         assert_eq!(count, ROWS as i64);
         drop(writer);
