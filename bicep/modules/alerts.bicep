@@ -4,8 +4,9 @@
 // - function failures: invocations the handler marked failed (`success == false`: outcome retry
 //   or undecodable), which stall a partition while they retry;
 // - MySQL CPU and storage above 80 %, and Event Hubs throttled requests (platform metrics).
-// A participant's position against its net debit cap has no alert: the handler emits no
-// position metric or log today (README, "Alerts").
+// - a participant's position at 90 % of its net debit cap or more: the position function's
+//   `ndc_used_percent` metric (functions/plumbing/src/telemetry.rs), one alert per participant
+//   and currency;
 param location string
 param actionGroupName string
 @description('E-mail addresses the alerts go to.')
@@ -17,6 +18,8 @@ param eventHubsNamespaceId string
 // The handler's service name in Application Insights (cloud_RoleName; telemetry.rs SERVICE_NAME).
 var roleName = 'mojaloop-switch-handler'
 var percentThreshold = 80
+// telemetry.rs NDC_USED_WARNING_PERCENT: the handler logs a warning from the same share on.
+var ndcUsedPercentThreshold = 90
 var failingPeriods = {
   numberOfEvaluationPeriods: 1
   minFailingPeriodsToAlert: 1
@@ -90,6 +93,55 @@ resource functionFailures 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = 
           metricMeasureColumn: 'failures'
           operator: 'GreaterThan'
           threshold: 0
+          failingPeriods: failingPeriods
+        }
+      ]
+    }
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+resource ndcUsed 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${actionGroupName}-ndc-used'
+  location: location
+  properties: {
+    displayName: 'Position near the net debit cap'
+    description: 'A participant uses 90 % or more of its net debit cap in a currency: its next prepares may be refused (4200).'
+    severity: 2
+    enabled: true
+    scopes: [
+      appInsightsId
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    criteria: {
+      allOf: [
+        {
+          query: 'customMetrics | where cloud_RoleName == "${roleName}" and name == "ndc_used_percent" | extend participant = tostring(customDimensions["participant"]), currency = tostring(customDimensions["currency"]) | summarize used_percent = max(valueMax) by participant, currency'
+          timeAggregation: 'Maximum'
+          metricMeasureColumn: 'used_percent'
+          dimensions: [
+            {
+              name: 'participant'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+            {
+              name: 'currency'
+              operator: 'Include'
+              values: [
+                '*'
+              ]
+            }
+          ]
+          operator: 'GreaterThanOrEqual'
+          threshold: ndcUsedPercentThreshold
           failingPeriods: failingPeriods
         }
       ]

@@ -97,6 +97,20 @@ pub struct PositionAccount {
     pub net_debit_cap: Option<NetDebitCap>,
 }
 
+impl PositionAccount {
+    /// How much of its net debit cap the account uses, in whole percent rounded down: position
+    /// and reservations over the cap, 0 while the DFSP is in credit. `None` without a cap, or with
+    /// a zero cap (no debit is allowed at all, so no share of it can be told).
+    pub fn ndc_used_percent(&self) -> Option<u64> {
+        let cap = self.net_debit_cap?.value().units();
+        if cap <= 0 {
+            return None;
+        }
+        let used = (self.position + self.reserved).units().max(0);
+        Some(u64::try_from(used.saturating_mul(100) / cap).unwrap_or(u64::MAX))
+    }
+}
+
 /// The loaded world a batch is decided against.
 #[derive(Debug, Clone, Default)]
 pub struct PositionSnapshot {

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use opentelemetry::metrics::{Counter, Histogram, MeterProvider as _};
+use opentelemetry::metrics::{Counter, Gauge, Histogram, MeterProvider as _};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::KeyValue;
 use opentelemetry_application_insights::Exporter;
@@ -121,6 +121,7 @@ struct Instruments {
     batch_size: Histogram<u64>,
     function_duration_ms: Histogram<f64>,
     stranded_transfers: Counter<u64>,
+    ndc_used_percent: Gauge<u64>,
 }
 
 static INSTRUMENTS: OnceLock<Instruments> = OnceLock::new();
@@ -202,6 +203,11 @@ pub fn init_with(connection_string: Option<&str>) -> TelemetryGuard {
             stranded_transfers: meter
                 .u64_counter("stranded_transfers")
                 .with_description("Transfers found not final well after their expiry and re-driven, by state")
+                .build(),
+            ndc_used_percent: meter
+                .u64_gauge("ndc_used_percent")
+                .with_unit("%")
+                .with_description("A participant's position and reservations over its net debit cap, by currency")
                 .build(),
         });
     }
@@ -323,6 +329,23 @@ pub fn record_stranded(transfer_id: &str, state: &'static str, redriven_with: Op
     }
     if let Some(instruments) = INSTRUMENTS.get() {
         instruments.stranded_transfers.add(1, &[KeyValue::new("state", state)]);
+    }
+}
+
+/// From this share of its net debit cap on, a participant's position is logged as a warning
+/// (the operators' alert fires on the metric at the same share: `bicep/modules/alerts.bicep`).
+pub const NDC_USED_WARNING_PERCENT: u64 = 90;
+
+/// Records how much of its net debit cap a participant uses in a currency after a position
+/// change, and logs it as a warning from [`NDC_USED_WARNING_PERCENT`] on.
+pub fn record_ndc_used(participant: &str, currency: &str, percent: u64) {
+    if NDC_USED_WARNING_PERCENT <= percent {
+        tracing::warn!(participant, currency, percent, "position near or over the net debit cap");
+    }
+    if let Some(instruments) = INSTRUMENTS.get() {
+        let labels =
+            [KeyValue::new("participant", participant.to_string()), KeyValue::new("currency", currency.to_string())];
+        instruments.ndc_used_percent.record(percent, &labels);
     }
 }
 

@@ -336,7 +336,7 @@ fn checkov_passes_the_bicep_apart_from_accepted_findings() {
 }
 
 /// Every resource that has diagnostics sends them to Log Analytics, and the alerts query only
-/// what the handler emits (functions/handler/src/telemetry.rs, app.rs).
+/// what the handler emits (functions/plumbing/src/telemetry.rs, functions/handler/src/app.rs).
 #[test]
 fn diagnostics_cover_every_service_and_alerts_read_emitted_telemetry() {
     let diagnostics = bicep::parse_file(&repo::root().join("bicep/modules/diagnostics.bicep"));
@@ -363,7 +363,7 @@ fn diagnostics_cover_every_service_and_alerts_read_emitted_telemetry() {
         assert!(deployed.contains(type_name) && scoped.contains(type_name), "{type_name} has no diagnostic setting");
     }
     let alerts = repo::read("bicep/modules/alerts.bicep");
-    let telemetry = repo::read("functions/handler/src/telemetry.rs");
+    let telemetry = repo::read("functions/plumbing/src/telemetry.rs");
     assert!(
         telemetry.contains("\"mojaloop-switch-handler\"")
             && alerts.contains("var roleName = 'mojaloop-switch-handler'")
@@ -372,17 +372,26 @@ fn diagnostics_cover_every_service_and_alerts_read_emitted_telemetry() {
         telemetry.contains("n_dead_letters")
             && repo::read("functions/handler/src/app.rs").contains("\"function.notification\"")
     );
-    for metric in
-        ["'cpu_percent'", "'storage_percent'", "'ThrottledRequests'", "\"n_dead_letters\"", "success == false"]
-    {
+    for metric in [
+        "'cpu_percent'",
+        "'storage_percent'",
+        "'ThrottledRequests'",
+        "\"n_dead_letters\"",
+        "success == false",
+        "\"ndc_used_percent\"",
+    ] {
         assert!(alerts.contains(metric), "alerts.bicep lost {metric}");
     }
+    // The NDC alert reads the position function's metric, at the share the handler warns from.
+    assert!(telemetry.contains(".u64_gauge(\"ndc_used_percent\")"), "telemetry.rs no longer records ndc_used_percent");
+    assert!(telemetry.contains("pub const NDC_USED_WARNING_PERCENT: u64 = 90;"));
+    assert!(alerts.contains("var ndcUsedPercentThreshold = 90"));
     let module = bicep::parse_file(&repo::root().join("bicep/modules/alerts.bicep"));
     let n_alerts = module
         .resources
         .iter()
         .filter(|it| it.type_name.ends_with("scheduledQueryRules") || it.type_name.ends_with("metricAlerts"))
         .count();
-    assert_eq!(n_alerts, 5);
+    assert_eq!(n_alerts, 6);
     assert_eq!(main_file().param("alertEmailAddresses").unwrap().type_name, "array", "receivers are a parameter");
 }

@@ -18,7 +18,9 @@ use std::collections::HashMap;
 use fspiop::FspiopError;
 use ledger_core::amount::Amount;
 use ledger_core::ids::{AccountId, TransferId};
-use ledger_core::position::{decide_batch, PositionAction, PositionMessage, PositionOutcome, PositionSnapshot};
+use ledger_core::position::{
+    decide_batch, PositionAccount, PositionAction, PositionMessage, PositionOutcome, PositionSnapshot,
+};
 use ledger_core::rejection::Rejection;
 use ledger_core::state::TransferState;
 use ledger_core::time::Timestamp;
@@ -65,6 +67,7 @@ pub async fn position(store: &dyn LedgerStore, bodies: &[String], now: Timestamp
         writes.rows.states().iter().filter(|it| it.state.is_final()).map(|it| it.transfer_id.clone()).collect();
     tx.delete_timeouts_of(&finished).await?;
     tx.commit().await?;
+    report_ndc_use(&incoming, &snapshot, &positions);
     let mut outcomes = decision.outcomes.iter();
     for item in &incoming {
         match message(item) {
@@ -74,6 +77,24 @@ pub async fn position(store: &dyn LedgerStore, bodies: &[String], now: Timestamp
         }
     }
     Ok(report)
+}
+
+/// How much of its net debit cap each participant whose position moved now uses (metric and,
+/// near the cap, a warning: `plumbing::telemetry::record_ndc_used`).
+fn report_ndc_use(incoming: &[Incoming], snapshot: &PositionSnapshot, positions: &[(AccountId, Amount)]) {
+    let mut owners: HashMap<AccountId, &TransferRecord> = HashMap::new();
+    for item in incoming {
+        if let Some(message) = message(item) {
+            owners.entry(message.account).or_insert(&item.record);
+        }
+    }
+    for (account, position) in positions {
+        let (Some(locked), Some(record)) = (snapshot.accounts.get(account), owners.get(account)) else { continue };
+        let moved = PositionAccount { position: *position, ..locked.clone() };
+        let Some(percent) = moved.ndc_used_percent() else { continue };
+        let owner = if record.payer_account == Some(*account) { &record.payer } else { &record.payee };
+        plumbing::telemetry::record_ndc_used(owner.as_str(), record.currency.code(), percent);
+    }
 }
 
 fn parse_batch(bodies: &[String], report: &mut Report) -> Vec<(Envelope, PositionAction)> {
