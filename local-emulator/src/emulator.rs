@@ -80,6 +80,8 @@ pub struct EmulatorConfig {
 pub enum StartError {
     #[error("reading the function app at {root}: {reason}")]
     App { root: PathBuf, reason: String },
+    #[error("the data directory {dir}: {reason}")]
+    DataDir { dir: PathBuf, reason: String },
     #[error("{0}")]
     Hubs(#[from] hubs::HubsError),
     #[error("listening on {what} port {port}: {reason}")]
@@ -109,6 +111,11 @@ impl Emulator {
     /// Starts everything and waits until the handler answers. Needs a multi-threaded Tokio
     /// runtime: the hubs sync files with `block_in_place`.
     pub async fn start(config: EmulatorConfig) -> Result<Emulator, StartError> {
+        // The handler runs in the app root, as on Azure, so every path it is given must not
+        // depend on the directory the emulator was started from.
+        let data_dir = std::path::absolute(&config.data_dir)
+            .map_err(|err| StartError::DataDir { dir: config.data_dir.clone(), reason: err.to_string() })?;
+        let config = EmulatorConfig { data_dir, ..config };
         let app = load_app(&config.app_root)?;
         let routes = Arc::new(
             http_routes(&app)

@@ -1,6 +1,7 @@
 //! The `local-emulator` command as a person runs it: `up --demo` provisions a scheme through the
 //! admin API, commits a transfer and prints the callbacks and positions, on SQLite and on
-//! MariaDB; `--help` documents every flag; bad flags are refused.
+//! MariaDB, with its data directory relative to the working directory; `--help` documents every
+//! flag; bad flags are refused.
 
 mod support;
 
@@ -22,9 +23,13 @@ fn emulator() -> Command {
 }
 
 async fn up_demo_commits_a_transfer(backend: Backend) {
-    let data_dir = std::env::temp_dir().join(format!("le_cli_{}", uuid::Uuid::new_v4().simple()));
+    // The data directory is given relative to where the person stands, which is not the app root
+    // the handler runs in.
+    let work_dir = std::env::temp_dir();
+    let data_dir_name = format!("le_cli_{}", uuid::Uuid::new_v4().simple());
+    let data_dir = work_dir.join(&data_dir_name);
     let mut command = emulator();
-    command.args(["up", "--demo", "--data-dir"]).arg(&data_dir);
+    command.current_dir(&work_dir).args(["up", "--demo", "--data-dir", &data_dir_name]);
     for port in ["--fspiop-port", "--admin-port", "--settlement-port", "--simulators-port"] {
         command.args([port, "0"]);
     }
