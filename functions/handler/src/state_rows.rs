@@ -65,15 +65,8 @@ impl StateRows {
         error: &FspiopError,
         now: Timestamp,
     ) -> u32 {
-        let description = error.description().to_string();
-        let seq = self.push(id, stored_seq, state, Some(description.clone()), now);
-        self.errors.push(NewTransferError {
-            transfer_id: id.clone(),
-            seq,
-            code: error.code().number(),
-            description,
-            created: now,
-        });
+        let seq = self.push(id, stored_seq, state, Some(error.description().to_string()), now);
+        self.push_error(id, seq, error, now);
         seq
     }
 
