@@ -90,7 +90,7 @@ fn report_ndc_use(incoming: &[Incoming], snapshot: &PositionSnapshot, positions:
     }
     for (account, position) in positions {
         let (Some(locked), Some(record)) = (snapshot.accounts.get(account), owners.get(account)) else { continue };
-        let moved = PositionAccount { position: *position, ..locked.clone() };
+        let moved = PositionAccount { position: *position, ..*locked };
         let Some(percent) = moved.ndc_used_percent() else { continue };
         let owner = if record.payer_account == Some(*account) { &record.payer } else { &record.payee };
         plumbing::telemetry::record_ndc_used(owner.as_str(), record.currency.code(), percent);
